@@ -1,0 +1,141 @@
+package schemas
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/gocarina/gocsv"
+
+	"github.com/cb2ac/cb2ac/internal/atomicfile"
+)
+
+// CSVWriter streams records of one kind into a CSV file (gocsv, `csv` tags; nested
+// structs become dotted columns such as billingAddress.city). The header is written
+// even when there are no rows, so an empty errors.csv still says what it would hold.
+type CSVWriter[T any] struct {
+	f      *atomicfile.File
+	w      *csv.Writer
+	header bool
+}
+
+// CreateCSV starts a CSV file at path (written atomically on Commit).
+func CreateCSV[T any](path string) (*CSVWriter[T], error) {
+	f, err := atomicfile.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	return &CSVWriter[T]{f: f, w: csv.NewWriter(f)}, nil
+}
+
+// Write appends records.
+func (c *CSVWriter[T]) Write(recs ...T) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	var err error
+	if !c.header {
+		err = gocsv.MarshalCSV(recs, gocsv.NewSafeCSVWriter(c.w))
+		c.header = true
+	} else {
+		err = gocsv.MarshalCSVWithoutHeaders(recs, gocsv.NewSafeCSVWriter(c.w))
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", c.f.Path, err)
+	}
+	return nil
+}
+
+// Commit writes the header if no row did, then publishes the file.
+func (c *CSVWriter[T]) Commit() error {
+	if !c.header {
+		if err := gocsv.MarshalCSV([]T{}, gocsv.NewSafeCSVWriter(c.w)); err != nil {
+			c.f.Abort()
+			return fmt.Errorf("write %s: %w", c.f.Path, err)
+		}
+	}
+	c.w.Flush()
+	if err := c.w.Error(); err != nil {
+		c.f.Abort()
+		return fmt.Errorf("write %s: %w", c.f.Path, err)
+	}
+	return c.f.Commit()
+}
+
+// Abort drops the partial file.
+func (c *CSVWriter[T]) Abort() { c.f.Abort() }
+
+// WriteCSV writes all records to path.
+func WriteCSV[T any](path string, recs []T) error {
+	w, err := CreateCSV[T](path)
+	if err != nil {
+		return err
+	}
+	for len(recs) > 0 {
+		n := min(len(recs), BatchRows)
+		if err := w.Write(recs[:n]...); err != nil {
+			w.Abort()
+			return err
+		}
+		recs = recs[n:]
+	}
+	return w.Commit()
+}
+
+// ReadCSV reads a CSV file written by WriteCSV.
+func ReadCSV[T any](path string) ([]T, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	var out []T
+	if err := gocsv.UnmarshalBytes(b, &out); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return out, nil
+}
+
+// MarshalCSV joins the values with "|" (the separator AC plan.csv also uses).
+func (l StringList) MarshalCSV() (string, error) { return strings.Join(l, "|"), nil }
+
+// UnmarshalCSV splits a "|"-joined cell.
+func (l *StringList) UnmarshalCSV(s string) error {
+	if s == "" {
+		*l = nil
+		return nil
+	}
+	*l = strings.Split(s, "|")
+	return nil
+}
+
+// MarshalCSV writes the items as one JSON cell.
+func (it Items) MarshalCSV() (string, error) { return jsonCell(it) }
+
+// UnmarshalCSV reads a JSON cell.
+func (it *Items) UnmarshalCSV(s string) error { return unjsonCell(s, it) }
+
+// MarshalCSV writes the field values as one JSON cell.
+func (fv FieldValues) MarshalCSV() (string, error) { return jsonCell(fv) }
+
+// UnmarshalCSV reads a JSON cell.
+func (fv *FieldValues) UnmarshalCSV(s string) error { return unjsonCell(s, fv) }
+
+func jsonCell(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	if string(b) == "null" {
+		return "[]", nil
+	}
+	return string(b), nil
+}
+
+func unjsonCell(s string, v any) error {
+	if s == "" {
+		return nil
+	}
+	return json.Unmarshal([]byte(s), v)
+}

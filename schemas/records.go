@@ -1,0 +1,281 @@
+// Package schemas declares one Go type per file kind cb2ac writes, with its Parquet
+// columns (`parquet` tags) and CSV columns (`csv` tags), and the Table that reads and
+// writes it. Stages meet only here and in files.
+//
+// Extract and validate files keep Chargebee's names and units (snake_case, Unix
+// seconds, integer minor units) so a data engineer can compare them with the API;
+// transform files use ActiveCampaign's names and formats, so a row reads like the
+// request it becomes.
+package schemas
+
+// Address is a Chargebee billing or shipping address.
+type Address struct {
+	FirstName string `parquet:"first_name" csv:"first_name" json:"first_name,omitempty"`
+	LastName  string `parquet:"last_name" csv:"last_name" json:"last_name,omitempty"`
+	Email     string `parquet:"email" csv:"email" json:"email,omitempty"`
+	Company   string `parquet:"company" csv:"company" json:"company,omitempty"`
+	Phone     string `parquet:"phone" csv:"phone" json:"phone,omitempty"`
+	Line1     string `parquet:"line1" csv:"line1" json:"line1,omitempty"`
+	Line2     string `parquet:"line2" csv:"line2" json:"line2,omitempty"`
+	Line3     string `parquet:"line3" csv:"line3" json:"line3,omitempty"`
+	City      string `parquet:"city" csv:"city" json:"city,omitempty"`
+	StateCode string `parquet:"state_code" csv:"state_code" json:"state_code,omitempty"`
+	State     string `parquet:"state" csv:"state" json:"state,omitempty"`
+	Country   string `parquet:"country" csv:"country" json:"country,omitempty"`
+	Zip       string `parquet:"zip" csv:"zip" json:"zip,omitempty"`
+}
+
+// Customer is a Chargebee customer as extracted. CustomFields holds the cf_* keys as
+// a JSON object (query it in DuckDB with json_extract_string).
+type Customer struct {
+	ID                    string  `parquet:"id" csv:"id"`
+	Email                 string  `parquet:"email" csv:"email"`
+	FirstName             string  `parquet:"first_name" csv:"first_name"`
+	LastName              string  `parquet:"last_name" csv:"last_name"`
+	Phone                 string  `parquet:"phone" csv:"phone"`
+	Company               string  `parquet:"company" csv:"company"`
+	AutoCollection        string  `parquet:"auto_collection,dict" csv:"auto_collection"`
+	Locale                string  `parquet:"locale,dict" csv:"locale"`
+	PreferredCurrencyCode string  `parquet:"preferred_currency_code,dict" csv:"preferred_currency_code"`
+	CardStatus            string  `parquet:"card_status,dict" csv:"card_status"`
+	PaymentMethodType     string  `parquet:"payment_method_type,dict" csv:"payment_method_type"`
+	PrimaryPaymentSource  string  `parquet:"primary_payment_source_id" csv:"primary_payment_source_id"`
+	BillingAddress        Address `parquet:"billing_address" csv:"billing_address"`
+	CreatedAt             *int64  `parquet:"created_at" csv:"created_at"`
+	UpdatedAt             *int64  `parquet:"updated_at" csv:"updated_at"`
+	ResourceVersion       int64   `parquet:"resource_version" csv:"resource_version"`
+	Deleted               bool    `parquet:"deleted" csv:"deleted"`
+	CustomFields          string  `parquet:"custom_fields" csv:"custom_fields"`
+}
+
+// Item is one subscription item. Product Catalog 1.0 subscriptions are normalised into
+// the same shape at extract (the plan becomes the item of type "plan", addons follow).
+type Item struct {
+	ItemPriceID string `parquet:"item_price_id" csv:"item_price_id" json:"item_price_id"`
+	ItemType    string `parquet:"item_type" csv:"item_type" json:"item_type"`
+	Quantity    int64  `parquet:"quantity" csv:"quantity" json:"quantity"`
+	UnitPrice   *int64 `parquet:"unit_price" csv:"unit_price" json:"unit_price,omitempty"`
+	Amount      *int64 `parquet:"amount" csv:"amount" json:"amount,omitempty"`
+}
+
+// Items is a subscription's item list; in CSV it is one JSON cell.
+type Items []Item
+
+// Subscription is a Chargebee subscription as extracted, with the card that came
+// with it in the list entry.
+type Subscription struct {
+	ID                     string  `parquet:"id" csv:"id"`
+	CustomerID             string  `parquet:"customer_id" csv:"customer_id"`
+	Status                 string  `parquet:"status,dict" csv:"status"`
+	CancelReason           string  `parquet:"cancel_reason,dict" csv:"cancel_reason"`
+	CurrencyCode           string  `parquet:"currency_code,dict" csv:"currency_code"`
+	BillingPeriod          int64   `parquet:"billing_period" csv:"billing_period"`
+	BillingPeriodUnit      string  `parquet:"billing_period_unit,dict" csv:"billing_period_unit"`
+	RemainingBillingCycles *int64  `parquet:"remaining_billing_cycles" csv:"remaining_billing_cycles"`
+	MRR                    *int64  `parquet:"mrr" csv:"mrr"`
+	DueInvoicesCount       int64   `parquet:"due_invoices_count" csv:"due_invoices_count"`
+	TotalDues              *int64  `parquet:"total_dues" csv:"total_dues"`
+	AutoCollection         string  `parquet:"auto_collection,dict" csv:"auto_collection"`
+	PlanID                 string  `parquet:"plan_id" csv:"plan_id"`
+	Items                  Items   `parquet:"items" csv:"items"`
+	GiftID                 string  `parquet:"gift_id" csv:"gift_id"`
+	CreatedAt              *int64  `parquet:"created_at" csv:"created_at"`
+	UpdatedAt              *int64  `parquet:"updated_at" csv:"updated_at"`
+	StartDate              *int64  `parquet:"start_date" csv:"start_date"`
+	StartedAt              *int64  `parquet:"started_at" csv:"started_at"`
+	ActivatedAt            *int64  `parquet:"activated_at" csv:"activated_at"`
+	TrialStart             *int64  `parquet:"trial_start" csv:"trial_start"`
+	TrialEnd               *int64  `parquet:"trial_end" csv:"trial_end"`
+	CurrentTermStart       *int64  `parquet:"current_term_start" csv:"current_term_start"`
+	CurrentTermEnd         *int64  `parquet:"current_term_end" csv:"current_term_end"`
+	NextBillingAt          *int64  `parquet:"next_billing_at" csv:"next_billing_at"`
+	CancelledAt            *int64  `parquet:"cancelled_at" csv:"cancelled_at"`
+	PauseDate              *int64  `parquet:"pause_date" csv:"pause_date"`
+	ResumeDate             *int64  `parquet:"resume_date" csv:"resume_date"`
+	ShippingAddress        Address `parquet:"shipping_address" csv:"shipping_address"`
+	CardType               string  `parquet:"card_type,dict" csv:"card_type"`
+	CardStatus             string  `parquet:"card_status,dict" csv:"card_status"`
+	CardLast4              string  `parquet:"card_last4" csv:"card_last4"`
+	CardExpiryMonth        *int64  `parquet:"card_expiry_month" csv:"card_expiry_month"`
+	CardExpiryYear         *int64  `parquet:"card_expiry_year" csv:"card_expiry_year"`
+	ResourceVersion        int64   `parquet:"resource_version" csv:"resource_version"`
+	Deleted                bool    `parquet:"deleted" csv:"deleted"`
+	CustomFields           string  `parquet:"custom_fields" csv:"custom_fields"`
+}
+
+// Invoice is a Chargebee invoice as extracted. Discount is the sum of the invoice's
+// discounts; AmountRefunded the sum of its refunded credit notes.
+type Invoice struct {
+	ID              string `parquet:"id" csv:"id"`
+	CustomerID      string `parquet:"customer_id" csv:"customer_id"`
+	SubscriptionID  string `parquet:"subscription_id" csv:"subscription_id"`
+	Recurring       bool   `parquet:"recurring" csv:"recurring"`
+	Status          string `parquet:"status,dict" csv:"status"`
+	DunningStatus   string `parquet:"dunning_status,dict" csv:"dunning_status"`
+	CurrencyCode    string `parquet:"currency_code,dict" csv:"currency_code"`
+	Date            *int64 `parquet:"date" csv:"date"`
+	DueDate         *int64 `parquet:"due_date" csv:"due_date"`
+	PaidAt          *int64 `parquet:"paid_at" csv:"paid_at"`
+	UpdatedAt       *int64 `parquet:"updated_at" csv:"updated_at"`
+	Total           *int64 `parquet:"total" csv:"total"`
+	SubTotal        *int64 `parquet:"sub_total" csv:"sub_total"`
+	Tax             *int64 `parquet:"tax" csv:"tax"`
+	Discount        *int64 `parquet:"discount" csv:"discount"`
+	AmountPaid      *int64 `parquet:"amount_paid" csv:"amount_paid"`
+	AmountDue       *int64 `parquet:"amount_due" csv:"amount_due"`
+	AmountRefunded  *int64 `parquet:"amount_refunded" csv:"amount_refunded"`
+	IsGifted        bool   `parquet:"is_gifted" csv:"is_gifted"`
+	ResourceVersion int64  `parquet:"resource_version" csv:"resource_version"`
+	Deleted         bool   `parquet:"deleted" csv:"deleted"`
+}
+
+// ItemPrice is a Chargebee (Product Catalog 2.0) item price.
+type ItemPrice struct {
+	ID              string `parquet:"id" csv:"id"`
+	Name            string `parquet:"name" csv:"name"`
+	ExternalName    string `parquet:"external_name" csv:"external_name"`
+	ItemID          string `parquet:"item_id" csv:"item_id"`
+	ItemFamilyID    string `parquet:"item_family_id,dict" csv:"item_family_id"`
+	ItemType        string `parquet:"item_type,dict" csv:"item_type"`
+	CurrencyCode    string `parquet:"currency_code,dict" csv:"currency_code"`
+	Price           *int64 `parquet:"price" csv:"price"`
+	Period          int64  `parquet:"period" csv:"period"`
+	PeriodUnit      string `parquet:"period_unit,dict" csv:"period_unit"`
+	PricingModel    string `parquet:"pricing_model,dict" csv:"pricing_model"`
+	Status          string `parquet:"status,dict" csv:"status"`
+	CreatedAt       *int64 `parquet:"created_at" csv:"created_at"`
+	UpdatedAt       *int64 `parquet:"updated_at" csv:"updated_at"`
+	ResourceVersion int64  `parquet:"resource_version" csv:"resource_version"`
+	Deleted         bool   `parquet:"deleted" csv:"deleted"`
+}
+
+// Gift links a gifter (a customer who may have no subscription of their own) to the
+// gift subscription they paid for.
+type Gift struct {
+	ID               string `parquet:"id" csv:"id"`
+	Status           string `parquet:"status,dict" csv:"status"`
+	GifterCustomerID string `parquet:"gifter_customer_id" csv:"gifter_customer_id"`
+	ReceiverCustomer string `parquet:"receiver_customer_id" csv:"receiver_customer_id"`
+	SubscriptionID   string `parquet:"subscription_id" csv:"subscription_id"`
+	UpdatedAt        *int64 `parquet:"updated_at" csv:"updated_at"`
+	ResourceVersion  int64  `parquet:"resource_version" csv:"resource_version"`
+}
+
+// ValidationError is one row of errors.csv: a record that was not carried on, and why.
+// Load's errors.csv has the same columns.
+type ValidationError struct {
+	RunID      string `parquet:"run_id" csv:"run_id"`
+	Stage      string `parquet:"stage" csv:"stage"`
+	Entity     string `parquet:"entity" csv:"entity"`
+	RecordID   string `parquet:"record_id" csv:"record_id"`
+	CustomerID string `parquet:"customer_id" csv:"customer_id"`
+	Email      string `parquet:"email" csv:"email"`
+	Code       string `parquet:"code" csv:"code"`
+	Field      string `parquet:"field" csv:"field"`
+	Message    string `parquet:"message" csv:"message"`
+}
+
+// FieldValue is one custom contact field value, named by the field's title (the AC
+// field id is known only to load).
+type FieldValue struct {
+	Title string `parquet:"title" csv:"title" json:"title"`
+	Value string `parquet:"value" csv:"value" json:"value"`
+}
+
+// FieldValues is a contact's custom fields; in CSV it is one JSON cell.
+type FieldValues []FieldValue
+
+// Contact is an ActiveCampaign contact to upsert, keyed by Chargebee customer id.
+type Contact struct {
+	CustomerID string      `parquet:"customerId" csv:"customerId" json:"customerId"`
+	Email      string      `parquet:"email" csv:"email" json:"email"`
+	FirstName  string      `parquet:"firstName" csv:"firstName" json:"firstName"`
+	LastName   string      `parquet:"lastName" csv:"lastName" json:"lastName"`
+	Phone      string      `parquet:"phone" csv:"phone" json:"phone"`
+	Company    string      `parquet:"orgname" csv:"orgname" json:"orgname"`
+	ListStatus string      `parquet:"listStatus,dict" csv:"listStatus" json:"listStatus"`
+	Deleted    bool        `parquet:"deleted" csv:"deleted" json:"deleted"`
+	Fields     FieldValues `parquet:"fields" csv:"fields" json:"fields"`
+	RowHash    uint64      `parquet:"row_hash" csv:"row_hash" json:"row_hash"`
+}
+
+// ACAddress is AC's AddressInput.
+type ACAddress struct {
+	FirstName string `parquet:"firstName" csv:"firstName" json:"firstName,omitempty"`
+	LastName  string `parquet:"lastName" csv:"lastName" json:"lastName,omitempty"`
+	Company   string `parquet:"company" csv:"company" json:"company,omitempty"`
+	Address1  string `parquet:"address1" csv:"address1" json:"address1,omitempty"`
+	Address2  string `parquet:"address2" csv:"address2" json:"address2,omitempty"`
+	City      string `parquet:"city" csv:"city" json:"city,omitempty"`
+	Province  string `parquet:"province" csv:"province" json:"province,omitempty"`
+	Postal    string `parquet:"postal" csv:"postal" json:"postal,omitempty"`
+	Country   string `parquet:"country" csv:"country" json:"country,omitempty"`
+	Phone     string `parquet:"phone" csv:"phone" json:"phone,omitempty"`
+}
+
+// CustomerData is AC's RecurringPaymentCustomerData. AcceptsMarketing is set only
+// when the config maps a field to marketing consent.
+type CustomerData struct {
+	FirstName        string `parquet:"firstName" csv:"firstName" json:"firstName,omitempty"`
+	LastName         string `parquet:"lastName" csv:"lastName" json:"lastName,omitempty"`
+	Phone            string `parquet:"phone" csv:"phone" json:"phone,omitempty"`
+	Company          string `parquet:"company" csv:"company" json:"company,omitempty"`
+	AcceptsMarketing *bool  `parquet:"acceptsMarketing" csv:"acceptsMarketing" json:"acceptsMarketing,omitempty"`
+}
+
+// RecurringPayment is one AC Recurring Payment (RecurringPaymentInput), keyed by
+// legacyConnectionId + storeRecurringPaymentId. Column names are AC's field names.
+// LegacyConnectionID is null here: only load knows the AC connection id. Money is a
+// decimal string, dates are `2019-11-16T10:48:23Z`; null means "not sent".
+type RecurringPayment struct {
+	LegacyConnectionID      *int64       `parquet:"legacyConnectionId" csv:"legacyConnectionId" json:"legacyConnectionId"`
+	StoreRecurringPaymentID string       `parquet:"storeRecurringPaymentId" csv:"storeRecurringPaymentId" json:"storeRecurringPaymentId"`
+	Email                   string       `parquet:"email" csv:"email" json:"email"`
+	NormalizedStatus        string       `parquet:"normalizedStatus,dict" csv:"normalizedStatus" json:"normalizedStatus"`
+	StoreStatus             string       `parquet:"storeStatus,dict" csv:"storeStatus" json:"storeStatus"`
+	StoreCustomerID         string       `parquet:"storeCustomerId" csv:"storeCustomerId" json:"storeCustomerId"`
+	BillingInterval         string       `parquet:"billingInterval,dict" csv:"billingInterval" json:"billingInterval"`
+	BillingIntervalCount    int64        `parquet:"billingIntervalCount" csv:"billingIntervalCount" json:"billingIntervalCount"`
+	PaymentAmount           string       `parquet:"paymentAmount" csv:"paymentAmount" json:"paymentAmount"`
+	DiscountAmount          *string      `parquet:"discountAmount" csv:"discountAmount" json:"discountAmount,omitempty"`
+	TaxAmount               *string      `parquet:"taxAmount" csv:"taxAmount" json:"taxAmount,omitempty"`
+	LastPaymentStatus       *string      `parquet:"lastPaymentStatus,dict" csv:"lastPaymentStatus" json:"lastPaymentStatus,omitempty"`
+	LastPaymentDate         *string      `parquet:"lastPaymentDate" csv:"lastPaymentDate" json:"lastPaymentDate,omitempty"`
+	StartDate               *string      `parquet:"startDate" csv:"startDate" json:"startDate,omitempty"`
+	RenewalDate             *string      `parquet:"renewalDate" csv:"renewalDate" json:"renewalDate,omitempty"`
+	NextPaymentDate         *string      `parquet:"nextPaymentDate" csv:"nextPaymentDate" json:"nextPaymentDate,omitempty"`
+	AnchorDate              *string      `parquet:"anchorDate" csv:"anchorDate" json:"anchorDate,omitempty"`
+	CancelledDate           *string      `parquet:"cancelledDate" csv:"cancelledDate" json:"cancelledDate,omitempty"`
+	PaymentMethodExpiration *string      `parquet:"paymentMethodExpiration" csv:"paymentMethodExpiration" json:"paymentMethodExpiration,omitempty"`
+	Currency                string       `parquet:"currency,dict" csv:"currency" json:"currency"`
+	StoreCreatedDate        *string      `parquet:"storeCreatedDate" csv:"storeCreatedDate" json:"storeCreatedDate,omitempty"`
+	StoreModifiedDate       *string      `parquet:"storeModifiedDate" csv:"storeModifiedDate" json:"storeModifiedDate,omitempty"`
+	IsTrial                 bool         `parquet:"isTrial" csv:"isTrial" json:"isTrial"`
+	CancelAtPeriodEnd       bool         `parquet:"cancelAtPeriodEnd" csv:"cancelAtPeriodEnd" json:"cancelAtPeriodEnd"`
+	TotalCycles             int64        `parquet:"totalCycles" csv:"totalCycles" json:"totalCycles"`
+	BillingAddress          *ACAddress   `parquet:"billingAddress" csv:"billingAddress" json:"billingAddress,omitempty"`
+	ShippingAddress         *ACAddress   `parquet:"shippingAddress" csv:"shippingAddress" json:"shippingAddress,omitempty"`
+	CustomerData            CustomerData `parquet:"customerData" csv:"customerData" json:"customerData"`
+	LineItemNames           StringList   `parquet:"lineItemNames" csv:"lineItemNames" json:"lineItemNames"`
+	LineItemSkus            StringList   `parquet:"lineItemSkus" csv:"lineItemSkus" json:"lineItemSkus"`
+	LineItemCategories      StringList   `parquet:"lineItemCategories" csv:"lineItemCategories" json:"lineItemCategories"`
+	LineItemStorePrimaryIDs StringList   `parquet:"lineItemStorePrimaryIds" csv:"lineItemStorePrimaryIds" json:"lineItemStorePrimaryIds"`
+	Deleted                 bool         `parquet:"deleted" csv:"deleted" json:"deleted"`
+	RowHash                 uint64       `parquet:"row_hash" csv:"row_hash" json:"row_hash"`
+}
+
+// StringList is a list column; in CSV it is the values joined by "|".
+type StringList []string
+
+// The file kinds. Bump a Version when a column changes meaning or is removed; adding a
+// column keeps the version (older files read it as its zero value).
+var (
+	Customers         = NewTable[Customer]("customer", 1)
+	Subscriptions     = NewTable[Subscription]("subscription", 1)
+	Invoices          = NewTable[Invoice]("invoice", 1)
+	ItemPrices        = NewTable[ItemPrice]("item_price", 1)
+	Gifts             = NewTable[Gift]("gift", 1)
+	ValidationErrors  = NewTable[ValidationError]("validation_error", 1)
+	Contacts          = NewTable[Contact]("contact", 1)
+	RecurringPayments = NewTable[RecurringPayment]("recurring_payment", 1)
+)

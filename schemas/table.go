@@ -1,0 +1,320 @@
+package schemas
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/cb2ac/cb2ac/internal/atomicfile"
+)
+
+// Metadata keys written into every Parquet file's key-value metadata.
+const (
+	MetaSchema  = "cb2ac.schema"
+	MetaVersion = "cb2ac.schema_version"
+)
+
+// BatchRows is the row-group size: one Arrow record batch, one Parquet row group.
+// 64k rows keeps row groups large enough for fast scans while bounding memory.
+const BatchRows = 64 * 1024
+
+// Table describes one file kind: its record type T, its schema name and version.
+// Stages read and write typed records through it and never touch Arrow directly.
+type Table[T any] struct {
+	Name    string
+	Version int
+	cols    []column
+	schema  *arrow.Schema
+}
+
+// NewTable reflects T's `parquet` tags into an Arrow schema carrying the cb2ac
+// schema name and version.
+func NewTable[T any](name string, version int) *Table[T] {
+	var zero T
+	cols := columnsOf(reflect.TypeOf(zero))
+	md := arrow.NewMetadata([]string{MetaSchema, MetaVersion}, []string{name, strconv.Itoa(version)})
+	return &Table[T]{Name: name, Version: version, cols: cols, schema: arrow.NewSchema(fieldsOf(cols), &md)}
+}
+
+// Schema is the Arrow schema of the file kind.
+func (t *Table[T]) Schema() *arrow.Schema { return t.schema }
+
+// Columns lists the top-level column names in file order.
+func (t *Table[T]) Columns() []string {
+	out := make([]string, len(t.cols))
+	for i, c := range t.cols {
+		out[i] = c.name
+	}
+	return out
+}
+
+// Writer streams records into a Parquet file that appears at its path only on Commit.
+type Writer[T any] struct {
+	t     *Table[T]
+	f     *atomicfile.File
+	pw    *pqarrow.FileWriter
+	rb    *array.RecordBuilder
+	n     int
+	rows  int64
+	batch int
+}
+
+// Create starts a Parquet file of this kind at path (written atomically).
+func (t *Table[T]) Create(path string) (*Writer[T], error) {
+	f, err := atomicfile.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	opts := []parquet.WriterProperty{
+		parquet.WithCompression(compress.Codecs.Snappy),
+		parquet.WithDictionaryDefault(false),
+		parquet.WithMaxRowGroupLength(BatchRows),
+		parquet.WithCreatedBy("cb2ac"),
+	}
+	for _, c := range t.cols {
+		if c.dict {
+			opts = append(opts, parquet.WithDictionaryFor(c.name, true))
+		}
+	}
+	// The Parquet writer closes a sink that is an io.Closer; hide Close so Commit can
+	// still fsync and rename the temp file.
+	pw, err := pqarrow.NewFileWriter(t.schema, struct{ io.Writer }{f}, parquet.NewWriterProperties(opts...), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	if err != nil {
+		f.Abort()
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	return &Writer[T]{t: t, f: f, pw: pw, rb: array.NewRecordBuilder(memory.DefaultAllocator, t.schema), batch: BatchRows}, nil
+}
+
+// Write appends records, flushing a row group every BatchRows records.
+func (w *Writer[T]) Write(recs ...T) error {
+	for i := range recs {
+		v := reflect.ValueOf(&recs[i]).Elem()
+		for k := range w.t.cols {
+			c := &w.t.cols[k]
+			appendValue(c, w.rb.Field(k), v.Field(c.index))
+		}
+		w.n++
+		if w.n >= w.batch {
+			if err := w.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (w *Writer[T]) flush() error {
+	if w.n == 0 {
+		return nil
+	}
+	rec := w.rb.NewRecordBatch()
+	defer rec.Release()
+	if err := w.pw.Write(rec); err != nil {
+		return fmt.Errorf("write %s: %w", w.f.Path, err)
+	}
+	w.rows += int64(w.n)
+	w.n = 0
+	return nil
+}
+
+// Rows is the number of records written so far.
+func (w *Writer[T]) Rows() int64 { return w.rows + int64(w.n) }
+
+// Commit flushes, closes the Parquet footer, fsyncs and renames the file into place.
+func (w *Writer[T]) Commit() error {
+	defer w.rb.Release()
+	if err := w.flush(); err != nil {
+		w.f.Abort()
+		return err
+	}
+	if err := w.pw.Close(); err != nil {
+		w.f.Abort()
+		return fmt.Errorf("write %s: %w", w.f.Path, err)
+	}
+	return w.f.Commit()
+}
+
+// Abort drops the partial file. Safe after Commit.
+func (w *Writer[T]) Abort() {
+	w.f.Abort()
+}
+
+// WriteFile writes all records to path in one go.
+func (t *Table[T]) WriteFile(path string, recs []T) error {
+	w, err := t.Create(path)
+	if err != nil {
+		return err
+	}
+	for len(recs) > 0 {
+		n := min(len(recs), BatchRows)
+		if err := w.Write(recs[:n]...); err != nil {
+			w.Abort()
+			return err
+		}
+		recs = recs[n:]
+	}
+	return w.Commit()
+}
+
+// SchemaError says a file is not of the expected kind or is too new for this build.
+type SchemaError struct {
+	Path string
+	Msg  string
+}
+
+func (e *SchemaError) Error() string { return e.Path + ": " + e.Msg }
+
+// Reader streams records out of a Parquet file of this kind, one row group at a time.
+type Reader[T any] struct {
+	t     *Table[T]
+	path  string
+	f     *os.File
+	pf    *file.Reader
+	rr    pqarrow.RecordReader
+	total int64
+}
+
+// Open checks the file's schema name and version and prepares to stream it.
+func (t *Table[T]) Open(path string) (*Reader[T], error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	r, err := t.open(path, f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (t *Table[T]) open(path string, f *os.File) (*Reader[T], error) {
+	pf, err := file.NewParquetReader(f)
+	if err != nil {
+		return nil, &SchemaError{Path: path, Msg: "not a readable Parquet file: " + err.Error()}
+	}
+	if err := t.checkMeta(path, pf); err != nil {
+		pf.Close()
+		return nil, err
+	}
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: BatchRows}, memory.DefaultAllocator)
+	if err != nil {
+		pf.Close()
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	rr, err := fr.GetRecordReader(context.Background(), nil, nil)
+	if err != nil {
+		pf.Close()
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return &Reader[T]{t: t, path: path, f: f, pf: pf, rr: rr, total: pf.NumRows()}, nil
+}
+
+func (t *Table[T]) checkMeta(path string, pf *file.Reader) error {
+	kv := pf.MetaData().KeyValueMetadata()
+	name := kv.FindValue(MetaSchema)
+	if name == nil {
+		return &SchemaError{Path: path, Msg: fmt.Sprintf("not a cb2ac %s file (no %s metadata)", t.Name, MetaSchema)}
+	}
+	if *name != t.Name {
+		return &SchemaError{Path: path, Msg: fmt.Sprintf("holds schema %q, want %q", *name, t.Name)}
+	}
+	ver := kv.FindValue(MetaVersion)
+	if ver == nil {
+		return &SchemaError{Path: path, Msg: "no " + MetaVersion + " metadata"}
+	}
+	v, err := strconv.Atoi(*ver)
+	if err != nil {
+		return &SchemaError{Path: path, Msg: fmt.Sprintf("bad schema version %q", *ver)}
+	}
+	if v > t.Version {
+		return &SchemaError{Path: path, Msg: fmt.Sprintf("schema %s version %d is newer than this cb2ac understands (%d); upgrade cb2ac", t.Name, v, t.Version)}
+	}
+	return nil
+}
+
+// NumRows is the row count from the file footer.
+func (r *Reader[T]) NumRows() int64 { return r.total }
+
+// Next returns the next batch of records, or io.EOF after the last one.
+func (r *Reader[T]) Next() ([]T, error) {
+	if !r.rr.Next() {
+		if err := r.rr.Err(); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("read %s: %w", r.path, err)
+		}
+		return nil, io.EOF
+	}
+	rec := r.rr.RecordBatch()
+	sc := rec.Schema()
+	readers, err := bindReaders(r.t.cols, func(name string) (arrow.Array, error) {
+		idx := sc.FieldIndices(name)
+		if len(idx) == 0 {
+			return nil, nil
+		}
+		return rec.Column(idx[0]), nil
+	})
+	if err != nil {
+		return nil, &SchemaError{Path: r.path, Msg: err.Error()}
+	}
+	n := int(rec.NumRows())
+	out := make([]T, n)
+	for i := 0; i < n; i++ {
+		v := reflect.ValueOf(&out[i]).Elem()
+		for k := range readers {
+			readers[k].read(i, v.Field(readers[k].col.index))
+		}
+	}
+	return out, nil
+}
+
+// Close releases the file.
+func (r *Reader[T]) Close() error {
+	r.rr.Release()
+	return r.pf.Close()
+}
+
+// Each calls fn for every record of the file at path, streaming row group by row group.
+func (t *Table[T]) Each(path string, fn func(*T) error) error {
+	r, err := t.Open(path)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	for {
+		batch, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for i := range batch {
+			if err := fn(&batch[i]); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// ReadFile reads every record of the file at path.
+func (t *Table[T]) ReadFile(path string) ([]T, error) {
+	var out []T
+	err := t.Each(path, func(rec *T) error {
+		out = append(out, *rec)
+		return nil
+	})
+	return out, err
+}

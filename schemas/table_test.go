@@ -1,0 +1,181 @@
+package schemas
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func i64(v int64) *int64   { return &v }
+func str(v string) *string { return &v }
+func bl(v bool) *bool      { return &v }
+
+func sampleRPs() []RecurringPayment {
+	return []RecurringPayment{
+		{
+			StoreRecurringPaymentID: "sub_1", Email: "a@example.com", NormalizedStatus: "ACTIVE",
+			BillingInterval: "MONTHLY", BillingIntervalCount: 1, PaymentAmount: "20.00",
+			DiscountAmount: str("0.00"), StartDate: str("2024-02-14T10:48:23Z"),
+			BillingAddress: &ACAddress{FirstName: "Zoë", City: "Köln"},
+			CustomerData:   CustomerData{FirstName: "Zoë", AcceptsMarketing: bl(true)},
+			LineItemNames:  StringList{"Pro", "Extra seat"},
+			RowHash:        1<<63 + 5,
+		},
+		{
+			StoreRecurringPaymentID: "sub_2", Email: "b@example.com", NormalizedStatus: "CANCELLED",
+			LegacyConnectionID: i64(15), Deleted: true,
+		},
+	}
+}
+
+func TestParquetRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "rp.parquet")
+	want := sampleRPs()
+	if err := RecurringPayments.WriteFile(path, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := RecurringPayments.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("round trip differs:\n got %+v\nwant %+v", got, want)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", st.Mode().Perm())
+	}
+}
+
+func TestParquetNestedListOfStructs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.parquet")
+	want := []Subscription{{ID: "s1", Items: Items{{ItemPriceID: "p", ItemType: "plan", Quantity: 2, UnitPrice: i64(500), Amount: i64(1000)}, {ItemPriceID: "a", ItemType: "addon", Quantity: 1}}, CreatedAt: i64(1)}, {ID: "s2"}}
+	if err := Subscriptions.WriteFile(path, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Subscriptions.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("round trip differs:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestParquetManyBatches(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.parquet")
+	n := BatchRows*2 + 17
+	w, err := Customers.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < n; i++ {
+		if err := w.Write(Customer{ID: "c", ResourceVersion: int64(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	var seen int64
+	err = Customers.Each(path, func(c *Customer) error {
+		if c.ResourceVersion != seen {
+			t.Fatalf("row %d has %d", seen, c.ResourceVersion)
+		}
+		seen++
+		return nil
+	})
+	if err != nil || seen != int64(n) {
+		t.Fatalf("read %d rows, err %v; want %d", seen, err, n)
+	}
+}
+
+func TestSchemaChecks(t *testing.T) {
+	dir := t.TempDir()
+	cust := filepath.Join(dir, "customers.parquet")
+	if err := Customers.WriteFile(cust, []Customer{{ID: "c1"}}); err != nil {
+		t.Fatal(err)
+	}
+	newer := NewTable[Customer]("customer", Customers.Version+1)
+	future := filepath.Join(dir, "future.parquet")
+	if err := newer.WriteFile(future, []Customer{{ID: "c1"}}); err != nil {
+		t.Fatal(err)
+	}
+	garbage := filepath.Join(dir, "garbage.parquet")
+	os.WriteFile(garbage, []byte("PAR1 this is not parquet"), 0o600)
+	truncated := filepath.Join(dir, "truncated.parquet")
+	b, _ := os.ReadFile(cust)
+	os.WriteFile(truncated, b[:len(b)/2], 0o600)
+
+	cases := []struct {
+		name, path, want string
+		read             func(string) error
+	}{
+		{"wrong kind", cust, `holds schema "customer", want "subscription"`, func(p string) error { _, err := Subscriptions.ReadFile(p); return err }},
+		{"newer version", future, "newer than this cb2ac understands", func(p string) error { _, err := Customers.ReadFile(p); return err }},
+		{"garbage", garbage, "not a readable Parquet file", func(p string) error { _, err := Customers.ReadFile(p); return err }},
+		{"truncated", truncated, "not a readable Parquet file", func(p string) error { _, err := Customers.ReadFile(p); return err }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.read(tc.path)
+			var se *SchemaError
+			if !errors.As(err, &se) {
+				t.Fatalf("err = %v, want a SchemaError", err)
+			}
+			if se.Path != tc.path || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %q, want it to name %s and say %q", err, tc.path, tc.want)
+			}
+		})
+	}
+}
+
+func TestCSVRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rp.csv")
+	want := sampleRPs()
+	if err := WriteCSV(path, want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadCSV[RecurringPayment](path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].BillingAddress == nil || got[0].BillingAddress.City != "Köln" || got[0].LineItemNames[1] != "Extra seat" || *got[0].DiscountAmount != "0.00" || got[0].RowHash != want[0].RowHash {
+		t.Fatalf("csv round trip: %+v", got)
+	}
+	// CSV has no null: a null and an empty string are the same empty cell.
+	if got[1].StartDate != nil && *got[1].StartDate != "" {
+		t.Errorf("null date came back as %q", *got[1].StartDate)
+	}
+}
+
+func TestEmptyCSVHasHeader(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "errors.csv")
+	if err := WriteCSV[ValidationError](path, nil); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if string(b) != "run_id,stage,entity,record_id,customer_id,email,code,field,message\n" {
+		t.Fatalf("header = %q", b)
+	}
+}
+
+func contains(s, sub string) bool {
+	return len(sub) == 0 || (len(s) >= len(sub) && (s == sub || indexOf(s, sub) >= 0))
+}
+
+func indexOf(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
+}
