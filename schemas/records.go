@@ -56,6 +56,8 @@ type Item struct {
 	Quantity    int64  `parquet:"quantity" csv:"quantity" json:"quantity"`
 	UnitPrice   *int64 `parquet:"unit_price" csv:"unit_price" json:"unit_price,omitempty"`
 	Amount      *int64 `parquet:"amount" csv:"amount" json:"amount,omitempty"`
+	// BillingCycles is how many times the item bills in all (absent = forever).
+	BillingCycles *int64 `parquet:"billing_cycles" csv:"billing_cycles" json:"billing_cycles,omitempty"`
 }
 
 // Items is a subscription's item list; in CSV it is one JSON cell.

@@ -1,0 +1,233 @@
+// Command cb2ac keeps ActiveCampaign in step with Chargebee: a batch ETL of
+// file-based stages (extract → validate → transform → load) over run folders.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cb2ac/cb2ac/pipeline"
+	"github.com/cb2ac/cb2ac/schemas"
+	"github.com/cb2ac/cb2ac/stages/extract"
+)
+
+// version is set at build time (-ldflags "-X main.version=...").
+var version = "dev"
+
+// Exit codes (design.md §4), decided here and nowhere else.
+const (
+	exitOK       = 0
+	exitFailed   = 1
+	exitRejected = 2
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newApp(os.Stdout, os.Stderr).RunContext(ctx, os.Args)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "cb2ac: %v\n", err)
+	}
+	os.Exit(exitCode(err))
+}
+
+// exitCode maps every error to the exit code a scheduler acts on.
+func exitCode(err error) int {
+	var rejected *pipeline.RejectedError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &rejected):
+		return exitRejected
+	default:
+		return exitFailed
+	}
+}
+
+// Flags every command accepts, before or after the command name.
+var globalFlags = []cli.Flag{
+	&cli.StringFlag{Name: "data-dir", Usage: "data folder with state.json and runs/ (default: config data_dir, else ./data)"},
+	&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "config file (cb2ac.yaml)", EnvVars: []string{"CB2AC_CONFIG"}},
+	&cli.StringFlag{Name: "run-id", Usage: "run to write (default: a new run named after the UTC start time) or read"},
+	&cli.BoolFlag{Name: "csv", Usage: "also write a CSV twin of every Parquet file"},
+	&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format on stderr: text or json"},
+	&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
+}
+
+func withGlobals(flags ...cli.Flag) []cli.Flag { return append(flags, globalFlags...) }
+
+// global reads a global flag from wherever it was set: the command's flags win over
+// the app's.
+func global(c *cli.Context, name string) string {
+	for _, ctx := range c.Lineage() {
+		if ctx.IsSet(name) {
+			return ctx.String(name)
+		}
+	}
+	return c.String(name)
+}
+
+func globalBool(c *cli.Context, name string) bool {
+	for _, ctx := range c.Lineage() {
+		if ctx.IsSet(name) {
+			return ctx.Bool(name)
+		}
+	}
+	return false
+}
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	pipeline.Version = version
+	return &cli.App{
+		Name:    "cb2ac",
+		Usage:   "sync Chargebee customers and subscriptions to ActiveCampaign contacts and Recurring Payments",
+		Version: version,
+		Flags:   globalFlags,
+		Writer:  stdout, ErrWriter: stderr,
+		// Errors are printed and mapped to exit codes by main, not by the cli library.
+		ExitErrHandler: func(*cli.Context, error) {},
+		Commands: []*cli.Command{
+			{
+				Name:  "extract",
+				Usage: "read Chargebee data into RUN/extract",
+				Flags: withGlobals(
+					&cli.StringFlag{Name: "source", Value: extract.SourcePages, Usage: "pages (a folder of API list pages) or snapshot (an older RUN/extract, for a backfill)"},
+					&cli.StringFlag{Name: "in", Usage: "pages folder, or RUN/extract for --source snapshot"},
+					&cli.IntFlag{Name: "limit", Usage: "keep only the N most recently created customers (trial run)"},
+				),
+				Action: func(c *cli.Context) error {
+					p, err := setup(c, stdout, stderr)
+					if err != nil {
+						return err
+					}
+					_, err = p.Extract(c.Context, extractRequest(c))
+					return err
+				},
+			},
+			{
+				Name:  "validate",
+				Usage: "apply the sync rules: RUN/extract → RUN/validate + errors.csv",
+				Flags: withGlobals(
+					&cli.StringFlag{Name: "in", Usage: "extract folder to read (default: this run's, or the latest run's)"},
+					&cli.StringFlag{Name: "on-error", Usage: "ignore (carry good rows on) or fail (exit 2 after writing errors.csv)"},
+					&cli.BoolFlag{Name: "sync-gift-purchasers", Usage: "sync customers who bought a gift and have no subscription of their own"},
+				),
+				Action: func(c *cli.Context) error {
+					p, err := setup(c, stdout, stderr)
+					if err != nil {
+						return err
+					}
+					_, err = p.Validate(c.Context, pipeline.StageRequest{RunID: global(c, "run-id"), In: c.String("in")})
+					return err
+				},
+			},
+			{
+				Name:  "transform",
+				Usage: "map to AC: RUN/validate → RUN/transform (contacts, recurring_payments)",
+				Flags: withGlobals(
+					&cli.StringFlag{Name: "in", Usage: "validate folder to read (default: this run's, or the latest run's)"},
+				),
+				Action: func(c *cli.Context) error {
+					p, err := setup(c, stdout, stderr)
+					if err != nil {
+						return err
+					}
+					_, err = p.Transform(c.Context, pipeline.StageRequest{RunID: global(c, "run-id"), In: c.String("in")})
+					return err
+				},
+			},
+			{
+				Name:  "run",
+				Usage: "run the stages in order in one new run",
+				Flags: withGlobals(
+					&cli.StringFlag{Name: "source", Value: extract.SourcePages, Usage: "pages or snapshot (see extract)"},
+					&cli.StringFlag{Name: "in", Usage: "pages folder, or RUN/extract for --source snapshot"},
+					&cli.IntFlag{Name: "limit", Usage: "keep only the N most recently created customers (trial run)"},
+					&cli.StringFlag{Name: "on-error", Usage: "ignore or fail (see validate)"},
+					&cli.BoolFlag{Name: "sync-gift-purchasers", Usage: "see validate"},
+				),
+				Action: func(c *cli.Context) error {
+					p, err := setup(c, stdout, stderr)
+					if err != nil {
+						return err
+					}
+					_, err = p.RunAll(c.Context, extractRequest(c))
+					return err
+				},
+			},
+			{
+				Name:      "inspect",
+				Usage:     "print the schema and first rows of a Parquet or CSV file cb2ac wrote",
+				ArgsUsage: "FILE",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "format", Value: "table", Usage: "table, csv or json"},
+					&cli.IntFlag{Name: "limit", Aliases: []string{"n"}, Value: 10, Usage: "rows to print (0 = all)"},
+				},
+				Action: func(c *cli.Context) error {
+					if c.NArg() != 1 {
+						return fmt.Errorf("inspect: want one FILE argument")
+					}
+					return schemas.Inspect(stdout, c.Args().First(), c.Int("limit"), c.String("format"))
+				},
+			},
+		},
+	}
+}
+
+func extractRequest(c *cli.Context) pipeline.ExtractRequest {
+	return pipeline.ExtractRequest{
+		RunID:   global(c, "run-id"),
+		Options: extract.Options{Source: c.String("source"), In: c.String("in"), Limit: c.Int("limit")},
+	}
+}
+
+// setup loads the config, applies flag overrides and builds the pipeline.
+func setup(c *cli.Context, stdout, stderr io.Writer) (*pipeline.Pipeline, error) {
+	log, err := newLogger(stderr, global(c, "log-format"), global(c, "log-level"))
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := pipeline.LoadConfig(global(c, "config"))
+	if err != nil {
+		return nil, err
+	}
+	if d := global(c, "data-dir"); d != "" {
+		cfg.DataDir = d
+	}
+	if globalBool(c, "csv") {
+		cfg.CSV = true
+	}
+	if c.IsSet("on-error") {
+		cfg.OnError = c.String("on-error")
+	}
+	if c.IsSet("sync-gift-purchasers") {
+		cfg.Validate.SyncGiftPurchasers = c.Bool("sync-gift-purchasers")
+	}
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
+	return pipeline.New(cfg, log, stdout), nil
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}

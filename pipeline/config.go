@@ -1,0 +1,120 @@
+package pipeline
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/cb2ac/cb2ac/stages/transform"
+	"github.com/cb2ac/cb2ac/stages/validate"
+)
+
+// Config is cb2ac.yaml. Every key is optional; flags override it. Secrets are not
+// config keys: they come from the environment (or a *_FILE named there).
+type Config struct {
+	// DataDir holds state.json, the lock and runs/ (default ./data).
+	DataDir string `yaml:"data_dir" json:"data_dir,omitempty"`
+	// CSV writes a CSV twin beside every Parquet file.
+	CSV bool `yaml:"csv" json:"csv,omitempty"`
+	// OnError is what validate does with bad records: ignore (carry the good rows on,
+	// the default) or fail (exit 2 after writing errors.csv).
+	OnError string `yaml:"on_error" json:"on_error,omitempty"`
+
+	Chargebee      ChargebeeConfig      `yaml:"chargebee" json:"chargebee"`
+	ActiveCampaign ActiveCampaignConfig `yaml:"activecampaign" json:"activecampaign"`
+
+	// The stages' own keys sit at the top level of the file.
+	Validate  validate.Config  `yaml:",inline" json:"validate"`
+	Transform transform.Config `yaml:",inline" json:"transform"`
+}
+
+// ChargebeeConfig says where to read. The API key is CHARGEBEE_API_KEY (or the file
+// named by CHARGEBEE_API_KEY_FILE), never a config key.
+type ChargebeeConfig struct {
+	Site   string `yaml:"site" json:"site,omitempty"`
+	APIURL string `yaml:"api_url" json:"api_url,omitempty"` // overrides https://{site}.chargebee.com/api/v2
+}
+
+// ActiveCampaignConfig says where to write. The token is AC_API_TOKEN (or the file
+// named by AC_API_TOKEN_FILE).
+type ActiveCampaignConfig struct {
+	APIURL string `yaml:"api_url" json:"api_url,omitempty"` // the full URL from Settings → Developer
+	List   string `yaml:"list" json:"list,omitempty"`       // list name or id; it must exist in AC
+	// OnCustomerDeleted is what happens to the AC contact of a customer deleted in
+	// Chargebee: keep, unsubscribe (from the list) or delete.
+	OnCustomerDeleted  string `yaml:"on_customer_deleted" json:"on_customer_deleted,omitempty"`
+	ExcludeAutomations bool   `yaml:"exclude_automations" json:"exclude_automations,omitempty"`
+}
+
+// Defaults.
+const (
+	DefaultDataDir = "data"
+	OnErrorIgnore  = "ignore"
+	OnErrorFail    = "fail"
+)
+
+// LoadConfig reads the config file; an empty path means defaults only. Unknown keys
+// are errors, so a typo never silently falls back to a default.
+func LoadConfig(path string) (*Config, error) {
+	cfg := &Config{}
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = DefaultDataDir
+	}
+	if cfg.OnError == "" {
+		cfg.OnError = OnErrorIgnore
+	}
+	if cfg.ActiveCampaign.OnCustomerDeleted == "" {
+		cfg.ActiveCampaign.OnCustomerDeleted = "keep"
+	}
+	if err := cfg.Check(); err != nil {
+		if path != "" {
+			return nil, fmt.Errorf("config %s: %w", path, err)
+		}
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return cfg, nil
+}
+
+// Check validates values that the stages would otherwise reject half way.
+func (c *Config) Check() error {
+	switch c.OnError {
+	case OnErrorIgnore, OnErrorFail:
+	default:
+		return fmt.Errorf("on_error %q: want ignore or fail", c.OnError)
+	}
+	switch c.ActiveCampaign.OnCustomerDeleted {
+	case "keep", "unsubscribe", "delete":
+	default:
+		return fmt.Errorf("activecampaign.on_customer_deleted %q: want keep, unsubscribe or delete", c.ActiveCampaign.OnCustomerDeleted)
+	}
+	if _, err := transform.NewMapper(c.Transform); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Hash identifies the config a stage ran with (recorded in the manifest): the same
+// settings give the same hash however the file is formatted.
+func (c *Config) Hash() string {
+	b, _ := json.Marshal(c)
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,295 @@
+// Package pipeline runs the stages over run folders: it picks inputs, refuses
+// unfinished ones, keeps the manifest, and reports. The stages themselves know nothing
+// of runs; each is a function of (input folder, config) → (output files, report).
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cb2ac/cb2ac/internal/atomicfile"
+	"github.com/cb2ac/cb2ac/schemas"
+	"github.com/cb2ac/cb2ac/stages/extract"
+	"github.com/cb2ac/cb2ac/stages/transform"
+	"github.com/cb2ac/cb2ac/stages/validate"
+)
+
+// RejectedError says the job ran but records were rejected and the config asked to
+// fail on that (exit 2).
+type RejectedError struct {
+	Stage    string
+	Rejected int64
+	File     string
+}
+
+func (e *RejectedError) Error() string {
+	return fmt.Sprintf("%s: %d records rejected, see %s (on_error is fail)", e.Stage, e.Rejected, e.File)
+}
+
+// Pipeline runs stages with one config.
+type Pipeline struct {
+	Cfg *Config
+	Log *slog.Logger
+	Out io.Writer // human-readable summaries
+	Now func() time.Time
+}
+
+// New returns a pipeline that logs to log and prints summaries to out.
+func New(cfg *Config, log *slog.Logger, out io.Writer) *Pipeline {
+	return &Pipeline{Cfg: cfg, Log: log, Out: out, Now: time.Now}
+}
+
+var stageOrder = []string{StageExtract, StageValidate, StageTransform, StageLoad}
+
+type stageFunc func(ctx context.Context, out string) (schemas.Report, error)
+
+// runStage runs one stage into run/<stage>: the manifest says "running" while it
+// works, and "succeeded" with file hashes only once every file is in place. Later
+// stages of the same run are dropped, since their input is being replaced.
+func (p *Pipeline) runStage(ctx context.Context, run *Run, stage string, inputs []Input, fn stageFunc) (schemas.Report, error) {
+	start := p.Now().UTC()
+	rec := &StageRecord{Status: StatusRunning, StartedAt: start, ToolVersion: Version, ConfigHash: p.Cfg.Hash(), Inputs: inputs}
+	if err := p.dropFrom(run, stage); err != nil {
+		return schemas.Report{}, err
+	}
+	if err := run.setStage(stage, rec); err != nil {
+		return schemas.Report{}, fmt.Errorf("%s: %w", stage, err)
+	}
+	out := run.StageDir(stage)
+	if err := os.MkdirAll(out, atomicfile.DirMode); err != nil {
+		return schemas.Report{}, fmt.Errorf("%s: %w", stage, err)
+	}
+	log := p.Log.With("run_id", run.ID, "stage", stage)
+	log.Info("stage started", "out", out)
+
+	rep, err := fn(ctx, out)
+	end := p.Now().UTC()
+	rec.EndedAt, rec.DurationMS, rec.Counts = &end, end.Sub(start).Milliseconds(), rep.Counts
+	if err == nil {
+		rec.Files, err = describeFiles(out)
+	}
+	if err != nil {
+		rec.Status, rec.Error = StatusFailed, err.Error()
+		if merr := run.setStage(stage, rec); merr != nil {
+			err = errors.Join(err, merr)
+		}
+		log.Error("stage failed", "err", err)
+		return rep, err
+	}
+	rec.Status = StatusSucceeded
+	if err := run.setStage(stage, rec); err != nil {
+		return rep, fmt.Errorf("%s: %w", stage, err)
+	}
+	args := []any{"duration_ms", rec.DurationMS}
+	for _, k := range slices.Sorted(maps.Keys(rep.Counts)) {
+		args = append(args, k, rep.Counts[k])
+	}
+	log.Info("stage succeeded", args...)
+	fmt.Fprintf(p.Out, "%-9s ok   %s  (%s)\n", stage, summary(stage, rep), end.Sub(start).Round(time.Millisecond))
+	return rep, nil
+}
+
+// dropFrom removes the records and folders of the stages from stage on: rerunning a
+// stage invalidates what was built from its old output.
+func (p *Pipeline) dropFrom(run *Run, stage string) error {
+	m, err := run.Manifest()
+	if err != nil {
+		return err
+	}
+	i := slices.Index(stageOrder, stage)
+	changed := false
+	for _, s := range stageOrder[i:] {
+		if _, ok := m.Stages[s]; ok {
+			delete(m.Stages, s)
+			changed = true
+		}
+		if err := os.RemoveAll(run.StageDir(s)); err != nil {
+			return fmt.Errorf("%s: clear %s: %w", stage, run.StageDir(s), err)
+		}
+	}
+	if !changed {
+		return nil
+	}
+	return run.writeManifest(m)
+}
+
+// summary is the one-line count summary of a stage.
+func summary(stage string, rep schemas.Report) string {
+	c := rep.Counts
+	switch stage {
+	case StageExtract:
+		return fmt.Sprintf("customers=%d subscriptions=%d invoices=%d item_prices=%d gifts=%d",
+			c["customers"], c["subscriptions"], c["invoices"], c["item_prices"], c["gifts"])
+	case StageValidate:
+		return fmt.Sprintf("customers=%d/%d subscriptions=%d/%d invoices=%d rejected=%d errors=%d",
+			c["customers"], c["customers_in"], c["subscriptions"], c["subscriptions_in"], c["invoices"], c["rejected"], c["errors"])
+	case StageTransform:
+		var st []string
+		for _, k := range slices.Sorted(maps.Keys(c)) {
+			if s, ok := strings.CutPrefix(k, "status."); ok {
+				st = append(st, fmt.Sprintf("%s=%d", s, c[k]))
+			}
+		}
+		return fmt.Sprintf("contacts=%d recurring_payments=%d [%s]", c["contacts"], c["recurring_payments"], strings.Join(st, " "))
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(c)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, c[k]))
+	}
+	return strings.Join(parts, " ")
+}
+
+// ExtractRequest says what to extract and into which run.
+type ExtractRequest struct {
+	RunID string // empty: a new run named after the start time
+	extract.Options
+}
+
+// Extract runs the extract stage and returns its run.
+func (p *Pipeline) Extract(ctx context.Context, req ExtractRequest) (*Run, error) {
+	id := req.RunID
+	if id == "" {
+		id = NewRunID(p.Now())
+	}
+	var inputs []Input
+	switch req.Source {
+	case extract.SourceSnapshot:
+		if req.In == "" {
+			return nil, fmt.Errorf("extract: --source snapshot needs --in RUN/extract")
+		}
+		in, err := CheckInput(req.In, StageExtract)
+		if err != nil {
+			return nil, fmt.Errorf("extract: %w", err)
+		}
+		if in.RunID == id {
+			return nil, fmt.Errorf("extract: --in is this run's own extract folder; pick another --run-id")
+		}
+		inputs = append(inputs, in)
+	case extract.SourcePages:
+		if req.In == "" {
+			return nil, fmt.Errorf("extract: --source pages needs --in DIR")
+		}
+		inputs = append(inputs, Input{Dir: filepath.Clean(req.In)})
+	}
+	run, err := OpenRun(p.Cfg.DataDir, id, true)
+	if err != nil {
+		return nil, fmt.Errorf("extract: %w", err)
+	}
+	opts := req.Options
+	opts.CSV = opts.CSV || p.Cfg.CSV
+	_, err = p.runStage(ctx, run, StageExtract, inputs, func(ctx context.Context, out string) (schemas.Report, error) {
+		return extract.Run(ctx, opts, out)
+	})
+	return run, err
+}
+
+// StageRequest picks a stage's input and output run. With In set, the input is that
+// folder (a backfill from any run) and the output goes to RunID or a new run; without
+// it, the stage reads the previous stage of RunID, or of the latest run that has one.
+type StageRequest struct {
+	RunID string
+	In    string
+}
+
+func (p *Pipeline) resolve(req StageRequest, prev string) (*Run, Input, error) {
+	var in Input
+	var err error
+	switch {
+	case req.In != "":
+		if in, err = CheckInput(req.In, prev); err != nil {
+			return nil, in, err
+		}
+		id := req.RunID
+		if id == "" {
+			id = NewRunID(p.Now())
+			if id == in.RunID {
+				// Same second as the input run: never overwrite a historical run's
+				// later stages by accident.
+				id += "-1"
+			}
+		}
+		run, err := OpenRun(p.Cfg.DataDir, id, true)
+		return run, in, err
+	case req.RunID != "":
+		run, err := OpenRun(p.Cfg.DataDir, req.RunID, false)
+		if err != nil {
+			return nil, in, err
+		}
+		in, err = CheckInput(run.StageDir(prev), prev)
+		return run, in, err
+	default:
+		run, err := LatestRunWith(p.Cfg.DataDir, prev)
+		if err != nil {
+			return nil, in, err
+		}
+		in, err = CheckInput(run.StageDir(prev), prev)
+		return run, in, err
+	}
+}
+
+// Validate runs the validate stage.
+func (p *Pipeline) Validate(ctx context.Context, req StageRequest) (*Run, error) {
+	run, in, err := p.resolve(req, StageExtract)
+	if err != nil {
+		return nil, fmt.Errorf("validate: %w", err)
+	}
+	rep, err := p.runStage(ctx, run, StageValidate, []Input{in}, func(ctx context.Context, out string) (schemas.Report, error) {
+		rep, err := validate.Run(ctx, validate.Options{In: in.Dir, RunID: run.ID, CSV: p.Cfg.CSV}, p.Cfg.Validate, out)
+		if err == nil && rep.Counts["rejected"] > 0 && p.Cfg.OnError == OnErrorFail {
+			err = &RejectedError{Stage: StageValidate, Rejected: rep.Counts["rejected"], File: filepath.Join(out, validate.ErrorsFile)}
+		}
+		return rep, err
+	})
+	if rep.Counts["errors"] > 0 {
+		p.printErrorSummary(run, rep)
+	}
+	return run, err
+}
+
+func (p *Pipeline) printErrorSummary(run *Run, rep schemas.Report) {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(rep.Counts)) {
+		if code, ok := strings.CutPrefix(k, "code."); ok {
+			parts = append(parts, fmt.Sprintf("%s=%d", code, rep.Counts[k]))
+		}
+	}
+	fmt.Fprintf(p.Out, "          errors: %s\n          see %s\n", strings.Join(parts, " "), filepath.Join(run.StageDir(StageValidate), validate.ErrorsFile))
+}
+
+// Transform runs the transform stage.
+func (p *Pipeline) Transform(ctx context.Context, req StageRequest) (*Run, error) {
+	run, in, err := p.resolve(req, StageValidate)
+	if err != nil {
+		return nil, fmt.Errorf("transform: %w", err)
+	}
+	_, err = p.runStage(ctx, run, StageTransform, []Input{in}, func(ctx context.Context, out string) (schemas.Report, error) {
+		return transform.Run(ctx, transform.Options{In: in.Dir, CSV: p.Cfg.CSV}, p.Cfg.Transform, out)
+	})
+	return run, err
+}
+
+// RunAll chains the stages in one run. With req.Source empty and req.In set to an
+// extract folder, it starts from that snapshot (a backfill).
+func (p *Pipeline) RunAll(ctx context.Context, req ExtractRequest) (*Run, error) {
+	run, err := p.Extract(ctx, req)
+	if err != nil {
+		return run, err
+	}
+	if _, err := p.Validate(ctx, StageRequest{RunID: run.ID}); err != nil {
+		return run, err
+	}
+	if _, err := p.Transform(ctx, StageRequest{RunID: run.ID}); err != nil {
+		return run, err
+	}
+	fmt.Fprintf(p.Out, "run %s done: %s\n", run.ID, run.Dir)
+	return run, nil
+}

@@ -1,0 +1,94 @@
+package schemas
+
+import (
+	"path/filepath"
+)
+
+// Report is what a stage returns besides its files: named counts for the manifest and
+// the summary line (e.g. "customers": 64, "rejected": 9).
+type Report struct {
+	Counts map[string]int64 `json:"counts"`
+}
+
+// Add increments a count.
+func (r *Report) Add(name string, n int64) {
+	if r.Counts == nil {
+		r.Counts = make(map[string]int64)
+	}
+	r.Counts[name] += n
+}
+
+// Sink writes one file kind of a stage: DIR/NAME.parquet and, when twin is on, the
+// CSV twin DIR/NAME.csv. Both appear only on Commit.
+type Sink[T any] struct {
+	pq  *Writer[T]
+	csv *CSVWriter[T]
+}
+
+// CreateSink opens the Parquet file (and its CSV twin).
+func (t *Table[T]) CreateSink(dir, name string, twin bool) (*Sink[T], error) {
+	pq, err := t.Create(filepath.Join(dir, name+".parquet"))
+	if err != nil {
+		return nil, err
+	}
+	s := &Sink[T]{pq: pq}
+	if twin {
+		if s.csv, err = CreateCSV[T](filepath.Join(dir, name+".csv")); err != nil {
+			pq.Abort()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// Write appends records to both files.
+func (s *Sink[T]) Write(recs ...T) error {
+	if err := s.pq.Write(recs...); err != nil {
+		return err
+	}
+	if s.csv != nil {
+		return s.csv.Write(recs...)
+	}
+	return nil
+}
+
+// Rows is the number of records written.
+func (s *Sink[T]) Rows() int64 { return s.pq.Rows() }
+
+// Commit publishes both files.
+func (s *Sink[T]) Commit() error {
+	err := s.pq.Commit()
+	if s.csv != nil {
+		if err != nil {
+			s.csv.Abort()
+		} else {
+			err = s.csv.Commit()
+		}
+	}
+	return err
+}
+
+// Abort drops both files.
+func (s *Sink[T]) Abort() {
+	s.pq.Abort()
+	if s.csv != nil {
+		s.csv.Abort()
+	}
+}
+
+// WriteFiles writes all records through a sink.
+func (t *Table[T]) WriteFiles(dir, name string, recs []T, twin bool) error {
+	s, err := t.CreateSink(dir, name, twin)
+	if err != nil {
+		return err
+	}
+	for len(recs) > 0 {
+		n := min(len(recs), BatchRows)
+		if err := s.Write(recs[:n]...); err != nil {
+			s.Abort()
+			return err
+		}
+		recs = recs[n:]
+	}
+	return s.Commit()
+}

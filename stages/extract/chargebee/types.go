@@ -1,0 +1,272 @@
+// Package chargebee holds the Chargebee API v2 list types and their decoding. The
+// folder-of-pages source and the API client decode through the same types, so a page
+// file and an HTTP response body give the same records.
+package chargebee
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/cb2ac/cb2ac/schemas"
+)
+
+// Page is one list response: {"list":[...], "next_offset":"..."}.
+type Page struct {
+	List       []Entry `json:"list"`
+	NextOffset string  `json:"next_offset,omitempty"`
+}
+
+// Entry is one element of a list: resources wrapped by their type name.
+type Entry struct {
+	Customer     *Customer     `json:"customer,omitempty"`
+	Subscription *Subscription `json:"subscription,omitempty"`
+	Card         *Card         `json:"card,omitempty"`
+	Invoice      *Invoice      `json:"invoice,omitempty"`
+	ItemPrice    *ItemPrice    `json:"item_price,omitempty"`
+	Gift         *Gift         `json:"gift,omitempty"`
+}
+
+// DecodePage reads one list page. Anything that is not a list envelope is an error:
+// silently reading zero records from a changed API shape would look like mass deletion.
+func DecodePage(r io.Reader) (*Page, error) {
+	var env struct {
+		List       *[]Entry `json:"list"`
+		NextOffset string   `json:"next_offset"`
+	}
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&env); err != nil {
+		var te *json.UnmarshalTypeError
+		if asTypeError(err, &te) && te.Field == "" {
+			return nil, fmt.Errorf("not a Chargebee list page: the document is a JSON %s, not an object with a \"list\" array", te.Value)
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return nil, fmt.Errorf("truncated JSON: unexpected end of input")
+		}
+		return nil, fmt.Errorf("bad JSON: %w", err)
+	}
+	if env.List == nil {
+		return nil, fmt.Errorf("not a Chargebee list page: no \"list\" array")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("bad JSON: trailing data after the list page")
+	}
+	return &Page{List: *env.List, NextOffset: env.NextOffset}, nil
+}
+
+func asTypeError(err error, te **json.UnmarshalTypeError) bool {
+	t, ok := err.(*json.UnmarshalTypeError)
+	if ok {
+		*te = t
+	}
+	return ok
+}
+
+// Address is a billing or shipping address.
+type Address = schemas.Address
+
+// Customer is the `customer` resource (the fields cb2ac uses).
+type Customer struct {
+	ID                     string `json:"id"`
+	FirstName              string `json:"first_name"`
+	LastName               string `json:"last_name"`
+	Email                  string `json:"email"`
+	Phone                  string `json:"phone"`
+	Company                string `json:"company"`
+	AutoCollection         string `json:"auto_collection"`
+	Locale                 string `json:"locale"`
+	PreferredCurrencyCode  string `json:"preferred_currency_code"`
+	CardStatus             string `json:"card_status"`
+	PrimaryPaymentSourceID string `json:"primary_payment_source_id"`
+	PaymentMethod          *struct {
+		Type string `json:"type"`
+	} `json:"payment_method"`
+	BillingAddress  *Address `json:"billing_address"`
+	CreatedAt       *int64   `json:"created_at"`
+	UpdatedAt       *int64   `json:"updated_at"`
+	ResourceVersion int64    `json:"resource_version"`
+	Deleted         bool     `json:"deleted"`
+	CustomFields    string   `json:"-"`
+}
+
+// UnmarshalJSON keeps the cf_* custom fields as a JSON object string.
+func (c *Customer) UnmarshalJSON(b []byte) error {
+	type plain Customer
+	if err := json.Unmarshal(b, (*plain)(c)); err != nil {
+		return err
+	}
+	cf, err := customFields(b)
+	c.CustomFields = cf
+	return err
+}
+
+// Card is the customer's primary card as it comes beside a subscription.
+type Card struct {
+	Status      string `json:"status"`
+	CardType    string `json:"card_type"`
+	Last4       string `json:"last4"`
+	ExpiryMonth *int64 `json:"expiry_month"`
+	ExpiryYear  *int64 `json:"expiry_year"`
+}
+
+// SubscriptionItem is a Product Catalog 2.0 item.
+type SubscriptionItem struct {
+	ItemPriceID   string `json:"item_price_id"`
+	ItemType      string `json:"item_type"`
+	Quantity      int64  `json:"quantity"`
+	UnitPrice     *int64 `json:"unit_price"`
+	Amount        *int64 `json:"amount"`
+	BillingCycles *int64 `json:"billing_cycles"`
+}
+
+// Addon is a Product Catalog 1.0 addon.
+type Addon struct {
+	ID        string `json:"id"`
+	Quantity  int64  `json:"quantity"`
+	UnitPrice *int64 `json:"unit_price"`
+	Amount    *int64 `json:"amount"`
+}
+
+// Subscription is the `subscription` resource.
+type Subscription struct {
+	ID                     string             `json:"id"`
+	CustomerID             string             `json:"customer_id"`
+	Status                 string             `json:"status"`
+	CancelReason           string             `json:"cancel_reason"`
+	CurrencyCode           string             `json:"currency_code"`
+	BillingPeriod          int64              `json:"billing_period"`
+	BillingPeriodUnit      string             `json:"billing_period_unit"`
+	RemainingBillingCycles *int64             `json:"remaining_billing_cycles"`
+	MRR                    *int64             `json:"mrr"`
+	DueInvoicesCount       int64              `json:"due_invoices_count"`
+	TotalDues              *int64             `json:"total_dues"`
+	AutoCollection         string             `json:"auto_collection"`
+	GiftID                 string             `json:"gift_id"`
+	SubscriptionItems      []SubscriptionItem `json:"subscription_items"`
+	PlanID                 string             `json:"plan_id"`
+	PlanQuantity           int64              `json:"plan_quantity"`
+	PlanUnitPrice          *int64             `json:"plan_unit_price"`
+	PlanAmount             *int64             `json:"plan_amount"`
+	Addons                 []Addon            `json:"addons"`
+	CreatedAt              *int64             `json:"created_at"`
+	UpdatedAt              *int64             `json:"updated_at"`
+	StartDate              *int64             `json:"start_date"`
+	StartedAt              *int64             `json:"started_at"`
+	ActivatedAt            *int64             `json:"activated_at"`
+	TrialStart             *int64             `json:"trial_start"`
+	TrialEnd               *int64             `json:"trial_end"`
+	CurrentTermStart       *int64             `json:"current_term_start"`
+	CurrentTermEnd         *int64             `json:"current_term_end"`
+	NextBillingAt          *int64             `json:"next_billing_at"`
+	CancelledAt            *int64             `json:"cancelled_at"`
+	PauseDate              *int64             `json:"pause_date"`
+	ResumeDate             *int64             `json:"resume_date"`
+	ShippingAddress        *Address           `json:"shipping_address"`
+	ResourceVersion        int64              `json:"resource_version"`
+	Deleted                bool               `json:"deleted"`
+	CustomFields           string             `json:"-"`
+}
+
+// UnmarshalJSON keeps the cf_* custom fields as a JSON object string.
+func (s *Subscription) UnmarshalJSON(b []byte) error {
+	type plain Subscription
+	if err := json.Unmarshal(b, (*plain)(s)); err != nil {
+		return err
+	}
+	cf, err := customFields(b)
+	s.CustomFields = cf
+	return err
+}
+
+// Invoice is the `invoice` resource.
+type Invoice struct {
+	ID             string `json:"id"`
+	CustomerID     string `json:"customer_id"`
+	SubscriptionID string `json:"subscription_id"`
+	Recurring      bool   `json:"recurring"`
+	Status         string `json:"status"`
+	DunningStatus  string `json:"dunning_status"`
+	CurrencyCode   string `json:"currency_code"`
+	Date           *int64 `json:"date"`
+	DueDate        *int64 `json:"due_date"`
+	PaidAt         *int64 `json:"paid_at"`
+	UpdatedAt      *int64 `json:"updated_at"`
+	Total          *int64 `json:"total"`
+	SubTotal       *int64 `json:"sub_total"`
+	Tax            *int64 `json:"tax"`
+	AmountPaid     *int64 `json:"amount_paid"`
+	AmountDue      *int64 `json:"amount_due"`
+	Discounts      []struct {
+		Amount int64 `json:"amount"`
+	} `json:"discounts"`
+	LineItemDiscounts []struct {
+		DiscountAmount int64 `json:"discount_amount"`
+	} `json:"line_item_discounts"`
+	IssuedCreditNotes []struct {
+		CnTotal  int64  `json:"cn_total"`
+		CnStatus string `json:"cn_status"`
+	} `json:"issued_credit_notes"`
+	IsGifted        bool  `json:"is_gifted"`
+	ResourceVersion int64 `json:"resource_version"`
+	Deleted         bool  `json:"deleted"`
+}
+
+// ItemPrice is the `item_price` resource.
+type ItemPrice struct {
+	ID              string `json:"id"`
+	Name            string `json:"name"`
+	ExternalName    string `json:"external_name"`
+	ItemID          string `json:"item_id"`
+	ItemFamilyID    string `json:"item_family_id"`
+	ItemType        string `json:"item_type"`
+	CurrencyCode    string `json:"currency_code"`
+	Price           *int64 `json:"price"`
+	Period          int64  `json:"period"`
+	PeriodUnit      string `json:"period_unit"`
+	PricingModel    string `json:"pricing_model"`
+	Status          string `json:"status"`
+	CreatedAt       *int64 `json:"created_at"`
+	UpdatedAt       *int64 `json:"updated_at"`
+	ResourceVersion int64  `json:"resource_version"`
+	Deleted         bool   `json:"deleted"`
+}
+
+// Gift is the `gift` resource.
+type Gift struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+	Gifter struct {
+		CustomerID string `json:"customer_id"`
+	} `json:"gifter"`
+	GiftReceiver struct {
+		CustomerID     string `json:"customer_id"`
+		SubscriptionID string `json:"subscription_id"`
+	} `json:"gift_receiver"`
+	UpdatedAt       *int64 `json:"updated_at"`
+	ResourceVersion int64  `json:"resource_version"`
+}
+
+// customFields returns the object's cf_* keys as a JSON object with sorted keys, or ""
+// when there are none. The cheap byte check skips the map decode for most objects.
+func customFields(b []byte) (string, error) {
+	if !bytes.Contains(b, []byte(`"cf_`)) {
+		return "", nil
+	}
+	var all map[string]json.RawMessage
+	if err := json.Unmarshal(b, &all); err != nil {
+		return "", err
+	}
+	cf := make(map[string]json.RawMessage)
+	for k, v := range all {
+		if strings.HasPrefix(k, "cf_") {
+			cf[k] = v
+		}
+	}
+	if len(cf) == 0 {
+		return "", nil
+	}
+	out, err := json.Marshal(cf) // map keys are sorted: stable across runs
+	return string(out), err
+}
