@@ -361,6 +361,9 @@ func checkSubscription(rj *rejections, s *schemas.Subscription, email string) {
 			add(BadDate, f.name, fmt.Sprintf("%s %d is not a plausible Unix time", f.name, *f.v))
 		}
 	}
+	if s.CurrentTermStart != nil && s.CurrentTermEnd != nil && *s.CurrentTermEnd < *s.CurrentTermStart {
+		add(BadDate, "current_term_end", fmt.Sprintf("current_term_end %d is before current_term_start %d", *s.CurrentTermEnd, *s.CurrentTermStart))
+	}
 }
 
 func checkInvoice(rj *rejections, v *schemas.Invoice, email string) {
