@@ -1,0 +1,68 @@
+package pipeline
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestExampleConfigLoads(t *testing.T) {
+	cfg, err := LoadConfig("../cb2ac.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ActiveCampaign.List != "Customers" || len(cfg.Transform.FieldMappings) != 3 || cfg.Transform.MarketingConsent == "" || len(cfg.Transform.StatusMap) != 1 {
+		t.Errorf("example config read as %+v", cfg)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	cases := map[string]string{
+		"datadir: x\n":        "field datadir not found",
+		"on_error: explode\n": "on_error",
+		"activecampaign:\n  on_customer_deleted: burn\n":             "on_customer_deleted",
+		"status_preset: magento\n":                                   "status_preset",
+		"field_mappings:\n  - title: X\n    source: customer.nope\n": "no attribute",
+	}
+	for body, want := range cases {
+		p := filepath.Join(t.TempDir(), "cb2ac.yaml")
+		os.WriteFile(p, []byte(body), 0o600)
+		_, err := LoadConfig(p)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), p) {
+			t.Errorf("%q: err = %v, want it to name the file and mention %q", body, err, want)
+		}
+	}
+	cfg, err := LoadConfig("")
+	if err != nil || cfg.DataDir != "data" || cfg.OnError != "ignore" || cfg.ActiveCampaign.OnCustomerDeleted != "keep" {
+		t.Errorf("defaults: %+v, %v", cfg, err)
+	}
+}
+
+func TestCheckInput(t *testing.T) {
+	data := t.TempDir()
+	run, err := OpenRun(data, "20261120T020000Z", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := run.StageDir(StageExtract)
+	os.MkdirAll(dir, 0o700)
+	if _, err := CheckInput(dir, StageExtract); err == nil || !strings.Contains(err.Error(), "no manifest.json") {
+		t.Errorf("no manifest: %v", err)
+	}
+	run.setStage(StageExtract, &StageRecord{Status: StatusRunning})
+	if _, err := CheckInput(dir, StageExtract); err == nil || !strings.Contains(err.Error(), "did not succeed") {
+		t.Errorf("running stage: %v", err)
+	}
+	run.setStage(StageExtract, &StageRecord{Status: StatusSucceeded})
+	in, err := CheckInput(dir, StageExtract)
+	if err != nil || in.RunID != run.ID {
+		t.Errorf("succeeded stage: %+v %v", in, err)
+	}
+	if _, err := CheckInput(dir, StageValidate); err == nil || !strings.Contains(err.Error(), "not a validate folder") {
+		t.Errorf("wrong stage: %v", err)
+	}
+	if _, err := OpenRun(data, "../../etc", true); err == nil {
+		t.Error("a run id escaping runs/ was accepted")
+	}
+}
