@@ -153,16 +153,20 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 					&cli.IntFlag{Name: "limit", Usage: "keep only the N most recently created customers (trial run)"},
 					&cli.StringFlag{Name: "on-error", Usage: "ignore or fail (see validate)"},
 					&cli.BoolFlag{Name: "sync-gift-purchasers", Usage: "see validate"},
+					&cli.BoolFlag{Name: "resume", Usage: "continue the load of the latest run (or --run-id) where it stopped, instead of a new run"},
+					&cli.BoolFlag{Name: "full-load", Usage: "send every record to AC again, not only what changed"},
 				),
 				Action: func(c *cli.Context) error {
 					p, err := setup(c, stdout, stderr)
 					if err != nil {
 						return err
 					}
-					_, err = p.RunAll(c.Context, extractRequest(c))
+					_, err = p.RunAll(c.Context, pipeline.RunRequest{ExtractRequest: extractRequest(c), Resume: c.Bool("resume"), FullLoad: c.Bool("full-load")})
 					return err
 				},
 			},
+			loadCommand(stdout, stderr),
+			planCommand(stdout, stderr),
 			{
 				Name:      "inspect",
 				Usage:     "print the schema and first rows of a Parquet or CSV file cb2ac wrote",

@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/cb2ac/cb2ac/stages/load"
 	"github.com/cb2ac/cb2ac/stages/transform"
 	"github.com/cb2ac/cb2ac/stages/validate"
 )
@@ -42,16 +43,10 @@ type ChargebeeConfig struct {
 	APIURL string `yaml:"api_url" json:"api_url,omitempty"` // overrides https://{site}.chargebee.com/api/v2
 }
 
-// ActiveCampaignConfig says where to write. The token is AC_API_TOKEN (or the file
-// named by AC_API_TOKEN_FILE).
-type ActiveCampaignConfig struct {
-	APIURL string `yaml:"api_url" json:"api_url,omitempty"` // the full URL from Settings → Developer
-	List   string `yaml:"list" json:"list,omitempty"`       // list name or id; it must exist in AC
-	// OnCustomerDeleted is what happens to the AC contact of a customer deleted in
-	// Chargebee: keep, unsubscribe (from the list) or delete.
-	OnCustomerDeleted  string `yaml:"on_customer_deleted" json:"on_customer_deleted,omitempty"`
-	ExcludeAutomations bool   `yaml:"exclude_automations" json:"exclude_automations,omitempty"`
-}
+// ActiveCampaignConfig says where to write (load.Config: api_url, list,
+// on_customer_deleted, exclude_automations, rate_limit, batch sizes). The token is
+// AC_API_TOKEN (or the file named by AC_API_TOKEN_FILE); AC_API_URL overrides api_url.
+type ActiveCampaignConfig = load.Config
 
 // Defaults.
 const (

@@ -56,10 +56,26 @@ type stageFunc func(ctx context.Context, out string) (schemas.Report, error)
 // works, and "succeeded" with file hashes only once every file is in place. Later
 // stages of the same run are dropped, since their input is being replaced.
 func (p *Pipeline) runStage(ctx context.Context, run *Run, stage string, inputs []Input, fn stageFunc) (schemas.Report, error) {
+	return p.runStageKeep(ctx, run, stage, inputs, false, fn)
+}
+
+// runStageKeep is runStage that, with keep set, leaves the stage's own folder in
+// place: a resumed load needs its journal.
+func (p *Pipeline) runStageKeep(ctx context.Context, run *Run, stage string, inputs []Input, keep bool, fn stageFunc) (schemas.Report, error) {
 	start := p.Now().UTC()
 	rec := &StageRecord{Status: StatusRunning, StartedAt: start, ToolVersion: Version, ConfigHash: p.Cfg.Hash(), Inputs: inputs}
-	if err := p.dropFrom(run, stage); err != nil {
-		return schemas.Report{}, err
+	from := stage
+	if keep {
+		if i := slices.Index(stageOrder, stage); i+1 < len(stageOrder) {
+			from = stageOrder[i+1]
+		} else {
+			from = ""
+		}
+	}
+	if from != "" {
+		if err := p.dropFrom(run, from); err != nil {
+			return schemas.Report{}, err
+		}
 	}
 	if err := run.setStage(stage, rec); err != nil {
 		return schemas.Report{}, fmt.Errorf("%s: %w", stage, err)
@@ -277,10 +293,23 @@ func (p *Pipeline) Transform(ctx context.Context, req StageRequest) (*Run, error
 	return run, err
 }
 
-// RunAll chains the stages in one run. With req.Source empty and req.In set to an
-// extract folder, it starts from that snapshot (a backfill).
-func (p *Pipeline) RunAll(ctx context.Context, req ExtractRequest) (*Run, error) {
-	run, err := p.Extract(ctx, req)
+// RunRequest says what a whole run does.
+type RunRequest struct {
+	ExtractRequest
+	// Resume continues the load of RunID (or of the latest run) instead of starting
+	// a new run.
+	Resume bool
+	// FullLoad diffs against nothing: every record is sent again.
+	FullLoad bool
+}
+
+// RunAll chains the stages in one run. The load runs when an AC account is
+// configured; without one the run stops after transform and says so.
+func (p *Pipeline) RunAll(ctx context.Context, req RunRequest) (*Run, error) {
+	if req.Resume {
+		return p.Load(ctx, LoadRequest{StageRequest: StageRequest{RunID: req.RunID}, Resume: true})
+	}
+	run, err := p.Extract(ctx, req.ExtractRequest)
 	if err != nil {
 		return run, err
 	}
@@ -288,6 +317,11 @@ func (p *Pipeline) RunAll(ctx context.Context, req ExtractRequest) (*Run, error)
 		return run, err
 	}
 	if _, err := p.Transform(ctx, StageRequest{RunID: run.ID}); err != nil {
+		return run, err
+	}
+	if p.ACURL() == "" {
+		fmt.Fprintf(p.Out, "%-9s skip %v\n", StageLoad, errNoAC)
+	} else if _, err := p.Load(ctx, LoadRequest{StageRequest: StageRequest{RunID: run.ID}, Full: req.FullLoad}); err != nil {
 		return run, err
 	}
 	fmt.Fprintf(p.Out, "run %s done: %s\n", run.ID, run.Dir)

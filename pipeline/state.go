@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cb2ac/cb2ac/internal/atomicfile"
+	"github.com/cb2ac/cb2ac/stages/load"
 )
 
 // State is data/state.json: what survives between runs. It moves forward only when a
@@ -46,14 +47,8 @@ type SyncedState struct {
 	SyncedAt time.Time `json:"synced_at"`
 }
 
-// ACState is the ActiveCampaign setup cache.
-type ACState struct {
-	APIURL       string            `json:"api_url"`
-	ListID       string            `json:"list_id"`
-	ListName     string            `json:"list_name,omitempty"`
-	ConnectionID string            `json:"connection_id"`
-	Fields       map[string]string `json:"fields"` // field title (as configured) → AC field id
-}
+// ACState is the ActiveCampaign setup cache (list, connection and field ids).
+type ACState = load.Setup
 
 const stateVersion = 1
 

@@ -281,3 +281,16 @@ var (
 	Contacts          = NewTable[Contact]("contact", 1)
 	RecurringPayments = NewTable[RecurringPayment]("recurring_payment", 1)
 )
+
+// PlanEntry is one row of load/plan.parquet and plan.csv: what load does with one
+// record. Op is create, update, delete or unchanged; ChangedFields lists the changed
+// columns of an update (custom fields as fields.<title>), joined by "|".
+type PlanEntry struct {
+	Entity        string `parquet:"entity,dict" csv:"entity"`
+	Key           string `parquet:"key" csv:"key"`
+	Op            string `parquet:"op,dict" csv:"op"`
+	ChangedFields string `parquet:"changed_fields" csv:"changed_fields"`
+}
+
+// Plans is load's plan file kind.
+var Plans = NewTable[PlanEntry]("plan", 1)

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"io"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cb2ac/cb2ac/pipeline"
+)
+
+func loadCommand(stdout, stderr io.Writer) *cli.Command {
+	return &cli.Command{
+		Name:  "load",
+		Usage: "send what changed to ActiveCampaign: RUN/transform → RUN/load (plan, journal, synced snapshot)",
+		Flags: withGlobals(
+			&cli.StringFlag{Name: "in", Usage: "transform folder to load (default: this run's, or the latest run's)"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "write the plan and stop: no request to AC"},
+			&cli.BoolFlag{Name: "resume", Usage: "continue a load that stopped, skipping the batches its journal acknowledges"},
+			&cli.BoolFlag{Name: "full", Usage: "diff against nothing: send every record again"},
+		),
+		Action: func(c *cli.Context) error {
+			p, err := setup(c, stdout, stderr)
+			if err != nil {
+				return err
+			}
+			_, err = p.Load(c.Context, pipeline.LoadRequest{
+				StageRequest: pipeline.StageRequest{RunID: global(c, "run-id"), In: c.String("in")},
+				DryRun:       c.Bool("dry-run"), Resume: c.Bool("resume"), Full: c.Bool("full"),
+			})
+			return err
+		},
+	}
+}
+
+// plan is load --dry-run under the name people look for.
+func planCommand(stdout, stderr io.Writer) *cli.Command {
+	return &cli.Command{
+		Name:  "plan",
+		Usage: "show what load would send (writes RUN/load/plan.parquet and plan.csv; no request to AC)",
+		Flags: withGlobals(
+			&cli.StringFlag{Name: "in", Usage: "transform folder (default: this run's, or the latest run's)"},
+			&cli.BoolFlag{Name: "full", Usage: "diff against nothing"},
+		),
+		Action: func(c *cli.Context) error {
+			p, err := setup(c, stdout, stderr)
+			if err != nil {
+				return err
+			}
+			_, err = p.Load(c.Context, pipeline.LoadRequest{
+				StageRequest: pipeline.StageRequest{RunID: global(c, "run-id"), In: c.String("in")},
+				DryRun:       true, Full: c.Bool("full"),
+			})
+			return err
+		},
+	}
+}

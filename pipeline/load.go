@@ -1,0 +1,113 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/cb2ac/cb2ac/schemas"
+	"github.com/cb2ac/cb2ac/stages/load"
+	"github.com/cb2ac/cb2ac/stages/load/ac"
+)
+
+// LoadRequest says which transform output to load and how.
+type LoadRequest struct {
+	StageRequest
+	DryRun bool // plan only
+	Resume bool // continue a load that stopped, skipping journaled batches
+	Full   bool // diff against nothing: send everything again
+}
+
+// ACURL is the AC API URL: AC_API_URL wins over activecampaign.api_url.
+func (p *Pipeline) ACURL() string {
+	if v := os.Getenv("AC_API_URL"); v != "" {
+		return v
+	}
+	return p.Cfg.ActiveCampaign.APIURL
+}
+
+// Load runs the load stage: plan, then (unless DryRun) apply, then move state.json to
+// the new synced snapshot. State moves only when the load finished; records AC
+// rejected keep their old synced row, so the next run sends them again.
+func (p *Pipeline) Load(ctx context.Context, req LoadRequest) (*Run, error) {
+	run, in, err := p.resolve(req.StageRequest, StageTransform)
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	st, err := LoadState(p.Cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	cfg := p.Cfg.ActiveCampaign
+	cfg.APIURL = p.ACURL()
+	cfg.Site = p.Cfg.Chargebee.Site
+	opts := load.Options{In: in.Dir, RunID: run.ID, DryRun: req.DryRun, Resume: req.Resume, Fields: p.Cfg.Transform.Fields()}
+	inputs := []Input{in}
+	if st.Synced != nil && !req.Full {
+		opts.Synced = filepath.Join(p.Cfg.DataDir, st.Synced.Dir)
+		inputs = append(inputs, Input{RunID: st.Synced.RunID, Stage: "synced", Dir: opts.Synced})
+	}
+	if st.AC != nil && st.AC.APIURL == cfg.APIURL {
+		opts.Setup = st.AC
+	}
+	if !req.DryRun {
+		token, err := Secret("AC_API_TOKEN")
+		if err != nil {
+			return nil, fmt.Errorf("load: %w", err)
+		}
+		if opts.Client, err = ac.New(ac.Config{APIURL: cfg.APIURL, Token: token, RateLimit: cfg.RateLimit}); err != nil {
+			return nil, fmt.Errorf("load: %w", err)
+		}
+	}
+	var res load.Result
+	_, err = p.runStageKeep(ctx, run, StageLoad, inputs, req.Resume, func(ctx context.Context, out string) (schemas.Report, error) {
+		var err error
+		res, err = load.Run(ctx, opts, cfg, out)
+		if req.DryRun {
+			res.Add("dry_run", 1)
+		}
+		return res.Report, err
+	})
+	p.printPlan(run, res.Report, req.DryRun)
+	if err != nil {
+		return run, err
+	}
+	if req.DryRun {
+		return run, nil
+	}
+	if res.Setup != nil {
+		st.AC = res.Setup
+	}
+	rel, _ := filepath.Rel(p.Cfg.DataDir, filepath.Join(run.StageDir(StageLoad), load.SyncedDir))
+	st.Synced = &SyncedState{RunID: run.ID, Dir: rel, SyncedAt: p.Now().UTC()}
+	if err := st.Save(p.Cfg.DataDir); err != nil {
+		return run, fmt.Errorf("load: %w", err)
+	}
+	if n := res.Counts["rejected"]; n > 0 {
+		return run, &RejectedError{Stage: StageLoad, Rejected: n, File: filepath.Join(run.StageDir(StageLoad), load.ErrorsFile)}
+	}
+	return run, nil
+}
+
+func (p *Pipeline) printPlan(run *Run, rep schemas.Report, dryRun bool) {
+	c := rep.Counts
+	if c == nil {
+		return
+	}
+	fmt.Fprintf(p.Out, "          plan: contacts create=%d update=%d delete=%d unchanged=%d; recurring payments create=%d update=%d delete=%d unchanged=%d\n",
+		c["contacts_create"], c["contacts_update"], c["contacts_delete"], c["contacts_unchanged"],
+		c["recurring_payments_create"], c["recurring_payments_update"], c["recurring_payments_delete"], c["recurring_payments_unchanged"])
+	if dryRun {
+		fmt.Fprintf(p.Out, "          dry run: nothing sent; see %s\n", filepath.Join(run.StageDir(StageLoad), load.PlanFile+".csv"))
+		return
+	}
+	fmt.Fprintf(p.Out, "          requests=%d writes=%d retries=%d rejected=%d\n", c["requests"], c["write_requests"], c["retries"], c["rejected"])
+	if c["rejected"] > 0 {
+		fmt.Fprintf(p.Out, "          see %s\n", filepath.Join(run.StageDir(StageLoad), load.ErrorsFile))
+	}
+}
+
+// errNoAC says load was skipped because no AC account is configured.
+var errNoAC = errors.New("no ActiveCampaign API URL (activecampaign.api_url or AC_API_URL)")

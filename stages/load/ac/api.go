@@ -1,0 +1,261 @@
+package ac
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// CheckToken proves the token works (AC answers a bad one with 403).
+func (c *Client) CheckToken(ctx context.Context) error {
+	var out struct {
+		User struct {
+			ID ID `json:"id"`
+		} `json:"user"`
+	}
+	if err := c.do(ctx, "users/me", http.MethodGet, "/users/me", nil, &out); err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.Status == http.StatusForbidden {
+			return fmt.Errorf("activecampaign: the API token was refused (403); copy it again from AC Settings → Developer: %w", err)
+		}
+		return err
+	}
+	return nil
+}
+
+// List is an AC list.
+type List struct {
+	ID       ID     `json:"id"`
+	Name     string `json:"name"`
+	StringID string `json:"stringid"`
+}
+
+// FindList finds a list by id, name or stringid. It returns (nil, nil) when none
+// matches: cb2ac never creates the list, the user does.
+func (c *Client) FindList(ctx context.Context, nameOrID string) (*List, error) {
+	if _, err := strconv.Atoi(nameOrID); err == nil {
+		var out struct {
+			List List `json:"list"`
+		}
+		err := c.do(ctx, "lists/get", http.MethodGet, "/lists/"+nameOrID, nil, &out)
+		if err == nil {
+			return &out.List, nil
+		}
+		if !IsNotFound(err) {
+			return nil, err
+		}
+	}
+	var found *List
+	err := c.paginate(ctx, "lists", "/lists?filters[name]="+url.QueryEscape(nameOrID), func(raw pageOf) (int, error) {
+		for i := range raw.Lists {
+			l := raw.Lists[i]
+			if l.Name == nameOrID || l.StringID == nameOrID || strings.EqualFold(l.Name, nameOrID) && found == nil {
+				found = &l
+			}
+		}
+		return len(raw.Lists), nil
+	})
+	return found, err
+}
+
+type pageOf struct {
+	Lists       []List       `json:"lists"`
+	Fields      []Field      `json:"fields"`
+	Connections []Connection `json:"connections"`
+	Contacts    []Contact    `json:"contacts"`
+	FieldRels   []FieldRel   `json:"fieldRels"`
+	Meta        struct {
+		Total ID `json:"total"`
+	} `json:"meta"`
+}
+
+// paginate walks limit/offset pages of 100 until a short page or meta.total.
+func (c *Client) paginate(ctx context.Context, op, path string, fn func(pageOf) (int, error)) error {
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	for offset := 0; ; offset += 100 {
+		var page pageOf
+		if err := c.do(ctx, op, http.MethodGet, fmt.Sprintf("%s%slimit=100&offset=%d", path, sep, offset), nil, &page); err != nil {
+			return err
+		}
+		n, err := fn(page)
+		if err != nil {
+			return err
+		}
+		total, _ := strconv.Atoi(string(page.Meta.Total))
+		if n < 100 || (total > 0 && offset+n >= total) {
+			return nil
+		}
+	}
+}
+
+// Connection is a Deep Data connection; its id is the recurring payments'
+// legacyConnectionId.
+type Connection struct {
+	ID         ID     `json:"id,omitempty"`
+	Service    string `json:"service"`
+	ExternalID string `json:"externalid"`
+	Name       string `json:"name"`
+	LogoURL    string `json:"logoUrl"`
+	LinkURL    string `json:"linkUrl"`
+	ListID     string `json:"listId,omitempty"`
+}
+
+// EnsureConnection finds the connection by (service, externalid) or creates it.
+// Looking first matters: POST /connections is not idempotent.
+func (c *Client) EnsureConnection(ctx context.Context, want Connection) (*Connection, error) {
+	var found *Connection
+	path := "/connections?filters[service]=" + url.QueryEscape(want.Service) + "&filters[externalid]=" + url.QueryEscape(want.ExternalID)
+	err := c.paginate(ctx, "connections", path, func(p pageOf) (int, error) {
+		for i := range p.Connections {
+			if p.Connections[i].Service == want.Service && p.Connections[i].ExternalID == want.ExternalID && found == nil {
+				cn := p.Connections[i]
+				found = &cn
+			}
+		}
+		return len(p.Connections), nil
+	})
+	if err != nil || found != nil {
+		return found, err
+	}
+	var out struct {
+		Connection Connection `json:"connection"`
+	}
+	if err := c.do(ctx, "connections/create", http.MethodPost, "/connections", map[string]any{"connection": want}, &out); err != nil {
+		return nil, err
+	}
+	return &out.Connection, nil
+}
+
+// Field is a custom contact field.
+type Field struct {
+	ID        ID     `json:"id,omitempty"`
+	Title     string `json:"title"`
+	Type      string `json:"type"`
+	Perstag   string `json:"perstag,omitempty"`
+	Descript  string `json:"descript,omitempty"`
+	Visible   int    `json:"visible,omitempty"`
+	Relations []ID   `json:"relations,omitempty"`
+}
+
+// FieldRel links a field to a list (Relid "0" = all lists).
+type FieldRel struct {
+	Field ID `json:"field"`
+	Relid ID `json:"relid"`
+}
+
+// Fields lists every custom field and the field-to-list links.
+func (c *Client) Fields(ctx context.Context) ([]Field, []FieldRel, error) {
+	var out []Field
+	var rels []FieldRel
+	err := c.paginate(ctx, "fields", "/fields", func(p pageOf) (int, error) {
+		out = append(out, p.Fields...)
+		rels = append(rels, p.FieldRels...)
+		return len(p.Fields), nil
+	})
+	return out, rels, err
+}
+
+// CreateField creates a field. AC answers a duplicate title or perstag with a 422
+// (codes duplicate / field_invalid); the caller adopts the existing field.
+func (c *Client) CreateField(ctx context.Context, f Field) (*Field, error) {
+	f.Visible = 1
+	var out struct {
+		Field  *Field  `json:"field"`
+		Fields []Field `json:"fields"` // the documented (list-shaped) 201 body
+	}
+	if err := c.do(ctx, "fields/create", http.MethodPost, "/fields", map[string]any{"field": f}, &out); err != nil {
+		return nil, err
+	}
+	if out.Field != nil && out.Field.ID != "" {
+		return out.Field, nil
+	}
+	for i := range out.Fields {
+		if strings.EqualFold(out.Fields[i].Title, f.Title) {
+			return &out.Fields[i], nil
+		}
+	}
+	return nil, fmt.Errorf("activecampaign fields/create: the answer holds no field titled %q", f.Title)
+}
+
+// AttachField links a field to a list (relid 0 would mean all lists).
+func (c *Client) AttachField(ctx context.Context, fieldID, listID ID) error {
+	body := map[string]any{"fieldRel": map[string]any{"field": string(fieldID), "relid": string(listID)}}
+	return c.do(ctx, "fieldRels/create", http.MethodPost, "/fieldRels", body, nil)
+}
+
+// FieldValue is one custom field value in a contact write.
+type FieldValue struct {
+	Field ID     `json:"field"`
+	Value string `json:"value"`
+}
+
+// Contact is an AC contact.
+type Contact struct {
+	ID          ID           `json:"id,omitempty"`
+	Email       string       `json:"email"`
+	FirstName   string       `json:"firstName"`
+	LastName    string       `json:"lastName"`
+	Phone       string       `json:"phone"`
+	FieldValues []FieldValue `json:"fieldValues,omitempty"`
+}
+
+// SyncContact creates or updates a contact by email and returns its id.
+func (c *Client) SyncContact(ctx context.Context, ct Contact) (ID, error) {
+	ct.ID = ""
+	var out struct {
+		Contact Contact `json:"contact"`
+	}
+	if err := c.do(ctx, "contact/sync", http.MethodPost, "/contact/sync", map[string]any{"contact": ct}, &out); err != nil {
+		return "", err
+	}
+	return out.Contact.ID, nil
+}
+
+// UpdateContact updates the contact with this id: the way to change an email
+// without leaving a second contact behind.
+func (c *Client) UpdateContact(ctx context.Context, id ID, ct Contact) error {
+	ct.ID = ""
+	return c.do(ctx, "contacts/update", http.MethodPut, "/contacts/"+url.PathEscape(string(id)), map[string]any{"contact": ct}, nil)
+}
+
+// FindContact returns the contact with this email, or nil.
+func (c *Client) FindContact(ctx context.Context, email string) (*Contact, error) {
+	var out pageOf
+	if err := c.do(ctx, "contacts/search", http.MethodGet, "/contacts?email="+url.QueryEscape(email), nil, &out); err != nil {
+		return nil, err
+	}
+	for i := range out.Contacts {
+		if strings.EqualFold(out.Contacts[i].Email, email) {
+			return &out.Contacts[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// DeleteContact deletes a contact; an already deleted one is not an error.
+func (c *Client) DeleteContact(ctx context.Context, id ID) error {
+	err := c.do(ctx, "contacts/delete", http.MethodDelete, "/contacts/"+url.PathEscape(string(id)), nil, nil)
+	if IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// List statuses of contactLists.
+const (
+	Subscribed   = 1
+	Unsubscribed = 2
+)
+
+// SetListStatus subscribes (1) or unsubscribes (2) a contact.
+func (c *Client) SetListStatus(ctx context.Context, contactID, listID ID, status int) error {
+	body := map[string]any{"contactList": map[string]any{"list": string(listID), "contact": string(contactID), "status": status}}
+	return c.do(ctx, "contactLists", http.MethodPost, "/contactLists", body, nil)
+}

@@ -1,0 +1,208 @@
+package ac
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/cb2ac/cb2ac/schemas"
+)
+
+// Bulk import limits (AC help centre: at most 250 contacts and 400,000 bytes).
+const (
+	MaxImportContacts = 250
+	MaxImportBytes    = 400_000
+)
+
+// ImportContact is one contact of a bulk import (snake_case keys, unlike contact/sync).
+type ImportContact struct {
+	Email              string        `json:"email"`
+	FirstName          string        `json:"first_name,omitempty"`
+	LastName           string        `json:"last_name,omitempty"`
+	Phone              string        `json:"phone,omitempty"`
+	CustomerAcctName   string        `json:"customer_acct_name,omitempty"`
+	ExcludeAutomations bool          `json:"exclude_automations"`
+	Fields             []ImportField `json:"fields,omitempty"`
+	Subscribe          []ImportList  `json:"subscribe,omitempty"`
+	Unsubscribe        []ImportList  `json:"unsubscribe,omitempty"`
+}
+
+// ImportField is a field value by numeric field id.
+type ImportField struct {
+	ID    json.Number `json:"id"`
+	Value string      `json:"value"`
+}
+
+// ImportList names a list by numeric id.
+type ImportList struct {
+	ListID json.Number `json:"listid"`
+}
+
+// ImportSize is the JSON size a contact adds to a bulk import request; the caller
+// packs batches under MaxImportBytes with it.
+func ImportSize(ic ImportContact) int {
+	b, _ := json.Marshal(ic)
+	return len(b) + 1
+}
+
+// BulkImport queues contacts for import and returns the batch id. AC rejects the
+// whole request when one contact is invalid.
+func (c *Client) BulkImport(ctx context.Context, contacts []ImportContact) (string, error) {
+	var out struct {
+		Success json.RawMessage `json:"success"`
+		BatchID string          `json:"batchId"`
+		Message string          `json:"message"`
+	}
+	if err := c.do(ctx, "import/bulk_import", http.MethodPost, "/import/bulk_import", map[string]any{"contacts": contacts}, &out); err != nil {
+		return "", err
+	}
+	if out.BatchID == "" {
+		return "", &Error{Op: "import/bulk_import", Status: http.StatusOK, Message: "no batchId in the answer: " + out.Message}
+	}
+	return out.BatchID, nil
+}
+
+// ImportResult is a finished bulk import: ids of newly created contacts and the
+// emails that failed.
+type ImportResult struct {
+	Status  string
+	Created []string
+	Failed  []string
+}
+
+// WaitImport polls import/info until the batch is completed (or failed). AC may
+// answer status false for about a second after queuing, so the first poll waits.
+func (c *Client) WaitImport(ctx context.Context, batchID string, poll time.Duration) (*ImportResult, error) {
+	if poll <= 0 {
+		poll = 2 * time.Second
+	}
+	delay := poll
+	for {
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("activecampaign import %s: %w", batchID, ctx.Err())
+		case <-t.C:
+		}
+		var out struct {
+			Status  json.RawMessage `json:"status"`
+			Success []ID            `json:"success"`
+			Failure []string        `json:"failure"`
+		}
+		if err := c.do(ctx, "import/info", http.MethodGet, "/import/info?batchId="+url.QueryEscape(batchID), nil, &out); err != nil {
+			return nil, err
+		}
+		var status string
+		_ = json.Unmarshal(out.Status, &status) // false while AC is still queuing
+		switch status {
+		case "completed":
+			r := &ImportResult{Status: status, Failed: out.Failure}
+			for _, id := range out.Success {
+				r.Created = append(r.Created, string(id))
+			}
+			return r, nil
+		case "failed", "interrupted":
+			return nil, &Error{Op: "import/info", Status: http.StatusOK, Message: fmt.Sprintf("bulk import %s ended %s", batchID, status)}
+		}
+		delay = min(delay*2, 30*time.Second)
+	}
+}
+
+// graphQL posts one operation to /ecom/graphql. GraphQL errors come back in a 200
+// answer; they become an *Error with Status 0.
+func (c *Client) graphQL(ctx context.Context, op, query string, vars map[string]any, out any) error {
+	var resp struct {
+		Data   json.RawMessage `json:"data"`
+		Errors []ErrorItem     `json:"errors"`
+	}
+	if err := c.do(ctx, op, http.MethodPost, "/ecom/graphql", map[string]any{"query": query, "variables": vars}, &resp); err != nil {
+		return err
+	}
+	if len(resp.Errors) > 0 {
+		return &Error{Op: op, Errors: resp.Errors}
+	}
+	if out != nil {
+		if err := json.Unmarshal(resp.Data, out); err != nil {
+			return fmt.Errorf("activecampaign %s: bad data: %w", op, err)
+		}
+	}
+	return nil
+}
+
+const upsertMutation = `mutation cb2acUpsert($recurringPayments: [RecurringPaymentInput!]!) {
+  bulkUpsertRecurringPayments(recurringPayments: $recurringPayments) { recordId }
+}`
+
+// UpsertRecurringPayments sends one batch (async on AC's side) and returns its
+// record id.
+func (c *Client) UpsertRecurringPayments(ctx context.Context, connectionID int64, rps []schemas.RecurringPayment) (string, error) {
+	inputs := make([]map[string]any, len(rps))
+	for i := range rps {
+		inputs[i] = RecurringPaymentInput(connectionID, &rps[i])
+	}
+	var out struct {
+		Bulk struct {
+			RecordID ID `json:"recordId"`
+		} `json:"bulkUpsertRecurringPayments"`
+	}
+	err := c.graphQL(ctx, "bulkUpsertRecurringPayments", upsertMutation, map[string]any{"recurringPayments": inputs}, &out)
+	return string(out.Bulk.RecordID), err
+}
+
+// RecurringPaymentInput turns a transform row into the GraphQL input: null columns
+// are left out, amounts go as decimal strings (BigDecimal), and cb2ac's own columns
+// (deleted, row_hash) are not sent.
+func RecurringPaymentInput(connectionID int64, rp *schemas.RecurringPayment) map[string]any {
+	b, _ := json.Marshal(rp)
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	delete(m, "deleted")
+	delete(m, "row_hash")
+	m["legacyConnectionId"] = connectionID
+	for k, v := range m {
+		switch x := v.(type) {
+		case nil:
+			delete(m, k)
+		case []any:
+			if len(x) == 0 {
+				delete(m, k)
+			}
+		case string:
+			if x == "" {
+				delete(m, k)
+			}
+		}
+	}
+	// Required by the contract even when empty.
+	m["storeRecurringPaymentId"] = rp.StoreRecurringPaymentID
+	return m
+}
+
+// RecurringPayment is what searchRecurringPayment returns (the fields verify
+// compares).
+type RecurringPayment map[string]any
+
+var searchFields = strings.Join([]string{
+	"legacyConnectionId", "storeRecurringPaymentId", "email", "normalizedStatus", "storeStatus",
+	"storeCustomerId", "billingInterval", "billingIntervalCount", "paymentAmount", "discountAmount",
+	"taxAmount", "lastPaymentStatus", "lastPaymentDate", "startDate", "renewalDate",
+	"nextPaymentDate", "anchorDate", "cancelledDate", "paymentMethodExpiration", "currency",
+	"storeCreatedDate", "storeModifiedDate", "isTrial", "cancelAtPeriodEnd", "totalCycles",
+}, " ")
+
+// SearchRecurringPayments finds recurring payments by storeRecurringPaymentId.
+func (c *Client) SearchRecurringPayments(ctx context.Context, storeID string) ([]RecurringPayment, error) {
+	q := `query cb2acSearch($id: String!) {
+  searchRecurringPayment(filter: {storeRecurringPaymentId: {value: $id, filterOperator: EQ}}) { ` + searchFields + ` }
+}`
+	var out struct {
+		Search []RecurringPayment `json:"searchRecurringPayment"`
+	}
+	err := c.graphQL(ctx, "searchRecurringPayment", q, map[string]any{"id": storeID}, &out)
+	return out.Search, err
+}

@@ -1,0 +1,370 @@
+// Package ac is a small typed client for the ActiveCampaign v3 REST API and its eComm
+// GraphQL endpoint: the calls cb2ac needs, with rate limiting, retries that honour
+// Retry-After, and one error type for every error shape AC answers with.
+package ac
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Config configures a client. The token is never logged or written anywhere.
+type Config struct {
+	// APIURL is the URL from AC Settings → Developer (https://acme.api-us1.com); a
+	// trailing /api/3 is accepted. It is never built from an account name.
+	APIURL string
+	Token  string
+	// RateLimit is requests per second for the whole account (default 5, AC's limit).
+	RateLimit float64
+	// Timeout bounds one HTTP attempt (default 30s).
+	Timeout time.Duration
+	// MaxAttempts bounds tries per request, the first included (default 6).
+	MaxAttempts int
+	// BaseBackoff is the first retry delay, doubled per attempt with full jitter
+	// (default 500ms).
+	BaseBackoff time.Duration
+	// MaxWait caps one wait, Retry-After included (default 2m).
+	MaxWait time.Duration
+	// HTTPClient replaces the default transport (tests).
+	HTTPClient *http.Client
+}
+
+// Client talks to one AC account.
+type Client struct {
+	base    string // .../api/3
+	token   string
+	http    *http.Client
+	limiter *rate.Limiter
+	cfg     Config
+	// Counters are atomic: one client may serve concurrent batches.
+	requests, writes, retries, throttle atomic.Int64
+}
+
+// Stats counts requests by outcome, for the load summary.
+type Stats struct {
+	Requests int64 // attempts sent
+	Writes   int64 // attempts of write operations
+	Retries  int64
+	Throttle int64 // 429/503 answers
+}
+
+// New checks the config and builds a client.
+func New(cfg Config) (*Client, error) {
+	if cfg.APIURL == "" {
+		return nil, errors.New("activecampaign: no API URL (activecampaign.api_url or AC_API_URL)")
+	}
+	if cfg.Token == "" {
+		return nil, errors.New("activecampaign: no API token (AC_API_TOKEN or AC_API_TOKEN_FILE)")
+	}
+	base := strings.TrimRight(cfg.APIURL, "/")
+	base = strings.TrimSuffix(base, "/api/3")
+	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
+		return nil, fmt.Errorf("activecampaign: API URL %q must start with https://", cfg.APIURL)
+	}
+	if cfg.RateLimit <= 0 {
+		cfg.RateLimit = 5
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 6
+	}
+	if cfg.BaseBackoff <= 0 {
+		cfg.BaseBackoff = 500 * time.Millisecond
+	}
+	if cfg.MaxWait <= 0 {
+		cfg.MaxWait = 2 * time.Minute
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: cfg.Timeout}
+	}
+	// Space requests evenly, 2% under the limit: a token bucket with burst 1 never
+	// puts more than the limit into any one-second window, even one counted from an
+	// arbitrary start as AC's own counter may be.
+	every := time.Duration(float64(time.Second) / cfg.RateLimit * 1.02)
+	return &Client{
+		base: base + "/api/3", token: cfg.Token, http: hc, cfg: cfg,
+		limiter: rate.NewLimiter(rate.Every(every), 1),
+	}, nil
+}
+
+// Stats returns the request counters so far.
+func (c *Client) Stats() Stats {
+	return Stats{Requests: c.requests.Load(), Writes: c.writes.Load(), Retries: c.retries.Load(), Throttle: c.throttle.Load()}
+}
+
+// Error is every AC error shape in one type: the HTTP status, the JSON:API errors[],
+// a plain message, bulk import failureReasons, GraphQL errors, and Retry-After.
+type Error struct {
+	Status         int
+	Op             string
+	Errors         []ErrorItem
+	Message        string
+	FailureReasons json.RawMessage
+	RetryAfter     time.Duration
+}
+
+// ErrorItem is one entry of errors[] (REST 422/403 or GraphQL).
+type ErrorItem struct {
+	Title      string          `json:"title"`
+	Detail     string          `json:"detail"`
+	Code       string          `json:"code"`
+	Message    string          `json:"message"` // GraphQL
+	Extensions json.RawMessage `json:"extensions,omitempty"`
+}
+
+func (e *Error) Error() string {
+	var parts []string
+	for _, it := range e.Errors {
+		msg := firstNonEmpty(it.Message, it.Title)
+		if it.Detail != "" && it.Detail != msg {
+			msg += ": " + it.Detail
+		}
+		if it.Code != "" {
+			msg += " (" + it.Code + ")"
+		}
+		parts = append(parts, msg)
+	}
+	if e.Message != "" {
+		parts = append(parts, e.Message)
+	}
+	if len(e.FailureReasons) > 0 && string(e.FailureReasons) != "null" {
+		parts = append(parts, "failureReasons "+string(e.FailureReasons))
+	}
+	detail := strings.Join(parts, "; ")
+	if detail == "" {
+		detail = http.StatusText(e.Status)
+	}
+	if e.Status == 0 {
+		return fmt.Sprintf("activecampaign %s: %s", e.Op, detail)
+	}
+	return fmt.Sprintf("activecampaign %s: HTTP %d: %s", e.Op, e.Status, detail)
+}
+
+// HasCode reports whether any errors[] entry carries code.
+func (e *Error) HasCode(code string) bool {
+	for _, it := range e.Errors {
+		if it.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+// Rejected reports whether AC refused the request's content (a 4xx other than auth
+// and throttling, or GraphQL errors): retrying it unchanged will not help, but
+// splitting the batch may.
+func Rejected(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch {
+	case e.Status == 0: // GraphQL errors in a 200 answer
+		return true
+	case e.Status == http.StatusUnauthorized, e.Status == http.StatusForbidden, e.Status == http.StatusTooManyRequests:
+		return false
+	case e.Status >= 400 && e.Status < 500:
+		return true
+	}
+	return false
+}
+
+// IsNotFound reports a 404.
+func IsNotFound(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Status == http.StatusNotFound
+}
+
+func decodeError(op string, status int, body []byte, h http.Header) *Error {
+	e := &Error{Status: status, Op: op, RetryAfter: retryAfter(h)}
+	var shape struct {
+		Errors         []ErrorItem     `json:"errors"`
+		Message        string          `json:"message"`
+		FailureReasons json.RawMessage `json:"failureReasons"`
+	}
+	if json.Unmarshal(body, &shape) == nil {
+		e.Errors, e.Message, e.FailureReasons = shape.Errors, shape.Message, shape.FailureReasons
+	} else if s := strings.TrimSpace(string(body)); s != "" && len(s) < 300 {
+		e.Message = s // a proxy's HTML or text answer
+	}
+	return e
+}
+
+// retryAfter reads Retry-After as seconds or an HTTP date.
+func retryAfter(h http.Header) time.Duration {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(time.Until(t), 0)
+	}
+	return 0
+}
+
+// do sends one request with retries and decodes the JSON answer into out.
+// Retried: 429 and 503 (after Retry-After when given), other 5xx, timeouts and
+// connection errors. Not retried: everything AC answered with a 4xx.
+func (c *Client) do(ctx context.Context, op, method, path string, in, out any) error {
+	var body []byte
+	if in != nil {
+		var err error
+		if body, err = json.Marshal(in); err != nil {
+			return fmt.Errorf("activecampaign %s: %w", op, err)
+		}
+	}
+	write := method != http.MethodGet
+	var last error
+	for attempt := 1; attempt <= c.cfg.MaxAttempts; attempt++ {
+		if err := c.limiter.Wait(ctx); err != nil {
+			return fmt.Errorf("activecampaign %s: %w", op, err)
+		}
+		status, respBody, h, err := c.send(ctx, method, path, body)
+		c.requests.Add(1)
+		if write {
+			c.writes.Add(1)
+		}
+		var wait time.Duration
+		switch {
+		case err != nil:
+			if ctx.Err() != nil {
+				return fmt.Errorf("activecampaign %s: %w", op, ctx.Err())
+			}
+			last = fmt.Errorf("activecampaign %s: %w", op, err)
+		case status >= 200 && status < 300:
+			if out == nil || len(bytes.TrimSpace(respBody)) == 0 {
+				return nil
+			}
+			if err := json.Unmarshal(respBody, out); err != nil {
+				// A truncated body is a transport fault: try again.
+				last = fmt.Errorf("activecampaign %s: bad JSON answer: %w", op, err)
+				break
+			}
+			return nil
+		case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
+			c.throttle.Add(1)
+			e := decodeError(op, status, respBody, h)
+			last, wait = e, e.RetryAfter
+		case status >= 500:
+			last = decodeError(op, status, respBody, h)
+		default:
+			return decodeError(op, status, respBody, h)
+		}
+		if attempt == c.cfg.MaxAttempts {
+			break
+		}
+		if wait == 0 {
+			// Full jitter: spread retries of concurrent clients apart.
+			ceiling := c.cfg.BaseBackoff << (attempt - 1)
+			wait = time.Duration(rand.Int64N(int64(ceiling)) + 1)
+		}
+		wait = min(wait, c.cfg.MaxWait)
+		c.retries.Add(1)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("activecampaign %s: %w", op, ctx.Err())
+		case <-t.C:
+		}
+	}
+	return last
+}
+
+func (c *Client) send(ctx context.Context, method, path string, body []byte) (int, []byte, http.Header, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	req.Header.Set("Api-Token", c.token)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "cb2ac")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, nil, nil, scrub(err, c.token)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	return resp.StatusCode, b, resp.Header, nil
+}
+
+// scrub keeps the token out of an error text (a URL error never holds it, as the
+// token travels in a header, but an error is printed and logged, so be certain).
+func scrub(err error, token string) error {
+	if token != "" && strings.Contains(err.Error(), token) {
+		return errors.New(strings.ReplaceAll(err.Error(), token, "[token]"))
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("timeout: %w", err)
+	}
+	return err
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// ID is an AC id: AC sends ids as strings ("10") and sometimes as numbers (10).
+type ID string
+
+// UnmarshalJSON accepts a string, a number or null.
+func (id *ID) UnmarshalJSON(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	switch {
+	case s == "null":
+		*id = ""
+	case strings.HasPrefix(s, `"`):
+		var v string
+		if err := json.Unmarshal(b, &v); err != nil {
+			return err
+		}
+		*id = ID(v)
+	default:
+		var n json.Number
+		if err := json.Unmarshal(b, &n); err != nil {
+			return fmt.Errorf("id %s: %w", s, err)
+		}
+		*id = ID(n.String())
+	}
+	return nil
+}
+
+// Int is the id as an integer (legacyConnectionId is an Int in GraphQL).
+func (id ID) Int() (int64, error) { return strconv.ParseInt(string(id), 10, 64) }

@@ -1,0 +1,295 @@
+package load
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cb2ac/cb2ac/schemas"
+	"github.com/cb2ac/cb2ac/stages/load/ac"
+)
+
+// Config holds the load keys of the config file (section activecampaign).
+type Config struct {
+	APIURL string `yaml:"api_url" json:"api_url,omitempty"`
+	// List is the list contacts are subscribed to, by name or id; it must exist.
+	List string `yaml:"list" json:"list,omitempty"`
+	// OnCustomerDeleted: keep, unsubscribe (from the list) or delete the AC contact
+	// of a customer deleted in Chargebee.
+	OnCustomerDeleted string `yaml:"on_customer_deleted" json:"on_customer_deleted,omitempty"`
+	// ExcludeAutomations asks the bulk import not to start automations.
+	ExcludeAutomations bool `yaml:"exclude_automations" json:"exclude_automations,omitempty"`
+	// RateLimit is requests per second for the account (default 5, AC's limit; the
+	// account's other integrations share it, so lower it if they are busy).
+	RateLimit float64 `yaml:"rate_limit" json:"rate_limit,omitempty"`
+	// RecurringPaymentBatch is records per bulkUpsertRecurringPayments (default 100).
+	RecurringPaymentBatch int `yaml:"recurring_payment_batch" json:"recurring_payment_batch,omitempty"`
+	// BulkImportMin: batches with fewer changed contacts go through contact/sync
+	// (one request per contact) instead of a bulk import (one request plus status
+	// polls); AC suggests the importer from about 10 contacts (default 10).
+	BulkImportMin int `yaml:"bulk_import_min" json:"bulk_import_min,omitempty"`
+	// ImportPoll is the first wait before polling a bulk import (default 2s).
+	ImportPoll time.Duration `yaml:"import_poll" json:"import_poll,omitempty"`
+	// Site names the Chargebee site: the connection's externalid.
+	Site string `yaml:"-" json:"-"`
+}
+
+// ConnectionExternalID identifies this Chargebee site's Deep Data connection.
+func (c Config) ConnectionExternalID() string {
+	if c.Site != "" {
+		return c.Site
+	}
+	return "chargebee"
+}
+
+func (c *Config) defaults() {
+	if c.OnCustomerDeleted == "" {
+		c.OnCustomerDeleted = "keep"
+	}
+	if c.RecurringPaymentBatch <= 0 {
+		c.RecurringPaymentBatch = 100
+	}
+	if c.BulkImportMin <= 0 {
+		c.BulkImportMin = 10
+	}
+}
+
+// Options are the inputs of one load run.
+type Options struct {
+	In     string // transform folder
+	Synced string // synced folder of the last load ("" = first sync, or --full)
+	RunID  string
+	DryRun bool // plan only: no request to AC
+	Resume bool // skip the batches the journal of this load folder acknowledges
+	Fields []schemas.ContactField
+	Setup  *Setup // cached setup from state.json (may be nil)
+	// Client is the AC client (nil with DryRun).
+	Client *ac.Client
+}
+
+// Result is what the pipeline needs back: counts, and the setup to cache.
+type Result struct {
+	schemas.Report
+	Setup *Setup
+}
+
+// Run plans and applies one load into out.
+func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, error) {
+	cfg.defaults()
+	var res Result
+	cur, err := readPair(opts.In)
+	if err != nil {
+		return res, fmt.Errorf("load: %w", err)
+	}
+	old := &pair{}
+	if opts.Synced != "" {
+		if old, err = readPair(opts.Synced); err != nil {
+			return res, fmt.Errorf("load: synced snapshot: %w", err)
+		}
+	}
+	cd := diff(EntityContact, old.contacts, cur.contacts,
+		func(c *schemas.Contact) string { return c.CustomerID },
+		func(c *schemas.Contact) uint64 { return c.RowHash },
+		func(c *schemas.Contact) bool { return c.Deleted })
+	rd := diff(EntityRecurringPayment, old.rps, cur.rps,
+		func(r *schemas.RecurringPayment) string { return r.StoreRecurringPaymentID },
+		func(r *schemas.RecurringPayment) uint64 { return r.RowHash },
+		func(r *schemas.RecurringPayment) bool { return r.Deleted })
+	if err := writePlan(out, append(append([]schemas.PlanEntry{}, cd.Entries...), rd.Entries...)); err != nil {
+		return res, fmt.Errorf("load: plan: %w", err)
+	}
+	for op, n := range counts(cd) {
+		res.Add("contacts_"+op, n)
+	}
+	for op, n := range counts(rd) {
+		res.Add("recurring_payments_"+op, n)
+	}
+	if opts.DryRun {
+		return res, nil
+	}
+
+	setup, err := EnsureSetup(ctx, opts.Client, opts.Setup, cfg, opts.Fields)
+	if err != nil {
+		return res, fmt.Errorf("load: %w", err)
+	}
+	res.Setup = setup
+	connID, err := ac.ID(setup.ConnectionID).Int()
+	if err != nil {
+		return res, fmt.Errorf("load: connection id %q is not a number", setup.ConnectionID)
+	}
+
+	j, err := openJournal(filepath.Join(out, JournalFile), opts.Resume)
+	if err != nil {
+		return res, fmt.Errorf("load: %w", err)
+	}
+	defer j.Close()
+	a := &applier{c: opts.Client, cfg: cfg, setup: setup, connID: connID, j: j, runID: opts.RunID}
+	before := opts.Client.Stats()
+	applyErr := a.contacts(ctx, cd)
+	if applyErr == nil {
+		applyErr = a.recurringPayments(ctx, rd)
+	}
+	after := opts.Client.Stats()
+	res.Add("requests", after.Requests-before.Requests)
+	res.Add("write_requests", after.Writes-before.Writes)
+	res.Add("retries", after.Retries-before.Retries)
+	res.Add("rejected", int64(len(a.errors)))
+	res.Add("acknowledged", int64(len(j.acked)))
+	if changed := len(cd.Changes); changed > 0 {
+		res.Add("contact_requests_per_100_changed", (a.contactRequests*100)/int64(changed))
+	}
+
+	// The error rows and the synced snapshot are written even when apply stopped
+	// half way: they hold what was acknowledged so far, and a plain re-run (or
+	// --resume) carries on from there.
+	if err := schemas.WriteCSV(filepath.Join(out, ErrorsFile), a.errors); err != nil {
+		return res, errors.Join(applyErr, fmt.Errorf("load: %w", err))
+	}
+	if applyErr != nil {
+		return res, fmt.Errorf("load: %w", applyErr)
+	}
+	if err := writeSynced(filepath.Join(out, SyncedDir), cd, rd, j.acked); err != nil {
+		return res, fmt.Errorf("load: synced snapshot: %w", err)
+	}
+	return res, nil
+}
+
+type pair struct {
+	contacts []schemas.Contact
+	rps      []schemas.RecurringPayment
+}
+
+func readPair(dir string) (*pair, error) {
+	p := &pair{}
+	var err error
+	if p.contacts, err = schemas.Contacts.ReadFile(filepath.Join(dir, ContactsFile+".parquet")); err != nil {
+		return nil, err
+	}
+	if p.rps, err = schemas.RecurringPayments.ReadFile(filepath.Join(dir, RecurringPaymentsFile+".parquet")); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// writeSynced writes last synced + acknowledged changes: an acknowledged key takes
+// its new row, every other key keeps its old row (a failed create stays absent), so
+// the next run sends exactly the records that did not get through.
+func writeSynced(dir string, cd *Diff[schemas.Contact], rd *Diff[schemas.RecurringPayment], acked map[string]bool) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	contacts := merge(EntityContact, cd, acked, func(c *schemas.Contact) string { return c.CustomerID })
+	rps := merge(EntityRecurringPayment, rd, acked, func(r *schemas.RecurringPayment) string { return r.StoreRecurringPaymentID })
+	if err := schemas.Contacts.WriteFiles(dir, ContactsFile, contacts, false); err != nil {
+		return err
+	}
+	return schemas.RecurringPayments.WriteFiles(dir, RecurringPaymentsFile, rps, false)
+}
+
+func merge[T any](entity string, d *Diff[T], acked map[string]bool, key func(*T) string) []T {
+	changed := map[string]bool{}
+	for _, ch := range d.Changes {
+		changed[ch.Key] = true
+	}
+	seen := map[string]bool{}
+	var out []T
+	for _, n := range d.Rows {
+		k := key(n)
+		seen[k] = true
+		switch {
+		case !changed[k]:
+			if _, ok := d.Old[k]; ok {
+				out = append(out, *n) // unchanged: same hash as the old row
+			}
+		case acked[entity+"/"+k]:
+			out = append(out, *n)
+		case d.Old[k] != nil:
+			out = append(out, *d.Old[k])
+		}
+	}
+	// Keys that were synced before and are not in this snapshot stay as they were.
+	for k, o := range d.Old {
+		if !seen[k] {
+			out = append(out, *o)
+		}
+	}
+	return out
+}
+
+// journal is load/journal.jsonl: one fsynced line per acknowledged batch.
+type journal struct {
+	f     *os.File
+	done  map[string]bool // batch ids already acknowledged (resume)
+	acked map[string]bool // entity/key acknowledged in this load folder
+}
+
+type journalEntry struct {
+	Batch  string        `json:"batch"`
+	Entity string        `json:"entity"`
+	Op     string        `json:"op"`
+	Acked  []string      `json:"acked"`
+	Failed []failedEntry `json:"failed,omitempty"`
+	At     time.Time     `json:"at"`
+}
+
+type failedEntry struct {
+	Key     string `json:"key"`
+	Message string `json:"message"`
+}
+
+func openJournal(path string, resume bool) (*journal, error) {
+	j := &journal{done: map[string]bool{}, acked: map[string]bool{}}
+	if resume {
+		b, err := os.ReadFile(path)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("journal: %w", err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			var e journalEntry
+			// A torn last line (killed mid-write) is not an acknowledgement.
+			if line == "" || json.Unmarshal([]byte(line), &e) != nil {
+				continue
+			}
+			j.done[e.Batch] = true
+			for _, k := range e.Acked {
+				j.acked[e.Entity+"/"+k] = true
+			}
+		}
+	}
+	flags := os.O_CREATE | os.O_WRONLY | os.O_APPEND
+	if !resume {
+		flags |= os.O_TRUNC
+	}
+	f, err := os.OpenFile(path, flags, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	j.f = f
+	return j, nil
+}
+
+func (j *journal) append(e journalEntry) error {
+	e.At = time.Now().UTC()
+	b, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	if _, err := j.f.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	if err := j.f.Sync(); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	j.done[e.Batch] = true
+	for _, k := range e.Acked {
+		j.acked[e.Entity+"/"+k] = true
+	}
+	return nil
+}
+
+func (j *journal) Close() error { return j.f.Close() }
