@@ -99,9 +99,12 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 				Name:  "extract",
 				Usage: "read Chargebee data into RUN/extract",
 				Flags: withGlobals(
-					&cli.StringFlag{Name: "source", Value: extract.SourcePages, Usage: "pages (a folder of API list pages) or snapshot (an older RUN/extract, for a backfill)"},
+					&cli.StringFlag{Name: "source", Value: extract.SourcePages, Usage: "chargebee (the API), pages (a folder of API list pages) or snapshot (an older RUN/extract, for a backfill)"},
 					&cli.StringFlag{Name: "in", Usage: "pages folder, or RUN/extract for --source snapshot"},
 					&cli.IntFlag{Name: "limit", Usage: "keep only the N most recently created customers (trial run)"},
+					&cli.BoolFlag{Name: "full", Usage: "chargebee: read everything, with no updated_at filter (default: what changed since the last successful run)"},
+					&cli.StringFlag{Name: "since", Usage: "chargebee: read what changed since TIME (RFC 3339, YYYY-MM-DD or Unix seconds) instead of the watermark"},
+					&cli.IntFlag{Name: "rate-limit", Usage: "chargebee: requests per minute across all lists (default: chargebee.rate_limit_per_minute, 150)"},
 				),
 				Action: func(c *cli.Context) error {
 					p, err := setup(c, stdout, stderr)
@@ -148,9 +151,12 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 				Name:  "run",
 				Usage: "run the stages in order in one new run",
 				Flags: withGlobals(
-					&cli.StringFlag{Name: "source", Value: extract.SourcePages, Usage: "pages or snapshot (see extract)"},
+					&cli.StringFlag{Name: "source", Value: extract.SourcePages, Usage: "chargebee, pages or snapshot (see extract)"},
 					&cli.StringFlag{Name: "in", Usage: "pages folder, or RUN/extract for --source snapshot"},
 					&cli.IntFlag{Name: "limit", Usage: "keep only the N most recently created customers (trial run)"},
+					&cli.BoolFlag{Name: "full", Usage: "chargebee: read everything (see extract)"},
+					&cli.StringFlag{Name: "since", Usage: "chargebee: read what changed since TIME (see extract)"},
+					&cli.IntFlag{Name: "rate-limit", Usage: "chargebee: requests per minute (see extract)"},
 					&cli.StringFlag{Name: "on-error", Usage: "ignore or fail (see validate)"},
 					&cli.BoolFlag{Name: "sync-gift-purchasers", Usage: "see validate"},
 					&cli.BoolFlag{Name: "resume", Usage: "continue the load of the latest run (or --run-id) where it stopped, instead of a new run"},
@@ -167,6 +173,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			},
 			loadCommand(stdout, stderr),
 			planCommand(stdout, stderr),
+			verifyCommand(stdout, stderr),
 			{
 				Name:      "inspect",
 				Usage:     "print the schema and first rows of a Parquet or CSV file cb2ac wrote",
@@ -187,10 +194,10 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 }
 
 func extractRequest(c *cli.Context) pipeline.ExtractRequest {
-	return pipeline.ExtractRequest{
-		RunID:   global(c, "run-id"),
-		Options: extract.Options{Source: c.String("source"), In: c.String("in"), Limit: c.Int("limit")},
-	}
+	opts := extract.Options{Source: c.String("source"), In: c.String("in"), Limit: c.Int("limit")}
+	opts.Full, opts.Since, opts.RateLimit = c.Bool("full"), c.String("since"), float64(c.Int("rate-limit"))
+	opts.Progress = extract.ProgressTo(c.App.ErrWriter) // live progress on a terminal only
+	return pipeline.ExtractRequest{RunID: global(c, "run-id"), Options: opts}
 }
 
 // setup loads the config, applies flag overrides and builds the pipeline.

@@ -54,3 +54,20 @@ func planCommand(stdout, stderr io.Writer) *cli.Command {
 		},
 	}
 }
+
+func verifyCommand(stdout, stderr io.Writer) *cli.Command {
+	return &cli.Command{
+		Name:  "verify",
+		Usage: "read a sample of synced recurring payments back from AC and report fields that differ",
+		Flags: withGlobals(
+			&cli.IntFlag{Name: "sample", Value: 20, Usage: "recurring payments to check (0 = all)"},
+		),
+		Action: func(c *cli.Context) error {
+			p, err := setup(c, stdout, stderr)
+			if err != nil {
+				return err
+			}
+			return p.Verify(c.Context, c.Int("sample"))
+		},
+	}
+}

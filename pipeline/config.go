@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/cb2ac/cb2ac/stages/extract/chargebee"
 	"github.com/cb2ac/cb2ac/stages/load"
 	"github.com/cb2ac/cb2ac/stages/transform"
 	"github.com/cb2ac/cb2ac/stages/validate"
@@ -41,6 +43,17 @@ type Config struct {
 type ChargebeeConfig struct {
 	Site   string `yaml:"site" json:"site,omitempty"`
 	APIURL string `yaml:"api_url" json:"api_url,omitempty"` // overrides https://{site}.chargebee.com/api/v2
+	// RateLimitPerMinute caps API requests across all lists (default 150, the
+	// lowest plan's and every test site's limit; over it Chargebee blocks the site).
+	// A negative value turns the cap off: for a local sandbox only.
+	RateLimitPerMinute float64 `yaml:"rate_limit_per_minute" json:"rate_limit_per_minute,omitempty"`
+	// Timeout bounds one request, body included (default 60s).
+	Timeout time.Duration `yaml:"timeout" json:"timeout,omitempty"`
+	// MaxRetries is how often a 429, 5xx or network error is retried (default 8).
+	MaxRetries int `yaml:"max_retries" json:"max_retries,omitempty"`
+	// APIKey is set in-process only (cb2ac run --sandbox); otherwise it comes from
+	// the environment when the API is read.
+	APIKey chargebee.Secret `yaml:"-" json:"-"`
 }
 
 // ActiveCampaignConfig says where to write (load.Config: api_url, list,
@@ -99,6 +112,9 @@ func (c *Config) Check() error {
 	case "keep", "unsubscribe", "delete":
 	default:
 		return fmt.Errorf("activecampaign.on_customer_deleted %q: want keep, unsubscribe or delete", c.ActiveCampaign.OnCustomerDeleted)
+	}
+	if c.Chargebee.Timeout < 0 || c.Chargebee.MaxRetries < 0 {
+		return fmt.Errorf("chargebee.timeout and chargebee.max_retries must not be negative")
 	}
 	if _, err := transform.NewMapper(c.Transform); err != nil {
 		return err

@@ -111,3 +111,39 @@ func (p *Pipeline) printPlan(run *Run, rep schemas.Report, dryRun bool) {
 
 // errNoAC says load was skipped because no AC account is configured.
 var errNoAC = errors.New("no ActiveCampaign API URL (activecampaign.api_url or AC_API_URL)")
+
+// Verify reads a sample of the last synced recurring payments back from AC and
+// prints every field that differs. A difference is an error (exit 1).
+func (p *Pipeline) Verify(ctx context.Context, sample int) error {
+	st, err := LoadState(p.Cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if st.Synced == nil || st.AC == nil {
+		return errors.New("verify: nothing synced yet; run a load first")
+	}
+	token, err := Secret("AC_API_TOKEN")
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	c, err := ac.New(ac.Config{APIURL: p.ACURL(), Token: token, RateLimit: p.Cfg.ActiveCampaign.RateLimit})
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	connID, err := ac.ID(st.AC.ConnectionID).Int()
+	if err != nil {
+		return fmt.Errorf("verify: connection id %q: %w", st.AC.ConnectionID, err)
+	}
+	checked, diffs, err := load.Verify(ctx, c, filepath.Join(p.Cfg.DataDir, st.Synced.Dir), connID, sample, uint64(p.Now().UnixNano()))
+	if err != nil {
+		return err
+	}
+	for _, d := range diffs {
+		fmt.Fprintf(p.Out, "%s  %-24s synced=%q  ac=%q\n", d.Key, d.Field, d.Synced, d.AC)
+	}
+	fmt.Fprintf(p.Out, "verify: %d recurring payments checked, %d differences\n", checked, len(diffs))
+	if len(diffs) > 0 {
+		return fmt.Errorf("verify: %d fields differ between the synced snapshot and ActiveCampaign", len(diffs))
+	}
+	return nil
+}

@@ -195,6 +195,12 @@ func (p *Pipeline) Extract(ctx context.Context, req ExtractRequest) (*Run, error
 			return nil, fmt.Errorf("extract: --source pages needs --in DIR")
 		}
 		inputs = append(inputs, Input{Dir: filepath.Clean(req.In)})
+	case extract.SourceChargebee:
+		in, err := p.prepareChargebee(&req, id)
+		if err != nil {
+			return nil, fmt.Errorf("extract: %w", err)
+		}
+		inputs = append(inputs, in...)
 	}
 	run, err := OpenRun(p.Cfg.DataDir, id, true)
 	if err != nil {
@@ -322,6 +328,9 @@ func (p *Pipeline) RunAll(ctx context.Context, req RunRequest) (*Run, error) {
 	if p.ACURL() == "" {
 		fmt.Fprintf(p.Out, "%-9s skip %v\n", StageLoad, errNoAC)
 	} else if _, err := p.Load(ctx, LoadRequest{StageRequest: StageRequest{RunID: run.ID}, Full: req.FullLoad}); err != nil {
+		return run, err
+	}
+	if err := p.AdvanceExtractState(run); err != nil {
 		return run, err
 	}
 	fmt.Fprintf(p.Out, "run %s done: %s\n", run.ID, run.Dir)

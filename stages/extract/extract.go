@@ -6,11 +6,14 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -20,8 +23,9 @@ import (
 
 // Sources.
 const (
-	SourcePages    = "pages"    // a folder of list pages, as the API returns them
-	SourceSnapshot = "snapshot" // an older run's extract folder (backfill)
+	SourceChargebee = "chargebee" // the Chargebee API (api.go)
+	SourcePages     = "pages"     // a folder of list pages, as the API returns them
+	SourceSnapshot  = "snapshot"  // an older run's extract folder (backfill)
 )
 
 // Options configure one extract.
@@ -30,6 +34,19 @@ type Options struct {
 	In     string // pages folder or extract folder
 	Limit  int    // keep only the N most recently created customers (0 = all)
 	CSV    bool   // write CSV twins
+
+	// The chargebee source (api.go). The pipeline fills API, Prev and Watermark
+	// from the config, the environment and state.json.
+	API       chargebee.Config // base URL, key, rate limit, retries
+	Prev      string           // previous extract folder to merge into; "" = full read
+	Watermark int64            // Prev's watermark, Unix seconds
+	Full      bool             // read everything with no updated_at filter, even with Prev
+	Since     string           // replaces Watermark (see ParseSince)
+	RateLimit float64          // requests per minute; 0 = API.RatePerMinute; < 0 = none
+	PageSize  int              // list page size, 1..100 (0 = 100)
+	Progress  io.Writer        // live progress line (a terminal), or nil
+	Log       *slog.Logger
+	Now       func() time.Time
 }
 
 // Snapshot is the in-memory extract: what every source produces before it is written.
@@ -44,16 +61,19 @@ type Snapshot struct {
 // Run reads the source and writes the snapshot files into out.
 func Run(ctx context.Context, opts Options, out string) (schemas.Report, error) {
 	var (
-		snap *Snapshot
-		err  error
+		snap  *Snapshot
+		err   error
+		extra map[string]int64
 	)
 	switch opts.Source {
+	case SourceChargebee:
+		snap, extra, err = readAPI(ctx, opts)
 	case SourcePages:
 		snap, err = ReadPages(ctx, opts.In)
 	case SourceSnapshot:
 		snap, err = ReadSnapshot(opts.In)
 	default:
-		err = fmt.Errorf("unknown source %q (want %s or %s)", opts.Source, SourcePages, SourceSnapshot)
+		err = fmt.Errorf("unknown source %q (want %s, %s or %s)", opts.Source, SourceChargebee, SourcePages, SourceSnapshot)
 	}
 	if err != nil {
 		return schemas.Report{}, fmt.Errorf("extract: %w", err)
@@ -70,6 +90,12 @@ func Run(ctx context.Context, opts Options, out string) (schemas.Report, error) 
 	rep.Add("invoices", int64(len(snap.Invoices)))
 	rep.Add("item_prices", int64(len(snap.ItemPrices)))
 	rep.Add("gifts", int64(len(snap.Gifts)))
+	for k, v := range extra {
+		rep.Add(k, v)
+	}
+	if extra != nil && opts.Limit > 0 {
+		rep.Add(CountLimited, 1)
+	}
 	return rep, nil
 }
 

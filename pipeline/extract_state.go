@@ -1,0 +1,189 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/cb2ac/cb2ac/stages/extract"
+	"github.com/cb2ac/cb2ac/stages/extract/chargebee"
+)
+
+// Environment variables of the Chargebee API source. The key is never a config key.
+const (
+	EnvChargebeeSite   = "CHARGEBEE_SITE"
+	EnvChargebeeAPIURL = "CHARGEBEE_API_URL"
+	EnvChargebeeAPIKey = "CHARGEBEE_API_KEY" // or CHARGEBEE_API_KEY_FILE
+)
+
+// ChargebeeAPIURL is the API base URL: CHARGEBEE_API_URL, else chargebee.api_url,
+// else https://{site}.chargebee.com/api/v2 with CHARGEBEE_SITE or chargebee.site.
+func (p *Pipeline) ChargebeeAPIURL() (string, error) {
+	if v := strings.TrimSpace(os.Getenv(EnvChargebeeAPIURL)); v != "" {
+		return strings.TrimRight(v, "/"), nil
+	}
+	if v := p.Cfg.Chargebee.APIURL; v != "" {
+		return strings.TrimRight(v, "/"), nil
+	}
+	site := strings.TrimSpace(os.Getenv(EnvChargebeeSite))
+	if site == "" {
+		site = p.Cfg.Chargebee.Site
+	}
+	if site == "" {
+		return "", errors.New("no Chargebee site: set chargebee.site in the config or CHARGEBEE_SITE (or CHARGEBEE_API_URL)")
+	}
+	if !siteName.MatchString(site) {
+		return "", fmt.Errorf("chargebee site %q: want the site name only, as in https://{site}.chargebee.com", site)
+	}
+	return chargebee.DefaultBaseURL(site), nil
+}
+
+var (
+	siteName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*$`)
+	siteURL  = regexp.MustCompile(`^https://([A-Za-z0-9][A-Za-z0-9-]*)\.chargebee\.com/api/v2$`)
+)
+
+// SiteKey names the Chargebee site an extract read, for state.json: the site name
+// for a standard API URL, else the URL itself (a sandbox or a proxy is another site,
+// so its watermark is never applied to the real one).
+func SiteKey(apiURL string) string {
+	if m := siteURL.FindStringSubmatch(apiURL); m != nil {
+		return m[1]
+	}
+	return apiURL
+}
+
+// prepareChargebee completes an API extract's options from the config, the
+// environment and state.json, and returns the stage's inputs: the API URL, and the
+// previous extract when the read is incremental. With no usable previous extract of
+// the same site, the read is a full one.
+func (p *Pipeline) prepareChargebee(req *ExtractRequest, runID string) ([]Input, error) {
+	if req.In != "" {
+		return nil, errors.New("--in is not used with --source chargebee (the API is the input)")
+	}
+	if req.Since != "" {
+		if _, err := extract.ParseSince(req.Since); err != nil {
+			return nil, err
+		}
+		if req.Full {
+			return nil, errors.New("--since and --full exclude each other")
+		}
+	}
+	apiURL, err := p.ChargebeeAPIURL()
+	if err != nil {
+		return nil, err
+	}
+	key := p.Cfg.Chargebee.APIKey
+	if key == "" {
+		v, err := Secret(EnvChargebeeAPIKey)
+		if err != nil {
+			return nil, err
+		}
+		if v == "" {
+			return nil, errors.New("no Chargebee API key: set CHARGEBEE_API_KEY or CHARGEBEE_API_KEY_FILE")
+		}
+		key = chargebee.Secret(v)
+	}
+	c := p.Cfg.Chargebee
+	req.API = chargebee.Config{
+		BaseURL:       apiURL,
+		APIKey:        key,
+		RatePerMinute: c.RateLimitPerMinute,
+		Timeout:       c.Timeout,
+		MaxRetries:    c.MaxRetries,
+		UserAgent:     "cb2ac/" + Version,
+	}
+	req.Log = p.Log.With("run_id", runID, "stage", StageExtract)
+	req.Now = p.Now
+	inputs := []Input{{Dir: apiURL}}
+	if req.Full {
+		return inputs, nil
+	}
+
+	st, err := LoadState(p.Cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	site := SiteKey(apiURL)
+	prev := st.Extract
+	switch {
+	case prev.RunID == "":
+		req.Log.Info("no previous extract in state.json: reading everything")
+	case prev.Site != site:
+		req.Log.Info("state.json's watermark belongs to another site: reading everything", "state_site", prev.Site, "site", site)
+	case prev.RunID == runID:
+		return nil, fmt.Errorf("run %s holds the extract the next incremental read merges into; pick another --run-id, or use --full", runID)
+	default:
+		in, err := Input{}, CheckRunID(prev.RunID)
+		if err == nil {
+			in, err = CheckInput(filepath.Join(RunsDir(p.Cfg.DataDir), prev.RunID, StageExtract), StageExtract)
+		}
+		if err != nil {
+			// A pruned or broken base costs a full read, never a partial snapshot.
+			req.Log.Warn("previous extract unusable: reading everything", "err", err.Error())
+			break
+		}
+		req.Prev, req.Watermark = in.Dir, prev.Watermark
+		inputs = append(inputs, in)
+	}
+	if req.Since != "" && req.Prev == "" {
+		return nil, errors.New("--since needs a previous extract of this site to merge into, and there is none: run a full extract first")
+	}
+	return inputs, nil
+}
+
+// AdvanceExtractState makes run's extract the base of the next incremental extract:
+// state.json's extract watermark, run id and site move to it. Call it only once the
+// whole job built on that extract has succeeded (RunAll does, at its end; so may a
+// load that finished). Runs whose extract did not read the API (pages, snapshot) or
+// was cut by --limit leave the state alone, as does an older run than the current base.
+func (p *Pipeline) AdvanceExtractState(run *Run) error {
+	m, err := run.Manifest()
+	if err != nil {
+		return fmt.Errorf("extract state: %w", err)
+	}
+	rec := m.Stages[StageExtract]
+	if rec == nil || rec.Status != StatusSucceeded {
+		return fmt.Errorf("extract state: run %s has no successful extract", run.ID)
+	}
+	for name, s := range m.Stages {
+		if s.Status != StatusSucceeded {
+			return fmt.Errorf("extract state: run %s stage %s is %s; the watermark stays", run.ID, name, s.Status)
+		}
+	}
+	wm, ok := rec.Counts[extract.CountWatermark]
+	if !ok {
+		return nil
+	}
+	log := p.Log.With("run_id", run.ID)
+	if rec.Counts[extract.CountLimited] > 0 {
+		log.Info("extract was cut by --limit: the watermark stays")
+		return nil
+	}
+	site := ""
+	for _, in := range rec.Inputs {
+		if in.RunID == "" && strings.Contains(in.Dir, "://") {
+			site = SiteKey(in.Dir)
+		}
+	}
+	if site == "" {
+		return fmt.Errorf("extract state: run %s's manifest does not name the API it read", run.ID)
+	}
+	st, err := LoadState(p.Cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if st.Extract.Site == site && st.Extract.RunID > run.ID {
+		log.Info("state.json already has a newer extract base", "base", st.Extract.RunID)
+		return nil
+	}
+	st.Extract = ExtractState{RunID: run.ID, Watermark: wm, Site: site}
+	if err := st.Save(p.Cfg.DataDir); err != nil {
+		return fmt.Errorf("extract state: %w", err)
+	}
+	log.Info("extract watermark advanced", "watermark", wm, "site", site)
+	return nil
+}

@@ -1,0 +1,250 @@
+package chargebee_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	cbsandbox "github.com/cb2ac/cb2ac/sandbox/chargebee"
+	"github.com/cb2ac/cb2ac/stages/extract/chargebee"
+	"github.com/cb2ac/cb2ac/stages/extract/chargebee/chargebeetest"
+)
+
+const testKey = "test_cb2ac_client_key_9f3a"
+
+func sandbox(t *testing.T, opts cbsandbox.Options) (*cbsandbox.Server, string) {
+	t.Helper()
+	if opts.APIKey == "" {
+		opts.APIKey = testKey
+	}
+	srv, err := cbsandbox.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err := srv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv, url
+}
+
+func client(t *testing.T, url string, mod func(*chargebee.Config)) *chargebee.Client {
+	t.Helper()
+	cfg := chargebee.Config{BaseURL: url, APIKey: testKey, RatePerMinute: -1, BackoffBase: 2 * time.Millisecond, BackoffMax: 20 * time.Millisecond, Timeout: 5 * time.Second}
+	if mod != nil {
+		mod(&cfg)
+	}
+	c, err := chargebee.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// The contract suite against the sandbox serving the fixtures (make test).
+func TestContractSandbox(t *testing.T) {
+	_, url := sandbox(t, cbsandbox.Options{Pages: "../../../fixtures/chargebee"})
+	chargebeetest.Run(t, chargebeetest.Target{BaseURL: url, APIKey: testKey, RatePerMinute: -1, HasDeleted: true})
+}
+
+// The same suite against a real Chargebee test site: `make test-live` with
+// CHARGEBEE_SITE (or CHARGEBEE_API_URL) and CHARGEBEE_API_KEY. Read-only; never in CI.
+func TestContractLive(t *testing.T) {
+	if os.Getenv("CB2AC_LIVE") != "1" {
+		t.Skip("live Chargebee contract: run `make test-live` with CHARGEBEE_SITE and CHARGEBEE_API_KEY set")
+	}
+	if os.Getenv("CI") != "" {
+		t.Skip("the live contract never runs in CI")
+	}
+	key, site, url := os.Getenv("CHARGEBEE_API_KEY"), os.Getenv("CHARGEBEE_SITE"), os.Getenv("CHARGEBEE_API_URL")
+	if key == "" || (site == "" && url == "") {
+		t.Skip("set CHARGEBEE_SITE (or CHARGEBEE_API_URL) and CHARGEBEE_API_KEY")
+	}
+	if url == "" {
+		url = chargebee.DefaultBaseURL(site)
+	}
+	chargebeetest.Run(t, chargebeetest.Target{BaseURL: url, APIKey: chargebee.Secret(key)})
+}
+
+func TestListPagesEverythingInOrder(t *testing.T) {
+	_, url := sandbox(t, cbsandbox.Options{Pages: "../../../fixtures/chargebee"})
+	c := client(t, url, nil)
+	var ids []string
+	err := c.List(context.Background(), "invoices", chargebee.ListQuery{Limit: 7, IncludeDeleted: true}, func(p *chargebee.Page) error {
+		for _, e := range p.List {
+			ids = append(ids, e.Invoice.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 142 {
+		t.Errorf("read %d invoices, want 142", len(ids))
+	}
+	st := c.Stats("invoices")
+	if st.Requests != 21 || st.Pages != 21 || st.Records != 142 || st.Retries != 0 {
+		t.Errorf("stats %+v, want 21 requests/pages (142/7), 142 records", st)
+	}
+}
+
+func TestQueryValues(t *testing.T) {
+	after := int64(1700000000)
+	got := chargebee.ListQuery{Limit: 500, Offset: `["1","2"]`, UpdatedAfter: &after, SortByUpdated: true, IncludeDeleted: true}.Values().Encode()
+	want := "include_deleted=true&limit=100&offset=%5B%221%22%2C%222%22%5D&sort_by%5Basc%5D=updated_at&updated_at%5Bafter%5D=1700000000"
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if got := (chargebee.ListQuery{}).Values().Encode(); got != "limit=100" {
+		t.Errorf("a full read sends only the limit, got %s", got)
+	}
+}
+
+func TestRetriesBurstsOfErrors(t *testing.T) {
+	srv, url := sandbox(t, cbsandbox.Options{Pages: "../../../fixtures/chargebee"})
+	srv.Inject(cbsandbox.Fault{Status: 503}, 2)
+	srv.Inject(cbsandbox.Fault{Status: 502}, 1) // an HTML body from a gateway
+	srv.Inject(cbsandbox.Fault{Status: 429}, 2)
+	srv.Inject(cbsandbox.Fault{Status: 500}, 1)
+	var logs bytes.Buffer
+	c := client(t, url, func(c *chargebee.Config) { c.Log = slog.New(slog.NewTextHandler(&logs, nil)) })
+	p, err := c.ListPage(context.Background(), "customers", chargebee.ListQuery{Limit: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.List) != 5 {
+		t.Errorf("got %d entries", len(p.List))
+	}
+	if st := c.Stats("customers"); st.Requests != 7 || st.Retries != 6 {
+		t.Errorf("stats %+v, want 7 requests, 6 retries", st)
+	}
+	if strings.Contains(logs.String(), testKey) {
+		t.Error("the key is in the retry log")
+	}
+}
+
+func TestGivesUpAfterMaxRetries(t *testing.T) {
+	srv, url := sandbox(t, cbsandbox.Options{})
+	srv.Inject(cbsandbox.Fault{Status: 503}, 10)
+	c := client(t, url, func(c *chargebee.Config) { c.MaxRetries = 3 })
+	_, err := c.ListPage(context.Background(), "customers", chargebee.ListQuery{})
+	if !chargebee.IsStatus(err, 503) || !strings.Contains(err.Error(), "gave up after 4 attempts") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestRetryAfterHonoured(t *testing.T) {
+	var n atomic.Int32
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			fmt.Fprint(w, `{"message":"blocked","api_error_code":"api_request_limit_exceeded","type":"operation_failed"}`)
+			return
+		}
+		fmt.Fprint(w, `{"list":[]}`)
+	}))
+	defer ts.Close()
+	c := client(t, ts.URL, nil)
+	t0 := time.Now()
+	if _, err := c.ListPage(context.Background(), "customers", chargebee.ListQuery{}); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(t0); d < time.Second {
+		t.Errorf("retried after %s; Retry-After said 1s", d)
+	}
+}
+
+func TestTimeoutIsRetried(t *testing.T) {
+	srv, url := sandbox(t, cbsandbox.Options{Pages: "../../../fixtures/chargebee"})
+	srv.Inject(cbsandbox.Fault{Delay: 2 * time.Second}, 1)
+	c := client(t, url, func(c *chargebee.Config) { c.Timeout = 200 * time.Millisecond })
+	if _, err := c.ListPage(context.Background(), "customers", chargebee.ListQuery{Limit: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats("customers"); st.Requests != 2 {
+		t.Errorf("stats %+v, want the hung request retried once", st)
+	}
+}
+
+func TestRateLimiterSpacesRequests(t *testing.T) {
+	_, url := sandbox(t, cbsandbox.Options{Pages: "../../../fixtures/chargebee"})
+	c := client(t, url, func(c *chargebee.Config) { c.RatePerMinute = 1200 }) // 20/s
+	t0 := time.Now()
+	for range 6 {
+		if _, err := c.ListPage(context.Background(), "customers", chargebee.ListQuery{Limit: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := time.Since(t0); d < 240*time.Millisecond {
+		t.Errorf("6 requests at 20/s took %s, want >= 250ms", d)
+	}
+}
+
+func TestErrorsAreOneLineAndNameTheFix(t *testing.T) {
+	_, url := sandbox(t, cbsandbox.Options{})
+	ctx := context.Background()
+
+	_, err := client(t, url, func(c *chargebee.Config) { c.APIKey = "wrong_key_123" }).ListPage(ctx, "customers", chargebee.ListQuery{})
+	if !chargebee.IsAuth(err) || !strings.Contains(err.Error(), "CHARGEBEE_API_KEY") || strings.Contains(err.Error(), "wrong_key_123") {
+		t.Errorf("bad key: %v", err)
+	}
+	// A wrong base URL is what a wrong site looks like.
+	_, err = client(t, strings.Replace(url, "/api/v2", "/api/v1", 1), nil).ListPage(ctx, "customers", chargebee.ListQuery{})
+	if !chargebee.IsNotFound(err) || !strings.Contains(err.Error(), "CHARGEBEE_SITE") {
+		t.Errorf("bad site: %v", err)
+	}
+	for _, err := range []error{err} {
+		if strings.ContainsAny(err.Error(), "\n\r") {
+			t.Errorf("not one line: %q", err)
+		}
+	}
+}
+
+func TestKeyEchoedByServerIsScrubbed(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		json.NewEncoder(w).Encode(map[string]string{"message": "bad request\nfor key " + testKey, "api_error_code": "param_wrong_value"})
+	}))
+	defer ts.Close()
+	_, err := client(t, ts.URL, nil).ListPage(context.Background(), "customers", chargebee.ListQuery{})
+	if err == nil || strings.Contains(err.Error(), testKey) || strings.Contains(err.Error(), "\n") {
+		t.Errorf("got %q", err)
+	}
+}
+
+func TestSecretNeverPrints(t *testing.T) {
+	s := chargebee.Secret(testKey)
+	cfg := chargebee.Config{BaseURL: "http://127.0.0.1:1/api/v2", APIKey: s}
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "%v %s %+v %#v %q", s, s, cfg, cfg, s)
+	b, _ := json.Marshal(cfg)
+	buf.Write(b)
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("x", "key", s, "cfg", cfg)
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "key", s)
+	if strings.Contains(buf.String(), testKey) {
+		t.Errorf("key printed: %s", buf.String())
+	}
+	if s.Reveal() != testKey {
+		t.Error("Reveal")
+	}
+}
+
+func TestNewClientRefusesKeyInURL(t *testing.T) {
+	if _, err := chargebee.NewClient(chargebee.Config{BaseURL: "https://k@acme.chargebee.com/api/v2", APIKey: "k"}); err == nil || strings.Contains(err.Error(), "k@") {
+		t.Errorf("got %v", err)
+	}
+	if _, err := chargebee.NewClient(chargebee.Config{BaseURL: "https://acme.chargebee.com/api/v2"}); err == nil {
+		t.Error("no key accepted")
+	}
+}
