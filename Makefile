@@ -22,15 +22,24 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-# The whole job on the bundled fixtures, in a fresh data folder.
+# The whole job, three nights in a row, through the real API clients against the
+# in-process Chargebee and AC sandboxes (AC state kept in $(DEMO_DIR)/sandbox/):
+# night 1 creates everything, night 2 sends nothing, night 3 (fixtures/chargebee-day2
+# applied in Chargebee) sends only the changes.
 demo: build
 	rm -rf $(DEMO_DIR)
-	$(BIN) --data-dir $(DEMO_DIR) --log-level warn run --in fixtures/chargebee --csv
+	@echo "== night 1: first sync (everything is created)"
+	$(BIN) --data-dir $(DEMO_DIR) --log-level warn run --sandbox --csv
+	@echo; echo "== night 2: nothing changed in Chargebee (0 write requests)"
+	$(BIN) --data-dir $(DEMO_DIR) --log-level warn run --sandbox --csv
+	@echo; echo "== night 3: fixtures/chargebee-day2 applied in Chargebee (only the changes)"
+	$(BIN) --data-dir $(DEMO_DIR) --log-level warn run --sandbox --csv --sandbox-apply fixtures/chargebee-day2
 	@run=$$(ls -d $(DEMO_DIR)/runs/*/ | tail -1); \
-	echo; echo "Look at the files:"; \
+	echo; echo "Look at the files of the last run ($$run):"; \
+	echo "  $(BIN) inspect $${run}load/plan.parquet"; \
 	echo "  $(BIN) inspect $${run}transform/recurring_payments.parquet"; \
 	echo "  $(BIN) inspect --format csv $${run}validate/errors.csv"; \
-	echo "  duckdb -c \"SELECT normalizedStatus, count(*) FROM '$${run}transform/recurring_payments.parquet' GROUP BY 1\""
+	echo "  duckdb -c \"SELECT entity, op, count(*) FROM '$${run}load/plan.parquet' GROUP BY ALL\""
 
 # Regenerate fixtures/ from scripts/genfixtures (deterministic).
 fixtures:

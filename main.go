@@ -150,7 +150,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			{
 				Name:  "run",
 				Usage: "run the stages in order in one new run",
-				Flags: withGlobals(
+				Flags: append(withGlobals(
 					&cli.StringFlag{Name: "source", Value: extract.SourcePages, Usage: "chargebee, pages or snapshot (see extract)"},
 					&cli.StringFlag{Name: "in", Usage: "pages folder, or RUN/extract for --source snapshot"},
 					&cli.IntFlag{Name: "limit", Usage: "keep only the N most recently created customers (trial run)"},
@@ -161,19 +161,32 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 					&cli.BoolFlag{Name: "sync-gift-purchasers", Usage: "see validate"},
 					&cli.BoolFlag{Name: "resume", Usage: "continue the load of the latest run (or --run-id) where it stopped, instead of a new run"},
 					&cli.BoolFlag{Name: "full-load", Usage: "send every record to AC again, not only what changed"},
-				),
+				), sandboxFlags...),
 				Action: func(c *cli.Context) error {
 					p, err := setup(c, stdout, stderr)
 					if err != nil {
 						return err
 					}
-					_, err = p.RunAll(c.Context, pipeline.RunRequest{ExtractRequest: extractRequest(c), Resume: c.Bool("resume"), FullLoad: c.Bool("full-load")})
-					return err
+					req := pipeline.RunRequest{ExtractRequest: extractRequest(c), Resume: c.Bool("resume"), FullLoad: c.Bool("full-load")}
+					if !c.Bool("sandbox") {
+						_, err = p.RunAll(c.Context, req)
+						return err
+					}
+					if p.Cfg.ActiveCampaign.List == "" {
+						p.Cfg.ActiveCampaign.List = sandboxList
+					}
+					sbx, err := startSandboxes(c, p.Cfg.DataDir, &req.Options)
+					if err != nil {
+						return err
+					}
+					_, err = p.RunAll(c.Context, req)
+					return errors.Join(err, sbx.close(stdout))
 				},
 			},
 			loadCommand(stdout, stderr),
 			planCommand(stdout, stderr),
 			verifyCommand(stdout, stderr),
+			sandboxCommand(stdout, stderr),
 			{
 				Name:      "inspect",
 				Usage:     "print the schema and first rows of a Parquet or CSV file cb2ac wrote",

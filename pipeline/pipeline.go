@@ -313,7 +313,12 @@ type RunRequest struct {
 // configured; without one the run stops after transform and says so.
 func (p *Pipeline) RunAll(ctx context.Context, req RunRequest) (*Run, error) {
 	if req.Resume {
-		return p.Load(ctx, LoadRequest{StageRequest: StageRequest{RunID: req.RunID}, Resume: true})
+		run, err := p.Load(ctx, LoadRequest{StageRequest: StageRequest{RunID: req.RunID}, Resume: true})
+		if err != nil {
+			return run, err
+		}
+		// The resumed run is now whole: its extract is the next incremental base.
+		return run, p.AdvanceExtractState(run)
 	}
 	run, err := p.Extract(ctx, req.ExtractRequest)
 	if err != nil {

@@ -165,7 +165,11 @@ func (s *Server) bulkImport(r *http.Request, ri *reqInfo) response {
 	s.st.importByID[im.ID] = im
 	s.armLocked()
 	s.touch()
-	ri.count = len(pending)
+	keys := make([]string, len(pending))
+	for i, ic := range pending {
+		keys[i] = emailKey(ic.Email)
+	}
+	ri.wrote(keys...)
 	return reply(http.StatusOK, map[string]any{"success": 1, "queued_contacts": len(pending), "batchId": im.ID, "message": "Contact import queued"})
 }
 

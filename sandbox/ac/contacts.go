@@ -19,7 +19,7 @@ var emailRe = regexp.MustCompile(`^[A-Za-z0-9!#$%&*+/=?^_{|}~-]+(\.[A-Za-z0-9!#$
 
 func validEmail(e string) bool { return len(e) <= 254 && emailRe.MatchString(strings.TrimSpace(e)) }
 
-func (s *Server) failEmail(e string) bool { return s.failEmails[emailKey(e)] }
+func (s *Server) failEmail(e string) bool { return (*s.failEmails.Load())[emailKey(e)] }
 
 var (
 	errEmailMissing   = apiError{Title: "Email address is required", Detail: "", Code: "field_missing", Source: pointer("email")}
@@ -219,7 +219,7 @@ func (s *Server) writeContact(ri *reqInfo, upsert bool) response {
 	}
 	s.st.applyContact(c, in, now)
 	s.touch()
-	ri.count = 1
+	ri.wrote(emailKey(c.Email))
 	return reply(status, map[string]any{"fieldValues": fieldValuesJSON(c), "contact": contactJSON(c)})
 }
 
@@ -265,7 +265,7 @@ func (s *Server) updateContact(r *http.Request, ri *reqInfo) response {
 	}
 	s.st.applyContact(c, in, now)
 	s.touch()
-	ri.count = 1
+	ri.wrote(emailKey(c.Email))
 	return reply(http.StatusOK, map[string]any{"fieldValues": fieldValuesJSON(c), "contact": contactJSON(c)})
 }
 
@@ -277,9 +277,12 @@ func (s *Server) deleteContact(r *http.Request, ri *reqInfo) response {
 	if c == nil {
 		return notFound("No result found for contact with id " + id)
 	}
+	if s.failEmail(c.Email) {
+		return errs422(errEmailFailed(c.Email))
+	}
 	s.st.deleteContact(c)
 	s.touch()
-	ri.count = 1
+	ri.wrote(emailKey(c.Email))
 	return reply(http.StatusOK, map[string]any{})
 }
 
@@ -428,7 +431,7 @@ func (s *Server) setContactList(r *http.Request, ri *reqInfo) response {
 	}
 	rec := s.st.setListStatus(c, cl.List.s, status, cl.SourceID.s, s.now())
 	s.touch()
-	ri.count = 1
+	ri.wrote(emailKey(c.Email))
 	return reply(http.StatusOK, map[string]any{
 		"contacts":    []any{contactJSON(c)},
 		"contactList": contactListJSON(c, cl.List.s, rec, true),

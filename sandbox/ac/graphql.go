@@ -744,7 +744,11 @@ func (s *Server) bulkUpsert(g *gqlRequest, f *gqlField, ri *reqInfo) response {
 	s.st.RPBatches = append(s.st.RPBatches, b)
 	s.armLocked()
 	s.touch()
-	ri.count = len(records)
+	keys := make([]string, len(records))
+	for i, rec := range records {
+		keys[i], _ = rec["storeRecurringPaymentId"].(string)
+	}
+	ri.wrote(keys...)
 	result := orderedObj{}
 	for _, sel := range f.sel {
 		switch sel.name {

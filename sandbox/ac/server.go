@@ -25,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -78,6 +79,11 @@ type Options struct {
 	// Logf receives problems the sandbox cannot answer with (a failed background
 	// save). Default: dropped.
 	Logf func(format string, args ...any)
+	// Hook, when set, sees every request before it is rate limited or served, with
+	// Op and Write filled in. It may block: a test stalls a request there to kill the
+	// client at an exact point. A request whose client is gone when Hook returns is
+	// dropped unserved (logged with status 499), so it never changes the account.
+	Hook func(ctx context.Context, r Request)
 }
 
 // Request is one entry of the request log.
@@ -93,6 +99,11 @@ type Request struct {
 	// import, recurring payments in an accepted batch, 1 for single-record writes, 0 when
 	// the request was refused.
 	Count  int
+	// Keys name the records the request wrote, one per Count: the lower-cased email
+	// of each contact written (sync, create, update, delete, list status, bulk import)
+	// and the storeRecurringPaymentId of each recurring payment upserted. Empty for
+	// setup writes (fields, fieldRels, connections) and refused requests.
+	Keys   []string
 	Status int
 	// Write is true for operations that change state (whatever their outcome).
 	Write bool
@@ -101,7 +112,7 @@ type Request struct {
 // Server is one sandboxed AC account.
 type Server struct {
 	opts       Options
-	failEmails map[string]bool
+	failEmails atomic.Pointer[map[string]bool]
 	mux        *http.ServeMux
 	now        func() time.Time
 
@@ -153,12 +164,8 @@ func New(opts Options) (*Server, error) {
 	// Wall-clock UTC without the monotonic reading: stamps must compare equal after a
 	// round trip through the state file.
 	now := func() time.Time { return time.Now().UTC().Round(0) }
-	s := &Server{opts: opts, failEmails: map[string]bool{}, now: now}
-	for _, e := range opts.FailEmails {
-		if e = strings.TrimSpace(e); e != "" {
-			s.failEmails[strings.ToLower(e)] = true
-		}
-	}
+	s := &Server{opts: opts, now: now}
+	s.SetFailEmails(opts.FailEmails)
 	seed := opts.Seed
 	if seed == 0 {
 		seed = rand.Uint64()
@@ -260,6 +267,18 @@ func (s *Server) Flush() {
 	}
 }
 
+// SetFailEmails replaces Options.FailEmails while the server runs: a test clears a
+// fault to see the client send the failed records again.
+func (s *Server) SetFailEmails(emails []string) {
+	m := map[string]bool{}
+	for _, e := range emails {
+		if e = strings.TrimSpace(e); e != "" {
+			m[emailKey(e)] = true
+		}
+	}
+	s.failEmails.Store(&m)
+}
+
 // Requests returns a copy of the request log.
 func (s *Server) Requests() []Request {
 	s.logMu.Lock()
@@ -293,8 +312,14 @@ type reqInfo struct {
 	op    string
 	write bool
 	count int
+	keys  []string
 	body  []byte
 	gql   *gqlRequest // parsed once, when the path is the GraphQL endpoint
+}
+
+// wrote records what a handler wrote, for the request log.
+func (ri *reqInfo) wrote(keys ...string) {
+	ri.count, ri.keys = len(keys), keys
 }
 
 type ctxKey struct{}
@@ -331,7 +356,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	sw := &statusWriter{ResponseWriter: w}
 	defer func() {
 		s.logMu.Lock()
-		s.log = append(s.log, Request{Time: start, Method: r.Method, Path: r.URL.Path, Op: ri.op, Count: ri.count, Status: sw.status, Write: ri.write})
+		s.log = append(s.log, Request{Time: start, Method: r.Method, Path: r.URL.Path, Op: ri.op, Count: ri.count, Keys: ri.keys,
+			Status: sw.status, Write: ri.write})
 		s.logMu.Unlock()
 	}()
 
@@ -358,6 +384,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	if s.opts.Hook != nil {
+		s.opts.Hook(r.Context(), Request{Time: start, Method: r.Method, Path: r.URL.Path, Op: ri.op, Write: ri.write})
+		if r.Context().Err() != nil {
+			sw.status = 499
+			return
+		}
+	}
 	if s.rate != nil {
 		s.mu.Lock()
 		ok, wait := s.rate.allow(start)
@@ -435,7 +468,7 @@ func (s *Server) api(fn apiFunc) http.HandlerFunc {
 		ri := info(r)
 		resp := fn(r, ri)
 		if err := s.save(); err != nil {
-			ri.count = 0
+			ri.wrote()
 			writeJSON(w, http.StatusInternalServerError, map[string]any{"message": "sandbox: " + err.Error()})
 			return
 		}

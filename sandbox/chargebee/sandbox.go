@@ -630,6 +630,12 @@ func (s *Server) list(entity string, q url.Values) (body []byte, n int, more boo
 			start = sort.Search(len(view), func(i int) bool { return less(c[0], c[1], key(view[i]), view[i].seq) })
 		}
 	}
+	if lq.sortUpdated && !lq.desc && lq.after != nil {
+		// The view is in updated_at order: skip what the filter refuses instead of
+		// walking it (an incremental read of a large site).
+		lo := sort.Search(len(view), func(i int) bool { return view[i].updatedAt > *lq.after })
+		start = max(start, lo)
+	}
 	var last *object
 	for i := start; i >= 0 && i < len(view); i += step {
 		o := view[i]

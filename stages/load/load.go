@@ -47,7 +47,14 @@ func (c Config) ConnectionExternalID() string {
 	return "chargebee"
 }
 
+// DefaultList is the list cb2ac.example.yaml names: the one a config that names no
+// list subscribes contacts to.
+const DefaultList = "Customers"
+
 func (c *Config) defaults() {
+	if c.List == "" {
+		c.List = DefaultList
+	}
 	if c.OnCustomerDeleted == "" {
 		c.OnCustomerDeleted = "keep"
 	}

@@ -63,11 +63,11 @@ func (c *Client) FindList(ctx context.Context, nameOrID string) (*List, error) {
 }
 
 type pageOf struct {
-	Lists       []List       `json:"lists"`
-	Fields      []Field      `json:"fields"`
-	Connections []Connection `json:"connections"`
-	Contacts    []Contact    `json:"contacts"`
-	FieldRels   []FieldRel   `json:"fieldRels"`
+	Lists       []List          `json:"lists"`
+	Fields      []Field         `json:"fields"`
+	Connections []Connection    `json:"connections"`
+	Contacts    []contactRecord `json:"contacts"`
+	FieldRels   []FieldRel      `json:"fieldRels"`
 	Meta        struct {
 		Total ID `json:"total"`
 	} `json:"meta"`
@@ -140,7 +140,7 @@ type Field struct {
 	Type      string `json:"type"`
 	Perstag   string `json:"perstag,omitempty"`
 	Descript  string `json:"descript,omitempty"`
-	Visible   int    `json:"visible,omitempty"`
+	Visible   ID     `json:"visible,omitempty"` // AC answers "1", a string
 	Relations []ID   `json:"relations,omitempty"`
 }
 
@@ -165,12 +165,17 @@ func (c *Client) Fields(ctx context.Context) ([]Field, []FieldRel, error) {
 // CreateField creates a field. AC answers a duplicate title or perstag with a 422
 // (codes duplicate / field_invalid); the caller adopts the existing field.
 func (c *Client) CreateField(ctx context.Context, f Field) (*Field, error) {
-	f.Visible = 1
+	// The documented create body sends visible as the number 1; the outer field
+	// shadows Field.Visible when encoded.
+	body := struct {
+		Field
+		Visible int `json:"visible"`
+	}{Field: f, Visible: 1}
 	var out struct {
 		Field  *Field  `json:"field"`
 		Fields []Field `json:"fields"` // the documented (list-shaped) 201 body
 	}
-	if err := c.do(ctx, "fields/create", http.MethodPost, "/fields", map[string]any{"field": f}, &out); err != nil {
+	if err := c.do(ctx, "fields/create", http.MethodPost, "/fields", map[string]any{"field": body}, &out); err != nil {
 		return nil, err
 	}
 	if out.Field != nil && out.Field.ID != "" {
@@ -206,11 +211,21 @@ type Contact struct {
 	FieldValues []FieldValue `json:"fieldValues,omitempty"`
 }
 
+// contactRecord is a contact as AC answers it: there fieldValues is a list of
+// ids (or links), not the {field,value} pairs a request sends, so it is not read.
+type contactRecord struct {
+	ID        ID     `json:"id"`
+	Email     string `json:"email"`
+	FirstName string `json:"firstName"`
+	LastName  string `json:"lastName"`
+	Phone     string `json:"phone"`
+}
+
 // SyncContact creates or updates a contact by email and returns its id.
 func (c *Client) SyncContact(ctx context.Context, ct Contact) (ID, error) {
 	ct.ID = ""
 	var out struct {
-		Contact Contact `json:"contact"`
+		Contact contactRecord `json:"contact"`
 	}
 	if err := c.do(ctx, "contact/sync", http.MethodPost, "/contact/sync", map[string]any{"contact": ct}, &out); err != nil {
 		return "", err
@@ -232,8 +247,8 @@ func (c *Client) FindContact(ctx context.Context, email string) (*Contact, error
 		return nil, err
 	}
 	for i := range out.Contacts {
-		if strings.EqualFold(out.Contacts[i].Email, email) {
-			return &out.Contacts[i], nil
+		if r := out.Contacts[i]; strings.EqualFold(r.Email, email) {
+			return &Contact{ID: r.ID, Email: r.Email, FirstName: r.FirstName, LastName: r.LastName, Phone: r.Phone}, nil
 		}
 	}
 	return nil, nil
