@@ -97,6 +97,9 @@ func (p *Pipeline) prepareChargebee(req *ExtractRequest, runID string) ([]Input,
 		UserAgent:     "cb2ac/" + Version,
 	}
 	req.Log = p.Log.With("run_id", runID, "stage", StageExtract)
+	if req.Summary == nil {
+		req.Summary = p.Out
+	}
 	req.Now = p.Now
 	inputs := []Input{{Dir: apiURL}}
 	if req.Full {

@@ -180,6 +180,17 @@ func readAPI(ctx context.Context, opts Options) (*Snapshot, map[string]int64, er
 	var total int64
 	for _, ep := range chargebee.Endpoints {
 		st := client.Stats(ep.Entity)
+		if opts.Summary != nil {
+			mode := "full"
+			switch {
+			case skipped[ep.Entity]:
+				mode = "skipped (not on this site)"
+			case filtered[ep.Entity]:
+				mode = "changed since " + time.Unix(after, 0).UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(opts.Summary, "%-9s %-14s requests=%d pages=%d records=%d retries=%d  %s\n",
+				"chargebee", ep.Entity, st.Requests, st.Pages, st.Records, st.Retries, mode)
+		}
 		p := "api." + ep.Entity + "."
 		counts[p+"requests"], counts[p+"pages"], counts[p+"records"] = st.Requests, st.Pages, st.Records
 		if st.Retries > 0 {

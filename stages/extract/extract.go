@@ -45,6 +45,7 @@ type Options struct {
 	RateLimit float64          // requests per minute; 0 = API.RatePerMinute; < 0 = none
 	PageSize  int              // list page size, 1..100 (0 = 100)
 	Progress  io.Writer        // live progress line (a terminal), or nil
+	Summary   io.Writer        // one line per list read (requests, pages, records), or nil
 	Log       *slog.Logger
 	Now       func() time.Time
 }
