@@ -27,6 +27,7 @@ const (
 	exitOK       = 0
 	exitFailed   = 1
 	exitRejected = 2
+	exitLocked   = 75 // EX_TEMPFAIL: another run holds the lock; try again later
 )
 
 func main() {
@@ -41,10 +42,15 @@ func main() {
 
 // exitCode maps every error to the exit code a scheduler acts on.
 func exitCode(err error) int {
-	var rejected *pipeline.RejectedError
+	var (
+		rejected *pipeline.RejectedError
+		locked   *pipeline.LockedError
+	)
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &locked):
+		return exitLocked
 	case errors.As(err, &rejected):
 		return exitRejected
 	default:
@@ -60,6 +66,7 @@ var globalFlags = []cli.Flag{
 	&cli.BoolFlag{Name: "csv", Usage: "also write a CSV twin of every Parquet file"},
 	&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format on stderr: text or json"},
 	&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
+	&cli.StringFlag{Name: "metrics-file", Usage: "after run: write a Prometheus textfile here (node_exporter textfile collector); default: config metrics_file"},
 }
 
 func withGlobals(flags ...cli.Flag) []cli.Flag { return append(flags, globalFlags...) }
@@ -111,8 +118,10 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 					if err != nil {
 						return err
 					}
-					_, err = p.Extract(c.Context, extractRequest(c))
-					return err
+					return locked(p, func() error {
+						_, err := p.Extract(c.Context, extractRequest(c))
+						return err
+					})
 				},
 			},
 			{
@@ -128,8 +137,10 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 					if err != nil {
 						return err
 					}
-					_, err = p.Validate(c.Context, pipeline.StageRequest{RunID: global(c, "run-id"), In: c.String("in")})
-					return err
+					return locked(p, func() error {
+						_, err := p.Validate(c.Context, pipeline.StageRequest{RunID: global(c, "run-id"), In: c.String("in")})
+						return err
+					})
 				},
 			},
 			{
@@ -143,8 +154,10 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 					if err != nil {
 						return err
 					}
-					_, err = p.Transform(c.Context, pipeline.StageRequest{RunID: global(c, "run-id"), In: c.String("in")})
-					return err
+					return locked(p, func() error {
+						_, err := p.Transform(c.Context, pipeline.StageRequest{RunID: global(c, "run-id"), In: c.String("in")})
+						return err
+					})
 				},
 			},
 			{
@@ -167,25 +180,36 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 					if err != nil {
 						return err
 					}
+					if !p.Cfg.Sync.On() {
+						// Before the lock: a paused job touches nothing.
+						fmt.Fprintln(stdout, "sync is disabled (sync.enabled: false in the config): nothing done")
+						return nil
+					}
 					req := pipeline.RunRequest{ExtractRequest: extractRequest(c), Resume: c.Bool("resume"), FullLoad: c.Bool("full-load")}
-					if !c.Bool("sandbox") {
-						_, err = p.RunAll(c.Context, req)
-						return err
-					}
-					if p.Cfg.ActiveCampaign.List == "" {
-						p.Cfg.ActiveCampaign.List = sandboxList
-					}
-					sbx, err := startSandboxes(c, p.Cfg.DataDir, &req.Options)
-					if err != nil {
-						return err
-					}
-					_, err = p.RunAll(c.Context, req)
-					return errors.Join(err, sbx.close(stdout))
+					return locked(p, func() error {
+						if !c.Bool("sandbox") {
+							run, err := p.RunAll(c.Context, req)
+							return afterRun(c, p, run, err)
+						}
+						if p.Cfg.ActiveCampaign.List == "" {
+							p.Cfg.ActiveCampaign.List = sandboxList
+						}
+						sbx, err := startSandboxes(c, p.Cfg.DataDir, &req.Options)
+						if err != nil {
+							return err
+						}
+						run, err := p.RunAll(c.Context, req)
+						return afterRun(c, p, run, errors.Join(err, sbx.close(stdout)))
+					})
 				},
 			},
 			loadCommand(stdout, stderr),
 			planCommand(stdout, stderr),
 			verifyCommand(stdout, stderr),
+			statusCommand(stdout, stderr),
+			errorsCommand(stdout, stderr),
+			unlinkCommand(stdout, stderr, os.Stdin),
+			pruneCommand(stdout, stderr),
 			sandboxCommand(stdout, stderr),
 			{
 				Name:      "inspect",

@@ -23,11 +23,13 @@ func loadCommand(stdout, stderr io.Writer) *cli.Command {
 			if err != nil {
 				return err
 			}
-			_, err = p.Load(c.Context, pipeline.LoadRequest{
-				StageRequest: pipeline.StageRequest{RunID: global(c, "run-id"), In: c.String("in")},
-				DryRun:       c.Bool("dry-run"), Resume: c.Bool("resume"), Full: c.Bool("full"),
+			return locked(p, func() error {
+				_, err := p.Load(c.Context, pipeline.LoadRequest{
+					StageRequest: pipeline.StageRequest{RunID: global(c, "run-id"), In: c.String("in")},
+					DryRun:       c.Bool("dry-run"), Resume: c.Bool("resume"), Full: c.Bool("full"),
+				})
+				return err
 			})
-			return err
 		},
 	}
 }
@@ -46,11 +48,13 @@ func planCommand(stdout, stderr io.Writer) *cli.Command {
 			if err != nil {
 				return err
 			}
-			_, err = p.Load(c.Context, pipeline.LoadRequest{
-				StageRequest: pipeline.StageRequest{RunID: global(c, "run-id"), In: c.String("in")},
-				DryRun:       true, Full: c.Bool("full"),
+			return locked(p, func() error {
+				_, err := p.Load(c.Context, pipeline.LoadRequest{
+					StageRequest: pipeline.StageRequest{RunID: global(c, "run-id"), In: c.String("in")},
+					DryRun:       true, Full: c.Bool("full"),
+				})
+				return err
 			})
-			return err
 		},
 	}
 }

@@ -30,12 +30,34 @@ type Config struct {
 	// the default) or fail (exit 2 after writing errors.csv).
 	OnError string `yaml:"on_error" json:"on_error,omitempty"`
 
+	// Sync.Enabled false pauses the job: `run` exits 0 saying so, and a crontab
+	// needs no edit (the "disable auto sync" switch).
+	Sync SyncConfig `yaml:"sync" json:"sync"`
+	// Retention.KeepRuns > 0 keeps that many run folders after each run (the run
+	// state.json points at is always kept); 0 keeps every run.
+	Retention RetentionConfig `yaml:"retention" json:"retention"`
+	// MetricsFile, when set, gets a Prometheus textfile after every run.
+	MetricsFile string `yaml:"metrics_file" json:"metrics_file,omitempty"`
+
 	Chargebee      ChargebeeConfig      `yaml:"chargebee" json:"chargebee"`
 	ActiveCampaign ActiveCampaignConfig `yaml:"activecampaign" json:"activecampaign"`
 
 	// The stages' own keys sit at the top level of the file.
 	Validate  validate.Config  `yaml:",inline" json:"validate"`
 	Transform transform.Config `yaml:",inline" json:"transform"`
+}
+
+// SyncConfig is the pause switch.
+type SyncConfig struct {
+	Enabled *bool `yaml:"enabled" json:"enabled,omitempty"` // default true
+}
+
+// On says whether runs sync (the default when the key is absent).
+func (s SyncConfig) On() bool { return s.Enabled == nil || *s.Enabled }
+
+// RetentionConfig bounds how long customer data stays on disk.
+type RetentionConfig struct {
+	KeepRuns int `yaml:"keep_runs" json:"keep_runs,omitempty"`
 }
 
 // ChargebeeConfig says where to read. The API key is CHARGEBEE_API_KEY (or the file
@@ -112,6 +134,9 @@ func (c *Config) Check() error {
 	case "keep", "unsubscribe", "delete":
 	default:
 		return fmt.Errorf("activecampaign.on_customer_deleted %q: want keep, unsubscribe or delete", c.ActiveCampaign.OnCustomerDeleted)
+	}
+	if c.Retention.KeepRuns < 0 {
+		return fmt.Errorf("retention.keep_runs %d: want 0 (keep all) or more", c.Retention.KeepRuns)
 	}
 	if c.Chargebee.Timeout < 0 || c.Chargebee.MaxRetries < 0 {
 		return fmt.Errorf("chargebee.timeout and chargebee.max_retries must not be negative")

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -138,4 +139,17 @@ func unjsonCell(s string, v any) error {
 		return nil
 	}
 	return json.Unmarshal([]byte(s), v)
+}
+
+// WriteCSVTo writes records as CSV to w (a terminal, a pipe), header included.
+func WriteCSVTo[T any](w io.Writer, recs []T) error {
+	cw := csv.NewWriter(w)
+	if recs == nil {
+		recs = []T{}
+	}
+	if err := gocsv.MarshalCSV(recs, gocsv.NewSafeCSVWriter(cw)); err != nil {
+		return fmt.Errorf("write csv: %w", err)
+	}
+	cw.Flush()
+	return cw.Error()
 }
