@@ -114,6 +114,9 @@ func errorsCommand(stdout, stderr io.Writer) *cli.Command {
 			}
 			if c.Bool("redact") {
 				for i := range rows {
+					if e := rows[i].Email; e != "" {
+						rows[i].Message = strings.ReplaceAll(rows[i].Message, e, "[redacted]")
+					}
 					rows[i].Email = ""
 				}
 			}

@@ -88,7 +88,9 @@ func (p *Pipeline) Load(ctx context.Context, req LoadRequest) (*Run, error) {
 	if n := res.Counts["rejected"]; n > 0 {
 		return run, &RejectedError{Stage: StageLoad, Rejected: n, File: filepath.Join(run.StageDir(StageLoad), load.ErrorsFile)}
 	}
-	return run, nil
+	// Stage by stage (Airflow), the load is the run's last step: once it is done the
+	// run's extract is the next incremental base.
+	return run, p.AdvanceExtractState(run)
 }
 
 func (p *Pipeline) printPlan(run *Run, rep schemas.Report, dryRun bool) {

@@ -59,6 +59,26 @@ func (p *Pipeline) runStage(ctx context.Context, run *Run, stage string, inputs 
 	return p.runStageKeep(ctx, run, stage, inputs, false, fn)
 }
 
+// checkPinned refuses to replace stage folders that state.json points at: the synced
+// snapshot (RUN/load/synced) the next load diffs against, and the extract the next
+// incremental extract merges into. Replacing them would silently turn the next
+// nightly run into a full resend or a partial snapshot.
+func (p *Pipeline) checkPinned(run *Run, stage, from string) error {
+	st, err := LoadState(p.Cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("%s: %w", stage, err)
+	}
+	i := slices.Index(stageOrder, from)
+	drops := func(s string) bool { return i >= 0 && slices.Index(stageOrder, s) >= i }
+	switch {
+	case st.Synced != nil && st.Synced.RunID == run.ID && drops(StageLoad):
+		return fmt.Errorf("%s: run %s holds the synced snapshot state.json points at, and re-running %s there would replace it; start a new run (no --run-id), or `cb2ac unlink` first", stage, run.ID, stage)
+	case st.Extract.RunID == run.ID && drops(StageExtract):
+		return fmt.Errorf("%s: run %s holds the extract the next incremental extract merges into; start a new run (no --run-id), or use --full", stage, run.ID)
+	}
+	return nil
+}
+
 // runStageKeep is runStage that, with keep set, leaves the stage's own folder in
 // place: a resumed load needs its journal.
 func (p *Pipeline) runStageKeep(ctx context.Context, run *Run, stage string, inputs []Input, keep bool, fn stageFunc) (schemas.Report, error) {
@@ -73,6 +93,9 @@ func (p *Pipeline) runStageKeep(ctx context.Context, run *Run, stage string, inp
 		}
 	}
 	if from != "" {
+		if err := p.checkPinned(run, stage, from); err != nil {
+			return schemas.Report{}, err
+		}
 		if err := p.dropFrom(run, from); err != nil {
 			return schemas.Report{}, err
 		}
@@ -164,6 +187,19 @@ func summary(stage string, rep schemas.Report) string {
 	return strings.Join(parts, " ")
 }
 
+// newRunID names a new run after the current second; a second run started in the
+// same second (a quick retry) gets -1, -2, ... rather than writing into the first.
+func (p *Pipeline) newRunID() string {
+	base := NewRunID(p.Now())
+	id := base
+	for i := 1; ; i++ {
+		if _, err := os.Stat(filepath.Join(RunsDir(p.Cfg.DataDir), id)); os.IsNotExist(err) {
+			return id
+		}
+		id = fmt.Sprintf("%s-%d", base, i)
+	}
+}
+
 // ExtractRequest says what to extract and into which run.
 type ExtractRequest struct {
 	RunID string // empty: a new run named after the start time
@@ -174,7 +210,7 @@ type ExtractRequest struct {
 func (p *Pipeline) Extract(ctx context.Context, req ExtractRequest) (*Run, error) {
 	id := req.RunID
 	if id == "" {
-		id = NewRunID(p.Now())
+		id = p.newRunID()
 	}
 	var inputs []Input
 	switch req.Source {
@@ -232,12 +268,7 @@ func (p *Pipeline) resolve(req StageRequest, prev string) (*Run, Input, error) {
 		}
 		id := req.RunID
 		if id == "" {
-			id = NewRunID(p.Now())
-			if id == in.RunID {
-				// Same second as the input run: never overwrite a historical run's
-				// later stages by accident.
-				id += "-1"
-			}
+			id = p.newRunID()
 		}
 		run, err := OpenRun(p.Cfg.DataDir, id, true)
 		return run, in, err

@@ -1,0 +1,458 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/cb2ac/cb2ac/pipeline"
+	acsandbox "github.com/cb2ac/cb2ac/sandbox/ac"
+)
+
+// opsEnv runs the CLI with extra environment variables (AC endpoints are unset
+// unless given, so a developer's own AC_API_URL never leaks into a test).
+func opsEnv(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), "AC_API_URL=", "AC_API_TOKEN=", "CHARGEBEE_API_URL=", "CHARGEBEE_API_KEY=")
+	cmd.Env = append(cmd.Env, env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+// opsAC is an in-process AC sandbox with no rate limit, and a config that lets the
+// client go fast against it.
+type opsAC struct {
+	srv    *acsandbox.Server
+	env    []string
+	config string
+}
+
+func newOpsAC(t *testing.T, opts acsandbox.Options, extraConfig string) *opsAC {
+	t.Helper()
+	srv, err := acsandbox.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err := srv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	cfg := filepath.Join(t.TempDir(), "cb2ac.yaml")
+	body := "activecampaign:\n  list: Customers\n  rate_limit: 1000\n  import_poll: 10ms\n" + extraConfig
+	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return &opsAC{srv: srv, env: []string{"AC_API_URL=" + url, "AC_API_TOKEN=" + acsandbox.DefaultToken}, config: cfg}
+}
+
+func (a *opsAC) run(t *testing.T, args ...string) result {
+	t.Helper()
+	return opsEnv(t, a.env, append([]string{"--config", a.config}, args...)...)
+}
+
+// treeDigest describes every file under dir (path, mode, size, mtime, content hash),
+// to prove that a command left the folder exactly as it was.
+func treeDigest(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		desc := info.Mode().String() + " " + info.ModTime().Format(time.RFC3339Nano)
+		if !d.IsDir() {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			sum := sha256.Sum256(b)
+			desc += " " + hex.EncodeToString(sum[:])
+		}
+		out[rel] = desc
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func sameTree(t *testing.T, before, after map[string]string) {
+	t.Helper()
+	for k, v := range before {
+		if after[k] != v {
+			t.Errorf("%s changed: %q → %q", k, v, after[k])
+		}
+	}
+	for k := range after {
+		if _, ok := before[k]; !ok {
+			t.Errorf("%s appeared", k)
+		}
+	}
+}
+
+func TestLockedDataDirExits75AndTouchesNothing(t *testing.T) {
+	data := t.TempDir()
+	if r := cb2ac(t, "--data-dir", data, "run", "--in", "fixtures/chargebee"); r.code != 0 {
+		t.Fatalf("first run: exit %d: %s", r.code, r.stderr)
+	}
+	// A lock held by another open file description conflicts exactly as one held by
+	// another process does (flock(2)).
+	unlock, err := pipeline.Lock(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := treeDigest(t, data)
+	for _, args := range [][]string{
+		{"run", "--in", "fixtures/chargebee"},
+		{"extract", "--in", "fixtures/chargebee"},
+		{"validate"}, {"transform"}, {"plan"}, {"load"},
+		{"prune", "--keep", "1"}, {"unlink"},
+	} {
+		r := cb2ac(t, append([]string{"--data-dir", data}, args...)...)
+		if r.code != 75 {
+			t.Errorf("%v: exit %d, want 75 (stderr %q)", args, r.code, r.stderr)
+		}
+		if !strings.Contains(r.stderr, "another cb2ac is running") || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 {
+			t.Errorf("%v: want one line naming the lock, got %q", args, r.stderr)
+		}
+	}
+	sameTree(t, before, treeDigest(t, data))
+	// Reading commands do not need the lock.
+	if r := cb2ac(t, "--data-dir", data, "status"); r.code != 0 {
+		t.Errorf("status under lock: exit %d: %s", r.code, r.stderr)
+	}
+	unlock()
+	if r := cb2ac(t, "--data-dir", data, "run", "--in", "fixtures/chargebee"); r.code != 0 {
+		t.Fatalf("run after unlock: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+func TestTwoConcurrentRuns(t *testing.T) {
+	data := t.TempDir()
+	ac := newOpsAC(t, acsandbox.Options{Latency: 20 * time.Millisecond}, "")
+	first := exec.Command(binary, "--config", ac.config, "--data-dir", data, "run", "--in", "fixtures/chargebee")
+	first.Env = append(os.Environ(), ac.env...)
+	var firstErr bytes.Buffer
+	first.Stderr = &firstErr
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the first run holds the lock (it writes its pid there).
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		b, _ := os.ReadFile(pipeline.LockPath(data))
+		if bytes.Contains(b, []byte("pid ")) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("first run never took the lock")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	second := ac.run(t, "--data-dir", data, "run", "--in", "fixtures/chargebee")
+	if err := first.Wait(); err != nil {
+		t.Fatalf("first run: %v: %s", err, firstErr.String())
+	}
+	if second.code != 75 {
+		t.Fatalf("second run: exit %d, want 75: %s", second.code, second.stderr)
+	}
+	runs, _ := pipeline.ListRuns(data)
+	if len(runs) != 1 {
+		t.Errorf("runs after two concurrent runs: %v, want only the first's", runs)
+	}
+}
+
+func TestSyncDisabledDoesNothing(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "cb2ac.yaml")
+	os.WriteFile(cfg, []byte("sync:\n  enabled: false\n"), 0o600)
+	data := filepath.Join(t.TempDir(), "data")
+	r := cb2ac(t, "--config", cfg, "--data-dir", data, "run", "--in", "fixtures/chargebee")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if strings.Count(strings.TrimSpace(r.stdout), "\n") != 0 || !strings.Contains(r.stdout, "sync is disabled") {
+		t.Errorf("want one line saying sync is disabled, got %q", r.stdout)
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Errorf("data dir exists after a disabled run: %v", err)
+	}
+}
+
+// Durations and bulk import ids vary between runs; golden files hold placeholders.
+var (
+	durationRE = regexp.MustCompile(`\b[0-9.]+(ms|s|µs|m[0-9.]+s)\b`)
+	uuidRE     = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+)
+
+func TestStatusAndErrorsGolden(t *testing.T) {
+	data := t.TempDir()
+	ac := newOpsAC(t, acsandbox.Options{FailEmails: []string{"oliver.smith@example.org"}}, "")
+	// Run 1 loads with one email AC rejects; run 2 has no AC: load is skipped.
+	r := ac.run(t, "--data-dir", data, "--run-id", "20261101T020000Z", "run", "--in", "fixtures/chargebee")
+	if r.code != 2 {
+		t.Fatalf("run 1: exit %d, want 2 (AC rejected records): %s", r.code, r.stderr)
+	}
+	if r := cb2ac(t, "--data-dir", data, "--run-id", "20261102T020000Z", "run", "--in", "fixtures/chargebee"); r.code != 0 {
+		t.Fatalf("run 2: exit %d: %s", r.code, r.stderr)
+	}
+
+	st := cb2ac(t, "--data-dir", data, "status")
+	if st.code != 0 {
+		t.Fatalf("status: exit %d: %s", st.code, st.stderr)
+	}
+	golden(t, "status.txt", []byte(durationRE.ReplaceAllString(st.stdout, "D")))
+
+	js := cb2ac(t, "--data-dir", data, "status", "--json")
+	var rows []pipeline.RunStatus
+	if err := json.Unmarshal([]byte(js.stdout), &rows); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, js.stdout)
+	}
+	if len(rows) != 2 || rows[1].RunID != "20261101T020000Z" || !rows[1].Synced || rows[1].Created == 0 || rows[0].Stages["load"] != "" {
+		t.Errorf("status --json: %+v", rows)
+	}
+
+	// Both stages' errors, validate first; then filters.
+	all := cb2ac(t, "--data-dir", data, "errors", "--run", "20261101T020000Z")
+	golden(t, "errors.txt", []byte(uuidRE.ReplaceAllString(all.stdout, "ID")))
+	if !strings.Contains(all.stdout, "load      ") || !strings.Contains(all.stdout, "validate  ") {
+		t.Errorf("errors: want validate and load rows:\n%s", all.stdout)
+	}
+	loadOnly := cb2ac(t, "--data-dir", data, "errors", "--run", "20261101T020000Z", "--stage", "load", "--csv")
+	golden(t, "errors-load.csv", []byte(uuidRE.ReplaceAllString(loadOnly.stdout, "ID")))
+	code := cb2ac(t, "--data-dir", data, "errors", "--code", "invalid_email", "--csv", "--redact")
+	golden(t, "errors-invalid-email-redacted.csv", []byte(code.stdout))
+	if strings.Contains(code.stdout, "not-an-email") {
+		t.Error("--redact left an email in the output")
+	}
+	if r := cb2ac(t, "--data-dir", data, "errors", "--stage", "bogus"); r.code != 1 {
+		t.Errorf("--stage bogus: exit %d", r.code)
+	}
+}
+
+func TestUnlinkThenPlanIsFullCreate(t *testing.T) {
+	data := t.TempDir()
+	ac := newOpsAC(t, acsandbox.Options{}, "")
+	if r := ac.run(t, "--data-dir", data, "run", "--in", "fixtures/chargebee"); r.code != 0 {
+		t.Fatalf("run: exit %d: %s", r.code, r.stderr)
+	}
+	planLine := func() string {
+		r := ac.run(t, "--data-dir", data, "plan")
+		if r.code != 0 {
+			t.Fatalf("plan: exit %d: %s", r.code, r.stderr)
+		}
+		for _, l := range strings.Split(r.stdout, "\n") {
+			if strings.Contains(l, "plan:") {
+				return strings.TrimSpace(l)
+			}
+		}
+		t.Fatalf("no plan line in %q", r.stdout)
+		return ""
+	}
+	// The synced run's load folder is the snapshot the next load diffs against: a
+	// plan must not replace it.
+	if r := ac.run(t, "--data-dir", data, "plan"); r.code != 1 || !strings.Contains(r.stderr, "holds the synced snapshot") {
+		t.Errorf("plan into the synced run: exit %d: %s", r.code, r.stderr)
+	}
+	if r := ac.run(t, "--data-dir", data, "transform"); r.code != 1 || !strings.Contains(r.stderr, "holds the synced snapshot") {
+		t.Errorf("transform into the synced run: exit %d: %s", r.code, r.stderr)
+	}
+	if r := ac.run(t, "--data-dir", data, "run", "--in", "fixtures/chargebee"); r.code != 0 || !strings.Contains(r.stdout, "contacts create=0 ") {
+		t.Errorf("second run: exit %d: %s %s", r.code, r.stdout, r.stderr)
+	}
+	if r := ac.run(t, "--data-dir", data, "unlink"); r.code != 0 {
+		t.Fatalf("unlink: exit %d: %s", r.code, r.stderr)
+	}
+	st, err := pipeline.LoadState(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.AC != nil || st.Synced != nil {
+		t.Errorf("state after unlink still has AC ids or a synced snapshot: %+v", st)
+	}
+	if got := planLine(); !strings.Contains(got, "contacts create=70 update=0 delete=0 unchanged=0; recurring payments create=75 ") {
+		t.Errorf("plan after unlink is not a full create: %s", got)
+	}
+
+	// --purge asks first; without "yes" nothing is deleted.
+	cmd := exec.Command(binary, "--data-dir", data, "unlink", "--purge")
+	cmd.Stdin = strings.NewReader("no\n")
+	if err := cmd.Run(); err == nil {
+		t.Error("unlink --purge answered no: want a failure")
+	}
+	if _, err := os.Stat(data); err != nil {
+		t.Fatalf("data dir gone after a refused purge: %v", err)
+	}
+	if r := cb2ac(t, "--data-dir", data, "unlink", "--purge", "--yes"); r.code != 0 {
+		t.Fatalf("unlink --purge --yes: exit %d: %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Errorf("data dir still there after purge: %v", err)
+	}
+}
+
+func TestPruneKeepsTheSyncedRun(t *testing.T) {
+	data := t.TempDir()
+	ac := newOpsAC(t, acsandbox.Options{}, "")
+	if r := ac.run(t, "--data-dir", data, "--run-id", "20261101T000000Z", "run", "--in", "fixtures/chargebee"); r.code != 0 {
+		t.Fatalf("synced run: exit %d: %s", r.code, r.stderr)
+	}
+	for _, id := range []string{"20261102T000000Z", "20261103T000000Z", "20261104T000000Z"} {
+		if r := cb2ac(t, "--data-dir", data, "--run-id", id, "run", "--in", "fixtures/chargebee"); r.code != 0 {
+			t.Fatalf("run %s: exit %d: %s", id, r.code, r.stderr)
+		}
+	}
+	r := cb2ac(t, "--data-dir", data, "prune", "--keep", "1")
+	if r.code != 0 {
+		t.Fatalf("prune: exit %d: %s", r.code, r.stderr)
+	}
+	runs, _ := pipeline.ListRuns(data)
+	if want := []string{"20261101T000000Z", "20261104T000000Z"}; strings.Join(runs, ",") != strings.Join(want, ",") {
+		t.Errorf("runs after prune --keep 1: %v, want %v (the synced one and the newest)", runs, want)
+	}
+	if r := ac.run(t, "--data-dir", data, "--run-id", "20261104T000000Z", "plan"); r.code != 0 || !strings.Contains(r.stdout, "contacts create=0 ") {
+		t.Errorf("plan after prune (needs the synced snapshot): exit %d: %s %s", r.code, r.stdout, r.stderr)
+	}
+
+	// retention.keep_runs prunes after each run.
+	cfg := filepath.Join(t.TempDir(), "cb2ac.yaml")
+	os.WriteFile(cfg, []byte("retention:\n  keep_runs: 2\n"), 0o600)
+	for _, id := range []string{"20261105T000000Z", "20261106T000000Z"} {
+		if r := cb2ac(t, "--config", cfg, "--data-dir", data, "--run-id", id, "run", "--in", "fixtures/chargebee"); r.code != 0 {
+			t.Fatalf("run %s: exit %d: %s", id, r.code, r.stderr)
+		}
+	}
+	runs, _ = pipeline.ListRuns(data)
+	if want := []string{"20261101T000000Z", "20261105T000000Z", "20261106T000000Z"}; strings.Join(runs, ",") != strings.Join(want, ",") {
+		t.Errorf("runs with keep_runs 2: %v, want %v", runs, want)
+	}
+}
+
+func TestMetricsFileParses(t *testing.T) {
+	data := t.TempDir()
+	prom := filepath.Join(t.TempDir(), "cb2ac.prom")
+	if r := cb2ac(t, "--data-dir", data, "--metrics-file", prom, "run", "--in", "fixtures/chargebee"); r.code != 0 {
+		t.Fatalf("run: exit %d: %s", r.code, r.stderr)
+	}
+	f, err := os.Open(prom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(f)
+	if err != nil {
+		t.Fatalf("metrics file is not Prometheus text format: %v", err)
+	}
+	value := func(family string, labels map[string]string) (float64, bool) {
+		mf := families[family]
+		if mf == nil {
+			return 0, false
+		}
+	next:
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if v, ok := labels[lp.GetName()]; ok && v != lp.GetValue() {
+					continue next
+				}
+			}
+			return m.GetGauge().GetValue(), true
+		}
+		return 0, false
+	}
+	for _, stage := range []string{"extract", "validate", "transform"} {
+		if v, ok := value("cb2ac_stage_success", map[string]string{"stage": stage}); !ok || v != 1 {
+			t.Errorf("cb2ac_stage_success{stage=%q} = %v, %v; want 1", stage, v, ok)
+		}
+		if _, ok := value("cb2ac_stage_duration_seconds", map[string]string{"stage": stage}); !ok {
+			t.Errorf("no duration for %s", stage)
+		}
+	}
+	if v, ok := value("cb2ac_stage_count", map[string]string{"stage": "validate", "name": "rejected"}); !ok || v != 21 {
+		t.Errorf("validate rejected = %v, %v; want 21", v, ok)
+	}
+	last, ok := value("cb2ac_last_success_timestamp_seconds", nil)
+	if !ok || time.Since(time.Unix(int64(last), 0)) > time.Hour {
+		t.Errorf("last success = %v, %v", last, ok)
+	}
+}
+
+// dagCommandRE finds the bash_command of every task in the Airflow DAG.
+var dagCommandRE = regexp.MustCompile(`bash_command=(.+),\n`)
+
+func TestAirflowDAG(t *testing.T) {
+	const dag = "scripts/airflow/cb2ac_dag.py"
+	if py, err := exec.LookPath("python3"); err != nil {
+		t.Log("python3 not installed: skipping py_compile (the command-line check below still runs)")
+	} else {
+		cache := t.TempDir()
+		cmd := exec.Command(py, "-c", "import py_compile,sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)", dag, filepath.Join(cache, "dag.pyc"))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("py_compile %s: %v\n%s", dag, err, out)
+		}
+	}
+	src, err := os.ReadFile(dag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runID := regexp.MustCompile(`(?m)^RUN_ID = "(.*)"$`).FindSubmatch(src)
+	if runID == nil {
+		t.Fatal("no RUN_ID in the DAG")
+	}
+	jinja := regexp.MustCompile(`\{\{[^}]*\}\}`)
+	cmds := dagCommandRE.FindAllSubmatch(src, -1)
+	if len(cmds) < 5 {
+		t.Fatalf("found %d bash commands in the DAG, want one per stage (5)", len(cmds))
+	}
+	for _, m := range cmds {
+		// "cb2ac ... --run-id " + RUN_ID + " ... extract ..." → one command line.
+		var line strings.Builder
+		for _, part := range strings.Split(string(m[1]), "+") {
+			part = strings.TrimSpace(part)
+			switch {
+			case part == "RUN_ID":
+				line.WriteString(string(runID[1]))
+			case strings.HasPrefix(part, `"`) && strings.HasSuffix(part, `"`):
+				line.WriteString(strings.Trim(part, `"`))
+			default:
+				t.Fatalf("cannot read DAG command piece %q", part)
+			}
+		}
+		cmdline := jinja.ReplaceAllString(line.String(), "X")
+		args := strings.Fields(cmdline)
+		if args[0] != "cb2ac" {
+			t.Fatalf("DAG command does not start with cb2ac: %q", cmdline)
+		}
+		r := cb2ac(t, append(args[1:], "--help")...)
+		if r.code != 0 || !strings.Contains(r.stdout, "USAGE") {
+			t.Errorf("%s --help: exit %d\n%s%s", cmdline, r.code, r.stdout, r.stderr)
+		}
+	}
+}
