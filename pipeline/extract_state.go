@@ -1,11 +1,13 @@
 package pipeline
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/cb2ac/cb2ac/stages/extract"
@@ -182,7 +184,7 @@ func (p *Pipeline) AdvanceExtractState(run *Run) error {
 	if err != nil {
 		return err
 	}
-	if st.Extract.Site == site && st.Extract.RunID > run.ID {
+	if st.Extract.Site == site && compareRunIDs(st.Extract.RunID, run.ID) > 0 {
 		log.Info("state.json already has a newer extract base", "base", st.Extract.RunID)
 		return nil
 	}
@@ -192,4 +194,17 @@ func (p *Pipeline) AdvanceExtractState(run *Run) error {
 	}
 	log.Info("extract watermark advanced", "watermark", wm, "site", site)
 	return nil
+}
+
+// compareRunIDs orders run ids by start time, then by their same-second suffix as
+// a number: 20261120T020000Z-10 came after 20261120T020000Z-9.
+func compareRunIDs(a, b string) int {
+	ta, sa, _ := strings.Cut(a, "-")
+	tb, sb, _ := strings.Cut(b, "-")
+	if c := strings.Compare(ta, tb); c != 0 {
+		return c
+	}
+	na, _ := strconv.Atoi(sa)
+	nb, _ := strconv.Atoi(sb)
+	return cmp.Compare(na, nb)
 }

@@ -132,7 +132,7 @@ func ListRuns(dataDir string) ([]string, error) {
 			ids = append(ids, e.Name())
 		}
 	}
-	slices.Sort(ids)
+	slices.SortFunc(ids, compareRunIDs) // …Z-10 after …Z-9
 	return ids, nil
 }
 

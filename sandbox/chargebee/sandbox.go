@@ -268,8 +268,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/api/v2/", s.serveAPI)
 	mux.HandleFunc("/admin/", s.serveAdmin)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		// Anything outside /api/v2 is what a wrong site or base URL looks like.
-		writeError(w, http.StatusNotFound, "invalid_request", "site_not_found", "Sorry, we couldn't find the site you are looking for.")
+		// Anything outside /api/v2 is what a wrong site or base URL looks like. It is
+		// logged too, so a test can count what a client sent to the wrong place.
+		st := writeError(w, http.StatusNotFound, "invalid_request", "site_not_found", "Sorry, we couldn't find the site you are looking for.")
+		s.logRequest(Request{Time: time.Now().UTC(), Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Status: st})
 	})
 	return mux
 }
@@ -310,6 +312,11 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	defer func() { s.logRequest(rec) }()
 
 	entity := strings.TrimPrefix(r.URL.Path, "/api/v2/")
+	_, known := entityKinds[entity]
+	if known {
+		// Logged before auth, so a test can count the refused requests per list.
+		rec.Entity = entity
+	}
 	fault, delay := s.nextFault()
 	if d := delay + s.latency(); d > 0 {
 		select {
@@ -325,11 +332,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		rec.Status = writeError(w, http.StatusUnauthorized, "", code, msg)
 		return
 	}
-	if _, ok := entityKinds[entity]; !ok {
+	if !known {
 		rec.Status = writeError(w, http.StatusNotFound, "invalid_request", "resource_not_found", "Sorry, we couldn't find that resource")
 		return
 	}
-	rec.Entity = entity
 	if r.Method != http.MethodGet {
 		rec.Status = writeError(w, http.StatusMethodNotAllowed, "invalid_request", "http_method_not_supported", "Sorry, the http method "+r.Method+" is not supported for this url")
 		return

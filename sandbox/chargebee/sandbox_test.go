@@ -57,8 +57,10 @@ type answer struct {
 	body   []byte
 }
 
-func colonAuth(key string) string { return "Basic " + base64.StdEncoding.EncodeToString([]byte(key+":")) }
-func sdkAuth(key string) string   { return "Basic " + base64.StdEncoding.EncodeToString([]byte(key)) }
+func colonAuth(key string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(key+":"))
+}
+func sdkAuth(key string) string { return "Basic " + base64.StdEncoding.EncodeToString([]byte(key)) }
 
 func call(t *testing.T, method, rawURL, auth string) answer {
 	t.Helper()
@@ -333,7 +335,7 @@ func TestPagingLimitOffset(t *testing.T) {
 }
 
 func TestBadParameters(t *testing.T) {
-	_, base := start(t, cbsandbox.Options{Pages: fixtures})
+	srv, base := start(t, cbsandbox.Options{Pages: fixtures})
 	cases := []struct {
 		entity string
 		q      url.Values
@@ -378,6 +380,11 @@ func TestBadParameters(t *testing.T) {
 		if a.status != c.status || errorBody(t, a)["api_error_code"] != c.code {
 			t.Errorf("%s %s: %d %s", c.method, c.path, a.status, a.body)
 		}
+	}
+	// Requests to the wrong place are logged too: a test can count them.
+	reqs := srv.Requests()
+	if last := reqs[len(reqs)-2]; last.Path != "/api/v1/customers" || last.Status != 404 || last.Entity != "" {
+		t.Errorf("wrong-site request logged as %+v", last)
 	}
 }
 

@@ -231,17 +231,19 @@ func merge(prev, delta *Snapshot, filtered, skipped map[string]bool) *Snapshot {
 		return "delta"
 	}
 	out := &Snapshot{}
-	out.Customers = mergeList(pick("customers"), prev.Customers, delta.Customers, func(c *schemas.Customer) (string, int64) { return c.ID, c.ResourceVersion })
-	out.Subscriptions = mergeList(pick("subscriptions"), prev.Subscriptions, delta.Subscriptions, func(c *schemas.Subscription) (string, int64) { return c.ID, c.ResourceVersion })
-	out.Invoices = mergeList(pick("invoices"), prev.Invoices, delta.Invoices, func(c *schemas.Invoice) (string, int64) { return c.ID, c.ResourceVersion })
-	out.ItemPrices = mergeList(pick("item_prices"), prev.ItemPrices, delta.ItemPrices, func(c *schemas.ItemPrice) (string, int64) { return c.ID, c.ResourceVersion })
-	out.Gifts = mergeList(pick("gifts"), prev.Gifts, delta.Gifts, func(c *schemas.Gift) (string, int64) { return c.ID, c.ResourceVersion })
+	out.Customers = mergeList(pick("customers"), prev.Customers, delta.Customers, func(c *schemas.Customer) (string, int64) { return c.ID, c.ResourceVersion }, cmpCustomer)
+	out.Subscriptions = mergeList(pick("subscriptions"), prev.Subscriptions, delta.Subscriptions, func(c *schemas.Subscription) (string, int64) { return c.ID, c.ResourceVersion }, cmpSubscription)
+	out.Invoices = mergeList(pick("invoices"), prev.Invoices, delta.Invoices, func(c *schemas.Invoice) (string, int64) { return c.ID, c.ResourceVersion }, cmpInvoice)
+	out.ItemPrices = mergeList(pick("item_prices"), prev.ItemPrices, delta.ItemPrices, func(c *schemas.ItemPrice) (string, int64) { return c.ID, c.ResourceVersion }, cmpItemPrice)
+	out.Gifts = mergeList(pick("gifts"), prev.Gifts, delta.Gifts, func(c *schemas.Gift) (string, int64) { return c.ID, c.ResourceVersion }, cmpGift)
 	return out
 }
 
 // mergeList replaces every previous copy of an id the delta holds, unless the
 // previous copy has a newer resource_version (a stale read must not undo a change).
-func mergeList[T any](mode string, prev, delta []T, key func(*T) (string, int64)) []T {
+// The previous list is in canonical order (sortCanonical wrote it), so the few
+// changes are sorted and merged in rather than the whole list sorted again.
+func mergeList[T any](mode string, prev, delta []T, key func(*T) (string, int64), cmp func(a, b T) int) []T {
 	switch mode {
 	case "prev":
 		return prev
@@ -262,44 +264,76 @@ func mergeList[T any](mode string, prev, delta []T, key func(*T) (string, int64)
 			keepPrev[id] = true
 		}
 	}
-	out := make([]T, 0, len(prev)+len(delta))
+	kept := make([]T, 0, len(prev))
 	for i := range prev {
 		id, _ := key(&prev[i])
 		if _, changed := newest[id]; !changed || keepPrev[id] {
-			out = append(out, prev[i])
+			kept = append(kept, prev[i])
 		}
 	}
+	var changes []T
 	for i := range delta {
 		if id, _ := key(&delta[i]); !keepPrev[id] {
-			out = append(out, delta[i])
+			changes = append(changes, delta[i])
 		}
 	}
-	return out
+	slices.SortStableFunc(changes, cmp)
+	out := make([]T, 0, len(kept)+len(changes))
+	i, j := 0, 0
+	for i < len(kept) && j < len(changes) {
+		if cmp(changes[j], kept[i]) < 0 {
+			out = append(out, changes[j])
+			j++
+		} else {
+			out = append(out, kept[i])
+			i++
+		}
+	}
+	out = append(out, kept[i:]...)
+	return append(out, changes[j:]...)
 }
 
-// sortCanonical puts each list in the API's default order — created_at (invoices:
-// date), then id — so a merged snapshot and a full read of the same state come out
-// row for row the same. The sort is stable: copies of one id keep their order.
+// The canonical order of each list is the API's default order — created_at
+// (invoices: date), then id — so a merged snapshot and a full read of the same
+// state come out row for row the same.
+var (
+	cmpCustomer     = cmpBy(func(c *schemas.Customer) (*int64, string) { return c.CreatedAt, c.ID })
+	cmpSubscription = cmpBy(func(c *schemas.Subscription) (*int64, string) { return c.CreatedAt, c.ID })
+	cmpInvoice      = cmpBy(func(c *schemas.Invoice) (*int64, string) { return c.Date, c.ID })
+	cmpItemPrice    = cmpBy(func(c *schemas.ItemPrice) (*int64, string) { return c.CreatedAt, c.ID })
+	cmpGift         = cmpBy(func(c *schemas.Gift) (*int64, string) { return nil, c.ID })
+)
+
+// sortCanonical puts each list in canonical order. The sort is stable: copies of
+// one id keep their order.
 func (s *Snapshot) sortCanonical() {
-	sortBy(s.Customers, func(c *schemas.Customer) (*int64, string) { return c.CreatedAt, c.ID })
-	sortBy(s.Subscriptions, func(c *schemas.Subscription) (*int64, string) { return c.CreatedAt, c.ID })
-	sortBy(s.Invoices, func(c *schemas.Invoice) (*int64, string) { return c.Date, c.ID })
-	sortBy(s.ItemPrices, func(c *schemas.ItemPrice) (*int64, string) { return c.CreatedAt, c.ID })
-	sortBy(s.Gifts, func(c *schemas.Gift) (*int64, string) { return nil, c.ID })
+	sortStable(s.Customers, cmpCustomer)
+	sortStable(s.Subscriptions, cmpSubscription)
+	sortStable(s.Invoices, cmpInvoice)
+	sortStable(s.ItemPrices, cmpItemPrice)
+	sortStable(s.Gifts, cmpGift)
 }
 
-func sortBy[T any](recs []T, key func(*T) (*int64, string)) {
+func cmpBy[T any](key func(*T) (*int64, string)) func(a, b T) int {
 	t := func(p *int64) int64 {
 		if p == nil {
 			return math.MinInt64
 		}
 		return *p
 	}
-	slices.SortStableFunc(recs, func(a, b T) int {
+	return func(a, b T) int {
 		at, aid := key(&a)
 		bt, bid := key(&b)
 		return cmp.Or(cmp.Compare(t(at), t(bt)), strings.Compare(aid, bid))
-	})
+	}
+}
+
+// sortStable skips lists already in order (a full read mostly is, a merge always
+// is): moving 100k large records costs more than checking them.
+func sortStable[T any](recs []T, cmp func(a, b T) int) {
+	if !slices.IsSortedFunc(recs, cmp) {
+		slices.SortStableFunc(recs, cmp)
+	}
 }
 
 // maxUpdatedAt is the largest updated_at in the snapshot (0 when empty).
@@ -375,8 +409,10 @@ func (p *progress) draw(prefix string) {
 	for _, ep := range chargebee.Endpoints {
 		fmt.Fprintf(&b, " %s %d/%dp", ep.Entity, p.records[ep.Entity].Load(), p.pages[ep.Entity].Load())
 	}
+	// The cursor goes back to column 0: a log line written between two ticks
+	// overwrites the progress line instead of being glued to its end.
 	p.mu.Lock()
-	io.WriteString(p.w, b.String()+"\x1b[K")
+	io.WriteString(p.w, b.String()+"\x1b[K\r")
 	p.mu.Unlock()
 }
 
