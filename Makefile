@@ -4,7 +4,7 @@ BIN      := bin/cb2ac
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 DEMO_DIR ?= data/demo
 
-.PHONY: all build test vet fmt-check demo fixtures clean
+.PHONY: all build test test-live vet fmt-check demo fixtures clean
 
 all: build
 
@@ -14,6 +14,12 @@ build:
 # vet, formatting and every test (unit, golden, end-to-end through the CLI).
 test: vet fmt-check
 	$(GO) test -count=1 ./...
+
+# The API contract suites against real accounts (read README "Development"): AC when
+# AC_API_URL/AC_API_TOKEN are set, Chargebee (read-only) when CHARGEBEE_SITE /
+# CHARGEBEE_API_KEY are set. Never part of CI.
+test-live:
+	CB2AC_LIVE=1 $(GO) test -count=1 -v -run ContractLive ./stages/...
 
 vet:
 	$(GO) vet ./...

@@ -32,7 +32,10 @@ type RejectedError struct {
 }
 
 func (e *RejectedError) Error() string {
-	return fmt.Sprintf("%s: %d records rejected, see %s (on_error is fail)", e.Stage, e.Rejected, e.File)
+	if e.Stage == StageValidate {
+		return fmt.Sprintf("%s: %d records rejected, see %s (on_error is fail)", e.Stage, e.Rejected, e.File)
+	}
+	return fmt.Sprintf("%s: %d records rejected, see %s; they are sent again on the next run", e.Stage, e.Rejected, e.File)
 }
 
 // Pipeline runs stages with one config.

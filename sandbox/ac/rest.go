@@ -142,6 +142,79 @@ func (s *Server) getList(r *http.Request, _ *reqInfo) response {
 	return reply(http.StatusOK, map[string]any{"list": listJSON(l)})
 }
 
+// createList serves POST /lists, which cb2ac never calls (the user makes the list):
+// the contract suite makes a list of its own there, and removes it after. AC's docs
+// require name, stringid, sender_url and sender_reminder; a taken stringid is a 422
+// duplicate (UNVERIFIED: the reference does not cover list creation).
+func (s *Server) createList(r *http.Request, ri *reqInfo) response {
+	var req struct {
+		List *struct {
+			Name           flexString `json:"name"`
+			StringID       flexString `json:"stringid"`
+			SenderURL      flexString `json:"sender_url"`
+			SenderReminder flexString `json:"sender_reminder"`
+		} `json:"list"`
+	}
+	if resp, ok := decodeBody(ri, &req); !ok {
+		return resp
+	}
+	if req.List == nil {
+		return errs422(apiError{Title: "The list was not provided.", Detail: `Wrap the body under "list".`, Code: "field_missing"})
+	}
+	l := req.List
+	var missing []apiError
+	for _, f := range []struct {
+		name string
+		v    flexString
+	}{{"name", l.Name}, {"stringid", l.StringID}, {"sender_url", l.SenderURL}, {"sender_reminder", l.SenderReminder}} {
+		if strings.TrimSpace(f.v.s) == "" {
+			missing = append(missing, apiError{Title: "The list " + f.name + " was not provided.", Code: "field_missing", Source: pointer(f.name)})
+		}
+	}
+	if len(missing) > 0 {
+		return errs422(missing...)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, x := range s.st.Lists {
+		if x.StringID == l.StringID.s {
+			return errs422(apiError{Title: "There is already a list with this stringid", Code: "duplicate", Source: pointer("stringid")})
+		}
+	}
+	rec := s.st.addList(l.Name.s, s.now())
+	rec.StringID = l.StringID.s
+	s.touch()
+	ri.count = 1
+	return reply(http.StatusCreated, map[string]any{"list": listJSON(rec)})
+}
+
+// deleteList removes a list and every membership in it.
+func (s *Server) deleteList(r *http.Request, ri *reqInfo) response {
+	id := r.PathValue("id")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, l := range s.st.Lists {
+		if l.ID != id {
+			continue
+		}
+		s.st.Lists = append(s.st.Lists[:i], s.st.Lists[i+1:]...)
+		for _, c := range s.st.Contacts {
+			delete(c.Lists, id)
+		}
+		kept := s.st.FieldRels[:0]
+		for _, rel := range s.st.FieldRels {
+			if rel.RelID != id {
+				kept = append(kept, rel)
+			}
+		}
+		s.st.FieldRels = kept
+		s.touch()
+		ri.count = 1
+		return reply(http.StatusOK, map[string]any{})
+	}
+	return notFound("No Result found for _List with id " + id)
+}
+
 // ---- connections ----
 
 func connJSON(c *connRec) map[string]any {
@@ -334,6 +407,33 @@ func (s *Server) getField(r *http.Request, _ *reqInfo) response {
 		}
 	}
 	return reply(http.StatusOK, map[string]any{"fieldOptions": []any{}, "fieldRels": rels, "field": s.st.fieldJSON(f)})
+}
+
+// deleteField removes a field with its list links and every contact's value of it.
+func (s *Server) deleteField(r *http.Request, ri *reqInfo) response {
+	id := r.PathValue("id")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, f := range s.st.Fields {
+		if f.ID != id {
+			continue
+		}
+		s.st.Fields = append(s.st.Fields[:i], s.st.Fields[i+1:]...)
+		kept := s.st.FieldRels[:0]
+		for _, rel := range s.st.FieldRels {
+			if rel.Field != id {
+				kept = append(kept, rel)
+			}
+		}
+		s.st.FieldRels = kept
+		for _, c := range s.st.Contacts {
+			delete(c.FieldValues, id)
+		}
+		s.touch()
+		ri.count = 1
+		return reply(http.StatusOK, map[string]any{})
+	}
+	return notFound("No Result found for Field with id " + id)
 }
 
 var (

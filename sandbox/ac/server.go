@@ -98,11 +98,11 @@ type Request struct {
 	// Count is the number of records the request wrote: contacts queued by a bulk
 	// import, recurring payments in an accepted batch, 1 for single-record writes, 0 when
 	// the request was refused.
-	Count  int
-	// Keys name the records the request wrote, one per Count: the lower-cased email
-	// of each contact written (sync, create, update, delete, list status, bulk import)
-	// and the storeRecurringPaymentId of each recurring payment upserted. Empty for
-	// setup writes (fields, fieldRels, connections) and refused requests.
+	Count int
+	// Keys name the records the request wrote: the lower-cased email of each contact
+	// written (sync, create, update, delete, list status, bulk import) and the
+	// storeRecurringPaymentId of each recurring payment upserted, one per Count. Empty
+	// for refused requests and for setup writes (fields, fieldRels, connections).
 	Keys   []string
 	Status int
 	// Write is true for operations that change state (whatever their outcome).
@@ -279,6 +279,18 @@ func (s *Server) SetFailEmails(emails []string) {
 	s.failEmails.Store(&m)
 }
 
+// SetRateLimit changes Options.RateLimit while the server runs (0 turns it off): a
+// test loads an account at full speed, then watches a client under AC's limit.
+func (s *Server) SetRateLimit(perSecond int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.opts.RateLimit = perSecond
+	s.rate = nil
+	if perSecond > 0 {
+		s.rate = &window{limit: perSecond, per: time.Second}
+	}
+}
+
 // Requests returns a copy of the request log.
 func (s *Server) Requests() []Request {
 	s.logMu.Lock()
@@ -391,17 +403,25 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if s.rate != nil {
-		s.mu.Lock()
-		ok, wait := s.rate.allow(start)
-		remaining := s.rate.remaining(start)
-		s.mu.Unlock()
-		sw.Header().Set("RateLimit-Limit", strconv.Itoa(s.opts.RateLimit))
+	s.mu.Lock()
+	lim := s.rate
+	var (
+		ok        bool
+		wait      time.Duration
+		remaining int
+	)
+	if lim != nil {
+		ok, wait = lim.allow(start)
+		remaining = lim.remaining(start)
+	}
+	s.mu.Unlock()
+	if lim != nil {
+		sw.Header().Set("RateLimit-Limit", strconv.Itoa(lim.limit))
 		sw.Header().Set("RateLimit-Remaining", strconv.Itoa(remaining))
 		if !ok {
 			sw.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
 			writeJSON(sw, http.StatusTooManyRequests, map[string]any{
-				"message": fmt.Sprintf("Rate limit exceeded: %d requests per second", s.opts.RateLimit),
+				"message": fmt.Sprintf("Rate limit exceeded: %d requests per second", lim.limit),
 			})
 			return
 		}
@@ -528,7 +548,10 @@ func (w *window) remaining(now time.Time) int {
 var opNames = map[string]string{
 	"POST /api/3/connections":               "connections_create",
 	"DELETE /api/3/connections/{id}":        "connection_delete",
+	"POST /api/3/lists":                     "lists_create",
+	"DELETE /api/3/lists/{id}":              "list_delete",
 	"POST /api/3/fields":                    "fields_create",
+	"DELETE /api/3/fields/{id}":             "field_delete",
 	"POST /api/3/fieldRels":                 "fieldRels_create",
 	"POST /api/3/contact/sync":              "contact_sync",
 	"POST /api/3/contacts":                  "contact_create",
@@ -566,6 +589,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/3/users/me", s.api(s.usersMe))
 	m.HandleFunc("GET /api/3/lists", s.api(s.listLists))
 	m.HandleFunc("GET /api/3/lists/{id}", s.api(s.getList))
+	m.HandleFunc("POST /api/3/lists", s.api(s.createList))
+	m.HandleFunc("DELETE /api/3/lists/{id}", s.api(s.deleteList))
 	m.HandleFunc("GET /api/3/connections", s.api(s.listConnections))
 	m.HandleFunc("GET /api/3/connections/{id}", s.api(s.getConnection))
 	m.HandleFunc("POST /api/3/connections", s.api(s.createConnection))
@@ -573,6 +598,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/3/fields", s.api(s.listFields))
 	m.HandleFunc("GET /api/3/fields/{id}", s.api(s.getField))
 	m.HandleFunc("POST /api/3/fields", s.api(s.createField))
+	m.HandleFunc("DELETE /api/3/fields/{id}", s.api(s.deleteField))
 	m.HandleFunc("POST /api/3/fieldRels", s.api(s.createFieldRel))
 	m.HandleFunc("POST /api/3/contact/sync", s.api(s.syncContact))
 	m.HandleFunc("POST /api/3/contacts", s.api(s.createContact))

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/cb2ac/cb2ac/schemas"
@@ -25,21 +27,31 @@ type applier struct {
 	j      *journal
 	runID  string
 	errors []schemas.ValidationError
-	// contact keys that failed this run: their recurring payments wait for them.
+	// contact keys that failed this load: their recurring payments wait for them.
 	failedContacts  map[string]bool
 	contactRequests int64
 }
 
-func (a *applier) fail(entity, key, customerID, email, code, msg string) {
+func (a *applier) fail(entity string, f failedEntry) {
 	a.errors = append(a.errors, schemas.ValidationError{
-		RunID: a.runID, Stage: "load", Entity: entity, RecordID: key, CustomerID: customerID,
-		Email: email, Code: code, Message: msg,
+		RunID: a.runID, Stage: "load", Entity: entity, RecordID: f.Key, CustomerID: f.CustomerID,
+		Email: f.Email, Code: f.Code, Message: f.Message,
 	})
 	if entity == EntityContact {
 		if a.failedContacts == nil {
 			a.failedContacts = map[string]bool{}
 		}
-		a.failedContacts[key] = true
+		a.failedContacts[f.Key] = true
+	}
+}
+
+// replayFailures puts the rejections an earlier attempt of this load journaled back
+// into errors.csv: a resumed load reports them (and exits 2) without sending them
+// again.
+func (a *applier) replayFailures() {
+	for _, k := range slices.Sorted(maps.Keys(a.j.failed)) {
+		entity, _, _ := strings.Cut(k, "/")
+		a.fail(entity, a.j.failed[k])
 	}
 }
 
@@ -49,24 +61,27 @@ type outcome struct {
 	failed []failedEntry
 }
 
-// run applies one batch unless the journal already has it, and journals the result.
-func (a *applier) run(ctx context.Context, id, entity, op string, emailOf func(string) (string, string), fn func(context.Context) (outcome, error)) error {
-	if a.j.done[id] {
-		return nil
-	}
+// run applies one batch and journals its outcome; who(key) gives the customer id and
+// email of a failed record's error row.
+func (a *applier) run(ctx context.Context, entity, kind string, who func(string) (string, string), fn func(context.Context) (outcome, error)) error {
+	id := a.j.nextID(kind)
 	out, err := fn(ctx)
 	if err != nil {
 		return fmt.Errorf("batch %s: %w", id, err)
 	}
-	for _, f := range out.failed {
-		cust, email := emailOf(f.Key)
-		code := CodeRejected
-		if strings.HasPrefix(f.Message, "bulk import:") {
-			code = CodeImportFailed
+	return a.journal(id, entity, kind, who, out)
+}
+
+func (a *applier) journal(id, entity, kind string, who func(string) (string, string), out outcome) error {
+	for i, f := range out.failed {
+		f.CustomerID, f.Email = who(f.Key)
+		if f.Code == "" {
+			f.Code = CodeRejected
 		}
-		a.fail(entity, f.Key, cust, email, code, f.Message)
+		out.failed[i] = f
+		a.fail(entity, f)
 	}
-	return a.j.append(journalEntry{Batch: id, Entity: entity, Op: op, Acked: out.acked, Failed: out.failed})
+	return a.j.append(journalEntry{Batch: id, Entity: entity, Op: kind, Acked: out.acked, Failed: out.failed})
 }
 
 // split sends recs with send; when AC rejects the request as a whole it halves the
@@ -98,16 +113,48 @@ func split[T any](ctx context.Context, recs []T, key func(*T) string, send func(
 type contactChange = Change[schemas.Contact]
 
 func (a *applier) contacts(ctx context.Context, d *Diff[schemas.Contact]) error {
-	emailOf := func(k string) (string, string) {
-		for _, ch := range d.Changes {
-			if ch.Key == k {
-				return ch.New.CustomerID, ch.New.Email
-			}
+	byKey := map[string]*contactChange{}
+	for i := range d.Changes {
+		byKey[d.Changes[i].Key] = &d.Changes[i]
+	}
+	who := func(k string) (string, string) {
+		if ch := byKey[k]; ch != nil {
+			return ch.New.CustomerID, ch.New.Email
 		}
 		return k, ""
 	}
+	before := a.c.Stats().Requests
+	defer func() { a.contactRequests += a.c.Stats().Requests - before }()
+
+	// Imports AC queued before the last attempt stopped: their outcome is polled,
+	// never sent again.
+	for _, q := range a.j.queued {
+		if q.Entity != EntityContact {
+			continue
+		}
+		var batch []contactChange
+		for _, k := range q.Keys {
+			if ch := byKey[k]; ch != nil && !a.j.done(EntityContact, k) {
+				batch = append(batch, *ch)
+			}
+		}
+		out, err := a.waitImport(ctx, q.Import, batch)
+		if ac.IsNotFound(err) {
+			continue // AC has no such import: its records are sent again below
+		}
+		if err != nil {
+			return fmt.Errorf("bulk import %s: %w", q.Import, err)
+		}
+		if err := a.journal(a.j.nextID("import"), EntityContact, "import", who, out); err != nil {
+			return err
+		}
+	}
+
 	var upserts, emailChanges, deletes []contactChange
 	for _, ch := range d.Changes {
+		if a.j.done(EntityContact, ch.Key) {
+			continue
+		}
 		switch {
 		case ch.Op == OpDelete:
 			deletes = append(deletes, ch)
@@ -117,17 +164,24 @@ func (a *applier) contacts(ctx context.Context, d *Diff[schemas.Contact]) error 
 			upserts = append(upserts, ch)
 		}
 	}
-	before := a.c.Stats().Requests
-	defer func() { a.contactRequests += a.c.Stats().Requests - before }()
+	key := func(c *contactChange) string { return c.Key }
 
-	// Creates and updates: bulk import batches packed by count and bytes.
-	for i, batch := range a.importBatches(upserts) {
-		id := fmt.Sprintf("contacts-%04d", i+1)
-		err := a.run(ctx, id, EntityContact, "upsert", emailOf, func(ctx context.Context) (outcome, error) {
-			if len(batch) < a.cfg.BulkImportMin {
-				return a.syncEach(ctx, batch)
+	// Creates and updates: bulk import batches packed by count and bytes; a batch too
+	// small for the importer goes contact by contact, each journaled on its own.
+	for _, batch := range a.importBatches(upserts) {
+		if len(batch) < a.cfg.BulkImportMin {
+			for _, ch := range batch {
+				err := a.run(ctx, EntityContact, "sync", who, func(ctx context.Context) (outcome, error) {
+					return a.syncEach(ctx, []contactChange{ch})
+				})
+				if err != nil {
+					return err
+				}
 			}
-			return split(ctx, batch, func(c *contactChange) string { return c.Key }, a.bulkImport)
+			continue
+		}
+		err := a.run(ctx, EntityContact, "import", who, func(ctx context.Context) (outcome, error) {
+			return split(ctx, batch, key, a.bulkImport)
 		})
 		if err != nil {
 			return err
@@ -135,18 +189,16 @@ func (a *applier) contacts(ctx context.Context, d *Diff[schemas.Contact]) error 
 	}
 	// Email changes: update the contact found by its old email, by id, so AC does
 	// not end up with a second contact under the new email.
-	for i, ch := range emailChanges {
-		id := fmt.Sprintf("email-change-%04d", i+1)
-		err := a.run(ctx, id, EntityContact, "email_change", emailOf, func(ctx context.Context) (outcome, error) {
+	for _, ch := range emailChanges {
+		err := a.run(ctx, EntityContact, "email_change", who, func(ctx context.Context) (outcome, error) {
 			return a.changeEmail(ctx, ch)
 		})
 		if err != nil {
 			return err
 		}
 	}
-	for i, ch := range deletes {
-		id := fmt.Sprintf("contact-delete-%04d", i+1)
-		err := a.run(ctx, id, EntityContact, "delete:"+a.cfg.OnCustomerDeleted, emailOf, func(ctx context.Context) (outcome, error) {
+	for _, ch := range deletes {
+		err := a.run(ctx, EntityContact, "delete_"+a.cfg.OnCustomerDeleted, who, func(ctx context.Context) (outcome, error) {
 			return a.deleteContact(ctx, ch)
 		})
 		if err != nil {
@@ -156,8 +208,8 @@ func (a *applier) contacts(ctx context.Context, d *Diff[schemas.Contact]) error 
 	return nil
 }
 
-// importBatches packs changes into batches of at most 250 contacts and 400,000
-// bytes (AC's bulk import limits).
+// importBatches packs changes into batches of at most BulkImportBatch (≤ 250)
+// contacts and 400,000 bytes (AC's bulk import limits).
 func (a *applier) importBatches(chs []contactChange) [][]contactChange {
 	var out [][]contactChange
 	var cur []contactChange
@@ -165,7 +217,7 @@ func (a *applier) importBatches(chs []contactChange) [][]contactChange {
 	const overhead = 64 // the request envelope
 	for _, ch := range chs {
 		n := ac.ImportSize(a.importContact(ch.New))
-		if len(cur) > 0 && (len(cur) == ac.MaxImportContacts || size+n+overhead > ac.MaxImportBytes) {
+		if len(cur) > 0 && (len(cur) == a.cfg.BulkImportBatch || size+n+overhead > ac.MaxImportBytes) {
 			out = append(out, cur)
 			cur, size = nil, 0
 		}
@@ -202,15 +254,28 @@ func (a *applier) acContact(c *schemas.Contact) ac.Contact {
 	return ct
 }
 
+// bulkImport queues one import, journals that AC holds it (so a load killed while
+// it runs polls it on resume instead of importing the contacts twice), and waits for
+// its outcome.
 func (a *applier) bulkImport(ctx context.Context, batch []contactChange) (outcome, error) {
 	ics := make([]ac.ImportContact, len(batch))
+	keys := make([]string, len(batch))
 	for i := range batch {
 		ics[i] = a.importContact(batch[i].New)
+		keys[i] = batch[i].Key
 	}
 	batchID, err := a.c.BulkImport(ctx, ics)
 	if err != nil {
 		return outcome{}, err
 	}
+	if err := a.j.append(journalEntry{Batch: a.j.nextID(opQueued), Entity: EntityContact, Op: opQueued, Import: batchID, Keys: keys}); err != nil {
+		return outcome{}, err
+	}
+	return a.waitImport(ctx, batchID, batch)
+}
+
+// waitImport turns a finished import into an outcome: AC reports failures by email.
+func (a *applier) waitImport(ctx context.Context, batchID string, batch []contactChange) (outcome, error) {
 	res, err := a.c.WaitImport(ctx, batchID, a.cfg.ImportPoll)
 	if err != nil {
 		return outcome{}, err
@@ -222,7 +287,8 @@ func (a *applier) bulkImport(ctx context.Context, batch []contactChange) (outcom
 	var out outcome
 	for _, ch := range batch {
 		if failed[strings.ToLower(ch.New.Email)] {
-			out.failed = append(out.failed, failedEntry{Key: ch.Key, Message: "bulk import: AC reported " + ch.New.Email + " as failed (invalid, excluded or refused)"})
+			out.failed = append(out.failed, failedEntry{Key: ch.Key, Code: CodeImportFailed,
+				Message: "bulk import " + batchID + ": AC reported " + ch.New.Email + " as failed (invalid, excluded or refused)"})
 		} else {
 			out.acked = append(out.acked, ch.Key)
 		}
@@ -231,13 +297,15 @@ func (a *applier) bulkImport(ctx context.Context, batch []contactChange) (outcom
 }
 
 // syncEach writes a few contacts one by one: cheaper than an import plus its polls.
-// A new contact also needs its list subscription; an update keeps the membership.
+// A new contact also needs its list subscription, unless it was in AC already and
+// unsubscribed from the list: like the importer, cb2ac never re-subscribes anyone.
+// An update keeps the membership.
 func (a *applier) syncEach(ctx context.Context, batch []contactChange) (outcome, error) {
 	var out outcome
 	for _, ch := range batch {
 		id, err := a.c.SyncContact(ctx, a.acContact(ch.New))
 		if err == nil && ch.Op == OpCreate {
-			err = a.c.SetListStatus(ctx, id, ac.ID(a.setup.ListID), ac.Subscribed)
+			err = a.subscribe(ctx, id)
 		}
 		switch {
 		case err == nil:
@@ -249,6 +317,15 @@ func (a *applier) syncEach(ctx context.Context, batch []contactChange) (outcome,
 		}
 	}
 	return out, nil
+}
+
+func (a *applier) subscribe(ctx context.Context, id ac.ID) error {
+	list := ac.ID(a.setup.ListID)
+	st, err := a.c.ListStatus(ctx, id, list)
+	if err != nil || st == ac.Subscribed || st == ac.Unsubscribed {
+		return err
+	}
+	return a.c.SetListStatus(ctx, id, list, ac.Subscribed)
 }
 
 func (a *applier) changeEmail(ctx context.Context, ch contactChange) (outcome, error) {
@@ -301,30 +378,46 @@ type rpChange = Change[schemas.RecurringPayment]
 // recurringPayments upserts changed recurring payments in batches. AC has no delete
 // for them: a subscription deleted in Chargebee is sent as CANCELLED with storeStatus
 // "deleted", so automations stop treating it as live.
-func (a *applier) recurringPayments(ctx context.Context, d *Diff[schemas.RecurringPayment]) error {
+func (a *applier) recurringPayments(ctx context.Context, d *Diff[schemas.RecurringPayment], cd *Diff[schemas.Contact]) error {
+	// With on_customer_deleted: delete, a deleted customer's recurring payments go
+	// without email and customerData: AC makes a contact for an email it does not
+	// know, which would bring the deleted contact back.
+	gone := map[string]bool{}
+	if a.cfg.OnCustomerDeleted == "delete" {
+		for _, ch := range cd.Changes {
+			if ch.Op == OpDelete {
+				gone[ch.Key] = true
+			}
+		}
+	}
 	var send []rpChange
 	for _, ch := range d.Changes {
+		if a.j.done(EntityRecurringPayment, ch.Key) {
+			continue
+		}
 		if a.failedContacts[ch.New.StoreCustomerID] {
-			a.fail(EntityRecurringPayment, ch.Key, ch.New.StoreCustomerID, ch.New.Email, CodeContactFailed,
-				"its contact was not synced this run (see the contact's row); sent again next run")
+			a.fail(EntityRecurringPayment, failedEntry{Key: ch.Key, CustomerID: ch.New.StoreCustomerID, Email: ch.New.Email,
+				Code: CodeContactFailed, Message: "its contact was not synced this run (see the contact's row); sent again next run"})
 			continue
 		}
 		send = append(send, ch)
 	}
-	emailOf := func(k string) (string, string) {
-		for _, ch := range send {
-			if ch.Key == k {
-				return ch.New.StoreCustomerID, ch.New.Email
-			}
+	byKey := map[string]*schemas.RecurringPayment{}
+	for _, ch := range send {
+		byKey[ch.Key] = ch.New
+	}
+	who := func(k string) (string, string) {
+		if rp := byKey[k]; rp != nil {
+			return rp.StoreCustomerID, rp.Email
 		}
 		return "", ""
 	}
+	upsert := func(ctx context.Context, batch []rpChange) (outcome, error) { return a.upsertRPs(ctx, batch, gone) }
 	size := a.cfg.RecurringPaymentBatch
 	for i := 0; i*size < len(send); i++ {
 		batch := send[i*size : min((i+1)*size, len(send))]
-		id := fmt.Sprintf("recurring-payments-%04d", i+1)
-		err := a.run(ctx, id, EntityRecurringPayment, "upsert", emailOf, func(ctx context.Context) (outcome, error) {
-			return split(ctx, batch, func(c *rpChange) string { return c.Key }, a.upsertRPs)
+		err := a.run(ctx, EntityRecurringPayment, "upsert", who, func(ctx context.Context) (outcome, error) {
+			return split(ctx, batch, func(c *rpChange) string { return c.Key }, upsert)
 		})
 		if err != nil {
 			return err
@@ -333,18 +426,39 @@ func (a *applier) recurringPayments(ctx context.Context, d *Diff[schemas.Recurri
 	return nil
 }
 
-func (a *applier) upsertRPs(ctx context.Context, batch []rpChange) (outcome, error) {
-	rows := make([]schemas.RecurringPayment, len(batch))
+func (a *applier) upsertRPs(ctx context.Context, batch []rpChange, gone map[string]bool) (outcome, error) {
+	inputs := make([]map[string]any, len(batch))
 	var out outcome
 	for i, ch := range batch {
-		rows[i] = *ch.New
-		if ch.Op == OpDelete {
-			rows[i].NormalizedStatus, rows[i].StoreStatus = "CANCELLED", "deleted"
-		}
+		inputs[i] = rpInput(a.connID, ch, gone[ch.New.StoreCustomerID])
 		out.acked = append(out.acked, ch.Key)
 	}
-	if _, err := a.c.UpsertRecurringPayments(ctx, a.connID, rows); err != nil {
+	if _, err := a.c.UpsertRecurringPaymentInputs(ctx, inputs); err != nil {
 		return outcome{}, err
 	}
 	return out, nil
+}
+
+// rpInput is the GraphQL input of one change. AC merges an upsert into the record it
+// has, so a field that had a value and has none now is sent as an explicit null:
+// left out, AC would keep the stale value (a cancelled subscription's old
+// nextPaymentDate).
+func rpInput(connID int64, ch rpChange, contactGone bool) map[string]any {
+	row := *ch.New
+	if ch.Op == OpDelete {
+		row.NormalizedStatus, row.StoreStatus = "CANCELLED", "deleted"
+	}
+	in := ac.RecurringPaymentInput(connID, &row)
+	if ch.Old != nil {
+		for k := range ac.RecurringPaymentInput(connID, ch.Old) {
+			if _, ok := in[k]; !ok {
+				in[k] = nil
+			}
+		}
+	}
+	if contactGone {
+		delete(in, "email")
+		delete(in, "customerData")
+	}
+	return in
 }

@@ -1,6 +1,7 @@
 package load
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -29,6 +30,8 @@ type Config struct {
 	RateLimit float64 `yaml:"rate_limit" json:"rate_limit,omitempty"`
 	// RecurringPaymentBatch is records per bulkUpsertRecurringPayments (default 100).
 	RecurringPaymentBatch int `yaml:"recurring_payment_batch" json:"recurring_payment_batch,omitempty"`
+	// BulkImportBatch is contacts per bulk import (default and most 250, AC's limit).
+	BulkImportBatch int `yaml:"bulk_import_batch" json:"bulk_import_batch,omitempty"`
 	// BulkImportMin: batches with fewer changed contacts go through contact/sync
 	// (one request per contact) instead of a bulk import (one request plus status
 	// polls); AC suggests the importer from about 10 contacts (default 10).
@@ -61,6 +64,9 @@ func (c *Config) defaults() {
 	if c.RecurringPaymentBatch <= 0 {
 		c.RecurringPaymentBatch = 100
 	}
+	if c.BulkImportBatch <= 0 || c.BulkImportBatch > ac.MaxImportContacts {
+		c.BulkImportBatch = ac.MaxImportContacts
+	}
 	if c.BulkImportMin <= 0 {
 		c.BulkImportMin = 10
 	}
@@ -72,7 +78,7 @@ type Options struct {
 	Synced string // synced folder of the last load ("" = first sync, or --full)
 	RunID  string
 	DryRun bool // plan only: no request to AC
-	Resume bool // skip the batches the journal of this load folder acknowledges
+	Resume bool // skip the records the journal of this load folder has an outcome for
 	Fields []schemas.ContactField
 	Setup  *Setup // cached setup from state.json (may be nil)
 	// Client is the AC client (nil with DryRun).
@@ -136,10 +142,11 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 	}
 	defer j.Close()
 	a := &applier{c: opts.Client, cfg: cfg, setup: setup, connID: connID, j: j, runID: opts.RunID}
+	a.replayFailures()
 	before := opts.Client.Stats()
 	applyErr := a.contacts(ctx, cd)
 	if applyErr == nil {
-		applyErr = a.recurringPayments(ctx, rd)
+		applyErr = a.recurringPayments(ctx, rd, cd)
 	}
 	after := opts.Client.Stats()
 	res.Add("requests", after.Requests-before.Requests)
@@ -228,43 +235,76 @@ func merge[T any](entity string, d *Diff[T], acked map[string]bool, key func(*T)
 	return out
 }
 
-// journal is load/journal.jsonl: one fsynced line per acknowledged batch.
+// journal is load/journal.jsonl: one fsynced line per acknowledged batch, and one
+// per bulk import AC has queued but not yet reported on. A resumed load skips every
+// record the journal holds an outcome for, acknowledged or rejected, so no record is
+// sent twice; a queued import is polled for its outcome instead of being sent again.
 type journal struct {
-	f     *os.File
-	done  map[string]bool // batch ids already acknowledged (resume)
-	acked map[string]bool // entity/key acknowledged in this load folder
+	f      *os.File
+	seq    int                    // lines so far: batch ids stay unique across attempts
+	acked  map[string]bool        // entity/key AC acknowledged
+	failed map[string]failedEntry // entity/key AC rejected, with the error row
+	queued []journalEntry         // imports queued in AC whose outcome is not journaled
 }
+
+// opQueued marks a line written when AC accepted a bulk import, before its outcome
+// is known: the import runs for seconds, and a load killed meanwhile must not send
+// those contacts again.
+const opQueued = "queued"
 
 type journalEntry struct {
 	Batch  string        `json:"batch"`
 	Entity string        `json:"entity"`
 	Op     string        `json:"op"`
-	Acked  []string      `json:"acked"`
+	Acked  []string      `json:"acked,omitempty"`
 	Failed []failedEntry `json:"failed,omitempty"`
-	At     time.Time     `json:"at"`
+	// Import and Keys are set on a "queued" line: AC accepted a bulk import of these
+	// keys under this batchId, and its outcome is still to come.
+	Import string    `json:"import,omitempty"`
+	Keys   []string  `json:"keys,omitempty"`
+	At     time.Time `json:"at"`
 }
 
+// failedEntry is a rejected record: enough to write its error row again on resume.
 type failedEntry struct {
-	Key     string `json:"key"`
-	Message string `json:"message"`
+	Key        string `json:"key"`
+	Code       string `json:"code,omitempty"`
+	CustomerID string `json:"customer_id,omitempty"`
+	Email      string `json:"email,omitempty"`
+	Message    string `json:"message"`
 }
 
 func openJournal(path string, resume bool) (*journal, error) {
-	j := &journal{done: map[string]bool{}, acked: map[string]bool{}}
+	j := &journal{acked: map[string]bool{}, failed: map[string]failedEntry{}}
 	if resume {
 		b, err := os.ReadFile(path)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("journal: %w", err)
 		}
+		// Cut a torn last line (killed mid-write): it is no acknowledgement, and the
+		// next line appended after it would be torn too.
+		if whole := bytes.LastIndexByte(b, '\n') + 1; whole < len(b) {
+			if err := os.Truncate(path, int64(whole)); err != nil {
+				return nil, fmt.Errorf("journal: %w", err)
+			}
+			b = b[:whole]
+		}
+		var queued []journalEntry
 		for _, line := range strings.Split(string(b), "\n") {
 			var e journalEntry
-			// A torn last line (killed mid-write) is not an acknowledgement.
 			if line == "" || json.Unmarshal([]byte(line), &e) != nil {
 				continue
 			}
-			j.done[e.Batch] = true
-			for _, k := range e.Acked {
-				j.acked[e.Entity+"/"+k] = true
+			j.seq++
+			if e.Op == opQueued {
+				queued = append(queued, e)
+				continue
+			}
+			j.record(e)
+		}
+		for _, q := range queued {
+			if j.open(q) {
+				j.queued = append(j.queued, q)
 			}
 		}
 	}
@@ -280,6 +320,37 @@ func openJournal(path string, resume bool) (*journal, error) {
 	return j, nil
 }
 
+func (j *journal) record(e journalEntry) {
+	for _, k := range e.Acked {
+		j.acked[e.Entity+"/"+k] = true
+	}
+	for _, f := range e.Failed {
+		j.failed[e.Entity+"/"+f.Key] = f
+	}
+}
+
+// open reports whether a queued import still has keys without an outcome.
+func (j *journal) open(q journalEntry) bool {
+	for _, k := range q.Keys {
+		if !j.done(q.Entity, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// done reports whether the journal holds an outcome for the record.
+func (j *journal) done(entity, key string) bool {
+	k := entity + "/" + key
+	_, failed := j.failed[k]
+	return j.acked[k] || failed
+}
+
+// nextID names a batch; the sequence runs on across attempts of one load.
+func (j *journal) nextID(kind string) string {
+	return fmt.Sprintf("%04d-%s", j.seq+1, kind)
+}
+
 func (j *journal) append(e journalEntry) error {
 	e.At = time.Now().UTC()
 	b, err := json.Marshal(e)
@@ -292,9 +363,9 @@ func (j *journal) append(e journalEntry) error {
 	if err := j.f.Sync(); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
-	j.done[e.Batch] = true
-	for _, k := range e.Acked {
-		j.acked[e.Entity+"/"+k] = true
+	j.seq++
+	if e.Op != opQueued {
+		j.record(e)
 	}
 	return nil
 }

@@ -49,17 +49,33 @@ func (c *Client) FindList(ctx context.Context, nameOrID string) (*List, error) {
 			return nil, err
 		}
 	}
-	var found *List
-	err := c.paginate(ctx, "lists", "/lists?filters[name]="+url.QueryEscape(nameOrID), func(raw pageOf) (int, error) {
-		for i := range raw.Lists {
-			l := raw.Lists[i]
-			if l.Name == nameOrID || l.StringID == nameOrID || strings.EqualFold(l.Name, nameOrID) && found == nil {
-				found = &l
+	// filters[name] is exact; a stringid filter is UNVERIFIED, so a stringid or a
+	// name in another case is matched here, over every list.
+	for _, path := range []string{"/lists?filters[name]=" + url.QueryEscape(nameOrID), "/lists"} {
+		var exact, folded *List
+		err := c.paginate(ctx, "lists", path, func(raw pageOf) (int, error) {
+			for i := range raw.Lists {
+				l := raw.Lists[i]
+				switch {
+				case exact == nil && (l.Name == nameOrID || l.StringID == nameOrID):
+					exact = &l
+				case folded == nil && strings.EqualFold(l.Name, nameOrID):
+					folded = &l
+				}
 			}
+			return len(raw.Lists), nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		return len(raw.Lists), nil
-	})
-	return found, err
+		if exact != nil {
+			return exact, nil
+		}
+		if folded != nil {
+			return folded, nil
+		}
+	}
+	return nil, nil
 }
 
 type pageOf struct {
@@ -268,6 +284,30 @@ const (
 	Subscribed   = 1
 	Unsubscribed = 2
 )
+
+// ListStatus is the contact's status on the list: Subscribed, Unsubscribed, or 0
+// when the contact is not on it.
+func (c *Client) ListStatus(ctx context.Context, contactID, listID ID) (int, error) {
+	var out struct {
+		ContactLists []struct {
+			List   ID `json:"list"`
+			Status ID `json:"status"` // a number or a string, by endpoint
+		} `json:"contactLists"`
+	}
+	if err := c.do(ctx, "contacts/contactLists", http.MethodGet, "/contacts/"+url.PathEscape(string(contactID))+"/contactLists", nil, &out); err != nil {
+		return 0, err
+	}
+	for _, cl := range out.ContactLists {
+		if cl.List == listID {
+			n, err := cl.Status.Int()
+			if err != nil {
+				return 0, fmt.Errorf("activecampaign contacts/contactLists: status %q is not a number", cl.Status)
+			}
+			return int(n), nil
+		}
+	}
+	return 0, nil
+}
 
 // SetListStatus subscribes (1) or unsubscribes (2) a contact.
 func (c *Client) SetListStatus(ctx context.Context, contactID, listID ID, status int) error {

@@ -145,6 +145,12 @@ func (c *Client) UpsertRecurringPayments(ctx context.Context, connectionID int64
 	for i := range rps {
 		inputs[i] = RecurringPaymentInput(connectionID, &rps[i])
 	}
+	return c.UpsertRecurringPaymentInputs(ctx, inputs)
+}
+
+// UpsertRecurringPaymentInputs sends one batch of RecurringPaymentInput objects as
+// they are: the caller may add explicit nulls, which clear a field in AC.
+func (c *Client) UpsertRecurringPaymentInputs(ctx context.Context, inputs []map[string]any) (string, error) {
 	var out struct {
 		Bulk struct {
 			RecordID ID `json:"recordId"`

@@ -1,0 +1,958 @@
+package main
+
+// End-to-end tests of the load through the CLI binary, against in-process
+// ActiveCampaign (and, for day 2, Chargebee) sandboxes on 127.0.0.1. They check what
+// the account holds afterwards, field by field, and what the client sent, request by
+// request, from the sandbox's log.
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	acsandbox "github.com/cb2ac/cb2ac/sandbox/ac"
+	cbsandbox "github.com/cb2ac/cb2ac/sandbox/chargebee"
+	"github.com/cb2ac/cb2ac/schemas"
+)
+
+const (
+	day1Run = "20261120T020000Z"
+	day2Run = "20261121T020000Z"
+	cbKey   = "cb-test-key"
+)
+
+func randomToken() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return "tok-" + hex.EncodeToString(b)
+}
+
+// acServer is an in-process AC sandbox with a random token.
+type acServer struct {
+	*acsandbox.Server
+	url, token string
+}
+
+func startAC(t *testing.T, opts acsandbox.Options) *acServer {
+	t.Helper()
+	if opts.Token == "" {
+		opts.Token = randomToken()
+	}
+	if opts.ApplyDelay == 0 {
+		opts.ApplyDelay = 5 * time.Millisecond
+	}
+	srv, err := acsandbox.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err := srv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return &acServer{Server: srv, url: url, token: opts.Token}
+}
+
+func (a *acServer) env() []string { return []string{"AC_API_URL=" + a.url, "AC_API_TOKEN=" + a.token} }
+
+// startCB serves fixtures/chargebee; Apply(day 2) changes it between runs.
+func startCB(t *testing.T) (*cbsandbox.Server, []string) {
+	t.Helper()
+	srv, err := cbsandbox.New(cbsandbox.Options{APIKey: cbKey, Pages: "fixtures/chargebee"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err := srv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv, []string{"CHARGEBEE_API_URL=" + url, "CHARGEBEE_API_KEY=" + cbKey}
+}
+
+// cliCommand builds a cb2ac process whose environment holds no AC or Chargebee setting
+// of the developer's, only env.
+func cliCommand(env []string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	cmd := exec.Command(binary, args...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AC_API_") && !strings.HasPrefix(kv, "CHARGEBEE_") && !strings.HasPrefix(kv, "CB2AC_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	return cmd, &out, &errb
+}
+
+func runCLI(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	cmd, out, errb := cliCommand(env, args...)
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+func mustExit(t *testing.T, r result, code int) {
+	t.Helper()
+	if r.code != code {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, code, r.stdout, r.stderr)
+	}
+}
+
+// acConfig is the activecampaign section of a test config.
+type acConfig struct {
+	rule          string  // on_customer_deleted
+	rate          float64 // requests/s; 0 = the default (5, AC's limit)
+	importBatch   int
+	importMin     int
+	rpBatch       int
+	unthrottled   bool // rate 1000: the sandbox has no limit
+	extraYAMLKeys string
+}
+
+func writeConfig(t *testing.T, c acConfig) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("chargebee:\n  rate_limit_per_minute: -1\nactivecampaign:\n  import_poll: 10ms\n")
+	if c.rule != "" {
+		fmt.Fprintf(&b, "  on_customer_deleted: %s\n", c.rule)
+	}
+	if c.unthrottled {
+		c.rate = 1000
+	}
+	if c.rate > 0 {
+		fmt.Fprintf(&b, "  rate_limit: %v\n", c.rate)
+	}
+	for key, v := range map[string]int{"bulk_import_batch": c.importBatch, "bulk_import_min": c.importMin, "recurring_payment_batch": c.rpBatch} {
+		if v > 0 {
+			fmt.Fprintf(&b, "  %s: %d\n", key, v)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "cb2ac.yaml")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func stageDir(data, runID, stage string) string { return filepath.Join(data, "runs", runID, stage) }
+
+func readTable[T any](t *testing.T, tb *schemas.Table[T], path string) []T {
+	t.Helper()
+	rows, err := tb.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// expectedRP is a transform row as the recurring payment AC should hold: every
+// column with a value, under its AC name, in the Go types the sandbox stores.
+func expectedRP(connID int64, rp schemas.RecurringPayment) map[string]any {
+	b, _ := json.Marshal(rp)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var m map[string]any
+	dec.Decode(&m)
+	delete(m, "deleted")
+	delete(m, "row_hash")
+	m["legacyConnectionId"] = connID
+	for k, v := range m {
+		switch x := normJSON(v).(type) {
+		case nil:
+			delete(m, k)
+		case string:
+			if x == "" {
+				delete(m, k)
+			} else {
+				m[k] = x
+			}
+		case []string:
+			if len(x) == 0 {
+				delete(m, k)
+			} else {
+				m[k] = x
+			}
+		default:
+			m[k] = x
+		}
+	}
+	if rp.Deleted {
+		m["normalizedStatus"], m["storeStatus"] = "CANCELLED", "deleted"
+	}
+	return m
+}
+
+func normJSON(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		i, _ := x.Int64()
+		return i
+	case []any:
+		out := make([]string, len(x))
+		for i, it := range x {
+			out[i], _ = it.(string)
+		}
+		return out
+	case map[string]any:
+		for k, it := range x {
+			x[k] = normJSON(it)
+		}
+	}
+	return v
+}
+
+func withoutNulls(m map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range m {
+		if v != nil {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// checkHolds asserts the account holds exactly the transform output in dir: every
+// contact (email, names, phone, list membership, each custom field) and every
+// recurring payment (each field), and nothing else. before is the account before the
+// run: a record deleted in Chargebee is expected only if it was there, treated by
+// rule (on_customer_deleted).
+func checkHolds(t *testing.T, sn acsandbox.Snapshot, dir, rule string, before acsandbox.Snapshot) {
+	t.Helper()
+	contacts := readTable(t, schemas.Contacts, filepath.Join(dir, "contacts.parquet"))
+	rps := readTable(t, schemas.RecurringPayments, filepath.Join(dir, "recurring_payments.parquet"))
+	if len(contacts) == 0 || len(rps) == 0 {
+		t.Fatal("empty transform output")
+	}
+	var listID string
+	for _, l := range sn.Lists {
+		if l.Name == "Customers" {
+			listID = l.ID
+		}
+	}
+	fieldID := map[string]string{}
+	for _, f := range sn.Fields {
+		fieldID[f.Title] = f.ID
+	}
+	if len(sn.Connections) != 1 || len(sn.Fields) != len(schemas.DefaultFields) || len(sn.FieldRels) != len(schemas.DefaultFields) {
+		t.Fatalf("setup: %d connections, %d fields, %d fieldRels; want 1, %d, %d (created once)",
+			len(sn.Connections), len(sn.Fields), len(sn.FieldRels), len(schemas.DefaultFields), len(schemas.DefaultFields))
+	}
+	connID, _ := strconv.ParseInt(sn.Connections[0].ID, 10, 64)
+	deletedCustomers := map[string]bool{}
+
+	present := 0
+	for _, c := range contacts {
+		got, ok := sn.ContactByEmail(c.Email)
+		if c.Deleted {
+			deletedCustomers[c.CustomerID] = true
+			_, synced := before.ContactByEmail(c.Email)
+			switch {
+			case !synced || rule == "delete":
+				if ok {
+					t.Errorf("contact %s (%s, deleted in Chargebee, rule %s) is in AC: %+v", c.CustomerID, c.Email, rule, got)
+				}
+			case !ok:
+				t.Errorf("contact %s (%s, deleted in Chargebee, rule %s) is gone from AC", c.CustomerID, c.Email, rule)
+			default:
+				present++
+				want := map[string]int{listID: 1}
+				if rule == "unsubscribe" {
+					want[listID] = 2
+				}
+				if !reflect.DeepEqual(got.Lists, want) {
+					t.Errorf("contact %s (deleted, rule %s) lists %v, want %v", c.CustomerID, rule, got.Lists, want)
+				}
+			}
+			continue
+		}
+		if !ok {
+			t.Errorf("contact %s (%s) is not in AC", c.CustomerID, c.Email)
+			continue
+		}
+		present++
+		if got.FirstName != c.FirstName || got.LastName != c.LastName || got.Phone != c.Phone || !strings.EqualFold(got.Email, c.Email) {
+			t.Errorf("contact %s: AC holds %q %q %q %q, transform %q %q %q %q", c.CustomerID,
+				got.Email, got.FirstName, got.LastName, got.Phone, c.Email, c.FirstName, c.LastName, c.Phone)
+		}
+		if !reflect.DeepEqual(got.Lists, map[string]int{listID: 1}) {
+			t.Errorf("contact %s lists %v, want subscribed to %s only", c.CustomerID, got.Lists, listID)
+		}
+		want := map[string]string{}
+		for _, f := range c.Fields {
+			want[fieldID[f.Title]] = f.Value
+		}
+		if !reflect.DeepEqual(got.Fields, want) {
+			for id := range want {
+				if got.Fields[id] != want[id] {
+					t.Errorf("contact %s field %s: AC %q, transform %q", c.CustomerID, id, got.Fields[id], want[id])
+				}
+			}
+			if len(got.Fields) != len(want) {
+				t.Errorf("contact %s: AC has %d field values, transform %d", c.CustomerID, len(got.Fields), len(want))
+			}
+		}
+	}
+	if len(sn.Contacts) != present {
+		t.Errorf("AC holds %d contacts, want %d", len(sn.Contacts), present)
+	}
+
+	present = 0
+	for _, rp := range rps {
+		got, ok := sn.RecurringPayment(connID, rp.StoreRecurringPaymentID)
+		if rp.Deleted {
+			if _, synced := before.RecurringPayment(connID, rp.StoreRecurringPaymentID); !synced {
+				if ok {
+					t.Errorf("recurring payment %s was never synced and is deleted, yet AC has it", rp.StoreRecurringPaymentID)
+				}
+				continue
+			}
+		}
+		if !ok {
+			t.Errorf("recurring payment %s is not in AC", rp.StoreRecurringPaymentID)
+			continue
+		}
+		present++
+		want, have := expectedRP(connID, rp), withoutNulls(got.Fields)
+		if rp.Deleted && rule == "delete" && deletedCustomers[rp.StoreCustomerID] {
+			// Sent without them, so AC keeps what it had (and makes no contact).
+			for _, k := range []string{"email", "customerData"} {
+				delete(want, k)
+				delete(have, k)
+			}
+		}
+		if !reflect.DeepEqual(have, want) {
+			for _, k := range slices.Sorted(mapsKeys(want, have)) {
+				if !reflect.DeepEqual(have[k], want[k]) {
+					t.Errorf("recurring payment %s %s: AC %#v, transform %#v", rp.StoreRecurringPaymentID, k, have[k], want[k])
+				}
+			}
+		}
+	}
+	if len(sn.RecurringPayments) != present {
+		t.Errorf("AC holds %d recurring payments, want %d", len(sn.RecurringPayments), present)
+	}
+}
+
+func mapsKeys(ms ...map[string]any) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		seen := map[string]bool{}
+		for _, m := range ms {
+			for k := range m {
+				if !seen[k] && !yield(k) {
+					return
+				}
+				seen[k] = true
+			}
+		}
+	}
+}
+
+// Data writes name records in the log; setup writes (fields, connections) do not.
+var contactOps = map[string]bool{"contact_sync": true, "contact_create": true, "contact_update": true,
+	"contact_delete": true, "contactLists": true, "bulk_import": true}
+
+// sent collects the records the client got AC to accept: contact emails and
+// recurring payment keys, and how often each (operation, record) was accepted.
+type sent struct {
+	contacts, rps map[string]bool
+	times         map[string]int // op/key → accepted requests
+	setupWrites   int
+}
+
+func sentRecords(reqs []acsandbox.Request) sent {
+	s := sent{contacts: map[string]bool{}, rps: map[string]bool{}, times: map[string]int{}}
+	for _, r := range reqs {
+		if !r.Write || r.Status < 200 || r.Status > 299 {
+			continue
+		}
+		switch {
+		case contactOps[r.Op]:
+			for _, k := range r.Keys {
+				s.contacts[k] = true
+				s.times[r.Op+"/"+k]++
+			}
+		case r.Op == "bulkUpsertRecurringPayments":
+			for _, k := range r.Keys {
+				s.rps[k] = true
+				s.times[r.Op+"/"+k]++
+			}
+		default:
+			s.setupWrites++
+		}
+	}
+	return s
+}
+
+// twice lists every record AC accepted more than once under one operation.
+func (s sent) twice() []string {
+	var out []string
+	for k, n := range s.times {
+		if n > 1 {
+			out = append(out, fmt.Sprintf("%s ×%d", k, n))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func setOf(keys ...string) map[string]bool {
+	m := map[string]bool{}
+	for _, k := range keys {
+		m[k] = true
+	}
+	return m
+}
+
+func sortedSet(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// checkNoToken greps every file under data and every output line for the token.
+func checkNoToken(t *testing.T, token, data string, outputs ...result) {
+	t.Helper()
+	err := filepath.WalkDir(data, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(b, []byte(token)) {
+			t.Errorf("the AC token is in %s", path)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range outputs {
+		if strings.Contains(r.stdout, token) || strings.Contains(r.stderr, token) {
+			t.Errorf("the AC token is in the output of command %d", i)
+		}
+	}
+}
+
+// Run 1 leaves the account holding exactly the transform output; run 2 on the same
+// input sends nothing; the token is in no file and no output.
+func TestLoadSandboxRunTwice(t *testing.T) {
+	ac := startAC(t, acsandbox.Options{})
+	data := t.TempDir()
+	cfg := writeConfig(t, acConfig{unthrottled: true})
+	r1 := runCLI(t, ac.env(), "--data-dir", data, "--config", cfg, "--log-format", "json", "--log-level", "debug",
+		"run", "--in", "fixtures/chargebee", "--run-id", day1Run)
+	mustExit(t, r1, 0)
+	ac.Flush()
+	checkHolds(t, ac.Snapshot(), stageDir(data, day1Run, "transform"), "keep", acsandbox.Snapshot{})
+
+	// Every request the client sent kept the contract: none was refused.
+	for _, q := range ac.Requests() {
+		if q.Status < 200 || q.Status > 299 {
+			t.Errorf("the sandbox refused %s %s (%s): %d", q.Method, q.Path, q.Op, q.Status)
+		}
+	}
+	plan := readTable(t, schemas.Plans, filepath.Join(stageDir(data, day1Run, "load"), "plan.parquet"))
+	s1 := sentRecords(ac.Requests())
+	creates := map[string]int{}
+	for _, e := range plan {
+		if e.Op != "create" {
+			t.Fatalf("run 1 plans %s for %s/%s; a first sync only creates", e.Op, e.Entity, e.Key)
+		}
+		creates[e.Entity]++
+	}
+	if len(s1.contacts) != creates["contact"] || len(s1.rps) != creates["recurring_payment"] {
+		t.Errorf("run 1 sent %d contacts and %d recurring payments; the plan creates %d and %d",
+			len(s1.contacts), len(s1.rps), creates["contact"], creates["recurring_payment"])
+	}
+	if tw := s1.twice(); len(tw) > 0 {
+		t.Errorf("records sent twice: %v", tw)
+	}
+
+	ac.ResetLog()
+	r2 := runCLI(t, ac.env(), "--data-dir", data, "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day2Run)
+	mustExit(t, r2, 0)
+	if n := ac.WriteRequests(); n != 0 {
+		t.Errorf("run 2 on the same input made %d write requests, want 0: %+v", n, ac.Requests())
+	}
+	if !strings.Contains(r2.stdout, "writes=0") || !regexp.MustCompile(`contacts create=0 update=0 delete=0 unchanged=\d+`).MatchString(r2.stdout) {
+		t.Errorf("run 2 summary:\n%s", r2.stdout)
+	}
+	checkHolds(t, ac.Snapshot(), stageDir(data, day2Run, "transform"), "keep", acsandbox.Snapshot{})
+
+	// verify reads every synced recurring payment back and finds AC in agreement.
+	rv := runCLI(t, ac.env(), "--data-dir", data, "--config", cfg, "verify", "--sample", "0")
+	mustExit(t, rv, 0)
+	if !strings.Contains(rv.stdout, "75 recurring payments checked, 0 differences") {
+		t.Errorf("verify: %s", rv.stdout)
+	}
+	checkNoToken(t, ac.token, data, r1, r2, rv)
+
+	// A wrong token: a 403 error naming neither token, exit 1.
+	bad, data3 := randomToken(), t.TempDir()
+	r3 := runCLI(t, []string{"AC_API_URL=" + ac.url, "AC_API_TOKEN=" + bad}, "--data-dir", data3, "--config", cfg, "--log-format", "json",
+		"run", "--in", "fixtures/chargebee")
+	mustExit(t, r3, 1)
+	if !strings.Contains(r3.stderr, "403") {
+		t.Errorf("wrong token: stderr %s", r3.stderr)
+	}
+	checkNoToken(t, bad, data3, r3)
+	checkNoToken(t, ac.token, data3, r3)
+}
+
+// Day 2 (fixtures/chargebee-day2, an incremental change set read through the
+// Chargebee sandbox) sends exactly the changed records, under each
+// on_customer_deleted rule; the email change leaves one contact.
+func TestLoadSandboxDay2DeleteRules(t *testing.T) {
+	for _, rule := range []string{"keep", "unsubscribe", "delete"} {
+		t.Run(rule, func(t *testing.T) {
+			t.Parallel()
+			ac := startAC(t, acsandbox.Options{})
+			cb, cbEnv := startCB(t)
+			env := append(ac.env(), cbEnv...)
+			data := t.TempDir()
+			cfg := writeConfig(t, acConfig{rule: rule, unthrottled: true})
+
+			mustExit(t, runCLI(t, env, "--data-dir", data, "--config", cfg, "run", "--source", "chargebee", "--run-id", day1Run), 0)
+			ac.Flush()
+			before := ac.Snapshot()
+			checkHolds(t, before, stageDir(data, day1Run, "transform"), rule, acsandbox.Snapshot{})
+
+			if err := cb.Apply("fixtures/chargebee-day2"); err != nil {
+				t.Fatal(err)
+			}
+			ac.ResetLog()
+			r := runCLI(t, env, "--data-dir", data, "--config", cfg, "run", "--source", "chargebee", "--run-id", day2Run)
+			mustExit(t, r, 0)
+			ac.Flush()
+			after := ac.Snapshot()
+			transform := stageDir(data, day2Run, "transform")
+			checkHolds(t, after, transform, rule, before)
+			if rv := runCLI(t, env, "--data-dir", data, "--config", cfg, "verify", "--sample", "0"); rv.code != 0 || !strings.Contains(rv.stdout, " 0 differences") {
+				t.Errorf("verify after day 2: exit %d\n%s%s", rv.code, rv.stdout, rv.stderr)
+			}
+
+			// Exactly the changed records were sent, once each.
+			contacts := map[string]schemas.Contact{}
+			for _, c := range readTable(t, schemas.Contacts, filepath.Join(transform, "contacts.parquet")) {
+				contacts[c.CustomerID] = c
+			}
+			wantContacts, wantRPs := map[string]bool{}, map[string]bool{}
+			counts := map[string]int{}
+			for _, e := range readTable(t, schemas.Plans, filepath.Join(stageDir(data, day2Run, "load"), "plan.parquet")) {
+				counts[e.Entity+"_"+e.Op]++
+				switch {
+				case e.Op == "unchanged":
+				case e.Entity == "recurring_payment":
+					wantRPs[e.Key] = true
+				case e.Op == "delete" && rule == "keep":
+					// nothing to tell AC
+				default:
+					wantContacts[contacts[e.Key].Email] = true
+				}
+			}
+			// The fixtures' change set: a new customer, four changed ones, an email
+			// change, a deleted customer with its subscription.
+			wantCounts := map[string]int{"contact_create": 1, "contact_update": 5, "contact_delete": 1,
+				"recurring_payment_create": 1, "recurring_payment_update": 5, "recurring_payment_delete": 1}
+			for k, n := range wantCounts {
+				if counts[k] != n {
+					t.Errorf("plan %s = %d, want %d (all counts %v)", k, counts[k], n, counts)
+				}
+			}
+			s := sentRecords(ac.Requests())
+			if !reflect.DeepEqual(s.contacts, wantContacts) {
+				t.Errorf("contacts sent %v, want the changed ones %v", sortedSet(s.contacts), sortedSet(wantContacts))
+			}
+			if !reflect.DeepEqual(s.rps, wantRPs) {
+				t.Errorf("recurring payments sent %v, want the changed ones %v", sortedSet(s.rps), sortedSet(wantRPs))
+			}
+			if tw := s.twice(); len(tw) > 0 {
+				t.Errorf("records sent twice: %v", tw)
+			}
+			if s.setupWrites != 0 {
+				t.Errorf("day 2 made %d setup writes; the setup is cached in state.json", s.setupWrites)
+			}
+			wantSent := counts["contact_create"] + counts["contact_update"]
+			if rule != "keep" {
+				wantSent += counts["contact_delete"]
+			}
+			if len(s.contacts) != wantSent || len(s.rps) != counts["recurring_payment_create"]+counts["recurring_payment_update"]+counts["recurring_payment_delete"] {
+				t.Errorf("sent %d contacts, %d recurring payments; the plan says %d, %d", len(s.contacts), len(s.rps), wantSent, len(wantRPs))
+			}
+
+			// The email change moved the contact: one contact for cus_0039, under the
+			// new email, with the id it had.
+			old, _ := before.ContactByEmail("hannah.weber@example.com")
+			moved, ok := after.ContactByEmail("h.weber@example.net")
+			if _, still := after.ContactByEmail("hannah.weber@example.com"); still || !ok || moved.ID != old.ID {
+				t.Errorf("email change: old contact %+v, new %+v (found %v), old email still there %v", old, moved, ok, still)
+			}
+			idField := ""
+			for _, f := range after.Fields {
+				if f.Title == "Chargebee Customer ID" {
+					idField = f.ID
+				}
+			}
+			n := 0
+			for _, c := range after.Contacts {
+				if c.Fields[idField] == "cus_0039" {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Errorf("%d contacts for cus_0039, want 1", n)
+			}
+		})
+	}
+}
+
+// --fail-emails: those records land in load/errors.csv (their recurring payments
+// held back), exit 2; the next run sends those records and only those.
+func TestLoadSandboxFailEmails(t *testing.T) {
+	failing := []string{"emily.carter@example.com", "eleni.papadopoulou@example.com"}
+	ac := startAC(t, acsandbox.Options{FailEmails: failing})
+	data := t.TempDir()
+	cfg := writeConfig(t, acConfig{unthrottled: true})
+	r1 := runCLI(t, ac.env(), "--data-dir", data, "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day1Run)
+	mustExit(t, r1, 2)
+	errPath := filepath.Join(stageDir(data, day1Run, "load"), "errors.csv")
+	if !strings.Contains(r1.stdout+r1.stderr, errPath) {
+		t.Errorf("the output does not point at %s:\n%s\n%s", errPath, r1.stdout, r1.stderr)
+	}
+	rows, err := schemas.ReadCSV[schemas.ValidationError](errPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range rows {
+		got = append(got, fmt.Sprintf("%s %s %s %s %s", e.Stage, e.Entity, e.RecordID, e.Email, e.Code))
+		if e.RunID != day1Run || e.Message == "" || e.CustomerID == "" {
+			t.Errorf("error row %+v", e)
+		}
+	}
+	sort.Strings(got)
+	want := []string{
+		"load contact cus_0003 eleni.papadopoulou@example.com ac_import_failed",
+		"load contact cus_0012 emily.carter@example.com ac_import_failed",
+		"load recurring_payment sub_0003 eleni.papadopoulou@example.com contact_not_synced",
+		"load recurring_payment sub_0012 emily.carter@example.com contact_not_synced",
+		"load recurring_payment sub_0016 emily.carter@example.com contact_not_synced",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("errors.csv:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	ac.Flush()
+	sn := ac.Snapshot()
+	for _, e := range failing {
+		if c, ok := sn.ContactByEmail(e); ok {
+			t.Errorf("failed contact %s is in AC: %+v", e, c)
+		}
+	}
+
+	ac.SetFailEmails(nil)
+	ac.ResetLog()
+	r2 := runCLI(t, ac.env(), "--data-dir", data, "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day2Run)
+	mustExit(t, r2, 0)
+	s := sentRecords(ac.Requests())
+	if !reflect.DeepEqual(s.contacts, setOf(failing...)) || !reflect.DeepEqual(s.rps, setOf("sub_0003", "sub_0012", "sub_0016")) {
+		t.Errorf("run 2 sent contacts %v and recurring payments %v; want only the failed ones", sortedSet(s.contacts), sortedSet(s.rps))
+	}
+	if tw := s.twice(); len(tw) > 0 {
+		t.Errorf("records sent twice: %v", tw)
+	}
+	ac.Flush()
+	checkHolds(t, ac.Snapshot(), stageDir(data, day2Run, "transform"), "keep", acsandbox.Snapshot{})
+	if rows, _ := schemas.ReadCSV[schemas.ValidationError](filepath.Join(stageDir(data, day2Run, "load"), "errors.csv")); len(rows) != 0 {
+		t.Errorf("run 2 errors.csv: %+v", rows)
+	}
+}
+
+// normalized is an account's content without its ids and times, to compare two
+// accounts that took different paths to the same state.
+type normalized struct {
+	Contacts map[string]string // email → names, phone, lists, fields by title
+	RPs      map[string]string // store id → fields
+	Setup    string
+}
+
+func normalize(sn acsandbox.Snapshot) normalized {
+	title := map[string]string{}
+	for _, f := range sn.Fields {
+		title[f.ID] = f.Title
+	}
+	list := map[string]string{}
+	for _, l := range sn.Lists {
+		list[l.ID] = l.Name
+	}
+	n := normalized{Contacts: map[string]string{}, RPs: map[string]string{}}
+	for _, c := range sn.Contacts {
+		fields, lists := map[string]string{}, map[string]int{}
+		for id, v := range c.Fields {
+			fields[title[id]] = v
+		}
+		for id, st := range c.Lists {
+			lists[list[id]] = st
+		}
+		b, _ := json.Marshal([]any{c.FirstName, c.LastName, c.Phone, c.OrgName, lists, fields})
+		n.Contacts[strings.ToLower(c.Email)] = string(b)
+	}
+	for _, rp := range sn.RecurringPayments {
+		b, _ := json.Marshal(withoutNulls(rp.Fields))
+		n.RPs[rp.StoreRecurringPaymentID] = string(b)
+	}
+	n.Setup = fmt.Sprintf("connections=%d fields=%d fieldRels=%d lists=%d", len(sn.Connections), len(sn.Fields), len(sn.FieldRels), len(sn.Lists))
+	return n
+}
+
+// A load killed after K acknowledged batches, for several K, finishes with --resume:
+// no record is sent twice, and the account ends as a clean run leaves it.
+func TestLoadSandboxCrashResume(t *testing.T) {
+	// Small batches: 3 bulk imports of 25 contacts, 3 recurring payment batches of 25.
+	cfg := writeConfig(t, acConfig{unthrottled: true, importBatch: 25, importMin: 1, rpBatch: 25})
+	dataWrite := func(op string) bool { return contactOps[op] || op == "bulkUpsertRecurringPayments" }
+
+	clean := startAC(t, acsandbox.Options{})
+	mustExit(t, runCLI(t, clean.env(), "--data-dir", t.TempDir(), "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day1Run), 0)
+	clean.Flush()
+	want := normalize(clean.Snapshot())
+	if w := sentRecords(clean.Requests()); len(w.times) != 70+75 {
+		t.Fatalf("the clean run sent %d records, want 145 in 6 batches", len(w.times))
+	}
+
+	cases := []struct {
+		name string
+		// stall says whether to hold this request and kill the client there; n
+		// counts data writes before it, imports the bulk imports.
+		stall  func(r acsandbox.Request, n, imports int) bool
+		resume []string
+	}{
+		{"K=0 before any batch", func(r acsandbox.Request, n, _ int) bool { return dataWrite(r.Op) && n == 0 },
+			[]string{"run", "--resume"}},
+		{"K=2 between imports", func(r acsandbox.Request, n, _ int) bool { return dataWrite(r.Op) && n == 2 },
+			[]string{"load", "--resume", "--run-id", day1Run}},
+		{"K=3 between contacts and recurring payments", func(r acsandbox.Request, n, _ int) bool { return dataWrite(r.Op) && n == 3 },
+			[]string{"load", "--resume", "--run-id", day1Run}},
+		{"K=5 before the last batch", func(r acsandbox.Request, n, _ int) bool { return dataWrite(r.Op) && n == 5 },
+			[]string{"run", "--resume", "--run-id", day1Run}},
+		{"import queued, not yet reported", func(r acsandbox.Request, _, imports int) bool { return r.Op == "import_info" && imports == 2 },
+			[]string{"load", "--resume"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var (
+				armed   atomic.Bool
+				mu      sync.Mutex
+				writes  int
+				imports int
+			)
+			stalled, release := make(chan struct{}), make(chan struct{})
+			var once sync.Once
+			defer close(release)
+			ac := startAC(t, acsandbox.Options{Hook: func(ctx context.Context, r acsandbox.Request) {
+				if !armed.Load() {
+					return
+				}
+				mu.Lock()
+				hit := tc.stall(r, writes, imports)
+				if dataWrite(r.Op) {
+					writes++
+				}
+				if r.Op == "bulk_import" {
+					imports++
+				}
+				mu.Unlock()
+				if hit {
+					armed.Store(false)
+					once.Do(func() { close(stalled) })
+					select {
+					case <-ctx.Done():
+					case <-release:
+					}
+				}
+			}})
+			armed.Store(true)
+			data := t.TempDir()
+			cmd, out, errb := cliCommand(ac.env(), "--data-dir", data, "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day1Run)
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			select {
+			case <-stalled:
+				cmd.Process.Kill()
+				<-exited
+			case err := <-exited:
+				t.Fatalf("the load ended (%v) before the kill point\n%s\n%s", err, out, errb)
+			case <-time.After(30 * time.Second):
+				cmd.Process.Kill()
+				t.Fatal("the kill point never came")
+			}
+
+			r := runCLI(t, ac.env(), append([]string{"--data-dir", data, "--config", cfg}, tc.resume...)...)
+			mustExit(t, r, 0)
+			ac.Flush()
+			if tw := sentRecords(ac.Requests()).twice(); len(tw) > 0 {
+				t.Errorf("records sent twice: %v", tw)
+			}
+			got := normalize(ac.Snapshot())
+			if got.Setup != want.Setup {
+				t.Errorf("setup after resume: %s, clean run: %s", got.Setup, want.Setup)
+			}
+			if !reflect.DeepEqual(got, want) {
+				for _, k := range sortedSet(union(got.Contacts, want.Contacts)) {
+					if got.Contacts[k] != want.Contacts[k] {
+						t.Errorf("contact %s: resumed %s, clean %s", k, got.Contacts[k], want.Contacts[k])
+					}
+				}
+				for _, k := range sortedSet(union(got.RPs, want.RPs)) {
+					if got.RPs[k] != want.RPs[k] {
+						t.Errorf("recurring payment %s: resumed %s, clean %s", k, got.RPs[k], want.RPs[k])
+					}
+				}
+			}
+			checkHolds(t, ac.Snapshot(), stageDir(data, day1Run, "transform"), "keep", acsandbox.Snapshot{})
+			// Nothing is left for a plain next run to send.
+			ac.ResetLog()
+			mustExit(t, runCLI(t, ac.env(), "--data-dir", data, "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day2Run), 0)
+			if n := ac.WriteRequests(); n != 0 {
+				t.Errorf("the run after the resumed load made %d writes", n)
+			}
+		})
+	}
+}
+
+func union(a, b map[string]string) map[string]bool {
+	m := map[string]bool{}
+	for k := range a {
+		m[k] = true
+	}
+	for k := range b {
+		m[k] = true
+	}
+	return m
+}
+
+// At AC's limit (5 requests/s), the client never sends more than 5 in any one-second
+// window, and when another integration on the account eats the budget, the 429's
+// Retry-After is waited out: a retry or two, not a storm.
+func TestLoadSandboxRateLimit(t *testing.T) {
+	ac := startAC(t, acsandbox.Options{})
+	data := t.TempDir()
+	mustExit(t, runCLI(t, ac.env(), "--data-dir", data, "--config", writeConfig(t, acConfig{unthrottled: true}),
+		"run", "--in", "fixtures/chargebee", "--run-id", day1Run), 0)
+	ac.Flush()
+
+	// The neighbour: another integration on the same account, bursting once the
+	// load is under way (its third bulk import).
+	const neighbourPath = "/api/3/import/bulk_import"
+	ac.SetRateLimit(5)
+	ac.ResetLog()
+	loadDone, neighbourDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(neighbourDone)
+		for {
+			n := 0
+			for _, r := range ac.Requests() {
+				if r.Op == "bulk_import" {
+					n++
+				}
+			}
+			if n >= 3 {
+				break
+			}
+			select {
+			case <-loadDone:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+		// The client alone fills the budget, so the neighbour keeps asking and takes
+		// each slot the moment it frees, for a little over half a second.
+		for start := time.Now(); time.Since(start) < 600*time.Millisecond; time.Sleep(2 * time.Millisecond) {
+			req, _ := http.NewRequest(http.MethodGet, ac.url+neighbourPath, nil)
+			req.Header.Set("Api-Token", ac.token)
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}
+	}()
+	cfg := writeConfig(t, acConfig{importBatch: 10, importMin: 1, rpBatch: 25})
+	r := runCLI(t, ac.env(), "--data-dir", data, "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day2Run, "--full-load")
+	close(loadDone)
+	<-neighbourDone
+	mustExit(t, r, 0)
+
+	var client []acsandbox.Request
+	for _, q := range ac.Requests() {
+		if !(q.Method == http.MethodGet && q.Path == neighbourPath) {
+			client = append(client, q)
+		}
+	}
+	if len(client) < 15 {
+		t.Fatalf("only %d client requests: the test needs a load long enough to measure", len(client))
+	}
+	for i := range client {
+		n := 0
+		for j := i; j < len(client) && client[j].Time.Sub(client[i].Time) < time.Second; j++ {
+			n++
+		}
+		if n > 5 {
+			t.Errorf("%d client requests in the second from %s", n, client[i].Time.Format("15:04:05.000"))
+		}
+	}
+	throttled := 0
+	for i, q := range client {
+		if q.Status != http.StatusTooManyRequests {
+			continue
+		}
+		throttled++
+		if i+1 < len(client) && client[i+1].Time.Sub(q.Time) < time.Second {
+			t.Errorf("after a 429 at %s the client came back after %v, before Retry-After (≥ 1s)",
+				q.Time.Format("15:04:05.000"), client[i+1].Time.Sub(q.Time))
+		}
+	}
+	if throttled == 0 || throttled > 3 {
+		for _, q := range client {
+			t.Logf("%s %s %d %s", q.Time.Format("05.000"), q.Path, q.Status, q.Op)
+		}
+		t.Errorf("the client got %d 429s; want 1 to 3 (the neighbour's burst, then Retry-After honoured)", throttled)
+	}
+	m := regexp.MustCompile(`retries=(\d+)`).FindStringSubmatch(r.stdout)
+	if retries, _ := strconv.Atoi(m[1]); m == nil || retries != throttled {
+		t.Errorf("load summary retries %v, want %d (one per 429)\n%s", m, throttled, r.stdout)
+	}
+	ac.Flush()
+	checkHolds(t, ac.Snapshot(), stageDir(data, day2Run, "transform"), "keep", acsandbox.Snapshot{})
+}
