@@ -262,7 +262,11 @@ func setup(c *cli.Context, stdout, stderr io.Writer) (*pipeline.Pipeline, error)
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
-	return pipeline.New(cfg, log, stdout), nil
+	p := pipeline.New(cfg, log, stdout)
+	if w := extract.ProgressTo(c.App.ErrWriter); w != nil {
+		p.Progress = w
+	}
+	return p, nil
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {

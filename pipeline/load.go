@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
 
 	"github.com/cb2ac/cb2ac/schemas"
 	"github.com/cb2ac/cb2ac/stages/load"
@@ -59,6 +62,16 @@ func (p *Pipeline) Load(ctx context.Context, req LoadRequest) (*Run, error) {
 		}
 		if opts.Client, err = ac.New(ac.Config{APIURL: cfg.APIURL, Token: token, RateLimit: cfg.RateLimit}); err != nil {
 			return nil, fmt.Errorf("load: %w", err)
+		}
+	}
+	if p.Progress != nil && !req.DryRun {
+		bar := progressbar.NewOptions64(-1, progressbar.OptionSetWriter(p.Progress),
+			progressbar.OptionSetDescription("load      records"), progressbar.OptionShowCount(),
+			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+		defer bar.Exit()
+		opts.Progress = func(done, total int64) {
+			bar.ChangeMax64(total)
+			bar.Set64(done)
 		}
 	}
 	var res load.Result

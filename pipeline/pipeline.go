@@ -44,6 +44,8 @@ type Pipeline struct {
 	Log *slog.Logger
 	Out io.Writer // human-readable summaries
 	Now func() time.Time
+	// Progress is a terminal for progress bars, or nil (cron, Airflow, a pipe).
+	Progress io.Writer
 }
 
 // New returns a pipeline that logs to log and prints summaries to out.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/term"
 
 	"github.com/cb2ac/cb2ac/schemas"
 	"github.com/cb2ac/cb2ac/stages/extract/chargebee"
@@ -58,8 +59,7 @@ func ProgressTo(w io.Writer) io.Writer {
 	if !ok {
 		return nil
 	}
-	st, err := f.Stat()
-	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+	if !term.IsTerminal(int(f.Fd())) { // a pipe, a file, /dev/null: no progress
 		return nil
 	}
 	return f

@@ -30,6 +30,9 @@ type applier struct {
 	// contact keys that failed this load: their recurring payments wait for them.
 	failedContacts  map[string]bool
 	contactRequests int64
+	// progress counts records with an outcome out of total changed ones.
+	progress    func(done, total int64)
+	done, total int64
 }
 
 func (a *applier) fail(entity string, f failedEntry) {
@@ -81,7 +84,14 @@ func (a *applier) journal(id, entity, kind string, who func(string) (string, str
 		out.failed[i] = f
 		a.fail(entity, f)
 	}
-	return a.j.append(journalEntry{Batch: id, Entity: entity, Op: kind, Acked: out.acked, Failed: out.failed})
+	if err := a.j.append(journalEntry{Batch: id, Entity: entity, Op: kind, Acked: out.acked, Failed: out.failed}); err != nil {
+		return err
+	}
+	if a.progress != nil {
+		a.done += int64(len(out.acked) + len(out.failed))
+		a.progress(min(a.done, a.total), a.total)
+	}
+	return nil
 }
 
 // split sends recs with send; when AC rejects the request as a whole it halves the

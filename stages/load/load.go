@@ -83,6 +83,9 @@ type Options struct {
 	Setup  *Setup // cached setup from state.json (may be nil)
 	// Client is the AC client (nil with DryRun).
 	Client *ac.Client
+	// Progress, when set, hears after every journaled batch how many of the
+	// changed records have an outcome (a progress bar on a terminal).
+	Progress func(done, total int64)
 }
 
 // Result is what the pipeline needs back: counts, and the setup to cache.
@@ -141,7 +144,10 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 		return res, fmt.Errorf("load: %w", err)
 	}
 	defer j.Close()
-	a := &applier{c: opts.Client, cfg: cfg, setup: setup, connID: connID, j: j, runID: opts.RunID}
+	a := &applier{c: opts.Client, cfg: cfg, setup: setup, connID: connID, j: j, runID: opts.RunID, progress: opts.Progress}
+	for _, k := range []string{"create", "update", "delete"} {
+		a.total += res.Counts["contacts_"+k] + res.Counts["recurring_payments_"+k]
+	}
 	a.replayFailures()
 	before := opts.Client.Stats()
 	applyErr := a.contacts(ctx, cd)
