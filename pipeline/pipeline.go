@@ -184,6 +184,12 @@ func summary(stage string, rep schemas.Report) string {
 			}
 		}
 		return fmt.Sprintf("contacts=%d recurring_payments=%d [%s]", c["contacts"], c["recurring_payments"], strings.Join(st, " "))
+	case StageLoad:
+		// The plan and request lines follow (printPlan); this line says the outcome.
+		if c["dry_run"] > 0 {
+			return "dry run: nothing sent"
+		}
+		return fmt.Sprintf("acknowledged=%d rejected=%d", c["acknowledged"], c["rejected"])
 	}
 	var parts []string
 	for _, k := range slices.Sorted(maps.Keys(c)) {
