@@ -232,8 +232,9 @@ func CheckInput(dir, stage string) (Input, error) {
 	return Input{RunID: m.RunID, Stage: stage, Dir: dir}, nil
 }
 
-// describeFiles lists a finished stage folder's files with rows, size and sha256.
-func describeFiles(dir string) ([]FileRecord, error) {
+// DescribeFiles lists a finished stage folder's files with rows, size and sha256,
+// as the manifest records them (scripts/gen writes manifests with it too).
+func DescribeFiles(dir string) ([]FileRecord, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
