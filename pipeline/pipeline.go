@@ -114,12 +114,16 @@ func (p *Pipeline) runStageKeep(ctx context.Context, run *Run, stage string, inp
 	}
 	log := p.Log.With("run_id", run.ID, "stage", stage)
 	log.Info("stage started", "out", out)
+	crashAt(stage + ":started")
 
 	rep, err := fn(ctx, out)
+	if err == nil {
+		crashAt(stage + ":written")
+	}
 	end := p.Now().UTC()
 	rec.EndedAt, rec.DurationMS, rec.Counts = &end, end.Sub(start).Milliseconds(), rep.Counts
 	if err == nil {
-		rec.Files, err = describeFiles(out)
+		rec.Files, err = DescribeFiles(out)
 	}
 	if err != nil {
 		rec.Status, rec.Error = StatusFailed, err.Error()
@@ -133,6 +137,7 @@ func (p *Pipeline) runStageKeep(ctx context.Context, run *Run, stage string, inp
 	if err := run.setStage(stage, rec); err != nil {
 		return rep, fmt.Errorf("%s: %w", stage, err)
 	}
+	crashAt(stage + ":succeeded")
 	args := []any{"duration_ms", rec.DurationMS}
 	for _, k := range slices.Sorted(maps.Keys(rep.Counts)) {
 		args = append(args, k, rep.Counts[k])
