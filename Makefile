@@ -4,7 +4,7 @@ BIN      := bin/cb2ac
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 DEMO_DIR ?= data/demo
 
-.PHONY: all build test test-live vet fmt-check demo fixtures clean
+.PHONY: all build test test-live reliability fuzz vet fmt-check demo fixtures bench clean
 
 all: build
 
@@ -15,11 +15,29 @@ build:
 test: vet fmt-check
 	$(GO) test -count=1 ./...
 
+# The whole crash and fault matrices (RELIABILITY.md): the job SIGKILLed at every
+# point and run through every API fault, day 1 and day 2, against the sandboxes;
+# `make test` runs a subset of them. About 3 minutes.
+reliability:
+	CB2AC_RELIABILITY=full $(GO) test -count=1 -v -run 'TestReliability' .
+
 # The API contract suites against real accounts (read README "Development"): AC when
 # AC_API_URL/AC_API_TOKEN are set, Chargebee (read-only) when CHARGEBEE_SITE /
 # CHARGEBEE_API_KEY are set. Never part of CI.
 test-live:
 	CB2AC_LIVE=1 $(GO) test -count=1 -v -run ContractLive ./stages/...
+
+# Every fuzz target for FUZZTIME each, in turn (go test -fuzz takes one target at a
+# time). The seed corpora under */testdata/fuzz also run in `make test`. Minimizing
+# a new input is capped so that short runs (CI: 3s) spend their time fuzzing.
+FUZZTIME ?= 5s
+FUZZ_TARGETS := FuzzDecodePage:./stages/extract/chargebee FuzzCheckEmail:./stages/validate \
+	FuzzFormat:./internal/money FuzzAddMul:./internal/money FuzzReadFile:./schemas
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== $${t%%:*} ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$${t%%:*}\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $${t#*:}; \
+	done
 
 vet:
 	$(GO) vet ./...
@@ -46,6 +64,17 @@ demo: build
 	echo "  $(BIN) inspect $${run}transform/recurring_payments.parquet"; \
 	echo "  $(BIN) inspect --format csv $${run}validate/errors.csv"; \
 	echo "  duckdb -c \"SELECT entity, op, count(*) FROM '$${run}load/plan.parquet' GROUP BY ALL\""
+
+# The benchmark of issue 6 (read bench/results.md): Go micro-benchmarks into
+# bench/micro.txt, then scripts/bench at 100k and 1M customers (about half an hour;
+# BENCH_FLAGS=--quick tries it at 10k) writes bench/results.md. Needs only Go; the
+# DuckDB comparison also needs node and npm (it installs @duckdb/node-api into
+# bench/.duckdb).
+BENCH_FLAGS ?=
+bench:
+	@mkdir -p bench
+	$(GO) test -run '^$$' -bench . -benchmem ./... | tee bench/micro.txt
+	$(GO) run ./scripts/bench $(BENCH_FLAGS)
 
 # Regenerate fixtures/ from scripts/genfixtures (deterministic).
 fixtures:

@@ -71,6 +71,10 @@ var globalFlags = []cli.Flag{
 
 func withGlobals(flags ...cli.Flag) []cli.Flag { return append(flags, globalFlags...) }
 
+// redactFlag is accepted by the commands that write an errors.csv (validate, load,
+// run); `errors --redact` redacts what it prints instead.
+var redactFlag = &cli.BoolFlag{Name: "redact", Usage: "write errors.csv without emails (default: config redact_errors)"}
+
 // global reads a global flag from wherever it was set: the command's flags win over
 // the app's.
 func global(c *cli.Context, name string) string {
@@ -97,7 +101,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Name:    "cb2ac",
 		Usage:   "sync Chargebee customers and subscriptions to ActiveCampaign contacts and Recurring Payments",
 		Version: version,
-		Flags:   globalFlags,
+		Flags:   append(append([]cli.Flag{}, globalFlags...), profileFlags...), // profiling: main_profile.go
+		Before:  startProfiles,
+		After:   func(*cli.Context) error { stopProfiles(); return nil },
 		Writer:  stdout, ErrWriter: stderr,
 		// Errors are printed and mapped to exit codes by main, not by the cli library.
 		ExitErrHandler: func(*cli.Context, error) {},
@@ -131,6 +137,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 					&cli.StringFlag{Name: "in", Usage: "extract folder to read (default: this run's, or the latest run's)"},
 					&cli.StringFlag{Name: "on-error", Usage: "ignore (carry good rows on) or fail (exit 2 after writing errors.csv)"},
 					&cli.BoolFlag{Name: "sync-gift-purchasers", Usage: "sync customers who bought a gift and have no subscription of their own"},
+					redactFlag,
 				),
 				Action: func(c *cli.Context) error {
 					p, err := setup(c, stdout, stderr)
@@ -174,6 +181,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 					&cli.BoolFlag{Name: "sync-gift-purchasers", Usage: "see validate"},
 					&cli.BoolFlag{Name: "resume", Usage: "continue the load of the latest run (or --run-id) where it stopped, instead of a new run"},
 					&cli.BoolFlag{Name: "full-load", Usage: "send every record to AC again, not only what changed"},
+					redactFlag,
 				), sandboxFlags...),
 				Action: func(c *cli.Context) error {
 					p, err := setup(c, stdout, stderr)
@@ -258,6 +266,9 @@ func setup(c *cli.Context, stdout, stderr io.Writer) (*pipeline.Pipeline, error)
 	}
 	if c.IsSet("sync-gift-purchasers") {
 		cfg.Validate.SyncGiftPurchasers = c.Bool("sync-gift-purchasers")
+	}
+	if c.IsSet("redact") {
+		cfg.RedactErrors = c.Bool("redact")
 	}
 	if err := cfg.Check(); err != nil {
 		return nil, err

@@ -17,6 +17,7 @@ func loadCommand(stdout, stderr io.Writer) *cli.Command {
 			&cli.BoolFlag{Name: "dry-run", Usage: "write the plan and stop: no request to AC"},
 			&cli.BoolFlag{Name: "resume", Usage: "continue a load that stopped, skipping the batches its journal acknowledges"},
 			&cli.BoolFlag{Name: "full", Usage: "diff against nothing: send every record again"},
+			redactFlag,
 		),
 		Action: func(c *cli.Context) error {
 			p, err := setup(c, stdout, stderr)

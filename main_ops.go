@@ -96,7 +96,7 @@ func errorsCommand(stdout, stderr io.Writer) *cli.Command {
 			&cli.StringFlag{Name: "run", Usage: "run id (default: the latest run with an error file)"},
 			&cli.StringFlag{Name: "code", Usage: "only this error code (e.g. invalid_email, ac_rejected)"},
 			&cli.StringFlag{Name: "stage", Usage: "only validate or load"},
-			&cli.BoolFlag{Name: "redact", Usage: "leave the email column empty"},
+			&cli.BoolFlag{Name: "redact", Usage: "leave the email column empty and scrub emails from the messages"},
 		),
 		Action: func(c *cli.Context) error {
 			p, err := setup(c, stdout, stderr)
@@ -114,10 +114,7 @@ func errorsCommand(stdout, stderr io.Writer) *cli.Command {
 			}
 			if c.Bool("redact") {
 				for i := range rows {
-					if e := rows[i].Email; e != "" {
-						rows[i].Message = strings.ReplaceAll(rows[i].Message, e, "[redacted]")
-					}
-					rows[i].Email = ""
+					rows[i].RedactEmail()
 				}
 			}
 			if globalBool(c, "csv") {

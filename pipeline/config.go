@@ -29,6 +29,10 @@ type Config struct {
 	// OnError is what validate does with bad records: ignore (carry the good rows on,
 	// the default) or fail (exit 2 after writing errors.csv).
 	OnError string `yaml:"on_error" json:"on_error,omitempty"`
+	// RedactErrors writes validate's and load's errors.csv with the email column
+	// empty and emails scrubbed from the messages (--redact), for a CSV that goes to
+	// people who may not see customer data.
+	RedactErrors bool `yaml:"redact_errors" json:"redact_errors,omitempty"`
 
 	// Sync.Enabled false pauses the job: `run` exits 0 saying so, and a crontab
 	// needs no edit (the "disable auto sync" switch).
@@ -140,6 +144,9 @@ func (c *Config) Check() error {
 	}
 	if c.Chargebee.Timeout < 0 || c.Chargebee.MaxRetries < 0 {
 		return fmt.Errorf("chargebee.timeout and chargebee.max_retries must not be negative")
+	}
+	if c.ActiveCampaign.Timeout < 0 || c.ActiveCampaign.MaxAttempts < 0 {
+		return fmt.Errorf("activecampaign.timeout and activecampaign.max_attempts must not be negative")
 	}
 	if _, err := transform.NewMapper(c.Transform); err != nil {
 		return err

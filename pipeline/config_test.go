@@ -22,6 +22,7 @@ func TestConfigErrors(t *testing.T) {
 		"datadir: x\n":        "field datadir not found",
 		"on_error: explode\n": "on_error",
 		"activecampaign:\n  on_customer_deleted: burn\n":             "on_customer_deleted",
+		"activecampaign:\n  max_attempts: -1\n":                      "activecampaign.timeout and activecampaign.max_attempts",
 		"status_preset: magento\n":                                   "status_preset",
 		"field_mappings:\n  - title: X\n    source: customer.nope\n": "no attribute",
 	}

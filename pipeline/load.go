@@ -46,7 +46,7 @@ func (p *Pipeline) Load(ctx context.Context, req LoadRequest) (*Run, error) {
 	cfg := p.Cfg.ActiveCampaign
 	cfg.APIURL = p.ACURL()
 	cfg.Site = p.Cfg.Chargebee.Site
-	opts := load.Options{In: in.Dir, RunID: run.ID, DryRun: req.DryRun, Resume: req.Resume, Fields: p.Cfg.Transform.Fields()}
+	opts := load.Options{In: in.Dir, RunID: run.ID, DryRun: req.DryRun, Resume: req.Resume, Fields: p.Cfg.Transform.Fields(), Redact: p.Cfg.RedactErrors}
 	inputs := []Input{in}
 	if st.Synced != nil && !req.Full {
 		opts.Synced = filepath.Join(p.Cfg.DataDir, st.Synced.Dir)
@@ -60,7 +60,7 @@ func (p *Pipeline) Load(ctx context.Context, req LoadRequest) (*Run, error) {
 		if err != nil {
 			return nil, fmt.Errorf("load: %w", err)
 		}
-		if opts.Client, err = ac.New(ac.Config{APIURL: cfg.APIURL, Token: token, RateLimit: cfg.RateLimit}); err != nil {
+		if opts.Client, err = ac.New(ac.Config{APIURL: cfg.APIURL, Token: token, RateLimit: cfg.RateLimit, Timeout: cfg.Timeout, MaxAttempts: cfg.MaxAttempts}); err != nil {
 			return nil, fmt.Errorf("load: %w", err)
 		}
 	}
@@ -98,6 +98,7 @@ func (p *Pipeline) Load(ctx context.Context, req LoadRequest) (*Run, error) {
 	if err := st.Save(p.Cfg.DataDir); err != nil {
 		return run, fmt.Errorf("load: %w", err)
 	}
+	crashAt("load:state")
 	if n := res.Counts["rejected"]; n > 0 {
 		return run, &RejectedError{Stage: StageLoad, Rejected: n, File: filepath.Join(run.StageDir(StageLoad), load.ErrorsFile)}
 	}
@@ -141,7 +142,8 @@ func (p *Pipeline) Verify(ctx context.Context, sample int) error {
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}
-	c, err := ac.New(ac.Config{APIURL: p.ACURL(), Token: token, RateLimit: p.Cfg.ActiveCampaign.RateLimit})
+	acc := p.Cfg.ActiveCampaign
+	c, err := ac.New(ac.Config{APIURL: p.ACURL(), Token: token, RateLimit: acc.RateLimit, Timeout: acc.Timeout, MaxAttempts: acc.MaxAttempts})
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}

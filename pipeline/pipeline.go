@@ -312,7 +312,7 @@ func (p *Pipeline) Validate(ctx context.Context, req StageRequest) (*Run, error)
 		return nil, fmt.Errorf("validate: %w", err)
 	}
 	rep, err := p.runStage(ctx, run, StageValidate, []Input{in}, func(ctx context.Context, out string) (schemas.Report, error) {
-		rep, err := validate.Run(ctx, validate.Options{In: in.Dir, RunID: run.ID, CSV: p.Cfg.CSV}, p.Cfg.Validate, out)
+		rep, err := validate.Run(ctx, validate.Options{In: in.Dir, RunID: run.ID, CSV: p.Cfg.CSV, Redact: p.Cfg.RedactErrors}, p.Cfg.Validate, out)
 		if err == nil && rep.Counts["rejected"] > 0 && p.Cfg.OnError == OnErrorFail {
 			err = &RejectedError{Stage: StageValidate, Rejected: rep.Counts["rejected"], File: filepath.Join(out, validate.ErrorsFile)}
 		}

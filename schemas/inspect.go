@@ -208,6 +208,7 @@ func inspOpenParquet(f *os.File, limit int) (inspSource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not a readable Parquet file: %s", inspOneLine(err.Error()))
 	}
+	sanitizeArrowSchema(pf.MetaData())
 	src, err := inspReadParquet(pf, limit)
 	if err != nil {
 		pf.Close()

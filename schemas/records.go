@@ -8,6 +8,8 @@
 // request it becomes.
 package schemas
 
+import "github.com/cb2ac/cb2ac/internal/money"
+
 // Address is a Chargebee billing or shipping address.
 type Address struct {
 	FirstName string `parquet:"first_name" csv:"first_name" json:"first_name,omitempty"`
@@ -62,6 +64,28 @@ type Item struct {
 
 // Items is a subscription's item list; in CSV it is one JSON cell.
 type Items []Item
+
+// Total is the per-cycle amount of the items: the sum of their amounts (unit price ×
+// quantity, at least 1, where Chargebee gave no amount). ok is false when the total
+// does not fit in 64 bits: validate rejects such a subscription, so transform never
+// sends a wrapped-around amount.
+func (items Items) Total() (total int64, ok bool) {
+	for _, it := range items {
+		var v int64
+		switch {
+		case it.Amount != nil:
+			v = *it.Amount
+		case it.UnitPrice != nil:
+			if v, ok = money.Mul(*it.UnitPrice, max(it.Quantity, 1)); !ok {
+				return 0, false
+			}
+		}
+		if total, ok = money.Add(total, v); !ok {
+			return 0, false
+		}
+	}
+	return total, true
+}
 
 // Subscription is a Chargebee subscription as extracted, with the card that came
 // with it in the list entry.

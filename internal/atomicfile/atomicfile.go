@@ -17,6 +17,10 @@ const (
 	DirMode  os.FileMode = 0o700
 )
 
+// syncFile is (*os.File).Sync. A full disk often shows first at fsync, which a test
+// cannot provoke without root, so the test swaps this for one that fails.
+var syncFile = (*os.File).Sync
+
 // File is a temp file that becomes Path on Commit. Write to it like an *os.File.
 type File struct {
 	*os.File
@@ -50,7 +54,7 @@ func (f *File) Commit() error {
 	}
 	f.done = true
 	tmp := f.File.Name()
-	if err := f.File.Sync(); err != nil {
+	if err := syncFile(f.File); err != nil {
 		f.File.Close()
 		os.Remove(tmp)
 		return fmt.Errorf("commit %s: fsync: %w", f.Path, err)

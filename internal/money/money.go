@@ -5,6 +5,7 @@ package money
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -70,4 +71,27 @@ func Format(minor int64, currency string) (string, error) {
 		return "-" + digits, nil
 	}
 	return digits, nil
+}
+
+// Add returns a+b, and false when the sum does not fit in an int64. Amounts are
+// summed (items, discounts) before they are formatted; a wrapped sum would be a
+// plausible-looking wrong amount, so callers reject the record instead.
+func Add(a, b int64) (int64, bool) {
+	s := a + b
+	if (a > 0 && b > 0 && s < 0) || (a < 0 && b < 0 && s >= 0) {
+		return 0, false
+	}
+	return s, true
+}
+
+// Mul returns a*b, and false when the product does not fit in an int64.
+func Mul(a, b int64) (int64, bool) {
+	if a == 0 || b == 0 {
+		return 0, true
+	}
+	p := a * b
+	if p/b != a || (a == -1 && b == math.MinInt64) || (b == -1 && a == math.MinInt64) {
+		return 0, false
+	}
+	return p, true
 }

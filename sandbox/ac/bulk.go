@@ -160,7 +160,7 @@ func (s *Server) bulkImport(r *http.Request, ri *reqInfo) response {
 	now := s.now()
 	seq, _ := strconv.ParseInt(s.st.nextID("job"), 10, 64)
 	im := &importRec{ID: newUUID(), Seq: seq, Status: "waiting", Queued: len(pending), Success: []string{}, Failure: []string{},
-		Created: now, Pending: pending}
+		Created: now, Pending: pending, FailAsync: s.takeImportFailure()}
 	s.st.Imports = append(s.st.Imports, im)
 	s.st.importByID[im.ID] = im
 	s.armLocked()
@@ -223,6 +223,10 @@ func (s *Server) bulkImportList(*http.Request, *reqInfo) response {
 
 // applyImportLocked applies one queued import, contact by contact.
 func (s *Server) applyImportLocked(im *importRec, now time.Time) {
+	if im.FailAsync {
+		im.Pending, im.Status, im.Completed = nil, "failed", &now
+		return
+	}
 	st := s.st
 	for _, ic := range im.Pending {
 		if s.failEmail(ic.Email) || !s.importContactOK(ic) {

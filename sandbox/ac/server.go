@@ -131,6 +131,10 @@ type Server struct {
 	randMu sync.Mutex
 	rnd    *rand.Rand
 
+	faultMu     sync.Mutex
+	faults      []Fault
+	failImports atomic.Int64
+
 	logMu sync.Mutex
 	log   []Request
 
@@ -401,6 +405,35 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if r.Context().Err() != nil {
 			sw.status = 499
 			return
+		}
+	}
+	if f := s.nextFault(ri.op); f != nil {
+		if f.Delay > 0 {
+			t := time.NewTimer(f.Delay)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				sw.status = 499
+				return
+			}
+		}
+		switch {
+		case f.Reset:
+			// Status 0 in the log: no answer was sent.
+			panic(http.ErrAbortHandler)
+		case f.Status != 0:
+			if f.RetryAfter != "" {
+				sw.Header().Set("Retry-After", f.RetryAfter)
+			}
+			writeJSON(sw, f.Status, map[string]any{"message": http.StatusText(f.Status) + " (sandbox fault injection)"})
+			return
+		case f.Truncate:
+			// The rest of serve writes into buf; the log still records what was done.
+			buf := &bufferedResponse{header: http.Header{}}
+			out := sw.ResponseWriter
+			sw.ResponseWriter = buf
+			defer buf.sendTruncated(out)
 		}
 	}
 	s.mu.Lock()

@@ -121,6 +121,8 @@ type importRec struct {
 	Created   time.Time       `json:"created"`
 	Completed *time.Time      `json:"completed,omitempty"`
 	Pending   []importContact `json:"pending,omitempty"`
+	// FailAsync: the import ends "failed" when applied (Server.FailImports).
+	FailAsync bool `json:"fail_async,omitempty"`
 }
 
 type rpBatchRec struct {
@@ -411,7 +413,8 @@ type RecurringPayment struct {
 // ImportBatch is a bulk import request and its outcome.
 type ImportBatch struct {
 	BatchID string
-	// Status is "waiting" until applied, then "completed".
+	// Status is "waiting" until applied, then "completed" (or "failed", see
+	// Server.FailImports).
 	Status  string
 	Queued  int
 	Success []string // ids of contacts the import created

@@ -74,6 +74,11 @@ type Request struct {
 type Fault struct {
 	Status int           // 429, 500, 502, 503, ...; 0 = serve normally after Delay
 	Delay  time.Duration // wait before answering (a hung server, for timeouts)
+	// Reset closes the connection without an answer (a reset by a load balancer).
+	Reset bool
+	// Truncate serves the page but closes the connection half way through its
+	// body, which the Content-Length header promised in full.
+	Truncate bool
 }
 
 // Server is a running (or ready to run) sandbox.
@@ -262,7 +267,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 //	POST   /admin/apply/{entity}      apply one list page sent as the body
 //	GET    /admin/requests            the request log as JSON
 //	DELETE /admin/requests            empty it
-//	POST   /admin/faults?status=503&count=5[&delay=2s]   inject faults
+//	POST   /admin/faults?status=503&count=5[&delay=2s][&reset=true][&truncate=true]   inject faults
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/v2/", s.serveAPI)
@@ -317,14 +322,20 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		// Logged before auth, so a test can count the refused requests per list.
 		rec.Entity = entity
 	}
-	fault, delay := s.nextFault()
-	if d := delay + s.latency(); d > 0 {
+	f := s.nextFault()
+	fault := f.Status
+	if d := f.Delay + s.latency(); d > 0 {
 		select {
 		case <-time.After(d):
 		case <-r.Context().Done():
 			rec.Status = 499 // the client gave up (timeout)
 			return
 		}
+	}
+	if f.Reset {
+		// Status 0 in the log: no answer was sent. ErrAbortHandler makes the server
+		// drop the connection without logging a panic.
+		panic(http.ErrAbortHandler)
 	}
 	var code, msg string
 	rec.AuthOK, rec.SDKAuth, code, msg = s.checkAuth(r)
@@ -367,18 +378,33 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.Status, rec.Records, rec.More = http.StatusOK, n, more
 	w.Header().Set("Content-Type", "application/json;charset=utf-8")
+	if f.Truncate {
+		truncate(w, body)
+	}
 	w.Write(body)
 }
 
-func (s *Server) nextFault() (status int, delay time.Duration) {
+// truncate sends half of body under a Content-Length for all of it, then drops the
+// connection: the client sees an unexpected EOF while reading the answer.
+func truncate(w http.ResponseWriter, body []byte) {
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(body[:len(body)/2])
+	if fl, ok := w.(http.Flusher); ok {
+		fl.Flush()
+	}
+	panic(http.ErrAbortHandler)
+}
+
+func (s *Server) nextFault() Fault {
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
 	if len(s.faults) == 0 {
-		return 0, 0
+		return Fault{}
 	}
 	f := s.faults[0]
 	s.faults = s.faults[1:]
-	return f.Status, f.Delay
+	return f
 }
 
 func (s *Server) latency() time.Duration {
@@ -722,11 +748,12 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		status, _ := strconv.Atoi(q.Get("status"))
 		count, _ := strconv.Atoi(q.Get("count"))
 		delay, _ := time.ParseDuration(q.Get("delay"))
-		if count < 1 || (status == 0 && delay == 0) {
-			writeError(w, http.StatusBadRequest, "invalid_request", "param_wrong_value", "want status or delay, and count >= 1")
+		reset, truncated := q.Get("reset") == "true", q.Get("truncate") == "true"
+		if count < 1 || (status == 0 && delay == 0 && !reset && !truncated) {
+			writeError(w, http.StatusBadRequest, "invalid_request", "param_wrong_value", "want status, delay, reset or truncate, and count >= 1")
 			return
 		}
-		s.Inject(Fault{Status: status, Delay: delay}, count)
+		s.Inject(Fault{Status: status, Delay: delay, Reset: reset, Truncate: truncated}, count)
 		w.WriteHeader(http.StatusNoContent)
 	default:
 		writeError(w, http.StatusNotFound, "invalid_request", "resource_not_found", "unknown admin endpoint")

@@ -240,7 +240,9 @@ func dedupe[T any](recs []T, key func(*T) (string, int64)) []T {
 	kept := make(map[string][]int) // id -> indexes in out
 	for i := range recs {
 		id, v := key(&recs[i])
-		if count[id] > 1 {
+		// Records without an id are not copies of each other: each goes on to
+		// validate's missing_id row, rather than all but one vanishing here.
+		if count[id] > 1 && id != "" {
 			if v != newest[id] {
 				continue
 			}

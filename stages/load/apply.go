@@ -3,6 +3,7 @@ package load
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -149,8 +150,12 @@ func (a *applier) contacts(ctx context.Context, d *Diff[schemas.Contact]) error 
 			}
 		}
 		out, err := a.waitImport(ctx, q.Import, batch)
-		if ac.IsNotFound(err) {
-			continue // AC has no such import: its records are sent again below
+		// An import AC does not know, or one that ended without completing: its
+		// records are sent again below. Polling a failed import again would fail
+		// every resume for good.
+		var ended *ac.ImportEndedError
+		if ac.IsNotFound(err) || errors.As(err, &ended) {
+			continue
 		}
 		if err != nil {
 			return fmt.Errorf("bulk import %s: %w", q.Import, err)
@@ -313,7 +318,15 @@ func (a *applier) waitImport(ctx context.Context, batchID string, batch []contac
 func (a *applier) syncEach(ctx context.Context, batch []contactChange) (outcome, error) {
 	var out outcome
 	for _, ch := range batch {
-		id, err := a.c.SyncContact(ctx, a.acContact(ch.New))
+		id, synced := a.j.synced[ch.Key] // by an attempt that stopped before subscribing
+		var err error
+		if !synced {
+			id, err = a.c.SyncContact(ctx, a.acContact(ch.New))
+			if err == nil && ch.Op == OpCreate {
+				err = a.j.append(journalEntry{Batch: a.j.nextID(opSynced), Entity: EntityContact, Op: opSynced,
+					Keys: []string{ch.Key}, Contact: string(id)})
+			}
+		}
 		if err == nil && ch.Op == OpCreate {
 			err = a.subscribe(ctx, id)
 		}

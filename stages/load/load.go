@@ -38,6 +38,12 @@ type Config struct {
 	BulkImportMin int `yaml:"bulk_import_min" json:"bulk_import_min,omitempty"`
 	// ImportPoll is the first wait before polling a bulk import (default 2s).
 	ImportPoll time.Duration `yaml:"import_poll" json:"import_poll,omitempty"`
+	// Timeout bounds one request to AC, answer included (default 30s); a request
+	// that times out is retried like a 5xx.
+	Timeout time.Duration `yaml:"timeout" json:"timeout,omitempty"`
+	// MaxAttempts bounds the tries of one request, the first included (default 6).
+	// Past it the load stops (exit 1), and `run --resume` carries on.
+	MaxAttempts int `yaml:"max_attempts" json:"max_attempts,omitempty"`
 	// Site names the Chargebee site: the connection's externalid.
 	Site string `yaml:"-" json:"-"`
 }
@@ -86,6 +92,8 @@ type Options struct {
 	// Progress, when set, hears after every journaled batch how many of the
 	// changed records have an outcome (a progress bar on a terminal).
 	Progress func(done, total int64)
+	// Redact leaves emails out of errors.csv (schemas.ValidationError.RedactEmail).
+	Redact bool
 }
 
 // Result is what the pipeline needs back: counts, and the setup to cache.
@@ -164,9 +172,15 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 		res.Add("contact_requests_per_100_changed", (a.contactRequests*100)/int64(changed))
 	}
 
-	// The error rows and the synced snapshot are written even when apply stopped
-	// half way: they hold what was acknowledged so far, and a plain re-run (or
-	// --resume) carries on from there.
+	// The error rows are written even when apply stopped half way. The synced
+	// snapshot is written only when it finished: until then the journal holds what
+	// was acknowledged, and --resume carries on from there (a plain re-run diffs
+	// against the last finished load, so it sends those records again).
+	if opts.Redact {
+		for i := range a.errors {
+			a.errors[i].RedactEmail()
+		}
+	}
 	if err := schemas.WriteCSV(filepath.Join(out, ErrorsFile), a.errors); err != nil {
 		return res, errors.Join(applyErr, fmt.Errorf("load: %w", err))
 	}
@@ -241,22 +255,30 @@ func merge[T any](entity string, d *Diff[T], acked map[string]bool, key func(*T)
 	return out
 }
 
-// journal is load/journal.jsonl: one fsynced line per acknowledged batch, and one
-// per bulk import AC has queued but not yet reported on. A resumed load skips every
-// record the journal holds an outcome for, acknowledged or rejected, so no record is
-// sent twice; a queued import is polled for its outcome instead of being sent again.
+// journal is load/journal.jsonl: one fsynced line per acknowledged batch, one per
+// bulk import AC has queued but not yet reported on, and one per contact created
+// but not yet subscribed to the list. A resumed load skips every record the journal
+// holds an outcome for, acknowledged or rejected, so no record is sent twice; a
+// queued import is polled for its outcome instead of being sent again, and a
+// created contact is only subscribed.
 type journal struct {
 	f      *os.File
 	seq    int                    // lines so far: batch ids stay unique across attempts
 	acked  map[string]bool        // entity/key AC acknowledged
 	failed map[string]failedEntry // entity/key AC rejected, with the error row
 	queued []journalEntry         // imports queued in AC whose outcome is not journaled
+	synced map[string]ac.ID       // contact key → AC id: created, not yet subscribed
 }
 
 // opQueued marks a line written when AC accepted a bulk import, before its outcome
 // is known: the import runs for seconds, and a load killed meanwhile must not send
 // those contacts again.
 const opQueued = "queued"
+
+// opSynced marks a line written when contact/sync created a contact, before its
+// list subscription (a second request): a load killed in between only subscribes
+// it on resume, rather than syncing the same change again.
+const opSynced = "synced"
 
 type journalEntry struct {
 	Batch  string        `json:"batch"`
@@ -266,9 +288,12 @@ type journalEntry struct {
 	Failed []failedEntry `json:"failed,omitempty"`
 	// Import and Keys are set on a "queued" line: AC accepted a bulk import of these
 	// keys under this batchId, and its outcome is still to come.
-	Import string    `json:"import,omitempty"`
-	Keys   []string  `json:"keys,omitempty"`
-	At     time.Time `json:"at"`
+	Import string   `json:"import,omitempty"`
+	Keys   []string `json:"keys,omitempty"`
+	// Contact is set on a "synced" line: the AC id of the contact created for
+	// Keys[0].
+	Contact string    `json:"contact,omitempty"`
+	At      time.Time `json:"at"`
 }
 
 // failedEntry is a rejected record: enough to write its error row again on resume.
@@ -281,7 +306,7 @@ type failedEntry struct {
 }
 
 func openJournal(path string, resume bool) (*journal, error) {
-	j := &journal{acked: map[string]bool{}, failed: map[string]failedEntry{}}
+	j := &journal{acked: map[string]bool{}, failed: map[string]failedEntry{}, synced: map[string]ac.ID{}}
 	if resume {
 		b, err := os.ReadFile(path)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -304,6 +329,10 @@ func openJournal(path string, resume bool) (*journal, error) {
 			j.seq++
 			if e.Op == opQueued {
 				queued = append(queued, e)
+				continue
+			}
+			if e.Op == opSynced && len(e.Keys) == 1 {
+				j.synced[e.Keys[0]] = ac.ID(e.Contact)
 				continue
 			}
 			j.record(e)
@@ -370,7 +399,7 @@ func (j *journal) append(e journalEntry) error {
 		return fmt.Errorf("journal: %w", err)
 	}
 	j.seq++
-	if e.Op != opQueued {
+	if e.Op != opQueued && e.Op != opSynced {
 		j.record(e)
 	}
 	return nil

@@ -50,7 +50,7 @@ type Diff[T any] struct {
 //   - key only in the synced snapshot → nothing: the record was rejected by validate
 //     this time, and AC keeps what it had until the record is fixed.
 func diff[T any](entity string, old, cur []T, key func(*T) string, hash func(*T) uint64, deleted func(*T) bool) *Diff[T] {
-	d := &Diff[T]{Old: make(map[string]*T, len(old))}
+	d := &Diff[T]{Old: make(map[string]*T, len(old)), Rows: make([]*T, 0, len(cur)), Entries: make([]schemas.PlanEntry, 0, len(cur))}
 	for i := range old {
 		d.Old[key(&old[i])] = &old[i]
 	}

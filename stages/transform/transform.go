@@ -296,7 +296,11 @@ func (m *Mapper) RecurringPayment(c *schemas.Customer, s *schemas.Subscription, 
 			return schemas.RecurringPayment{}, fmt.Errorf("invoice %s: %w", inv.ID, err)
 		}
 	}
-	if s.CardExpiryYear != nil && s.CardExpiryMonth != nil && *s.CardExpiryMonth >= 1 && *s.CardExpiryMonth <= 12 {
+	// A card expiry outside the years validate finds plausible is junk, and a year
+	// like 0 or 99999 is not a date AC accepts: it is left out rather than sent, so it
+	// cannot make AC reject the whole recurring payment.
+	if s.CardExpiryYear != nil && s.CardExpiryMonth != nil && *s.CardExpiryMonth >= 1 && *s.CardExpiryMonth <= 12 &&
+		*s.CardExpiryYear >= 2000 && *s.CardExpiryYear < 2100 {
 		exp := time.Date(int(*s.CardExpiryYear), time.Month(*s.CardExpiryMonth), 1, 0, 0, 0, 0, time.UTC)
 		rp.PaymentMethodExpiration = ptr(exp.Format(TimeLayout))
 	}
@@ -380,18 +384,10 @@ func lastPayment(inv *schemas.Invoice) (string, *int64) {
 
 var intervals = map[string]string{"day": "DAILY", "week": "WEEKLY", "month": "MONTHLY", "year": "YEARLY"}
 
-// itemsTotal is the per-cycle amount when there is no invoice: the sum of the items'
-// amounts (unit price × quantity where Chargebee gave no amount).
+// itemsTotal is the per-cycle amount when there is no invoice (schemas.Items.Total;
+// validate has rejected a total that overflows).
 func itemsTotal(items []schemas.Item) int64 {
-	var t int64
-	for _, it := range items {
-		switch {
-		case it.Amount != nil:
-			t += *it.Amount
-		case it.UnitPrice != nil:
-			t += *it.UnitPrice * max(it.Quantity, 1)
-		}
-	}
+	t, _ := schemas.Items(items).Total()
 	return t
 }
 

@@ -22,6 +22,7 @@ const (
 	UnknownCustomer  = "unknown_customer"  // a subscription whose customer is not in the snapshot
 	MissingID        = "missing_id"        // a record without an id cannot be keyed
 	CustomerRejected = "customer_rejected" // a subscription whose customer was rejected
+	CurrencyMismatch = "currency_mismatch" // an invoice in another currency than its subscription
 )
 
 // Statuses are Chargebee's subscription statuses (complete list of the API v2 enum).

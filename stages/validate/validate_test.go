@@ -46,6 +46,18 @@ func TestRules(t *testing.T) {
 		subs  int
 	}{
 		{"clean", nil, Config{}, nil, 1, 1},
+		{"bad_amount: an items total past 64 bits", func(_ *[]schemas.Customer, ss *[]schemas.Subscription, _ *[]schemas.Invoice, _ *[]schemas.Gift) {
+			(*ss)[0].Items = schemas.Items{{ItemPriceID: "p", ItemType: "plan", Quantity: 1 << 62, UnitPrice: i64(1000)}}
+		}, Config{}, []errKey{{"subscription", "s1", BadAmount, "items"}}, 1, 0},
+		{"currency_mismatch: invoice in another currency", func(_ *[]schemas.Customer, _ *[]schemas.Subscription, inv *[]schemas.Invoice, _ *[]schemas.Gift) {
+			*inv = []schemas.Invoice{{ID: "i1", CustomerID: "c1", SubscriptionID: "s1", CurrencyCode: "eur", Date: i64(t0), Total: i64(1000)},
+				{ID: "i2", CustomerID: "c1", SubscriptionID: "s1", CurrencyCode: "usd", Date: i64(t0), Total: i64(1000)}}
+		}, Config{}, []errKey{{"invoice", "i1", CurrencyMismatch, "currency_code"}}, 1, 1},
+		{"deleted subscription that transform cannot map", func(_ *[]schemas.Customer, ss *[]schemas.Subscription, _ *[]schemas.Invoice, _ *[]schemas.Gift) {
+			s := goodSub("s2", "c1")
+			s.Deleted, s.Status, s.CurrencyCode, s.MRR = true, "gone", "USD", i64(-1)
+			*ss = append(*ss, s)
+		}, Config{}, []errKey{{"subscription", "s2", UnknownStatus, "status"}}, 1, 1},
 		{"missing_email", func(cs *[]schemas.Customer, _ *[]schemas.Subscription, _ *[]schemas.Invoice, _ *[]schemas.Gift) {
 			(*cs)[0].Email = "  "
 		}, Config{}, []errKey{{"customer", "c1", MissingEmail, "email"}, {"subscription", "s1", CustomerRejected, "customer_id"}}, 0, 0},

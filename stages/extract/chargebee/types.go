@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 
 	"github.com/cb2ac/cb2ac/schemas"
@@ -36,11 +37,20 @@ func DecodePage(r io.Reader) (*Page, error) {
 		List       *[]Entry `json:"list"`
 		NextOffset string   `json:"next_offset"`
 	}
-	dec := json.NewDecoder(r)
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read page: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(&env); err != nil {
 		var te *json.UnmarshalTypeError
 		if asTypeError(err, &te) && te.Field == "" {
 			return nil, fmt.Errorf("not a Chargebee list page: the document is a JSON %s, not an object with a \"list\" array", te.Value)
+		}
+		if asTypeError(err, &te) {
+			if eerr := entryError(b); eerr != nil {
+				return nil, eerr
+			}
 		}
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			return nil, fmt.Errorf("truncated JSON: unexpected end of input")
@@ -54,6 +64,73 @@ func DecodePage(r io.Reader) (*Page, error) {
 		return nil, fmt.Errorf("bad JSON: trailing data after the list page")
 	}
 	return &Page{List: *env.List, NextOffset: env.NextOffset}, nil
+}
+
+// entryError names the first list entry that does not decode, by index, record and
+// field, so that one bad value among a page's hundred records can be found in
+// Chargebee. It re-reads the page only on that error path.
+func entryError(page []byte) error {
+	var env struct {
+		List []json.RawMessage `json:"list"`
+	}
+	if json.Unmarshal(page, &env) != nil {
+		return nil
+	}
+	for i, raw := range env.List {
+		var e Entry
+		err := json.Unmarshal(raw, &e)
+		if err == nil {
+			continue
+		}
+		var te *json.UnmarshalTypeError
+		if !asTypeError(err, &te) {
+			return fmt.Errorf("list entry %d%s: %w", i, entryName(raw), err)
+		}
+		what := te.Field
+		if what == "" {
+			what = "the entry"
+		}
+		return fmt.Errorf("list entry %d%s: %s is a JSON %s, want %s", i, entryName(raw), what, te.Value, kindName(te.Type))
+	}
+	return nil
+}
+
+// entryName is " (customer cus_1)" for an entry whose record has a string id.
+func entryName(raw json.RawMessage) string {
+	var objs map[string]struct {
+		ID json.RawMessage `json:"id"`
+	}
+	if json.Unmarshal(raw, &objs) != nil {
+		return ""
+	}
+	for _, k := range []string{"customer", "subscription", "invoice", "item_price", "gift"} {
+		var id string
+		if o, ok := objs[k]; ok && json.Unmarshal(o.ID, &id) == nil && id != "" {
+			return fmt.Sprintf(" (%s %s)", k, id)
+		}
+	}
+	return ""
+}
+
+func kindName(t reflect.Type) string {
+	if t == nil {
+		return "another type"
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return fmt.Sprintf("an integer that fits in %d bits", t.Bits())
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map, reflect.Pointer:
+		return "an object"
+	}
+	return t.String()
 }
 
 func asTypeError(err error, te **json.UnmarshalTypeError) bool {

@@ -74,6 +74,17 @@ type ImportResult struct {
 	Failed  []string
 }
 
+// ImportEndedError is a bulk import AC accepted and then ended "failed" or
+// "interrupted" (import/info) instead of completing: its contacts are not known to
+// be imported, and are to be sent again (an import is an upsert by email).
+type ImportEndedError struct {
+	BatchID, Status string
+}
+
+func (e *ImportEndedError) Error() string {
+	return fmt.Sprintf("activecampaign import/info: bulk import %s ended %s", e.BatchID, e.Status)
+}
+
 // WaitImport polls import/info until the batch is completed (or failed). AC may
 // answer status false for about a second after queuing, so the first poll waits.
 func (c *Client) WaitImport(ctx context.Context, batchID string, poll time.Duration) (*ImportResult, error) {
@@ -107,7 +118,7 @@ func (c *Client) WaitImport(ctx context.Context, batchID string, poll time.Durat
 			}
 			return r, nil
 		case "failed", "interrupted":
-			return nil, &Error{Op: "import/info", Status: http.StatusOK, Message: fmt.Sprintf("bulk import %s ended %s", batchID, status)}
+			return nil, &ImportEndedError{BatchID: batchID, Status: status}
 		}
 		delay = min(delay*2, 30*time.Second)
 	}

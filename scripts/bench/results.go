@@ -1,0 +1,632 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+type results struct {
+	O         renderOpts
+	Started   time.Time
+	Total     time.Duration
+	Sizes     []*sizeResult
+	Chargebee *cbResult
+	Failures  []string
+	Micro     []string // Benchmark lines of go test -bench
+	MicroFrom string
+	DuckNote  string
+	// The machine, as measured.
+	Cores     int
+	Mem, CPU  string
+	GoVersion string
+}
+
+// renderOpts are the options the results mention.
+type renderOpts struct {
+	Sizes       []int
+	ExtractSize int
+	ACMax       int
+	RPBatch     int
+	OnDeleted   string
+	Micro       string
+	ImportPoll  time.Duration
+	ApplyDelay  time.Duration
+}
+
+func newResults(o options) *results {
+	r := &results{Started: time.Now(), O: renderOpts{
+		Sizes: o.sizes, ExtractSize: o.extractSize, ACMax: o.acMax, RPBatch: o.rpBatch, OnDeleted: o.onDeleted,
+		Micro: o.micro, ImportPoll: o.importPoll, ApplyDelay: o.applyDelay,
+	}}
+	r.Cores, r.Mem, r.CPU = machine()
+	r.GoVersion = fmt.Sprintf("%s %s/%s", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return r
+}
+
+func (r *results) readMicro(path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	fi, _ := f.Stat()
+	r.MicroFrom = fmt.Sprintf("%s (written %s)", path, fi.ModTime().UTC().Format("2006-01-02 15:04 UTC"))
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		l := sc.Text()
+		if strings.HasPrefix(l, "Benchmark") || strings.HasPrefix(l, "pkg:") {
+			r.Micro = append(r.Micro, l)
+		}
+	}
+}
+
+const gib = 1 << 30
+
+// verdict is one target's line in the results.
+type verdict struct {
+	Target string
+	Figure string
+	Met    string // "met", "NOT met", "not measured"
+	Cause  string
+}
+
+// causes name why a target is missed, from the profiles taken when the benchmark was
+// written (see the "What holds memory" section); they are printed only next to a
+// target this run missed.
+var causes = map[string]string{
+	"time": "every stage materialises whole tables: it decodes every column of every row into Go structs " +
+		"by reflection, builds its whole output in memory and only then writes it. At 1M that is 30-58% of " +
+		"a stage's CPU in Parquet decoding, 17-21% in the garbage collector and about a quarter in system " +
+		"time (page faults on the multi-GB heaps); plan reads all columns of both snapshots where it needs " +
+		"key + row_hash. See \"What holds memory\"",
+	"rss": "each stage holds whole tables as []T slices of Go structs (and the Arrow buffers their strings " +
+		"point into), not one row group at a time, and the Go GC lets RSS reach about twice the live heap: " +
+		"see \"What holds memory\"",
+	"duckdb": "plan reads every column of both snapshots into Go structs (58% of its CPU; DuckDB reads only " +
+		"key + row_hash of the old file), keeps both in memory with a map of the old one, names the changed " +
+		"fields of each changed row by two encoding/json round trips, and writes plan.parquet + plan.csv with a " +
+		"row for every record, unchanged ones included",
+	"writes":  "see the request counts by kind",
+	"extract": "see the requests per list",
+	"incr": "each of the 5 lists costs at least one request however little changed: " +
+		"at small sizes that floor is over 2% of the full read",
+}
+
+func (r *results) targets() []verdict {
+	var vs []verdict
+	big := r.size(1000000)
+	add := func(target, figure string, ok bool, measured bool, cause string) {
+		v := verdict{Target: target, Figure: figure, Met: "met"}
+		switch {
+		case !measured:
+			v.Met = "not measured"
+		case !ok:
+			v.Met = "**NOT met**"
+			v.Cause = causes[cause]
+		}
+		vs = append(vs, v)
+	}
+	// 1M: validate + transform + plan ≤ 30 s (the nightly run: C).
+	if big != nil && big.stage("C", "plan") != nil {
+		var sum time.Duration
+		var parts []string
+		for _, s := range []string{"validate", "transform", "plan"} {
+			st := big.stage("C", s)
+			sum += st.P.Wall
+			parts = append(parts, fmt.Sprintf("%s %s s", s, secs(st.P.Wall)))
+		}
+		var cpu time.Duration
+		for _, s := range []string{"validate", "transform", "plan"} {
+			cpu += big.stage("C", s).P.CPU()
+		}
+		add("1M customers: validate + transform + plan ≤ 30 s wall", fmt.Sprintf("%s s (%s; day-2 run C); their CPU time alone: %s s", secs(sum), strings.Join(parts, ", "), secs(cpu)), sum <= 30*time.Second, true, "time")
+	} else {
+		add("1M customers: validate + transform + plan ≤ 30 s wall", "1M not in --sizes", false, false, "")
+	}
+	// 1M: each stage's peak RSS ≤ 1 GiB.
+	if big != nil && len(big.Stages) > 0 {
+		var over []string
+		var worst stageRun
+		for _, st := range big.Stages {
+			if st.P.MaxRSS > worst.P.MaxRSS {
+				worst = st
+			}
+			if st.P.MaxRSS > gib {
+				over = append(over, fmt.Sprintf("%s/%s %s", st.Run, st.Stage, mib(st.P.MaxRSS)))
+			}
+		}
+		fig := fmt.Sprintf("largest: run %s %s %s", worst.Run, worst.Stage, mib(worst.P.MaxRSS))
+		if len(over) > 0 {
+			fig += "; over 1 GiB: " + strings.Join(over, ", ")
+		}
+		add("1M customers: each stage's peak RSS ≤ 1 GiB", fig, len(over) == 0, true, "rss")
+	} else {
+		add("1M customers: each stage's peak RSS ≤ 1 GiB", "1M not in --sizes", false, false, "")
+	}
+	// plan ≤ 1.5× DuckDB.
+	for _, s := range r.Sizes {
+		pl := s.stage("C", "plan")
+		name := fmt.Sprintf("%s customers: plan ≤ 1.5× DuckDB's time for the same diff", human(s.N))
+		if s.Duck == nil || pl == nil || s.Duck.QueryMS <= 0 {
+			add(name, r.DuckNote, false, false, "")
+			continue
+		}
+		ratio := pl.P.Wall.Seconds() * 1000 / s.Duck.QueryMS
+		add(name, fmt.Sprintf("plan %s s vs DuckDB %.2f s (query; %.2f s with node start) = **%.2f×**", secs(pl.P.Wall), s.Duck.QueryMS/1000, s.Duck.P.Wall.Seconds(), ratio), ratio <= 1.5, true, "duckdb")
+	}
+	for _, s := range r.Sizes {
+		for _, l := range s.Loads {
+			switch l.Run {
+			case "B":
+				add(fmt.Sprintf("%s customers: identical second run sends 0 write requests", human(s.N)),
+					fmt.Sprintf("%d writes (%d requests: %s)", l.Writes, l.Requests, opsString(l.Ops)), l.Writes == 0, true, "writes")
+			case "C":
+				ratio := float64(l.Writes+l.Polls) / float64(max(l.Minimum, 1))
+				add(fmt.Sprintf("%s customers: 1%% day-2 run: write requests ≤ 1.1 × minimum", human(s.N)),
+					fmt.Sprintf("%d writes + %d polls = %d vs minimum %d (⌈%d/250⌉ + ⌈%d/%d⌉ + %d polls) = %.2f×; all requests %d",
+						l.Writes, l.Polls, l.Writes+l.Polls, l.Minimum, l.ChangedContacts, l.ChangedRPs, r.O.RPBatch, l.Polls, ratio, l.Requests),
+					ratio <= 1.1, true, "writes")
+				if ratio > 1.1 {
+					vs[len(vs)-1].Cause = writesCause(l)
+				}
+			}
+		}
+	}
+	if c := r.Chargebee; c != nil && len(c.Entities) > 0 {
+		ok := true
+		var pages int64
+		var bad []string
+		for _, e := range c.Entities {
+			pages += e.Pages
+			if int64(e.Full) != e.Pages {
+				ok = false
+				bad = append(bad, fmt.Sprintf("%s %d vs %d", e.Entity, e.Full, e.Pages))
+			}
+		}
+		fig := fmt.Sprintf("%d requests, %d pages (⌈N/100⌉ per list)", c.FullReqs, pages)
+		if len(bad) > 0 {
+			fig += "; differ: " + strings.Join(bad, ", ")
+		}
+		add(fmt.Sprintf("Full extract of %s customers: requests = pages", human(c.N)), fig, ok, true, "extract")
+		if c.Incr.P.Wall > 0 {
+			pct := 100 * float64(c.IncrReqs) / float64(max(c.FullReqs, 1))
+			add("Incremental extract after 1% changed: ≤ 2% of the full extract's requests",
+				fmt.Sprintf("%d of %d = %.2f%%", c.IncrReqs, c.FullReqs, pct), pct <= 2, true, "incr")
+		}
+	} else {
+		add("Full extract from the Chargebee sandbox: requests = pages", "not run", false, false, "")
+	}
+	// Go micro-benchmarks for the hot functions, with allocations.
+	hot := []struct{ what, re string }{
+		{"row hash", `hash`}, {"status/field mapping", `status|mapp|field`},
+		{"money conversion", `money|amount|decimal|minor`}, {"email validation", `email`},
+	}
+	var have, missing []string
+	allocs := true
+	for _, h := range hot {
+		re := regexp.MustCompile(`(?i)^Benchmark\S*(` + h.re + `)`)
+		found := false
+		for _, l := range r.Micro {
+			if re.MatchString(l) {
+				found = true
+				if !strings.Contains(l, "allocs/op") {
+					allocs = false
+				}
+			}
+		}
+		if found {
+			have = append(have, h.what)
+		} else {
+			missing = append(missing, h.what)
+		}
+	}
+	switch {
+	case len(r.Micro) == 0:
+		add("Go benchmarks for the hot functions, allocations reported", "no "+r.O.Micro+" (make bench writes it)", false, false, "")
+	default:
+		fig := "covered: " + strings.Join(have, ", ")
+		if len(missing) > 0 {
+			fig += "; no benchmark found for: " + strings.Join(missing, ", ")
+		}
+		add("Go benchmarks for the hot functions, allocations reported", fig, len(missing) == 0 && allocs, true, "")
+	}
+	return vs
+}
+
+// writesCause explains a day-2 load over the minimum from its requests by kind.
+func writesCause(l loadRun) string {
+	emailChanges := l.Ops["contact_update"] // PUT /contacts/{id}: only email changes use it
+	lookups := l.Ops["GET /contacts"]
+	syncs := l.Ops["contact_sync"] + l.Ops["contactLists"]
+	var parts []string
+	if emailChanges > 0 {
+		rest := l.Writes + l.Polls - emailChanges
+		parts = append(parts, fmt.Sprintf("%d of the %d changed contacts changed their email. AC's bulk import matches contacts by email, "+
+			"so an email change cannot ride in an import (it would create a second contact): load looks each one up "+
+			"(GET /contacts?email=, %d reads) and updates it by id (PUT /contacts/{id}, %d writes). The issue's minimum counts them "+
+			"as 1/250 of a request each; without them the load sends %d writes + polls = %.2f× the minimum. Keeping AC contact ids "+
+			"(e.g. in the synced snapshot) would save the lookups, not the PUTs",
+			emailChanges, l.ChangedContacts, lookups, emailChanges, rest, float64(rest)/float64(max(l.Minimum, 1))))
+	}
+	if syncs > 0 {
+		parts = append(parts, fmt.Sprintf("%d contact/sync or contactLists requests (batches under bulk_import_min go one contact at a time)", syncs))
+	}
+	if len(parts) == 0 {
+		return "requests by kind: " + opsString(l.Ops)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (r *results) size(n int) *sizeResult {
+	for _, s := range r.Sizes {
+		if s.N == n {
+			return s
+		}
+	}
+	return nil
+}
+
+func human(n int) string {
+	switch {
+	case n >= 1000000 && n%1000000 == 0:
+		return fmt.Sprintf("%dM", n/1000000)
+	case n >= 1000 && n%1000 == 0:
+		return fmt.Sprintf("%dk", n/1000)
+	}
+	return fmt.Sprint(n)
+}
+
+func opsString(ops map[string]int) string {
+	var parts []string
+	for _, k := range sortedKeys(ops) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, ops[k]))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func machine() (cores int, mem, cpu string) {
+	cores = runtime.NumCPU()
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "MemTotal:") {
+				var kb int64
+				fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(l, "MemTotal:")), "%d", &kb)
+				mem = fmt.Sprintf("%.1f GiB (MemTotal %d kB)", float64(kb)/(1<<20), kb)
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "model name") {
+				_, v, _ := strings.Cut(l, ":")
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return
+}
+
+func (r *results) write(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	var w strings.Builder
+	p := func(format string, a ...any) { fmt.Fprintf(&w, format, a...) }
+	var sizes []string
+	for _, n := range r.O.Sizes {
+		sizes = append(sizes, human(n))
+	}
+	p("# cb2ac benchmark results\n\n")
+	p("Written by `make bench` (`go run ./scripts/bench`; this run: sizes %s, Chargebee extract at %s). Do not edit by hand: run it again.\n\n",
+		strings.Join(sizes, ", "), human(r.O.ExtractSize))
+	p("| | |\n|---|---|\n")
+	p("| date | %s |\n", r.Started.UTC().Format("2006-01-02 15:04 UTC"))
+	p("| machine | %d cores (%s), %s |\n", r.Cores, r.CPU, r.Mem)
+	p("| Go | %s |\n", r.GoVersion)
+	if d := r.duckVersion(); d != "" {
+		p("| DuckDB | %s |\n", d)
+	}
+	p("| total runtime | %s (generation, all runs and loads, DuckDB; not the go test micro-benchmarks) |\n\n", r.Total.Round(time.Second))
+	p("How it is measured: every stage is its own `bin/cb2ac` process, run as the CLI runs it " +
+		"(`cb2ac --data-dir D --config C --run-id R validate --in GEN/extract`, then `transform`, `plan`, `load`). " +
+		"Wall time is taken around the process; CPU time (user + system) and peak RSS come from the child's " +
+		"rusage as wait4 returns it (Go's `ProcessState.SysUsage()`: `Utime + Stime`, `Maxrss`), the same " +
+		"figures `/usr/bin/time -v` prints as User time, System time and Maximum resident set size. " +
+		"Rows/s is the rows of the Parquet files a stage read (extract: wrote), per wall second. " +
+		"Data: `scripts/gen` snapshots (day 1, and day 2 with 1%% of customers and subscriptions changed), " +
+		"same seed every time.\n\n")
+	var own, others time.Duration
+	for _, s := range r.Sizes {
+		for _, st := range s.Stages {
+			own += st.P.CPU()
+			others += st.P.Others
+		}
+	}
+	if own > 0 {
+		p("Other work on the machine: while the measured stages ran, the rest of the machine used %s s of CPU against their %s s (column \"others' CPU\"; for a load it includes the in-process AC sandbox). "+
+			"On %d cores, wall times are inflated by that much competition; CPU times are not.\n\n", secs(others), secs(own), r.Cores)
+	}
+	if len(r.Failures) > 0 {
+		p("**Parts that failed:**\n\n")
+		for _, f := range r.Failures {
+			p("- %s\n", strings.ReplaceAll(f, "\n", " "))
+		}
+		p("\n")
+	}
+
+	p("## Targets (issue 6)\n\n| target | measured | |\n|---|---|---|\n")
+	var missed []verdict
+	for _, v := range r.targets() {
+		p("| %s | %s | %s |\n", v.Target, v.Figure, v.Met)
+		if v.Cause != "" {
+			missed = append(missed, v)
+		}
+	}
+	if len(missed) > 0 {
+		p("\nCauses of the missed targets:\n\n")
+		seen := map[string]bool{}
+		for _, v := range missed {
+			if seen[v.Cause] {
+				continue
+			}
+			seen[v.Cause] = true
+			p("- %s: %s\n", v.Target, v.Cause)
+		}
+	}
+	p("\n")
+
+	for _, s := range r.Sizes {
+		r.writeSize(&w, s)
+	}
+	if c := r.Chargebee; c != nil {
+		r.writeChargebee(&w, c)
+	}
+	p("## Go micro-benchmarks\n\n")
+	if len(r.Micro) == 0 {
+		p("None quoted: %s is missing (`make bench` runs `go test -run '^$' -bench . -benchmem ./...` into it first).\n\n", r.O.Micro)
+	} else {
+		p("From %s (`go test -run '^$' -bench . -benchmem ./...`):\n\n```\n%s\n```\n\n", r.MicroFrom, strings.Join(r.Micro, "\n"))
+	}
+	p("%s", memorySection)
+	return os.WriteFile(path, []byte(w.String()), 0o644)
+}
+
+func (r *results) duckVersion() string {
+	for _, s := range r.Sizes {
+		if s.Duck != nil {
+			return fmt.Sprintf("%s via npm %s (node %s), %d threads", s.Duck.Version, duckdbPackage, nodeVersion(), s.Duck.Threads)
+		}
+	}
+	return ""
+}
+
+func nodeVersion() string {
+	out, err := exec.Command("node", "--version").Output()
+	if err != nil {
+		return "?"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func (r *results) writeSize(w *strings.Builder, s *sizeResult) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	p("## %s customers\n\n", human(s.N))
+	runs := map[string]string{"A": "A first sync (day 1)", "B": "B identical second run", "C": "C day 2, 1% changed"}
+	p("### Stages\n\n| run | stage | wall s | CPU s | CPU/wall | others' CPU s | peak RSS | rows in | rows/s | output (Parquet) |\n|---|---|--:|--:|--:|--:|--:|--:|--:|---|\n")
+	var nightly time.Duration
+	for _, st := range s.Stages {
+		if st.Run == "C" && st.Stage != "load" {
+			nightly += st.P.Wall
+		}
+		rps := "—"
+		if st.P.Wall > 0 && st.RowsIn > 0 {
+			rps = fmt.Sprintf("%.0f", float64(st.RowsIn)/st.P.Wall.Seconds())
+		}
+		flag := ""
+		if st.P.MaxRSS > gib {
+			flag = " ⚠"
+		}
+		p("| %s | %s | %s | %s | %.2f | %s | %s%s | %d | %s | %s |\n", runs[st.Run], st.Stage, secs(st.P.Wall), secs(st.P.CPU()),
+			st.P.CPU().Seconds()/max(st.P.Wall.Seconds(), 1e-9), secs(st.P.Others), mib(st.P.MaxRSS), flag, st.RowsIn, rps, filesString(st.Out))
+	}
+	p("\nNightly local stages (run C validate + transform + plan): **%s s**. `load` includes its own plan (the diff) and every request to the sandbox; `plan` is `load --dry-run`.\n\n", secs(nightly))
+
+	p("### Output files\n\n| run | stage | file | rows | size |\n|---|---|---|--:|--:|\n")
+	for _, st := range s.Stages {
+		if st.Run != "C" {
+			continue
+		}
+		for _, f := range st.Out.Files {
+			p("| %s | %s | %s | %d | %s |\n", st.Run, st.Stage, f.Name, f.Rows, sizeString(f.Bytes))
+		}
+	}
+	for _, g := range s.Gen {
+		p("| gen | %s | extract/*.parquet | | %s |\n", g.What, sizeString(g.Bytes))
+	}
+	p("\n")
+
+	p("### Plans\n\n| run | contacts create | update | delete | unchanged | payments create | update | delete | unchanged |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, run := range []string{"A", "B", "C"} {
+		if pl := s.stage(run, "plan"); pl != nil {
+			c := pl.Out.Counts
+			p("| %s | %d | %d | %d | %d | %d | %d | %d | %d |\n", runs[run],
+				c["contacts_create"], c["contacts_update"], c["contacts_delete"], c["contacts_unchanged"],
+				c["recurring_payments_create"], c["recurring_payments_update"], c["recurring_payments_delete"], c["recurring_payments_unchanged"])
+		}
+	}
+	p("\n")
+
+	p("### ActiveCampaign requests (in-process sandbox, rate limit off)\n\n")
+	if !s.WithAC {
+		p("Not run at this size (`--ac-max %d`): the in-process AC sandbox holds about 850 MiB of account per 100k customers, which next to a load process of about 1 GiB per 100k customers does not fit this machine's memory at %s. "+
+			"The synced snapshot the plans of runs B and C diff against was made by the benchmark as a first sync acknowledged in full leaves it (run A's transform output without the rows deleted before they were ever synced; state.json points at it). "+
+			"Request counts follow the changed records (see the plans above and the smaller size).\n\n", r.O.ACMax, human(s.N))
+	} else {
+		p("Config: `rate_limit: 100000`, `import_poll: %s`, `recurring_payment_batch: %d`, `on_customer_deleted: %s`; the sandbox applies a bulk import %s after accepting it, so a load polls each import about once (real AC takes seconds: expect 1–3 polls an import with the default 2 s first poll, doubling).\n\n",
+			r.O.ImportPoll, r.O.RPBatch, r.O.OnDeleted, r.O.ApplyDelay)
+		p("| run | changed contacts | changed payments | requests | writes | import polls | minimum | (writes + polls) / minimum | by kind (requests; records) |\n|---|--:|--:|--:|--:|--:|--:|--:|---|\n")
+		for _, l := range s.Loads {
+			var kinds []string
+			for _, k := range sortedKeys(l.Ops) {
+				if l.Records[k] > 0 {
+					kinds = append(kinds, fmt.Sprintf("%s %d; %d", k, l.Ops[k], l.Records[k]))
+				} else {
+					kinds = append(kinds, fmt.Sprintf("%s %d", k, l.Ops[k]))
+				}
+			}
+			exit := ""
+			if l.Exit != 0 {
+				exit = fmt.Sprintf(" (exit %d: %d rejected)", l.Exit, l.Counts["rejected"])
+			}
+			p("| %s%s | %d | %d | %d | %d | %d | %d | %.2f | %s |\n", runs[l.Run], exit, l.ChangedContacts, l.ChangedRPs, l.Requests, l.Writes, l.Polls, l.Minimum,
+				float64(l.Writes+l.Polls)/float64(max(l.Minimum, 1)), strings.Join(kinds, ", "))
+		}
+		if len(s.Loads) > 0 {
+			p("\nThe AC sandbox's account after the loads: %s of the benchmark process's heap.\n\n", mib(s.Loads[len(s.Loads)-1].SandboxHeap))
+		}
+	}
+
+	p("### Diff: cb2ac plan vs DuckDB\n\n")
+	if s.Duck == nil {
+		p("%s\n\n", r.DuckNote)
+		return
+	}
+	pl := s.stage("C", "plan")
+	synced := "run B's `load/synced`"
+	if !s.WithAC {
+		synced = "run A's `load/synced`, made by the benchmark"
+	}
+	p("The same diff on the same files: run C's transform output against the synced snapshot its plan read (%s), by key and `row_hash`; DuckDB %s, a FULL OUTER JOIN of the new file with the old file's key + row_hash, writing the changed rows (all columns) to Parquet. ", synced, s.Duck.Version)
+	p("cb2ac's figure is the whole `cb2ac plan` process (start, config, reading both snapshots, the diff, writing plan.parquet and plan.csv).\n\n")
+	p("| entity | DuckDB s | DuckDB changed rows | cb2ac plan changed |\n|---|--:|---|---|\n")
+	lc := map[string]int64{}
+	if pl != nil {
+		lc = pl.Out.Counts
+	}
+	for _, e := range []struct{ name, count string }{{"contacts", "contacts"}, {"recurring_payments", "recurring_payments"}} {
+		de := s.Duck.Entities[e.name]
+		p("| %s | %.2f | %s | create %d, update %d, delete %d |\n", e.name, de.MS/1000, opsInt64(de.Ops), lc[e.count+"_create"], lc[e.count+"_update"], lc[e.count+"_delete"])
+	}
+	if pl != nil {
+		p("\n**cb2ac plan %s s (CPU %s s, peak RSS %s) vs DuckDB %.2f s (query; node process %.2f s, peak RSS %s): ratio %.2f×** (target ≤ 1.5×).\n\n",
+			secs(pl.P.Wall), secs(pl.P.CPU()), mib(pl.P.MaxRSS), s.Duck.QueryMS/1000, s.Duck.P.Wall.Seconds(), mib(s.Duck.P.MaxRSS),
+			pl.P.Wall.Seconds()*1000/s.Duck.QueryMS)
+	}
+	p("DuckDB counts a key as changed when its row_hash differs or it is on one side only; cb2ac also leaves out rows deleted on both sides or deleted before they were ever synced, and keys only in the synced snapshot (records validate rejected this time), so the counts differ slightly.\n\n")
+}
+
+func opsInt64(m map[string]int64) string {
+	var parts []string
+	for _, k := range sortedKeys(m) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (r *results) writeChargebee(w *strings.Builder, c *cbResult) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
+	p("## Chargebee API extract, %s customers\n\n", human(c.N))
+	p("`cb2ac extract --source chargebee --full` against the in-process Chargebee sandbox (no rate limit; `chargebee.rate_limit_per_minute: -1` turns the client's limiter off) serving `scripts/gen --format pages --compact`; then the run is validated, transformed and loaded (the watermark moves only when a run's load finishes), the day-2 change set (1%%) is applied in the sandbox, and `cb2ac extract --source chargebee` reads incrementally")
+	if c.IncrQuery != "" {
+		p(" (`%s`)", c.IncrQuery)
+	}
+	p(". The sandbox runs inside the benchmark process: its CPU is not in the extract's figures.\n\n")
+	p("| list | objects | pages ⌈N/100⌉ | full: requests | full: records | incremental: requests | incremental: records |\n|---|--:|--:|--:|--:|--:|--:|\n")
+	for _, e := range c.Entities {
+		p("| %s | %d | %d | %d | %d | %d | %d |\n", e.Entity, e.Objects, e.Pages, e.Full, e.FullRecords, e.Incr, e.IncrRecords)
+	}
+	p("| **all** | | | **%d** | | **%d** (%.2f%%) | |\n\n", c.FullReqs, c.IncrReqs, 100*float64(c.IncrReqs)/float64(max(c.FullReqs, 1)))
+	if c.Non200 > 0 {
+		p("%d requests were not answered 200 (retried).\n\n", c.Non200)
+	}
+	p("| step | wall s | CPU s | others' CPU s | peak RSS | rows | rows/s | output (Parquet) |\n|---|--:|--:|--:|--:|--:|--:|---|\n")
+	all := append([]stageRun{c.Full}, c.Others...)
+	all = append(all, c.Incr)
+	for _, st := range all {
+		if st.P.Wall == 0 {
+			continue
+		}
+		rows, rps := st.Out.parquetRows(), "—"
+		if rows > 0 {
+			rps = fmt.Sprintf("%.0f", float64(rows)/st.P.Wall.Seconds())
+		}
+		p("| %s | %s | %s | %s | %s | %d | %s | %s |\n", st.Stage, secs(st.P.Wall), secs(st.P.CPU()), secs(st.P.Others), mib(st.P.MaxRSS), rows, rps, filesString(st.Out))
+	}
+	for _, g := range c.Gen {
+		p("\n%s: %s generated in %s s.", g.What, sizeString(g.Bytes), secs(g.P.Wall))
+	}
+	p("\n\n")
+}
+
+func filesString(s *stageRecord) string {
+	if s == nil {
+		return ""
+	}
+	var parts []string
+	for _, f := range s.Files {
+		if strings.HasSuffix(f.Name, ".parquet") || strings.HasSuffix(f.Name, ".csv") {
+			parts = append(parts, fmt.Sprintf("%s %s", strings.TrimSuffix(f.Name, ".parquet"), sizeString(f.Bytes)))
+		}
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ", ")
+}
+
+func sizeString(b int64) string {
+	switch {
+	case b >= 10<<20:
+		return fmt.Sprintf("%.0f MB", float64(b)/1e6)
+	case b >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(b)/1e6)
+	default:
+		return fmt.Sprintf("%.0f kB", float64(b)/1e3)
+	}
+}
+
+// memorySection is written from the profiles taken while writing the benchmark; it
+// is not measured by a run.
+const memorySection = `## What holds memory (profiles at 1M customers, 2026-11-23)
+
+Not re-measured by each run: taken once with the CLI's hidden profiling flags, on run C's data
+(` + "`cb2ac --cpuprofile cpu.prof --memprofile heap.prof --data-dir D --run-id R transform`" + `; the
+heap profile is written each time the live heap reaches a new peak, so it shows what is held at
+the peak). Peak RSS is about 2–2.5× the live heap: with GOGC=100 the Go GC lets the heap grow to
+twice what is live before it collects.
+
+| stage | live heap at peak | peak RSS | what is live at the peak |
+|---|--:|--:|---|
+| validate | 3.9 GB | 8.1 GB | the whole extract read into ` + "`[]T`" + ` by ` + "`schemas.ReadFile`" + ` (subscriptions 1.0 GB, customers 0.67 GB, invoices 0.34 GB); ` + "`validate.Check`" + ` 1.7 GB: a second copy of every accepted row (` + "`res.Customers/Subscriptions/Invoices`" + `, struct arrays of 448, 616 and 216 bytes a row) plus its id, email and currency maps; 0.44 GB of Arrow string buffers (below) |
+| transform | 4.1 GB | 10.6–11.0 GB | the whole validate snapshot as ` + "`[]T`" + ` (2.0 GB with its string buffers), and every output row built before the first is written: ` + "`Mapper.Map`" + ` 2.1 GB (contacts with 18 formatted custom-field strings each 0.64 GB, recurring payments 0.69 GB, the two slices and the lookup maps by customer, subscription, invoice and price) |
+| plan | 5.1 GB | 10.1 GB | ` + "`load.readPair`" + ` of both snapshots, old and new, every column: Arrow string buffers 1.9 GB, the contacts' ` + "`fields`" + ` lists (18 per contact, 2M contacts: ` + "`reflect.MakeSlice`" + ` 1.3 GB), the row structs; then the map of the old snapshot, a ` + "`[]*T`" + ` of every new row and a plan entry for every row, unchanged ones included |
+| load | not profiled | 0.97–1.36 GiB at 100k | plan's holdings, then (from the code) the journal's acknowledged-key map and the new synced snapshot merged in memory (` + "`load.merge`" + ` copies every row) before it is written |
+
+Arrow string buffers: ` + "`schemas`" + `' reader sets each Go string with ` + "`array.String.Value(i)`" + `, which points into
+the Arrow value buffer instead of copying. A string keeps its whole batch buffer (with the builder's
+doubling slack) alive, so a table read whole keeps every batch's buffers. It is safe only because
+the Go allocator is used: with a C allocator, ` + "`Release`" + ` would free memory the strings still point at.
+
+Where the CPU goes at 1M (CPU profiles): reading Parquet into structs (pqarrow decoding and the
+reflection in ` + "`schemas.Reader.Next`" + `) 30–42% of validate and transform and 58% of plan; the garbage
+collector 17–21%; writing Parquet about 25% of validate and transform (Arrow's builders regrow
+their buffers for every 64k batch: ` + "`GoAllocator.Reallocate`" + ` is half of all ` + "`memmove`" + `); the mapping
+itself 24% of transform (of which the row hash, ` + "`encoding/json.Marshal`" + ` + xxhash, 7%); in plan the
+diff 14%, of which ` + "`changedFields`" + ` (two JSON round trips per changed row) 8%. System time (page faults
+on fresh heap) is 26–29% of each stage's CPU.
+
+Small fixes made while measuring: ` + "`schemas.Table.ReadFile`" + ` sizes its slice from the footer's row count
+(growing it by append re-copied the table and was a third of a stage's CPU at 100k), and
+` + "`validate.Check`" + ` and ` + "`load.diff`" + ` preallocate their output slices. They cut CPU, not the peak: the
+tables are still held whole.
+`
