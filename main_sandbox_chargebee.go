@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"time"
 
@@ -23,7 +24,7 @@ func sandboxChargebeeCommand(stdout, stderr io.Writer) *cli.Command {
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:7431", Usage: "address to listen on (port 0: any free port)"},
 			&cli.StringFlag{Name: "pages", Usage: "folder of list pages to serve: DIR/customers/*.json, DIR/subscriptions/*.json, ..."},
 			&cli.StringSliceFlag{Name: "apply", Usage: "change set(s) applied over --pages at start, by id (fixtures/chargebee-day2)"},
-			&cli.StringFlag{Name: "api-key", EnvVars: []string{"CHARGEBEE_API_KEY"}, Usage: "the only API key accepted (default: any non-empty key)"},
+			&cli.StringFlag{Name: "key-env", Value: "CHARGEBEE_API_KEY", Usage: "environment variable holding the only API key accepted (unset: any non-empty key)"},
 			&cli.Float64Flag{Name: "fail-rate", Usage: "share of API requests answered 500/502/503 (0..1)"},
 			&cli.DurationFlag{Name: "latency", Usage: "delay added to every API request"},
 			&cli.IntFlag{Name: "rate-limit", Usage: "API requests allowed per minute; over it, 429 until the minute ends (0 = no limit)"},
@@ -32,7 +33,7 @@ func sandboxChargebeeCommand(stdout, stderr io.Writer) *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			srv, err := cbsandbox.New(cbsandbox.Options{
-				Addr: c.String("addr"), APIKey: c.String("api-key"), Pages: c.String("pages"),
+				Addr: c.String("addr"), APIKey: os.Getenv(c.String("key-env")), Pages: c.String("pages"),
 				FailRate: c.Float64("fail-rate"), Latency: c.Duration("latency"),
 				RateLimit: c.Int("rate-limit"), RetryAfter: c.Bool("retry-after"), Seed: c.Uint64("seed"),
 			})

@@ -165,11 +165,9 @@ func secretsRedacted(t *testing.T, path string, emails []string) {
 // history and in a scheduler's task definition.
 func TestNoSecretFlags(t *testing.T) {
 	secretish := regexp.MustCompile(`(?i)key|token|secret|passw|credential`)
-	// Flags that look like it but hold none: --token-env names the variable that
-	// holds the local AC emulator's token; `sandbox chargebee --api-key` is the key
-	// the local Chargebee emulator accepts (CHARGEBEE_API_KEY by default), never a
-	// real account's.
-	allowed := map[string]bool{"sandbox ac --token-env": true, "sandbox chargebee --api-key": true}
+	// Flags that look like it but hold none: both name the environment variable
+	// that holds the key a local emulator accepts.
+	allowed := map[string]bool{"sandbox ac --token-env": true, "sandbox chargebee --key-env": true}
 	var walk func(prefix string, cmds []*cli.Command)
 	seen := 0
 	walk = func(prefix string, cmds []*cli.Command) {

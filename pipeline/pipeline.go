@@ -154,6 +154,9 @@ func (p *Pipeline) dropFrom(run *Run, stage string) error {
 	if err != nil {
 		return err
 	}
+	// The manifest forgets the stages first, then their folders go: killed in
+	// between, a run has folders no manifest vouches for (never read), never a
+	// manifest that vouches for deleted files.
 	i := slices.Index(stageOrder, stage)
 	changed := false
 	for _, s := range stageOrder[i:] {
@@ -161,14 +164,18 @@ func (p *Pipeline) dropFrom(run *Run, stage string) error {
 			delete(m.Stages, s)
 			changed = true
 		}
+	}
+	if changed {
+		if err := run.writeManifest(m); err != nil {
+			return err
+		}
+	}
+	for _, s := range stageOrder[i:] {
 		if err := os.RemoveAll(run.StageDir(s)); err != nil {
 			return fmt.Errorf("%s: clear %s: %w", stage, run.StageDir(s), err)
 		}
 	}
-	if !changed {
-		return nil
-	}
-	return run.writeManifest(m)
+	return nil
 }
 
 // summary is the one-line count summary of a stage.
