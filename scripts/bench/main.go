@@ -5,18 +5,26 @@
 //	go run ./scripts/bench --quick                  # 10k, to try it out (a minute)
 //	go run ./scripts/bench --sizes 100000 --keep    # keep the generated data and runs
 //
-// Every stage is its own bin/cb2ac process; its wall time is measured here and its
-// CPU time (user + system) and peak RSS come from the rusage wait4 returns for the
-// child (os.ProcessState.SysUsage): the figures /usr/bin/time -v prints as "User
-// time", "System time" and "Maximum resident set size". Needs only Go; the DuckDB
-// comparison also needs node and npm (@duckdb/node-api is installed into
-// bench/.duckdb) and is skipped, saying so, without them.
+// Every stage is its own bin/cb2ac process; its wall time is measured around it and
+// its CPU time (user + system) and peak RSS come from the rusage wait4 returns for
+// the child (os.ProcessState.SysUsage): the figures /usr/bin/time -v prints as "User
+// time", "System time" and "Maximum resident set size". A small helper process (this
+// program again) starts each child, so the child's peak RSS is its own (see
+// runner.run). Needs only Go; the DuckDB comparison also needs node and npm
+// (@duckdb/node-api is installed into bench/.duckdb) and is skipped, saying so,
+// without them. The figures also go to bench/results.json, from which
+//
+//	go run ./scripts/bench --render bench/results.json
+//
+// writes results.md again without measuring.
 //
 // Per size: day 1 and day 2 (1% changed) extract snapshots; run A validates,
 // transforms, plans and loads day 1 into an in-process AC sandbox (rate limit off):
 // the first sync; run B does the same with the same data (the identical second run,
 // 0 writes expected); run C does day 2 (the nightly case: its validate + transform +
 // plan is the 30 s target). Requests are counted by kind from the sandbox's log.
+// Above --ac-max customers (default 100k) the loads are skipped: the sandbox would
+// not fit in memory beside them, and the synced snapshot is made directly.
 // DuckDB then diffs run C's transform output against run B's synced snapshot by key
 // and row_hash. Once, at --extract-size customers, extract reads the in-process
 // Chargebee sandbox in full and then incrementally after the day-2 change set.
@@ -84,7 +92,7 @@ func main() {
 	flag.DurationVar(&o.importPoll, "import-poll", 10*time.Millisecond, "activecampaign.import_poll of the benchmark config")
 	flag.DurationVar(&o.applyDelay, "apply-delay", 5*time.Millisecond, "AC sandbox: delay before a bulk import is applied")
 	flag.IntVar(&o.acMax, "ac-max", 100000, "largest size whose loads run against the in-process AC sandbox (it holds ~850 MiB per 100k customers); above it the synced snapshot is made directly")
-	render := flag.String("render", "", "only write --out again from the results.json of an earlier run (WORK/results.json)")
+	render := flag.String("render", "", "only write --out again from the figures of an earlier run (bench/results.json)")
 	minAvailMiB := flag.Int64("min-available", 1536, "kill a measured process when the machine's MemAvailable falls below this many MiB (0: never)")
 	flag.Parse()
 	o.minAvail = *minAvailMiB << 20
@@ -230,8 +238,11 @@ func run(ctx context.Context, o options) error {
 	b.res.Total = time.Since(start)
 	b.res.readMicro(o.micro)
 	if raw, err := json.MarshalIndent(b.res, "", " "); err == nil {
-		// The figures as measured: --render re-writes results.md from them.
-		os.WriteFile(filepath.Join(work, "results.json"), raw, 0o600)
+		// The figures as measured, beside results.md: --render writes it again from
+		// them (after a change to the report's wording) without measuring again.
+		if err := os.WriteFile(strings.TrimSuffix(o.out, ".md")+".json", raw, 0o644); err != nil {
+			return err
+		}
 	}
 	if err := b.res.write(o.out); err != nil {
 		return err
