@@ -108,33 +108,77 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (schemas.Rep
 	if err != nil {
 		return schemas.Report{}, fmt.Errorf("transform: %w", err)
 	}
-	contacts, rps, err := m.Map(in)
+	// Records are written as they are mapped, a batch at a time: the stage holds its
+	// input, never a second copy of it as output.
+	cs, err := schemas.Contacts.CreateSink(out, ContactsFile, opts.CSV)
 	if err != nil {
 		return schemas.Report{}, fmt.Errorf("transform: %w", err)
 	}
-	g, _ := errgroup.WithContext(ctx)
-	g.Go(func() error { return schemas.Contacts.WriteFiles(out, ContactsFile, contacts, opts.CSV) })
-	g.Go(func() error {
-		return schemas.RecurringPayments.WriteFiles(out, RecurringPaymentsFile, rps, opts.CSV)
-	})
-	if err := g.Wait(); err != nil {
+	rs, err := schemas.RecurringPayments.CreateSink(out, RecurringPaymentsFile, opts.CSV)
+	if err != nil {
+		cs.Abort()
 		return schemas.Report{}, fmt.Errorf("transform: %w", err)
 	}
 	var rep schemas.Report
-	rep.Add("contacts", int64(len(contacts)))
-	rep.Add("recurring_payments", int64(len(rps)))
-	for _, rp := range rps {
-		rep.Add("status."+rp.NormalizedStatus, 1)
-		if rp.Deleted {
-			rep.Add("recurring_payments_deleted", 1)
-		}
+	cb := &batch[schemas.Contact]{sink: cs}
+	rb := &batch[schemas.RecurringPayment]{sink: rs}
+	err = m.Each(in,
+		func(rp *schemas.RecurringPayment) error {
+			rep.Add("recurring_payments", 1)
+			rep.Add("status."+rp.NormalizedStatus, 1)
+			if rp.Deleted {
+				rep.Add("recurring_payments_deleted", 1)
+			}
+			return rb.add(*rp)
+		},
+		func(c *schemas.Contact) error {
+			rep.Add("contacts", 1)
+			if c.Deleted {
+				rep.Add("contacts_deleted", 1)
+			}
+			return cb.add(*c)
+		})
+	if err == nil {
+		err = cmp.Or(cb.flush(), rb.flush())
 	}
-	for _, c := range contacts {
-		if c.Deleted {
-			rep.Add("contacts_deleted", 1)
-		}
+	if err == nil {
+		err = cs.Commit()
 	}
+	if err == nil {
+		err = rs.Commit()
+	}
+	if err != nil {
+		cs.Abort()
+		rs.Abort()
+		return schemas.Report{}, fmt.Errorf("transform: %w", err)
+	}
+	rep.Add("contacts", 0) // present in the manifest even when nothing was mapped
+	rep.Add("recurring_payments", 0)
 	return rep, nil
+}
+
+// batch hands records to a sink BatchRows at a time (one Parquet batch, one CSV
+// marshal call) rather than one by one.
+type batch[T any] struct {
+	sink *schemas.Sink[T]
+	buf  []T
+}
+
+func (b *batch[T]) add(rec T) error {
+	b.buf = append(b.buf, rec)
+	if len(b.buf) >= schemas.BatchRows {
+		return b.flush()
+	}
+	return nil
+}
+
+func (b *batch[T]) flush() error {
+	if len(b.buf) == 0 {
+		return nil
+	}
+	err := b.sink.Write(b.buf...)
+	b.buf = b.buf[:0]
+	return err
 }
 
 // Input is the validate snapshot.
@@ -156,9 +200,9 @@ func readInput(ctx context.Context, dir string) (*Input, error) {
 	return in, g.Wait()
 }
 
-// Map builds one contact per customer and one recurring payment per subscription, in
-// input order.
-func (m *Mapper) Map(in *Input) ([]schemas.Contact, []schemas.RecurringPayment, error) {
+// Each maps one recurring payment per subscription, then one contact per customer,
+// each in input order, handing every record to its function as it is made.
+func (m *Mapper) Each(in *Input, rpFn func(*schemas.RecurringPayment) error, contactFn func(*schemas.Contact) error) error {
 	customers := make(map[string]*schemas.Customer, len(in.Customers))
 	for i := range in.Customers {
 		customers[in.Customers[i].ID] = &in.Customers[i]
@@ -174,25 +218,28 @@ func (m *Mapper) Map(in *Input) ([]schemas.Contact, []schemas.RecurringPayment, 
 		subsOf[s.CustomerID] = append(subsOf[s.CustomerID], s)
 	}
 
-	rps := make([]schemas.RecurringPayment, 0, len(in.Subscriptions))
 	for i := range in.Subscriptions {
 		s := &in.Subscriptions[i]
 		c := customers[s.CustomerID]
 		if c == nil {
-			return nil, nil, fmt.Errorf("subscription %s: customer %s is not in the validate snapshot", s.ID, s.CustomerID)
+			return fmt.Errorf("subscription %s: customer %s is not in the validate snapshot", s.ID, s.CustomerID)
 		}
 		rp, err := m.RecurringPayment(c, s, latest[s.ID], prices)
 		if err != nil {
-			return nil, nil, fmt.Errorf("subscription %s: %w", s.ID, err)
+			return fmt.Errorf("subscription %s: %w", s.ID, err)
 		}
-		rps = append(rps, rp)
+		if err := rpFn(&rp); err != nil {
+			return err
+		}
 	}
-	contacts := make([]schemas.Contact, 0, len(in.Customers))
 	for i := range in.Customers {
 		c := &in.Customers[i]
-		contacts = append(contacts, m.Contact(c, Primary(subsOf[c.ID]), prices))
+		ct := m.Contact(c, Primary(subsOf[c.ID]), prices)
+		if err := contactFn(&ct); err != nil {
+			return err
+		}
 	}
-	return contacts, rps, nil
+	return nil
 }
 
 // latestInvoices picks, per subscription, the latest recurring invoice that says
