@@ -106,24 +106,28 @@ type Result struct {
 func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, error) {
 	cfg.defaults()
 	var res Result
-	cur, err := readPair(opts.In)
+	// Both snapshots are streamed (see diff): the stage holds the changed rows and a
+	// key → hash map, not the snapshots.
+	curContacts := fileSource(schemas.Contacts, filepath.Join(opts.In, ContactsFile+".parquet"))
+	curRPs := fileSource(schemas.RecurringPayments, filepath.Join(opts.In, RecurringPaymentsFile+".parquet"))
+	var oldContacts source[schemas.Contact]
+	var oldRPs source[schemas.RecurringPayment]
+	if opts.Synced != "" {
+		oldContacts = fileSource(schemas.Contacts, filepath.Join(opts.Synced, ContactsFile+".parquet"))
+		oldRPs = fileSource(schemas.RecurringPayments, filepath.Join(opts.Synced, RecurringPaymentsFile+".parquet"))
+	}
+	cd, err := diff(EntityContact, oldContacts, curContacts, contactKey,
+		func(c *schemas.Contact) uint64 { return c.RowHash },
+		func(c *schemas.Contact) bool { return c.Deleted })
 	if err != nil {
 		return res, fmt.Errorf("load: %w", err)
 	}
-	old := &pair{}
-	if opts.Synced != "" {
-		if old, err = readPair(opts.Synced); err != nil {
-			return res, fmt.Errorf("load: synced snapshot: %w", err)
-		}
-	}
-	cd := diff(EntityContact, old.contacts, cur.contacts,
-		func(c *schemas.Contact) string { return c.CustomerID },
-		func(c *schemas.Contact) uint64 { return c.RowHash },
-		func(c *schemas.Contact) bool { return c.Deleted })
-	rd := diff(EntityRecurringPayment, old.rps, cur.rps,
-		func(r *schemas.RecurringPayment) string { return r.StoreRecurringPaymentID },
+	rd, err := diff(EntityRecurringPayment, oldRPs, curRPs, rpKey,
 		func(r *schemas.RecurringPayment) uint64 { return r.RowHash },
 		func(r *schemas.RecurringPayment) bool { return r.Deleted })
+	if err != nil {
+		return res, fmt.Errorf("load: %w", err)
+	}
 	if err := writePlan(out, append(append([]schemas.PlanEntry{}, cd.Entries...), rd.Entries...)); err != nil {
 		return res, fmt.Errorf("load: plan: %w", err)
 	}
@@ -187,72 +191,71 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 	if applyErr != nil {
 		return res, fmt.Errorf("load: %w", applyErr)
 	}
-	if err := writeSynced(filepath.Join(out, SyncedDir), cd, rd, j.acked); err != nil {
+	dir := filepath.Join(out, SyncedDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return res, fmt.Errorf("load: synced snapshot: %w", err)
+	}
+	err = writeSynced(schemas.Contacts, dir, ContactsFile, EntityContact, oldContacts, cd, j.acked, contactKey)
+	if err == nil {
+		err = writeSynced(schemas.RecurringPayments, dir, RecurringPaymentsFile, EntityRecurringPayment, oldRPs, rd, j.acked, rpKey)
+	}
+	if err != nil {
 		return res, fmt.Errorf("load: synced snapshot: %w", err)
 	}
 	return res, nil
 }
 
-type pair struct {
-	contacts []schemas.Contact
-	rps      []schemas.RecurringPayment
-}
+func contactKey(c *schemas.Contact) string     { return c.CustomerID }
+func rpKey(r *schemas.RecurringPayment) string { return r.StoreRecurringPaymentID }
 
-func readPair(dir string) (*pair, error) {
-	p := &pair{}
-	var err error
-	if p.contacts, err = schemas.Contacts.ReadFile(filepath.Join(dir, ContactsFile+".parquet")); err != nil {
-		return nil, err
-	}
-	if p.rps, err = schemas.RecurringPayments.ReadFile(filepath.Join(dir, RecurringPaymentsFile+".parquet")); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-// writeSynced writes last synced + acknowledged changes: an acknowledged key takes
-// its new row, every other key keeps its old row (a failed create stays absent), so
-// the next run sends exactly the records that did not get through.
-func writeSynced(dir string, cd *Diff[schemas.Contact], rd *Diff[schemas.RecurringPayment], acked map[string]bool) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+// writeSynced writes last synced + acknowledged changes, streaming the last synced
+// snapshot once: an acknowledged key takes its new row, every other key keeps its
+// old row (a failed create stays absent), so the next run sends exactly the records
+// that did not get through. Keys missing from this transform (rejected by validate)
+// stay as they were.
+func writeSynced[T any](tb *schemas.Table[T], dir, name, entity string, old source[T], d *Diff[T], acked map[string]bool, key func(*T) string) error {
+	s, err := tb.CreateSink(dir, name, false)
+	if err != nil {
 		return err
 	}
-	contacts := merge(EntityContact, cd, acked, func(c *schemas.Contact) string { return c.CustomerID })
-	rps := merge(EntityRecurringPayment, rd, acked, func(r *schemas.RecurringPayment) string { return r.StoreRecurringPaymentID })
-	if err := schemas.Contacts.WriteFiles(dir, ContactsFile, contacts, false); err != nil {
+	buf := make([]T, 0, schemas.BatchRows)
+	emit := func(row *T) error {
+		buf = append(buf, *row)
+		if len(buf) < schemas.BatchRows {
+			return nil
+		}
+		err := s.Write(buf...)
+		buf = buf[:0]
 		return err
 	}
-	return schemas.RecurringPayments.WriteFiles(dir, RecurringPaymentsFile, rps, false)
-}
-
-func merge[T any](entity string, d *Diff[T], acked map[string]bool, key func(*T) string) []T {
-	changed := map[string]bool{}
-	for _, ch := range d.Changes {
-		changed[ch.Key] = true
-	}
-	seen := map[string]bool{}
-	var out []T
-	for _, n := range d.Rows {
-		k := key(n)
-		seen[k] = true
-		switch {
-		case !changed[k]:
-			if _, ok := d.Old[k]; ok {
-				out = append(out, *n) // unchanged: same hash as the old row
+	if old != nil {
+		err = old(func(o *T) error {
+			k := key(o)
+			if i, ok := d.changed[k]; ok && acked[entity+"/"+k] {
+				return emit(d.Changes[i].New)
 			}
-		case acked[entity+"/"+k]:
-			out = append(out, *n)
-		case d.Old[k] != nil:
-			out = append(out, *d.Old[k])
+			if n := d.carry[k]; n != nil {
+				return emit(n)
+			}
+			return emit(o)
+		})
+	}
+	for i := range d.Changes {
+		if err != nil {
+			break
+		}
+		if ch := &d.Changes[i]; ch.Old == nil && acked[entity+"/"+ch.Key] {
+			err = emit(ch.New) // an acknowledged create
 		}
 	}
-	// Keys that were synced before and are not in this snapshot stay as they were.
-	for k, o := range d.Old {
-		if !seen[k] {
-			out = append(out, *o)
-		}
+	if err == nil && len(buf) > 0 {
+		err = s.Write(buf...)
 	}
-	return out
+	if err != nil {
+		s.Abort()
+		return err
+	}
+	return s.Commit()
 }
 
 // journal is load/journal.jsonl: one fsynced line per acknowledged batch, one per

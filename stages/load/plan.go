@@ -32,55 +32,119 @@ type Change[T any] struct {
 	New     *T // the transform row
 	Old     *T // the synced row, nil on create
 	Changed []string
+	entry   int // its row in Diff.Entries
 }
 
-// Diff is the plan for one entity.
+// Diff is the plan for one entity. It holds the changed rows only: unchanged rows
+// stay in their files, which are streamed again when the synced snapshot is written.
 type Diff[T any] struct {
 	Changes []Change[T] // creates, updates, deletes, in the transform file's order
-	Rows    []*T        // every transform row, for the synced snapshot
-	Old     map[string]*T
 	Entries []schemas.PlanEntry
+	changed map[string]int // key → index in Changes
+	// carry holds rows deleted on both sides whose payload still moved: nothing to
+	// send, but the synced snapshot takes the new row.
+	carry map[string]*T
 }
 
-// diff compares rows by key and row_hash.
+// source streams the rows of a snapshot file one at a time (a slice in tests); a
+// nil source is an empty snapshot. It may be called more than once.
+type source[T any] func(fn func(*T) error) error
+
+func fileSource[T any](tb *schemas.Table[T], path string) source[T] {
+	return func(fn func(*T) error) error { return tb.Each(path, fn) }
+}
+
+func sliceSource[T any](rows []T) source[T] {
+	return func(fn func(*T) error) error {
+		for i := range rows {
+			if err := fn(&rows[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// prior is what the diff keeps of a synced row: enough to classify, nothing more.
+type prior struct {
+	hash    uint64
+	deleted bool
+}
+
+// diff compares rows by key and row_hash, streaming both snapshots: it holds a
+// key → (hash, deleted) map of the synced one, the plan entries and the changed rows,
+// never either snapshot whole. The synced snapshot is read a second time for the
+// old rows of the updates and deletes.
 //
 //   - key only in the new snapshot → create (unless it is already deleted there);
 //   - both, same hash → unchanged; different → update, or delete when the new row is
 //     marked deleted (a customer or subscription deleted in Chargebee);
 //   - key only in the synced snapshot → nothing: the record was rejected by validate
 //     this time, and AC keeps what it had until the record is fixed.
-func diff[T any](entity string, old, cur []T, key func(*T) string, hash func(*T) uint64, deleted func(*T) bool) *Diff[T] {
-	d := &Diff[T]{Old: make(map[string]*T, len(old)), Rows: make([]*T, 0, len(cur)), Entries: make([]schemas.PlanEntry, 0, len(cur))}
-	for i := range old {
-		d.Old[key(&old[i])] = &old[i]
+func diff[T any](entity string, old, cur source[T], key func(*T) string, hash func(*T) uint64, deleted func(*T) bool) (*Diff[T], error) {
+	prev := map[string]prior{}
+	if old != nil {
+		if err := old(func(o *T) error { prev[key(o)] = prior{hash(o), deleted(o)}; return nil }); err != nil {
+			return nil, err
+		}
 	}
-	for i := range cur {
-		n := &cur[i]
+	d := &Diff[T]{changed: map[string]int{}, carry: map[string]*T{}}
+	needOld := map[string]int{}
+	err := cur(func(n *T) error {
 		k := key(n)
-		d.Rows = append(d.Rows, n)
-		o := d.Old[k]
-		ch := Change[T]{Key: k, New: n, Old: o}
+		o, synced := prev[k]
+		var op string
 		switch {
-		case o == nil && deleted(n):
-			continue // never synced, and gone: nothing to do
-		case o == nil:
-			ch.Op = OpCreate
-		case hash(o) == hash(n):
-			ch.Op = OpUnchanged
-		case deleted(n) && !deleted(o):
-			ch.Op = OpDelete
+		case !synced && deleted(n):
+			return nil // never synced, and gone: nothing to do
+		case !synced:
+			op = OpCreate
+		case o.hash == hash(n):
+			op = OpUnchanged
+		case deleted(n) && !o.deleted:
+			op = OpDelete
 		case deleted(n):
-			ch.Op = OpUnchanged // deleted on both sides; nothing AC needs to hear
+			op = OpUnchanged // deleted on both sides; nothing AC needs to hear
+			row := *n
+			d.carry[k] = &row
 		default:
-			ch.Op = OpUpdate
-			ch.Changed = changedFields(o, n)
+			op = OpUpdate
 		}
-		d.Entries = append(d.Entries, schemas.PlanEntry{Entity: entity, Key: k, Op: ch.Op, ChangedFields: strings.Join(ch.Changed, "|")})
-		if ch.Op != OpUnchanged {
-			d.Changes = append(d.Changes, ch)
+		d.Entries = append(d.Entries, schemas.PlanEntry{Entity: entity, Key: k, Op: op})
+		if op == OpUnchanged {
+			return nil
+		}
+		row := *n
+		d.Changes = append(d.Changes, Change[T]{Key: k, Op: op, New: &row, entry: len(d.Entries) - 1})
+		d.changed[k] = len(d.Changes) - 1
+		if synced {
+			needOld[k] = len(d.Changes) - 1
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(needOld) > 0 {
+		err := old(func(o *T) error {
+			i, ok := needOld[key(o)]
+			if !ok {
+				return nil
+			}
+			row := *o
+			ch := &d.Changes[i]
+			ch.Old = &row
+			if ch.Op == OpUpdate {
+				ch.Changed = changedFields(ch.Old, ch.New)
+				d.Entries[ch.entry].ChangedFields = strings.Join(ch.Changed, "|")
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
-	return d
+	return d, nil
 }
 
 // changedFields names the columns that differ, custom fields as fields.<title>.

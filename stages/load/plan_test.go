@@ -1,6 +1,7 @@
 package load
 
 import (
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -12,11 +13,15 @@ func contact(id, email string, hash uint64, deleted bool, plan string) schemas.C
 		Fields: schemas.FieldValues{{Title: "Plan", Value: plan}, {Title: "Currency", Value: "USD"}}}
 }
 
-func diffContacts(old, cur []schemas.Contact) *Diff[schemas.Contact] {
-	return diff(EntityContact, old, cur,
-		func(c *schemas.Contact) string { return c.CustomerID },
+func diffContacts(t *testing.T, old, cur []schemas.Contact) *Diff[schemas.Contact] {
+	t.Helper()
+	d, err := diff(EntityContact, sliceSource(old), sliceSource(cur), contactKey,
 		func(c *schemas.Contact) uint64 { return c.RowHash },
 		func(c *schemas.Contact) bool { return c.Deleted })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 func TestDiff(t *testing.T) {
@@ -37,7 +42,7 @@ func TestDiff(t *testing.T) {
 		contact("new-but-deleted", "nd@x.io", 8, true, "p"),
 		contact("gone-before", "g@x.io", 66, true, "q"),
 	}
-	d := diffContacts(old, cur)
+	d := diffContacts(t, old, cur)
 	want := []schemas.PlanEntry{
 		{Entity: "contact", Key: "same", Op: OpUnchanged},
 		{Entity: "contact", Key: "changed", Op: OpUpdate, ChangedFields: "fields.Plan"},
@@ -53,7 +58,18 @@ func TestDiff(t *testing.T) {
 	// one, and a key missing from this snapshot (rejected by validate) stays.
 	acked := map[string]bool{"contact/changed": true, "contact/new": true}
 	got := map[string]uint64{}
-	for _, c := range merge(EntityContact, d, acked, func(c *schemas.Contact) string { return c.CustomerID }) {
+	dir := t.TempDir()
+	if err := writeSynced(schemas.Contacts, dir, ContactsFile, EntityContact, sliceSource(old), d, acked, contactKey); err != nil {
+		t.Fatal(err)
+	}
+	synced, err := schemas.Contacts.ReadFile(filepath.Join(dir, ContactsFile+".parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range synced {
+		if _, dup := got[c.CustomerID]; dup {
+			t.Errorf("synced snapshot holds %s twice", c.CustomerID)
+		}
 		got[c.CustomerID] = c.RowHash
 	}
 	wantSynced := map[string]uint64{"same": 1, "changed": 22, "email": 3, "deleted": 4, "new": 7, "gone-before": 66, "rejected-now": 5}
@@ -69,7 +85,7 @@ func TestDiff(t *testing.T) {
 
 func TestDiffFullIsAllCreates(t *testing.T) {
 	cur := []schemas.Contact{contact("a", "a@x.io", 1, false, "p"), contact("b", "b@x.io", 2, false, "p")}
-	d := diffContacts(nil, cur)
+	d := diffContacts(t, nil, cur)
 	if len(d.Changes) != 2 || d.Changes[0].Op != OpCreate || d.Changes[1].Op != OpCreate {
 		t.Fatalf("changes %+v", d.Changes)
 	}
