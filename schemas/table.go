@@ -189,11 +189,18 @@ type Reader[T any] struct {
 
 // Open checks the file's schema name and version and prepares to stream it.
 func (t *Table[T]) Open(path string) (*Reader[T], error) {
+	return t.OpenColumns(path, nil)
+}
+
+// OpenColumns is Open reading only the named top-level scalar columns (nil: all).
+// The others are never decoded and stay at their zero values: a pass that needs a
+// key and a hash reads two columns, not thirty.
+func (t *Table[T]) OpenColumns(path string, cols []string) (*Reader[T], error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	r, err := t.open(path, f)
+	r, err := t.open(path, f, cols)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -201,7 +208,7 @@ func (t *Table[T]) Open(path string) (*Reader[T], error) {
 	return r, nil
 }
 
-func (t *Table[T]) open(path string, f *os.File) (r *Reader[T], err error) {
+func (t *Table[T]) open(path string, f *os.File, cols []string) (r *Reader[T], err error) {
 	// The Parquet decoder can panic on a corrupt file; a stage must report it as
 	// a bad input file like any other, not crash.
 	defer func() {
@@ -223,7 +230,16 @@ func (t *Table[T]) open(path string, f *os.File) (r *Reader[T], err error) {
 		pf.Close()
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	rr, err := fr.GetRecordReader(context.Background(), nil, nil)
+	var leaves []int // nil: every column
+	for _, name := range cols {
+		i := pf.MetaData().Schema.ColumnIndexByName(name)
+		if i < 0 {
+			pf.Close()
+			return nil, &SchemaError{Path: path, Msg: fmt.Sprintf("no column %q", name)}
+		}
+		leaves = append(leaves, i)
+	}
+	rr, err := fr.GetRecordReader(context.Background(), leaves, nil)
 	if err != nil {
 		pf.Close()
 		return nil, fmt.Errorf("read %s: %w", path, err)
@@ -301,7 +317,12 @@ func (r *Reader[T]) Close() error {
 
 // Each calls fn for every record of the file at path, streaming row group by row group.
 func (t *Table[T]) Each(path string, fn func(*T) error) error {
-	r, err := t.Open(path)
+	return t.EachColumns(path, nil, fn)
+}
+
+// EachColumns is Each reading only the named columns (see OpenColumns).
+func (t *Table[T]) EachColumns(path string, cols []string, fn func(*T) error) error {
+	r, err := t.OpenColumns(path, cols)
 	if err != nil {
 		return err
 	}

@@ -179,3 +179,29 @@ func indexOf(s, sub string) int {
 	}
 	return -1
 }
+
+func TestEachColumnsReadsOnlyThoseColumns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "contacts.parquet")
+	in := []Contact{
+		{CustomerID: "a", Email: "a@x.io", RowHash: 1, Fields: FieldValues{{Title: "Plan", Value: "p"}}},
+		{CustomerID: "b", Email: "b@x.io", RowHash: 2, Deleted: true},
+	}
+	if err := Contacts.WriteFile(path, in); err != nil {
+		t.Fatal(err)
+	}
+	var got []Contact
+	err := Contacts.EachColumns(path, []string{"customerId", "row_hash", "deleted"}, func(c *Contact) error {
+		got = append(got, *c)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Contact{{CustomerID: "a", RowHash: 1}, {CustomerID: "b", RowHash: 2, Deleted: true}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+	if err := Contacts.EachColumns(path, []string{"nope"}, func(*Contact) error { return nil }); err == nil || !strings.Contains(err.Error(), `no column "nope"`) {
+		t.Errorf("unknown column: %v", err)
+	}
+}

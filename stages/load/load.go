@@ -108,13 +108,17 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 	var res Result
 	// Both snapshots are streamed (see diff): the stage holds the changed rows and a
 	// key → hash map, not the snapshots.
-	curContacts := fileSource(schemas.Contacts, filepath.Join(opts.In, ContactsFile+".parquet"))
-	curRPs := fileSource(schemas.RecurringPayments, filepath.Join(opts.In, RecurringPaymentsFile+".parquet"))
+	contactsIn := func(dir string) source[schemas.Contact] {
+		return fileSource(schemas.Contacts, filepath.Join(dir, ContactsFile+".parquet"), "customerId")
+	}
+	rpsIn := func(dir string) source[schemas.RecurringPayment] {
+		return fileSource(schemas.RecurringPayments, filepath.Join(dir, RecurringPaymentsFile+".parquet"), "storeRecurringPaymentId")
+	}
+	curContacts, curRPs := contactsIn(opts.In), rpsIn(opts.In)
 	var oldContacts source[schemas.Contact]
 	var oldRPs source[schemas.RecurringPayment]
 	if opts.Synced != "" {
-		oldContacts = fileSource(schemas.Contacts, filepath.Join(opts.Synced, ContactsFile+".parquet"))
-		oldRPs = fileSource(schemas.RecurringPayments, filepath.Join(opts.Synced, RecurringPaymentsFile+".parquet"))
+		oldContacts, oldRPs = contactsIn(opts.Synced), rpsIn(opts.Synced)
 	}
 	cd, err := diff(EntityContact, oldContacts, curContacts, contactKey,
 		func(c *schemas.Contact) uint64 { return c.RowHash },
@@ -228,8 +232,8 @@ func writeSynced[T any](tb *schemas.Table[T], dir, name, entity string, old sour
 		buf = buf[:0]
 		return err
 	}
-	if old != nil {
-		err = old(func(o *T) error {
+	if !old.empty() {
+		err = old.each(func(o *T) error {
 			k := key(o)
 			if i, ok := d.changed[k]; ok && acked[entity+"/"+k] {
 				return emit(d.Changes[i].New)

@@ -46,16 +46,26 @@ type Diff[T any] struct {
 	carry map[string]*T
 }
 
-// source streams the rows of a snapshot file one at a time (a slice in tests); a
-// nil source is an empty snapshot. It may be called more than once.
-type source[T any] func(fn func(*T) error) error
+// source streams the rows of a snapshot file (a slice in tests), as often as asked:
+// each reads every column, keys only key, row_hash and deleted (the rest stay zero).
+// A zero source is an empty snapshot.
+type source[T any] struct {
+	each, keys func(fn func(*T) error) error
+}
 
-func fileSource[T any](tb *schemas.Table[T], path string) source[T] {
-	return func(fn func(*T) error) error { return tb.Each(path, fn) }
+func (s source[T]) empty() bool { return s.each == nil }
+
+func fileSource[T any](tb *schemas.Table[T], path, keyColumn string) source[T] {
+	return source[T]{
+		each: func(fn func(*T) error) error { return tb.Each(path, fn) },
+		keys: func(fn func(*T) error) error {
+			return tb.EachColumns(path, []string{keyColumn, "row_hash", "deleted"}, fn)
+		},
+	}
 }
 
 func sliceSource[T any](rows []T) source[T] {
-	return func(fn func(*T) error) error {
+	each := func(fn func(*T) error) error {
 		for i := range rows {
 			if err := fn(&rows[i]); err != nil {
 				return err
@@ -63,6 +73,7 @@ func sliceSource[T any](rows []T) source[T] {
 		}
 		return nil
 	}
+	return source[T]{each: each, keys: each}
 }
 
 // prior is what the diff keeps of a synced row: enough to classify, nothing more.
@@ -73,8 +84,9 @@ type prior struct {
 
 // diff compares rows by key and row_hash, streaming both snapshots: it holds a
 // key → (hash, deleted) map of the synced one, the plan entries and the changed rows,
-// never either snapshot whole. The synced snapshot is read a second time for the
-// old rows of the updates and deletes.
+// never either snapshot whole. The synced snapshot is read twice: its key, hash and
+// deleted columns only, then in full only when there are updates or deletes, for
+// their old rows.
 //
 //   - key only in the new snapshot → create (unless it is already deleted there);
 //   - both, same hash → unchanged; different → update, or delete when the new row is
@@ -83,14 +95,14 @@ type prior struct {
 //     this time, and AC keeps what it had until the record is fixed.
 func diff[T any](entity string, old, cur source[T], key func(*T) string, hash func(*T) uint64, deleted func(*T) bool) (*Diff[T], error) {
 	prev := map[string]prior{}
-	if old != nil {
-		if err := old(func(o *T) error { prev[key(o)] = prior{hash(o), deleted(o)}; return nil }); err != nil {
+	if !old.empty() {
+		if err := old.keys(func(o *T) error { prev[key(o)] = prior{hash(o), deleted(o)}; return nil }); err != nil {
 			return nil, err
 		}
 	}
 	d := &Diff[T]{changed: map[string]int{}, carry: map[string]*T{}}
 	needOld := map[string]int{}
-	err := cur(func(n *T) error {
+	err := cur.each(func(n *T) error {
 		k := key(n)
 		o, synced := prev[k]
 		var op string
@@ -126,7 +138,7 @@ func diff[T any](entity string, old, cur source[T], key func(*T) string, hash fu
 		return nil, err
 	}
 	if len(needOld) > 0 {
-		err := old(func(o *T) error {
+		err := old.each(func(o *T) error {
 			i, ok := needOld[key(o)]
 			if !ok {
 				return nil
