@@ -85,9 +85,9 @@ func diskfullSetup(t *testing.T) (data string, env []string, base []string) {
 	ac := startAC(t, acsandbox.Options{})
 	data, env = t.TempDir(), ac.env()
 	base = []string{"--data-dir", data, "--config", writeConfig(t, acConfig{unthrottled: true})}
-	mustExit(t, runCLI(t, env, append(base, "run", "--in", day1Pages, "--run-id", day1Run)...), 0)
+	mustExit(t, cb2acEnv(t, env, append(base, "run", "--in", day1Pages, "--run-id", day1Run)...), 0)
 	for _, args := range [][]string{{"extract", "--in", day1Pages}, {"validate"}, {"transform"}} {
-		mustExit(t, runCLI(t, env, append(append(base, args...), "--run-id", day2Run)...), 0)
+		mustExit(t, cb2acEnv(t, env, append(append(base, args...), "--run-id", day2Run)...), 0)
 	}
 	if _, err := os.Stat(pipeline.StatePath(data)); err != nil {
 		t.Fatal(err)
@@ -111,14 +111,14 @@ func TestUnwritableDataDir(t *testing.T) {
 		{"transform", "--run-id", day2Run},                                    // a re-run inside a run
 		{"load", "--run-id", day2Run},                                         // the load of a run
 	} {
-		r := runCLI(t, env, append(base, args...)...)
+		r := cb2acEnv(t, env, append(base, args...)...)
 		diskfullOneLine(t, r, args, "permission denied", data)
 		sameTree(t, before, diskfullDigest(t, data)) // state.json included
 	}
 
 	// Writable again, the next run goes through: nothing was left half done.
 	diskfullChmodDirs(t, data, 0o700)
-	mustExit(t, runCLI(t, env, append(base, "load", "--run-id", day2Run)...), 0)
+	mustExit(t, cb2acEnv(t, env, append(base, "load", "--run-id", day2Run)...), 0)
 }
 
 // diskfullRun runs cb2ac with RLIMIT_FSIZE at limit bytes: the kernel refuses any
@@ -193,8 +193,8 @@ func TestDiskFullMidStage(t *testing.T) {
 		}
 	}
 	// A failed stage is never read as input.
-	r := runCLI(t, env, append(base, "transform", "--run-id", run4)...)
+	r := cb2acEnv(t, env, append(base, "transform", "--run-id", run4)...)
 	diskfullOneLine(t, r, []string{"transform"}, "validate")
 	// With space again, the load resumes from its journal and finishes.
-	mustExit(t, runCLI(t, env, append(base, "load", "--run-id", day2Run, "--resume")...), 0)
+	mustExit(t, cb2acEnv(t, env, append(base, "load", "--run-id", day2Run, "--resume")...), 0)
 }

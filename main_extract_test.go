@@ -13,7 +13,6 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -73,29 +72,6 @@ func randHex() string {
 
 // cb2acEnv runs the binary with only the given Chargebee/AC environment: nothing
 // the developer has set leaks in, so no test can reach a real account.
-func cb2acEnv(t *testing.T, env []string, args ...string) result {
-	t.Helper()
-	cmd := exec.Command(binary, args...)
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "CHARGEBEE_") || strings.HasPrefix(name, "AC_") || strings.HasPrefix(name, "CB2AC_") {
-			continue
-		}
-		cmd.Env = append(cmd.Env, kv)
-	}
-	cmd.Env = append(cmd.Env, env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return result{code, out.String(), errb.String()}
-}
-
 // run runs cb2ac against the site with its key (or key, when given), and checks
 // that no secret shows in the output.
 func (s *cbSite) run(t *testing.T, key string, args ...string) result {

@@ -15,7 +15,6 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -86,34 +85,6 @@ func startCB(t *testing.T) (*cbsandbox.Server, []string) {
 	}
 	t.Cleanup(func() { srv.Close() })
 	return srv, []string{"CHARGEBEE_API_URL=" + url, "CHARGEBEE_API_KEY=" + cbKey}
-}
-
-// cliCommand builds a cb2ac process whose environment holds no AC or Chargebee setting
-// of the developer's, only env.
-func cliCommand(env []string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
-	cmd := exec.Command(binary, args...)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AC_API_") && !strings.HasPrefix(kv, "CHARGEBEE_") && !strings.HasPrefix(kv, "CB2AC_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	return cmd, &out, &errb
-}
-
-func runCLI(t *testing.T, env []string, args ...string) result {
-	t.Helper()
-	cmd, out, errb := cliCommand(env, args...)
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return result{code, out.String(), errb.String()}
 }
 
 func mustExit(t *testing.T, r result, code int) {
@@ -469,7 +440,7 @@ func TestLoadSandboxRunTwice(t *testing.T) {
 	ac := startAC(t, acsandbox.Options{})
 	data := t.TempDir()
 	cfg := writeConfig(t, acConfig{unthrottled: true})
-	r1 := runCLI(t, ac.env(), "--data-dir", data, "--config", cfg, "--log-format", "json", "--log-level", "debug",
+	r1 := cb2acEnv(t, ac.env(), "--data-dir", data, "--config", cfg, "--log-format", "json", "--log-level", "debug",
 		"run", "--in", "fixtures/chargebee", "--run-id", day1Run)
 	mustExit(t, r1, 0)
 	ac.Flush()
@@ -499,7 +470,7 @@ func TestLoadSandboxRunTwice(t *testing.T) {
 	}
 
 	ac.ResetLog()
-	r2 := runCLI(t, ac.env(), "--data-dir", data, "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day2Run)
+	r2 := cb2acEnv(t, ac.env(), "--data-dir", data, "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day2Run)
 	mustExit(t, r2, 0)
 	if n := ac.WriteRequests(); n != 0 {
 		t.Errorf("run 2 on the same input made %d write requests, want 0: %+v", n, ac.Requests())
@@ -510,7 +481,7 @@ func TestLoadSandboxRunTwice(t *testing.T) {
 	checkHolds(t, ac.Snapshot(), stageDir(data, day2Run, "transform"), "keep", acsandbox.Snapshot{})
 
 	// verify reads every synced recurring payment back and finds AC in agreement.
-	rv := runCLI(t, ac.env(), "--data-dir", data, "--config", cfg, "verify", "--sample", "0")
+	rv := cb2acEnv(t, ac.env(), "--data-dir", data, "--config", cfg, "verify", "--sample", "0")
 	mustExit(t, rv, 0)
 	if !strings.Contains(rv.stdout, "75 recurring payments checked, 0 differences") {
 		t.Errorf("verify: %s", rv.stdout)
@@ -519,7 +490,7 @@ func TestLoadSandboxRunTwice(t *testing.T) {
 
 	// A wrong token: a 403 error naming neither token, exit 1.
 	bad, data3 := randomToken(), t.TempDir()
-	r3 := runCLI(t, []string{"AC_API_URL=" + ac.url, "AC_API_TOKEN=" + bad}, "--data-dir", data3, "--config", cfg, "--log-format", "json",
+	r3 := cb2acEnv(t, []string{"AC_API_URL=" + ac.url, "AC_API_TOKEN=" + bad}, "--data-dir", data3, "--config", cfg, "--log-format", "json",
 		"run", "--in", "fixtures/chargebee")
 	mustExit(t, r3, 1)
 	if !strings.Contains(r3.stderr, "403") {
@@ -542,7 +513,7 @@ func TestLoadSandboxDay2DeleteRules(t *testing.T) {
 			data := t.TempDir()
 			cfg := writeConfig(t, acConfig{rule: rule, unthrottled: true})
 
-			mustExit(t, runCLI(t, env, "--data-dir", data, "--config", cfg, "run", "--source", "chargebee", "--run-id", day1Run), 0)
+			mustExit(t, cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "run", "--source", "chargebee", "--run-id", day1Run), 0)
 			ac.Flush()
 			before := ac.Snapshot()
 			checkHolds(t, before, stageDir(data, day1Run, "transform"), rule, acsandbox.Snapshot{})
@@ -551,13 +522,13 @@ func TestLoadSandboxDay2DeleteRules(t *testing.T) {
 				t.Fatal(err)
 			}
 			ac.ResetLog()
-			r := runCLI(t, env, "--data-dir", data, "--config", cfg, "run", "--source", "chargebee", "--run-id", day2Run)
+			r := cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "run", "--source", "chargebee", "--run-id", day2Run)
 			mustExit(t, r, 0)
 			ac.Flush()
 			after := ac.Snapshot()
 			transform := stageDir(data, day2Run, "transform")
 			checkHolds(t, after, transform, rule, before)
-			if rv := runCLI(t, env, "--data-dir", data, "--config", cfg, "verify", "--sample", "0"); rv.code != 0 || !strings.Contains(rv.stdout, " 0 differences") {
+			if rv := cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "verify", "--sample", "0"); rv.code != 0 || !strings.Contains(rv.stdout, " 0 differences") {
 				t.Errorf("verify after day 2: exit %d\n%s%s", rv.code, rv.stdout, rv.stderr)
 			}
 
@@ -643,7 +614,7 @@ func TestLoadSandboxFailEmails(t *testing.T) {
 	ac := startAC(t, acsandbox.Options{FailEmails: failing})
 	data := t.TempDir()
 	cfg := writeConfig(t, acConfig{unthrottled: true})
-	r1 := runCLI(t, ac.env(), "--data-dir", data, "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day1Run)
+	r1 := cb2acEnv(t, ac.env(), "--data-dir", data, "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day1Run)
 	mustExit(t, r1, 2)
 	errPath := filepath.Join(stageDir(data, day1Run, "load"), "errors.csv")
 	if !strings.Contains(r1.stdout+r1.stderr, errPath) {
@@ -681,7 +652,7 @@ func TestLoadSandboxFailEmails(t *testing.T) {
 
 	ac.SetFailEmails(nil)
 	ac.ResetLog()
-	r2 := runCLI(t, ac.env(), "--data-dir", data, "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day2Run)
+	r2 := cb2acEnv(t, ac.env(), "--data-dir", data, "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day2Run)
 	mustExit(t, r2, 0)
 	s := sentRecords(ac.Requests())
 	if !reflect.DeepEqual(s.contacts, setOf(failing...)) || !reflect.DeepEqual(s.rps, setOf("sub_0003", "sub_0012", "sub_0016")) {
@@ -742,7 +713,7 @@ func TestLoadSandboxCrashResume(t *testing.T) {
 	dataWrite := func(op string) bool { return contactOps[op] || op == "bulkUpsertRecurringPayments" }
 
 	clean := startAC(t, acsandbox.Options{})
-	mustExit(t, runCLI(t, clean.env(), "--data-dir", t.TempDir(), "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day1Run), 0)
+	mustExit(t, cb2acEnv(t, clean.env(), "--data-dir", t.TempDir(), "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day1Run), 0)
 	clean.Flush()
 	want := normalize(clean.Snapshot())
 	if w := sentRecords(clean.Requests()); len(w.times) != 70+75 {
@@ -820,7 +791,7 @@ func TestLoadSandboxCrashResume(t *testing.T) {
 				t.Fatal("the kill point never came")
 			}
 
-			r := runCLI(t, ac.env(), append([]string{"--data-dir", data, "--config", cfg}, tc.resume...)...)
+			r := cb2acEnv(t, ac.env(), append([]string{"--data-dir", data, "--config", cfg}, tc.resume...)...)
 			mustExit(t, r, 0)
 			ac.Flush()
 			if tw := sentRecords(ac.Requests()).twice(); len(tw) > 0 {
@@ -845,7 +816,7 @@ func TestLoadSandboxCrashResume(t *testing.T) {
 			checkHolds(t, ac.Snapshot(), stageDir(data, day1Run, "transform"), "keep", acsandbox.Snapshot{})
 			// Nothing is left for a plain next run to send.
 			ac.ResetLog()
-			mustExit(t, runCLI(t, ac.env(), "--data-dir", data, "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day2Run), 0)
+			mustExit(t, cb2acEnv(t, ac.env(), "--data-dir", data, "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day2Run), 0)
 			if n := ac.WriteRequests(); n != 0 {
 				t.Errorf("the run after the resumed load made %d writes", n)
 			}
@@ -870,7 +841,7 @@ func union(a, b map[string]string) map[string]bool {
 func TestLoadSandboxRateLimit(t *testing.T) {
 	ac := startAC(t, acsandbox.Options{})
 	data := t.TempDir()
-	mustExit(t, runCLI(t, ac.env(), "--data-dir", data, "--config", writeConfig(t, acConfig{unthrottled: true}),
+	mustExit(t, cb2acEnv(t, ac.env(), "--data-dir", data, "--config", writeConfig(t, acConfig{unthrottled: true}),
 		"run", "--in", "fixtures/chargebee", "--run-id", day1Run), 0)
 	ac.Flush()
 
@@ -909,7 +880,7 @@ func TestLoadSandboxRateLimit(t *testing.T) {
 		}
 	}()
 	cfg := writeConfig(t, acConfig{importBatch: 10, importMin: 1, rpBatch: 25})
-	r := runCLI(t, ac.env(), "--data-dir", data, "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day2Run, "--full-load")
+	r := cb2acEnv(t, ac.env(), "--data-dir", data, "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day2Run, "--full-load")
 	close(loadDone)
 	<-neighbourDone
 	mustExit(t, r, 0)

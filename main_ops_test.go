@@ -21,25 +21,6 @@ import (
 	acsandbox "github.com/cb2ac/cb2ac/sandbox/ac"
 )
 
-// opsEnv runs the CLI with extra environment variables (AC endpoints are unset
-// unless given, so a developer's own AC_API_URL never leaks into a test).
-func opsEnv(t *testing.T, env []string, args ...string) result {
-	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), "AC_API_URL=", "AC_API_TOKEN=", "CHARGEBEE_API_URL=", "CHARGEBEE_API_KEY=")
-	cmd.Env = append(cmd.Env, env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return result{code, out.String(), errb.String()}
-}
-
 // opsAC is an in-process AC sandbox with no rate limit, and a config that lets the
 // client go fast against it.
 type opsAC struct {
@@ -69,7 +50,7 @@ func newOpsAC(t *testing.T, opts acsandbox.Options, extraConfig string) *opsAC {
 
 func (a *opsAC) run(t *testing.T, args ...string) result {
 	t.Helper()
-	return opsEnv(t, a.env, append([]string{"--config", a.config}, args...)...)
+	return cb2acEnv(t, a.env, append([]string{"--config", a.config}, args...)...)
 }
 
 // treeDigest describes every file under dir (path, mode, size, mtime, content hash),
@@ -158,10 +139,7 @@ func TestLockedDataDirExits75AndTouchesNothing(t *testing.T) {
 func TestTwoConcurrentRuns(t *testing.T) {
 	data := t.TempDir()
 	ac := newOpsAC(t, acsandbox.Options{Latency: 20 * time.Millisecond}, "")
-	first := exec.Command(binary, "--config", ac.config, "--data-dir", data, "run", "--in", "fixtures/chargebee")
-	first.Env = append(os.Environ(), ac.env...)
-	var firstErr bytes.Buffer
-	first.Stderr = &firstErr
+	first, _, firstErr := cliCommand(ac.env, "--config", ac.config, "--data-dir", data, "run", "--in", "fixtures/chargebee")
 	if err := first.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +280,7 @@ func TestUnlinkThenPlanIsFullCreate(t *testing.T) {
 	}
 
 	// --purge asks first; without "yes" nothing is deleted.
-	cmd := exec.Command(binary, "--data-dir", data, "unlink", "--purge")
+	cmd, _, _ := cliCommand(nil, "--data-dir", data, "unlink", "--purge")
 	cmd.Stdin = strings.NewReader("no\n")
 	if err := cmd.Run(); err == nil {
 		t.Error("unlink --purge answered no: want a failure")

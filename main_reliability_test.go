@@ -191,7 +191,7 @@ func (s *relSite) args(extra ...string) []string {
 // night runs the nightly job as run runID.
 func (s *relSite) night(runID string) result {
 	s.t.Helper()
-	return runCLI(s.t, s.env, s.args("run", "--source", "chargebee", "--run-id", runID)...)
+	return cb2acEnv(s.t, s.env, s.args("run", "--source", "chargebee", "--run-id", runID)...)
 }
 
 // relReference is what uninterrupted nights leave behind: the account, what was
@@ -314,7 +314,7 @@ func relRefuseUnfinished(t *testing.T, s *relSite, runID string) {
 		if rec.Status == pipeline.StatusSucceeded || next == "" {
 			continue
 		}
-		r := runCLI(t, s.env, s.args(next, "--run-id", runID)...)
+		r := cb2acEnv(t, s.env, s.args(next, "--run-id", runID)...)
 		if r.code != 1 || !strings.Contains(r.stderr, "did not succeed") {
 			t.Errorf("%s over the killed run's %s (%s): exit %d, %s", next, stage, rec.Status, r.code, lastLine(r.stderr))
 		}
@@ -596,7 +596,7 @@ func TestReliabilityCrashMatrix(t *testing.T) {
 				var r result
 				if k.load && !k.plain {
 					loadRun = relNight[k.day]
-					r = runCLI(t, s.env, s.args("run", "--resume")...)
+					r = cb2acEnv(t, s.env, s.args("run", "--resume")...)
 				} else {
 					r = s.night(relRecovery[k.day])
 				}
@@ -913,7 +913,7 @@ func TestReliabilityFaultMatrix(t *testing.T) {
 						c.heal(s)
 					}
 					if c.resume {
-						mustExit(t, runCLI(t, s.env, s.args("run", "--resume")...), 0)
+						mustExit(t, cb2acEnv(t, s.env, s.args("run", "--resume")...), 0)
 					} else {
 						loadRun = relRecovery[c.day]
 						mustExit(t, s.night(loadRun), 0)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -68,7 +69,7 @@ func startSandboxes(c *cli.Context, dataDir string, req *extract.Options) (*sand
 	}
 	addrs := loadSandboxAddrs(stateDir)
 
-	cb, err := cbsandbox.New(cbsandbox.Options{APIKey: cbKey, Pages: c.String("sandbox-pages"), Addr: addrs.Chargebee})
+	cb, err := cbsandbox.New(cbsandbox.Options{APIKey: cbKey, Pages: c.String("sandbox-pages"), Addr: freeOr(addrs.Chargebee)})
 	if err != nil {
 		return nil, fmt.Errorf("run --sandbox: chargebee: %w", err)
 	}
@@ -78,40 +79,21 @@ func startSandboxes(c *cli.Context, dataDir string, req *extract.Options) (*sand
 		}
 	}
 	cbURL, err := cb.Start()
-	if err != nil && addrs.Chargebee != "" {
-		// The port of the last run is taken: a new one costs this run a full read.
-		cb, err = cbsandbox.New(cbsandbox.Options{APIKey: cbKey, Pages: c.String("sandbox-pages")})
-		for _, dir := range c.StringSlice("sandbox-apply") {
-			if err == nil {
-				err = cb.Apply(dir)
-			}
-		}
-		if err == nil {
-			cbURL, err = cb.Start()
-		}
-	}
 	if err != nil {
 		return nil, fmt.Errorf("run --sandbox: chargebee: %w", err)
 	}
-	acOpts := acsandbox.Options{
+	acs, err := acsandbox.New(acsandbox.Options{
 		Token:     acToken,
 		RateLimit: c.Int("sandbox-ac-rate"),
 		StatePath: filepath.Join(stateDir, "ac.json"),
 		Lists:     []string{sandboxList},
-		Addr:      addrs.AC,
-	}
-	acs, err := acsandbox.New(acOpts)
+		Addr:      freeOr(addrs.AC),
+	})
 	if err != nil {
 		cb.Close()
 		return nil, fmt.Errorf("run --sandbox: ac: %w", err)
 	}
 	acURL, err := acs.Start()
-	if err != nil && addrs.AC != "" {
-		acOpts.Addr = ""
-		if acs, err = acsandbox.New(acOpts); err == nil {
-			acURL, err = acs.Start()
-		}
-	}
 	if err != nil {
 		cb.Close()
 		return nil, fmt.Errorf("run --sandbox: ac: %w", err)
@@ -166,6 +148,20 @@ func loadSandboxAddrs(dir string) sandboxAddrs {
 func saveSandboxAddrs(dir string, a sandboxAddrs) {
 	b, _ := json.Marshal(a)
 	atomicfile.WriteFile(filepath.Join(dir, sandboxAddrsFile), b) // best effort, see loadSandboxAddrs
+}
+
+// freeOr returns addr when it can be listened on now, else any free port: the port
+// of the last run may be taken, which costs this run a full read, nothing worse.
+func freeOr(addr string) string {
+	if addr == "" {
+		return ""
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return ""
+	}
+	ln.Close()
+	return addr
 }
 
 func hostPort(rawURL string) string {

@@ -54,7 +54,7 @@ func TestSecretsStayOutOfFilesAndOutput(t *testing.T) {
 	var outs []result
 	run := func(code int, args ...string) {
 		t.Helper()
-		r := runCLI(t, env, append(base, args...)...)
+		r := cb2acEnv(t, env, append(base, args...)...)
 		mustExit(t, r, code)
 		outs = append(outs, r)
 	}
@@ -65,7 +65,7 @@ func TestSecretsStayOutOfFilesAndOutput(t *testing.T) {
 	run(1, "load", "--run-id", day1Run) // refused: the run holds the synced snapshot
 	// A wrong token: a one-line 403, and it is in no file and no output either.
 	bad := randomToken()
-	r := runCLI(t, []string{"CHARGEBEE_API_URL=" + cbURL, "CHARGEBEE_API_KEY=" + key, "AC_API_URL=" + ac.url, "AC_API_TOKEN=" + bad},
+	r := cb2acEnv(t, []string{"CHARGEBEE_API_URL=" + cbURL, "CHARGEBEE_API_KEY=" + key, "AC_API_URL=" + ac.url, "AC_API_TOKEN=" + bad},
 		append(base, "run", "--source", "chargebee")...)
 	mustExit(t, r, 1)
 	outs = append(outs, r)

@@ -44,11 +44,17 @@ type result struct {
 	stdout, stderr string
 }
 
+// cb2ac runs the built binary with the test process's environment minus any AC,
+// Chargebee or cb2ac setting of the developer's, so no test reaches a real account.
 func cb2ac(t *testing.T, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	return cb2acEnv(t, nil, args...)
+}
+
+// cb2acEnv is cb2ac with env added to the cleaned environment.
+func cb2acEnv(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	cmd, out, errb := cliCommand(env, args...)
 	err := cmd.Run()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
@@ -57,6 +63,21 @@ func cb2ac(t *testing.T, args ...string) result {
 		t.Fatal(err)
 	}
 	return result{code, out.String(), errb.String()}
+}
+
+// cliCommand builds a cb2ac process whose environment holds no AC or Chargebee setting
+// of the developer's, only env; for tests that start, signal or wait on it themselves.
+func cliCommand(env []string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	cmd := exec.Command(binary, args...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AC_") && !strings.HasPrefix(kv, "CHARGEBEE_") && !strings.HasPrefix(kv, "CB2AC_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	return cmd, &out, &errb
 }
 
 const fixedRun = "20261120T020000Z"

@@ -1,6 +1,10 @@
 package main
 
-import "time"
+import (
+	"time"
+
+	shared "github.com/cb2ac/cb2ac/scripts/internal/catalog"
+)
 
 // The catalog and the people tables are those of scripts/genfixtures, so a generated
 // site has the fixtures' variety: four currencies (JPY without decimals, KWD with
@@ -45,35 +49,9 @@ var catalog = func() []*itemPrice {
 		}
 		out = append(out, &itemPrice{id, name, ext, item, family, typ, cur, price, period, unit, model, status, created, updated, updated*1000 + 1 + n*331%899})
 	}
-	add("starter-USD-monthly", "Starter USD Monthly", "Starter", "starter", "saas", "plan", "USD", 1900, 1, "month", "flat_fee", "active")
-	add("starter-USD-yearly", "Starter USD Yearly", "Starter", "starter", "saas", "plan", "USD", 19000, 1, "year", "flat_fee", "active")
-	add("starter-EUR-monthly", "Starter EUR Monthly", "Starter", "starter", "saas", "plan", "EUR", 1700, 1, "month", "flat_fee", "active")
-	add("starter-EUR-yearly", "Starter EUR Yearly", "Starter", "starter", "saas", "plan", "EUR", 17000, 1, "year", "flat_fee", "active")
-	add("starter-USD-monthly-v1", "Starter USD Monthly (2023 price)", "Starter", "starter", "saas", "plan", "USD", 1500, 1, "month", "flat_fee", "archived")
-	add("pro-USD-monthly", "Pro USD Monthly", "Pro", "pro", "saas", "plan", "USD", 4900, 1, "month", "per_unit", "active")
-	add("pro-USD-quarterly", "Pro USD Quarterly", "Pro", "pro", "saas", "plan", "USD", 13900, 3, "month", "per_unit", "active")
-	add("pro-USD-yearly", "Pro USD Yearly", "Pro", "pro", "saas", "plan", "USD", 49000, 1, "year", "per_unit", "active")
-	add("pro-EUR-monthly", "Pro EUR Monthly", "Pro", "pro", "saas", "plan", "EUR", 4500, 1, "month", "per_unit", "active")
-	add("pro-EUR-semiannual", "Pro EUR Semiannual", "Pro", "pro", "saas", "plan", "EUR", 24900, 6, "month", "per_unit", "active")
-	add("pro-EUR-yearly", "Pro EUR Yearly", "Pro", "pro", "saas", "plan", "EUR", 45000, 1, "year", "per_unit", "active")
-	add("basic-JPY-monthly", "Basic JPY Monthly", "Basic", "basic", "saas", "plan", "JPY", 1500, 1, "month", "flat_fee", "active")
-	add("basic-JPY-yearly", "Basic JPY Yearly", "Basic", "basic", "saas", "plan", "JPY", 15000, 1, "year", "flat_fee", "active")
-	add("gold-KWD-monthly", "Gold KWD Monthly", "Gold", "gold", "saas", "plan", "KWD", 9500, 1, "month", "flat_fee", "active")
-	add("gold-KWD-yearly", "Gold KWD Yearly", "Gold", "gold", "saas", "plan", "KWD", 95000, 1, "year", "flat_fee", "active")
-	add("daily-pass-USD-daily", "Daily Pass USD", "Daily Pass", "daily-pass", "passes", "plan", "USD", 300, 1, "day", "flat_fee", "active")
-	add("daily-pass-EUR-daily", "Daily Pass EUR", "Daily Pass", "daily-pass", "passes", "plan", "EUR", 280, 1, "day", "flat_fee", "active")
-	add("weekly-box-EUR-weekly", "Weekly Box EUR Weekly", "Weekly Box", "weekly-box", "boxes", "plan", "EUR", 2500, 1, "week", "per_unit", "active")
-	add("weekly-box-USD-biweekly", "Weekly Box USD Every 2 Weeks", "Weekly Box", "weekly-box", "boxes", "plan", "USD", 4800, 2, "week", "per_unit", "active")
-	add("extra-seat-USD-monthly", "Extra Seat USD Monthly", "Extra seat", "extra-seat", "saas", "addon", "USD", 1000, 1, "month", "per_unit", "active")
-	add("extra-seat-USD-yearly", "Extra Seat USD Yearly", "Extra seat", "extra-seat", "saas", "addon", "USD", 10000, 1, "year", "per_unit", "active")
-	add("extra-seat-EUR-monthly", "Extra Seat EUR Monthly", "Extra seat", "extra-seat", "saas", "addon", "EUR", 900, 1, "month", "per_unit", "active")
-	add("extra-seat-EUR-yearly", "Extra Seat EUR Yearly", "Extra seat", "extra-seat", "saas", "addon", "EUR", 9000, 1, "year", "per_unit", "active")
-	add("priority-support-USD-monthly", "Priority Support USD Monthly", "Priority support", "priority-support", "saas", "addon", "USD", 2900, 1, "month", "flat_fee", "active")
-	add("priority-support-USD-quarterly", "Priority Support USD Quarterly", "Priority support", "priority-support", "saas", "addon", "USD", 7900, 3, "month", "flat_fee", "active")
-	add("storage-pack-JPY-monthly", "Storage Pack JPY Monthly", "Storage pack", "storage-pack", "saas", "addon", "JPY", 500, 1, "month", "per_unit", "active")
-	add("storage-pack-KWD-monthly", "Storage Pack KWD Monthly", "Storage pack", "storage-pack", "saas", "addon", "KWD", 2000, 1, "month", "per_unit", "active")
-	add("setup-fee-USD", "Setup Fee USD", "Setup fee", "setup-fee", "saas", "charge", "USD", 9900, 0, "", "flat_fee", "active")
-	add("setup-fee-EUR", "Setup Fee EUR", "Setup fee", "setup-fee", "saas", "charge", "EUR", 8900, 0, "", "flat_fee", "active")
+	for _, p := range shared.Prices {
+		add(p.ID, p.Name, p.ExternalName, p.ItemID, p.ItemFamilyID, p.ItemType, p.Currency, p.Price, int64(p.Period), p.PeriodUnit, p.PricingModel, p.Status)
+	}
 	return out
 }()
 
