@@ -30,6 +30,11 @@ const (
 // 64k rows keeps row groups large enough for fast scans while bounding memory.
 const BatchRows = 64 * 1024
 
+// readRows is how many rows a Reader decodes at a time. Smaller than a row group: a
+// streaming stage holds one decoded batch of each file it reads, as Go structs plus
+// the Arrow buffers their strings point into, and 64k rows of that is tens of MB.
+const readRows = 16 * 1024
+
 // Table describes one file kind: its record type T, its schema name and version.
 // Stages read and write typed records through it and never touch Arrow directly.
 type Table[T any] struct {
@@ -120,8 +125,22 @@ func (w *Writer[T]) flush() error {
 	if w.n == 0 {
 		return nil
 	}
+	// The builders start empty after NewRecordBatch and would grow by doubling again,
+	// re-copying and zeroing their buffers every batch: size them like this one.
+	sizes := make([]int, len(w.t.cols))
+	for k := range w.t.cols {
+		if sb, ok := w.rb.Field(k).(*array.StringBuilder); ok {
+			sizes[k] = sb.DataLen()
+		}
+	}
 	rec := w.rb.NewRecordBatch()
 	defer rec.Release()
+	w.rb.Reserve(w.batch)
+	for k, n := range sizes {
+		if n > 0 {
+			w.rb.Field(k).(*array.StringBuilder).ReserveData(n)
+		}
+	}
 	if err := w.pw.Write(rec); err != nil {
 		return fmt.Errorf("write %s: %w", w.f.Path, err)
 	}
@@ -177,7 +196,7 @@ type SchemaError struct {
 
 func (e *SchemaError) Error() string { return e.Path + ": " + e.Msg }
 
-// Reader streams records out of a Parquet file of this kind, one row group at a time.
+// Reader streams records out of a Parquet file of this kind, readRows at a time.
 type Reader[T any] struct {
 	t     *Table[T]
 	path  string
@@ -225,7 +244,7 @@ func (t *Table[T]) open(path string, f *os.File, cols []string) (r *Reader[T], e
 		pf.Close()
 		return nil, err
 	}
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: BatchRows}, memory.DefaultAllocator)
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: readRows}, memory.DefaultAllocator)
 	if err != nil {
 		pf.Close()
 		return nil, fmt.Errorf("read %s: %w", path, err)
@@ -268,6 +287,17 @@ func (t *Table[T]) checkMeta(path string, pf *file.Reader) error {
 		return &SchemaError{Path: path, Msg: fmt.Sprintf("schema %s version %d is newer than this cb2ac understands (%d); upgrade cb2ac", t.Name, v, t.Version)}
 	}
 	return nil
+}
+
+// Rows is the row count of the file at path, from its footer: a stage sizes its
+// tables with it before streaming the file.
+func (t *Table[T]) Rows(path string) (int, error) {
+	r, err := t.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	n := r.NumRows()
+	return int(n), r.Close()
 }
 
 // NumRows is the row count from the file footer.
@@ -315,7 +345,7 @@ func (r *Reader[T]) Close() error {
 	return r.pf.Close()
 }
 
-// Each calls fn for every record of the file at path, streaming row group by row group.
+// Each calls fn for every record of the file at path, streaming readRows at a time.
 func (t *Table[T]) Each(path string, fn func(*T) error) error {
 	return t.EachColumns(path, nil, fn)
 }

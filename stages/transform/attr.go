@@ -147,3 +147,54 @@ func customField(cfJSON, key string) (string, bool) {
 	}
 	return string(raw), true // a number or bool: its JSON text is its value
 }
+
+// attrValue is an attribute's value for one record; ok is false when it lacks one.
+type attrValue struct {
+	v  string
+	ok bool
+}
+
+// customerAttrs is how many values customerValues returns: the mapped fields, then
+// marketing consent, or none when no attribute comes from the customer.
+func (m *Mapper) customerAttrs() int {
+	if m.marketing != nil && m.marketing.entity == "customer" {
+		return len(m.mapped) + 1
+	}
+	for _, mf := range m.mapped {
+		if mf.attr.entity == "customer" {
+			return len(m.mapped) + 1
+		}
+	}
+	return 0
+}
+
+// customerValues evaluates the customer attributes of the mapped fields and of
+// marketing consent (in that order) once per customer, so the subscription pass
+// needs the values, not the whole customer record.
+func (m *Mapper) customerValues(c *schemas.Customer, n int) []attrValue {
+	if n == 0 {
+		return nil
+	}
+	out := make([]attrValue, n)
+	for i, mf := range m.mapped {
+		if mf.attr.entity == "customer" {
+			out[i].v, out[i].ok = mf.attr.value(c, nil, mf.field.Type)
+		}
+	}
+	if m.marketing != nil && m.marketing.entity == "customer" {
+		out[n-1].v, out[n-1].ok = m.marketing.value(c, nil, "text")
+	}
+	return out
+}
+
+// attr is the value of attribute a (the i-th of customerValues) for a customer whose
+// values are cv and the subscription s.
+func (m *Mapper) attr(a *attribute, i int, cv []attrValue, s *schemas.Subscription, fieldType string) (string, bool) {
+	if a.entity == "customer" {
+		if i >= len(cv) {
+			return "", false
+		}
+		return cv[i].v, cv[i].ok
+	}
+	return a.value(nil, s, fieldType)
+}

@@ -98,165 +98,201 @@ func NewMapper(cfg Config) (*Mapper, error) {
 	return m, nil
 }
 
-// Run transforms the validate folder opts.In into out.
-func Run(ctx context.Context, opts Options, cfg Config, out string) (schemas.Report, error) {
+// Run transforms the validate folder opts.In into out, streaming (see stream.go):
+// projections of the invoices and subscriptions build the join sides, one pass over
+// the customers packs what the subscriptions need of them (and maps the customers
+// without a subscription), one pass over the subscriptions maps every recurring
+// payment and, at each customer's primary subscription, that customer's contact.
+// Recurring payments come in subscription order; contacts first for customers
+// without a subscription (customer order), then in primary-subscription order.
+func Run(ctx context.Context, opts Options, cfg Config, out string) (rep schemas.Report, err error) {
 	m, err := NewMapper(cfg)
 	if err != nil {
-		return schemas.Report{}, fmt.Errorf("transform: config: %w", err)
+		return rep, fmt.Errorf("transform: config: %w", err)
 	}
-	in, err := readInput(ctx, opts.In)
+	p := func(name string) string { return filepath.Join(opts.In, name+".parquet") }
+	itemPrices, err := schemas.ItemPrices.ReadFile(p("item_prices"))
 	if err != nil {
-		return schemas.Report{}, fmt.Errorf("transform: %w", err)
+		return rep, fmt.Errorf("transform: %w", err)
 	}
-	// Records are written as they are mapped, a batch at a time: the stage holds its
-	// input, never a second copy of it as output.
+	prices := make(map[string]*schemas.ItemPrice, len(itemPrices))
+	for i := range itemPrices {
+		prices[itemPrices[i].ID] = &itemPrices[i]
+	}
+
 	cs, err := schemas.Contacts.CreateSink(out, ContactsFile, opts.CSV)
 	if err != nil {
-		return schemas.Report{}, fmt.Errorf("transform: %w", err)
+		return rep, fmt.Errorf("transform: %w", err)
 	}
 	rs, err := schemas.RecurringPayments.CreateSink(out, RecurringPaymentsFile, opts.CSV)
 	if err != nil {
 		cs.Abort()
-		return schemas.Report{}, fmt.Errorf("transform: %w", err)
+		return rep, fmt.Errorf("transform: %w", err)
 	}
-	var rep schemas.Report
-	cb := &batch[schemas.Contact]{sink: cs}
-	rb := &batch[schemas.RecurringPayment]{sink: rs}
-	err = m.Each(in,
-		func(rp *schemas.RecurringPayment) error {
-			rep.Add("recurring_payments", 1)
-			rep.Add("status."+rp.NormalizedStatus, 1)
-			if rp.Deleted {
-				rep.Add("recurring_payments_deleted", 1)
-			}
-			return rb.add(*rp)
-		},
-		func(c *schemas.Contact) error {
-			rep.Add("contacts", 1)
-			if c.Deleted {
-				rep.Add("contacts_deleted", 1)
-			}
-			return cb.add(*c)
-		})
-	if err == nil {
-		err = cmp.Or(cb.flush(), rb.flush())
+	cb, rb := newBatch(cs), newBatch(rs)
+	defer func() {
+		if err != nil {
+			cb.close()
+			rb.close()
+			cs.Abort()
+			rs.Abort()
+			err = fmt.Errorf("transform: %w", err)
+		}
+	}()
+	emitContact := func(c *schemas.Contact) error {
+		rep.Add("contacts", 1)
+		if c.Deleted {
+			rep.Add("contacts_deleted", 1)
+		}
+		return cb.add(*c)
 	}
-	if err == nil {
-		err = cs.Commit()
-	}
-	if err == nil {
-		err = rs.Commit()
-	}
+
+	nc, err := schemas.Customers.Rows(p("customers"))
 	if err != nil {
-		cs.Abort()
-		rs.Abort()
-		return schemas.Report{}, fmt.Errorf("transform: %w", err)
+		return rep, err
+	}
+	ns, err := schemas.Subscriptions.Rows(p("subscriptions"))
+	if err != nil {
+		return rep, err
+	}
+	custs := newCustomers(nc)
+	if err := schemas.Subscriptions.EachColumns(p("subscriptions"), primaryCols, func(s *schemas.Subscription) error {
+		custs.addSubscription(s)
+		return nil
+	}); err != nil {
+		return rep, err
+	}
+
+	lt := newLatest(ns)
+	var pk packer
+	nattrs := m.customerAttrs()
+	g, _ := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		return schemas.Invoices.EachColumns(p("invoices"), invoiceCols, func(v *schemas.Invoice) error {
+			lt.add(v)
+			return nil
+		})
+	})
+	g.Go(func() error {
+		return schemas.Customers.Each(p("customers"), func(c *schemas.Customer) error {
+			cv := m.customerValues(c, nattrs)
+			f, ok := custs.m.Get(c.ID)
+			if !ok {
+				ct := m.contact(c, cv, nil)
+				return emitContact(&ct)
+			}
+			if f.flags&isPacked != 0 {
+				return fmt.Errorf("customer %s appears twice in the validate snapshot", c.ID)
+			}
+			pk.pack(f, c, cv)
+			return nil
+		})
+	})
+	if err := g.Wait(); err != nil {
+		return rep, err
+	}
+
+	var inv schemas.Invoice
+	err = schemas.Subscriptions.Each(p("subscriptions"), func(s *schemas.Subscription) error {
+		f, ok := custs.m.Get(s.CustomerID)
+		if !ok || f.flags&isPacked == 0 {
+			return fmt.Errorf("subscription %s: customer %s is not in the validate snapshot", s.ID, s.CustomerID)
+		}
+		c, cv := pk.unpack(s.CustomerID, f, nattrs)
+		var ip *schemas.Invoice
+		if lt.get(s.ID, &inv) {
+			ip = &inv
+		}
+		rp, err := m.recurringPayment(c, cv, s, ip, prices)
+		if err != nil {
+			return fmt.Errorf("subscription %s: %w", s.ID, err)
+		}
+		rep.Add("recurring_payments", 1)
+		rep.Add("status."+rp.NormalizedStatus, 1)
+		if rp.Deleted {
+			rep.Add("recurring_payments_deleted", 1)
+		}
+		if err := rb.add(rp); err != nil {
+			return err
+		}
+		if f.flags&contactDone != 0 || custs.primary(f) != s.ID {
+			return nil
+		}
+		f.flags |= contactDone
+		ct := m.contact(c, cv, s)
+		return emitContact(&ct)
+	})
+	if err != nil {
+		return rep, err
+	}
+	if err = cmp.Or(cb.close(), rb.close()); err != nil {
+		return rep, err
+	}
+	if err = cs.Commit(); err != nil {
+		return rep, err
+	}
+	if err = rs.Commit(); err != nil {
+		return rep, err
 	}
 	rep.Add("contacts", 0) // present in the manifest even when nothing was mapped
 	rep.Add("recurring_payments", 0)
 	return rep, nil
 }
 
-// batch hands records to a sink BatchRows at a time (one Parquet batch, one CSV
-// marshal call) rather than one by one.
+// batch hands records to a sink sinkRows at a time, encoded by its own goroutine:
+// Parquet encoding is a third of the stage's CPU, and this way it runs on the second
+// core while the subscription pass maps the next records. Two buffers alternate, so
+// at most two batches of each output are in memory.
 type batch[T any] struct {
 	sink *schemas.Sink[T]
 	buf  []T
+	full chan []T   // to the writer
+	free chan []T   // back from it
+	done chan error // the writer's result, after full is closed
+}
+
+const sinkRows = 8 * 1024
+
+func newBatch[T any](sink *schemas.Sink[T]) *batch[T] {
+	b := &batch[T]{sink: sink, buf: make([]T, 0, sinkRows), full: make(chan []T), free: make(chan []T, 2), done: make(chan error, 1)}
+	b.free <- make([]T, 0, sinkRows)
+	go func() {
+		var err error
+		for recs := range b.full {
+			if err == nil {
+				err = sink.Write(recs...)
+			}
+			clear(recs) // drop the strings and slices the records point to
+			b.free <- recs[:0]
+		}
+		b.done <- err
+	}()
+	return b
 }
 
 func (b *batch[T]) add(rec T) error {
 	b.buf = append(b.buf, rec)
-	if len(b.buf) >= schemas.BatchRows {
-		return b.flush()
+	if len(b.buf) >= sinkRows {
+		b.full <- b.buf
+		b.buf = <-b.free
 	}
 	return nil
 }
 
-func (b *batch[T]) flush() error {
-	if len(b.buf) == 0 {
-		return nil
+// close hands over the last records and waits for the writer; it is safe to call
+// twice and must be called before the sink is committed or aborted.
+func (b *batch[T]) close() error {
+	if b.full == nil {
+		return <-b.done
 	}
-	err := b.sink.Write(b.buf...)
-	b.buf = b.buf[:0]
+	if len(b.buf) > 0 {
+		b.full <- b.buf
+	}
+	close(b.full)
+	b.full = nil
+	err := <-b.done
+	b.done <- err
 	return err
-}
-
-// Input is the validate snapshot.
-type Input struct {
-	Customers     []schemas.Customer
-	Subscriptions []schemas.Subscription
-	Invoices      []schemas.Invoice
-	ItemPrices    []schemas.ItemPrice
-}
-
-func readInput(ctx context.Context, dir string) (*Input, error) {
-	in := &Input{}
-	p := func(name string) string { return filepath.Join(dir, name+".parquet") }
-	g, _ := errgroup.WithContext(ctx)
-	g.Go(func() (err error) { in.Customers, err = schemas.Customers.ReadFile(p("customers")); return })
-	g.Go(func() (err error) { in.Subscriptions, err = schemas.Subscriptions.ReadFile(p("subscriptions")); return })
-	g.Go(func() (err error) { in.Invoices, err = schemas.Invoices.ReadFile(p("invoices")); return })
-	g.Go(func() (err error) { in.ItemPrices, err = schemas.ItemPrices.ReadFile(p("item_prices")); return })
-	return in, g.Wait()
-}
-
-// Each maps one recurring payment per subscription, then one contact per customer,
-// each in input order, handing every record to its function as it is made.
-func (m *Mapper) Each(in *Input, rpFn func(*schemas.RecurringPayment) error, contactFn func(*schemas.Contact) error) error {
-	customers := make(map[string]*schemas.Customer, len(in.Customers))
-	for i := range in.Customers {
-		customers[in.Customers[i].ID] = &in.Customers[i]
-	}
-	prices := make(map[string]*schemas.ItemPrice, len(in.ItemPrices))
-	for i := range in.ItemPrices {
-		prices[in.ItemPrices[i].ID] = &in.ItemPrices[i]
-	}
-	latest := latestInvoices(in.Invoices)
-	subsOf := make(map[string][]*schemas.Subscription)
-	for i := range in.Subscriptions {
-		s := &in.Subscriptions[i]
-		subsOf[s.CustomerID] = append(subsOf[s.CustomerID], s)
-	}
-
-	for i := range in.Subscriptions {
-		s := &in.Subscriptions[i]
-		c := customers[s.CustomerID]
-		if c == nil {
-			return fmt.Errorf("subscription %s: customer %s is not in the validate snapshot", s.ID, s.CustomerID)
-		}
-		rp, err := m.RecurringPayment(c, s, latest[s.ID], prices)
-		if err != nil {
-			return fmt.Errorf("subscription %s: %w", s.ID, err)
-		}
-		if err := rpFn(&rp); err != nil {
-			return err
-		}
-	}
-	for i := range in.Customers {
-		c := &in.Customers[i]
-		ct := m.Contact(c, Primary(subsOf[c.ID]), prices)
-		if err := contactFn(&ct); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// latestInvoices picks, per subscription, the latest recurring invoice that says
-// something about payment: not deleted, not voided.
-func latestInvoices(invs []schemas.Invoice) map[string]*schemas.Invoice {
-	out := make(map[string]*schemas.Invoice)
-	for i := range invs {
-		v := &invs[i]
-		if v.SubscriptionID == "" || !v.Recurring || v.Deleted || v.Status == "voided" {
-			continue
-		}
-		cur, ok := out[v.SubscriptionID]
-		if !ok || cmp.Or(cmp.Compare(deref(v.Date), deref(cur.Date)), strings.Compare(v.ID, cur.ID)) > 0 {
-			out[v.SubscriptionID] = v
-		}
-	}
-	return out
 }
 
 // liveness ranks statuses for picking a customer's primary subscription: the one a
@@ -270,20 +306,8 @@ var liveness = map[string]int{
 // recently created, then the greatest id; deleted ones only if nothing else is left.
 func Primary(subs []*schemas.Subscription) *schemas.Subscription {
 	var best *schemas.Subscription
-	rank := func(s *schemas.Subscription) [3]int64 {
-		alive := int64(1)
-		if s.Deleted {
-			alive = 0
-		}
-		return [3]int64{alive, int64(liveness[s.Status]), deref(s.CreatedAt)}
-	}
 	for _, s := range subs {
-		if best == nil {
-			best = s
-			continue
-		}
-		a, b := rank(s), rank(best)
-		if c := slices.Compare(a[:], b[:]); c > 0 || c == 0 && s.ID > best.ID {
+		if best == nil || pickOf(s).beats(pickOf(best)) {
 			best = s
 		}
 	}
@@ -292,6 +316,10 @@ func Primary(subs []*schemas.Subscription) *schemas.Subscription {
 
 // RecurringPayment maps one subscription (design.md §3 field by field).
 func (m *Mapper) RecurringPayment(c *schemas.Customer, s *schemas.Subscription, inv *schemas.Invoice, prices map[string]*schemas.ItemPrice) (schemas.RecurringPayment, error) {
+	return m.recurringPayment(c, m.customerValues(c, m.customerAttrs()), s, inv, prices)
+}
+
+func (m *Mapper) recurringPayment(c *schemas.Customer, cv []attrValue, s *schemas.Subscription, inv *schemas.Invoice, prices map[string]*schemas.ItemPrice) (schemas.RecurringPayment, error) {
 	norm, store, ok := m.status.Map(s)
 	if !ok {
 		return schemas.RecurringPayment{}, fmt.Errorf("no status_map row matches status %q", s.Status)
@@ -366,7 +394,7 @@ func (m *Mapper) RecurringPayment(c *schemas.Customer, s *schemas.Subscription, 
 		rp.LineItemStorePrimaryIDs = append(rp.LineItemStorePrimaryIDs, primary)
 	}
 	if m.marketing != nil {
-		if v, ok := m.marketing.value(c, s, "text"); ok {
+		if v, ok := m.attr(m.marketing, len(m.mapped), cv, s, "text"); ok {
 			b := truthy(v)
 			rp.CustomerData.AcceptsMarketing = &b
 		}
@@ -463,7 +491,11 @@ func acAddress(a *schemas.Address) *schemas.ACAddress {
 }
 
 // Contact maps a customer and its primary subscription (nil for a gift purchaser).
-func (m *Mapper) Contact(c *schemas.Customer, p *schemas.Subscription, prices map[string]*schemas.ItemPrice) schemas.Contact {
+func (m *Mapper) Contact(c *schemas.Customer, p *schemas.Subscription) schemas.Contact {
+	return m.contact(c, m.customerValues(c, m.customerAttrs()), p)
+}
+
+func (m *Mapper) contact(c *schemas.Customer, cv []attrValue, p *schemas.Subscription) schemas.Contact {
 	ct := schemas.Contact{
 		CustomerID: c.ID,
 		Email:      NormalizeEmail(c.Email),
@@ -475,11 +507,12 @@ func (m *Mapper) Contact(c *schemas.Customer, p *schemas.Subscription, prices ma
 		Deleted:    c.Deleted,
 	}
 	vals := defaultValues(c, p)
+	ct.Fields = make([]schemas.FieldValue, 0, len(schemas.DefaultFields)+len(m.mapped))
 	for _, f := range schemas.DefaultFields {
 		ct.Fields = append(ct.Fields, schemas.FieldValue{Title: f.Title, Value: vals[f.Perstag]})
 	}
-	for _, mf := range m.mapped {
-		v, _ := mf.attr.value(c, p, mf.field.Type)
+	for i, mf := range m.mapped {
+		v, _ := m.attr(mf.attr, i, cv, p, mf.field.Type)
 		ct.Fields = append(ct.Fields, schemas.FieldValue{Title: mf.field.Title, Value: v})
 	}
 	ct.RowHash = rowHash(ct)

@@ -74,7 +74,7 @@ var (
 
 func BenchmarkRowHash(b *testing.B) {
 	m := benchMapper(b, Config{})
-	ct := m.Contact(benchCustomer(), benchSub(), benchPrices())
+	ct := m.Contact(benchCustomer(), benchSub())
 	rp, err := m.RecurringPayment(benchCustomer(), benchSub(), benchInvoice(), benchPrices())
 	if err != nil {
 		b.Fatal(err)
@@ -126,7 +126,7 @@ func BenchmarkDefaultValues(b *testing.B) {
 // BenchmarkContact is the whole contact mapping, row hash included; with_mappings
 // adds the example config's field_mappings (custom fields and a nested attribute).
 func BenchmarkContact(b *testing.B) {
-	c, s, prices := benchCustomer(), benchSub(), benchPrices()
+	c, s := benchCustomer(), benchSub()
 	for _, bc := range []struct {
 		name string
 		cfg  Config
@@ -146,7 +146,7 @@ func BenchmarkContact(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				sinkCt = m.Contact(c, s, prices)
+				sinkCt = m.Contact(c, s)
 			}
 		})
 	}

@@ -191,7 +191,12 @@ func TestLatestInvoiceSkipsVoidedAndOneOff(t *testing.T) {
 		{ID: "d", SubscriptionID: "s", Recurring: false, Status: "paid", Date: i64(500)},
 		{ID: "e", SubscriptionID: "s", Recurring: true, Status: "paid", Date: i64(600), Deleted: true},
 	}
-	if got := latestInvoices(invs)["s"]; got == nil || got.ID != "b" {
+	l := newLatest(0)
+	for i := range invs {
+		l.add(&invs[i])
+	}
+	var got schemas.Invoice
+	if !l.get("s", &got) || got.ID != "b" || got.Status != "payment_due" || *got.Date != 300 {
 		t.Fatalf("latest = %+v, want b", got)
 	}
 }
@@ -264,7 +269,7 @@ func TestContactFieldsAndMappings(t *testing.T) {
 	s := &schemas.Subscription{ID: "s1", Status: "in_trial", CurrencyCode: "EUR", BillingPeriod: 1, BillingPeriodUnit: "month",
 		MRR: i64(4900), TrialStart: i64(1700000000), TrialEnd: i64(1701209600), CreatedAt: i64(1700000000), DueInvoicesCount: 0,
 		Items: schemas.Items{{ItemType: "plan", ItemPriceID: "pro-EUR-monthly", Amount: i64(4900)}}, CardType: "visa"}
-	ct := m.Contact(c, s, nil)
+	ct := m.Contact(c, s)
 	got := map[string]string{}
 	for _, f := range ct.Fields {
 		got[f.Title] = f.Value
