@@ -326,3 +326,48 @@ func readStruct(subs []reader, i int, v reflect.Value) {
 		subs[k].read(i, v.Field(subs[k].col.index))
 	}
 }
+
+// detach copies every string of v (a record of these columns) into memory of its
+// own. Strings a Reader hands out point into the batch's Arrow buffers, so one
+// record kept past its batch would keep the whole batch alive.
+func detach(cols []column, v reflect.Value) {
+	for i := range cols {
+		c := &cols[i]
+		f := v.Field(c.index)
+		switch c.kind {
+		case kString:
+			f.SetString(strings.Clone(f.String()))
+		case kPtrString:
+			if !f.IsNil() {
+				s := strings.Clone(f.Elem().String())
+				f.Set(reflect.ValueOf(&s))
+			}
+		case kStruct:
+			detach(c.children, f)
+		case kPtrStruct:
+			if !f.IsNil() {
+				p := reflect.New(c.elem)
+				p.Elem().Set(f.Elem())
+				detach(c.children, p.Elem())
+				f.Set(p)
+			}
+		case kStringList:
+			if f.Len() > 0 {
+				out := reflect.MakeSlice(f.Type(), f.Len(), f.Len())
+				for j := range f.Len() {
+					out.Index(j).SetString(strings.Clone(f.Index(j).String()))
+				}
+				f.Set(out)
+			}
+		case kStructList:
+			if f.Len() > 0 {
+				out := reflect.MakeSlice(f.Type(), f.Len(), f.Len())
+				reflect.Copy(out, f)
+				for j := range f.Len() {
+					detach(c.children, out.Index(j))
+				}
+				f.Set(out)
+			}
+		}
+	}
+}

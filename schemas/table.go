@@ -289,6 +289,11 @@ func (t *Table[T]) checkMeta(path string, pf *file.Reader) error {
 	return nil
 }
 
+// Detach gives rec's strings memory of their own, so the record can be kept after
+// the batch it was read in: a streaming stage that keeps a few rows of every batch
+// would otherwise keep every batch.
+func (t *Table[T]) Detach(rec *T) { detach(t.cols, reflect.ValueOf(rec).Elem()) }
+
 // Rows is the row count of the file at path, from its footer: a stage sizes its
 // tables with it before streaming the file.
 func (t *Table[T]) Rows(path string) (int, error) {

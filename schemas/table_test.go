@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 func i64(v int64) *int64   { return &v }
@@ -205,3 +206,30 @@ func TestEachColumnsReadsOnlyThoseColumns(t *testing.T) {
 		t.Errorf("unknown column: %v", err)
 	}
 }
+
+func TestDetachCopiesEveryString(t *testing.T) {
+	rp := RecurringPayment{StoreRecurringPaymentID: "sub", Email: "a@b.c", LastPaymentStatus: ptrTo("COMPLETED"),
+		BillingAddress: &ACAddress{City: "Köln"}, LineItemNames: []string{"Pro"}, CustomerData: CustomerData{FirstName: "Zoë"}}
+	c := Contact{CustomerID: "c1", Fields: []FieldValue{{Title: "Plan", Value: "pro"}}}
+	orig, origC := rp, c
+	RecurringPayments.Detach(&rp)
+	Contacts.Detach(&c)
+	if !reflect.DeepEqual(rp, orig) || !reflect.DeepEqual(c, origC) {
+		t.Fatalf("detach changed the values: %+v / %+v", rp, c)
+	}
+	same := func(a, b string) bool { return unsafe.StringData(a) == unsafe.StringData(b) }
+	for _, p := range [][2]string{
+		{rp.Email, orig.Email}, {*rp.LastPaymentStatus, *orig.LastPaymentStatus}, {rp.BillingAddress.City, orig.BillingAddress.City},
+		{rp.LineItemNames[0], orig.LineItemNames[0]}, {rp.CustomerData.FirstName, orig.CustomerData.FirstName},
+		{c.Fields[0].Value, origC.Fields[0].Value}, {c.CustomerID, origC.CustomerID},
+	} {
+		if same(p[0], p[1]) {
+			t.Errorf("%q still shares the original's memory", p[0])
+		}
+	}
+	if rp.BillingAddress == orig.BillingAddress || &c.Fields[0] == &origC.Fields[0] {
+		t.Error("nested pointer or slice shared with the original")
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }

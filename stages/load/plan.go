@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cb2ac/cb2ac/internal/strmap"
 	"github.com/cb2ac/cb2ac/schemas"
 )
 
@@ -51,6 +52,8 @@ type Diff[T any] struct {
 // A zero source is an empty snapshot.
 type source[T any] struct {
 	each, keys func(fn func(*T) error) error
+	// detach makes a row safe to keep after fn returns (see schemas.Table.Detach).
+	detach func(*T)
 }
 
 func (s source[T]) empty() bool { return s.each == nil }
@@ -61,6 +64,7 @@ func fileSource[T any](tb *schemas.Table[T], path, keyColumn string) source[T] {
 		keys: func(fn func(*T) error) error {
 			return tb.EachColumns(path, []string{keyColumn, "row_hash", "deleted"}, fn)
 		},
+		detach: tb.Detach,
 	}
 }
 
@@ -73,7 +77,7 @@ func sliceSource[T any](rows []T) source[T] {
 		}
 		return nil
 	}
-	return source[T]{each: each, keys: each}
+	return source[T]{each: each, keys: each, detach: func(*T) {}}
 }
 
 // prior is what the diff keeps of a synced row: enough to classify, nothing more.
@@ -94,17 +98,26 @@ type prior struct {
 //   - key only in the synced snapshot → nothing: the record was rejected by validate
 //     this time, and AC keeps what it had until the record is fixed.
 func diff[T any](entity string, old, cur source[T], key func(*T) string, hash func(*T) uint64, deleted func(*T) bool) (*Diff[T], error) {
-	prev := map[string]prior{}
+	// The synced side is a strmap: a million keys in a Go map would be a million
+	// pointers for every GC cycle to walk.
+	prev := strmap.New[prior](0)
 	if !old.empty() {
-		if err := old.keys(func(o *T) error { prev[key(o)] = prior{hash(o), deleted(o)}; return nil }); err != nil {
+		if err := old.keys(func(o *T) error {
+			p, _ := prev.Put(key(o))
+			*p = prior{hash(o), deleted(o)}
+			return nil
+		}); err != nil {
 			return nil, err
 		}
 	}
 	d := &Diff[T]{changed: map[string]int{}, carry: map[string]*T{}}
 	needOld := map[string]int{}
 	err := cur.each(func(n *T) error {
-		k := key(n)
-		o, synced := prev[k]
+		k := strings.Clone(key(n)) // kept in Entries past the batch
+		o, synced := prev.Get(k)
+		if !synced {
+			o = &prior{}
+		}
 		var op string
 		switch {
 		case !synced && deleted(n):
@@ -118,6 +131,7 @@ func diff[T any](entity string, old, cur source[T], key func(*T) string, hash fu
 		case deleted(n):
 			op = OpUnchanged // deleted on both sides; nothing AC needs to hear
 			row := *n
+			cur.detach(&row)
 			d.carry[k] = &row
 		default:
 			op = OpUpdate
@@ -127,6 +141,7 @@ func diff[T any](entity string, old, cur source[T], key func(*T) string, hash fu
 			return nil
 		}
 		row := *n
+		cur.detach(&row)
 		d.Changes = append(d.Changes, Change[T]{Key: k, Op: op, New: &row, entry: len(d.Entries) - 1})
 		d.changed[k] = len(d.Changes) - 1
 		if synced {
@@ -144,6 +159,7 @@ func diff[T any](entity string, old, cur source[T], key func(*T) string, hash fu
 				return nil
 			}
 			row := *o
+			old.detach(&row)
 			ch := &d.Changes[i]
 			ch.Old = &row
 			if ch.Op == OpUpdate {
