@@ -120,20 +120,17 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (rep schemas
 		prices[itemPrices[i].ID] = &itemPrices[i]
 	}
 
-	cs, err := schemas.Contacts.CreateSink(out, ContactsFile, opts.CSV)
+	cs, err := schemas.Contacts.CreateStream(out, ContactsFile, opts.CSV)
 	if err != nil {
 		return rep, fmt.Errorf("transform: %w", err)
 	}
-	rs, err := schemas.RecurringPayments.CreateSink(out, RecurringPaymentsFile, opts.CSV)
+	rs, err := schemas.RecurringPayments.CreateStream(out, RecurringPaymentsFile, opts.CSV)
 	if err != nil {
 		cs.Abort()
 		return rep, fmt.Errorf("transform: %w", err)
 	}
-	cb, rb := newBatch(cs), newBatch(rs)
 	defer func() {
 		if err != nil {
-			cb.close()
-			rb.close()
 			cs.Abort()
 			rs.Abort()
 			err = fmt.Errorf("transform: %w", err)
@@ -144,7 +141,7 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (rep schemas
 		if c.Deleted {
 			rep.Add("contacts_deleted", 1)
 		}
-		return cb.add(*c)
+		return cs.Put(c)
 	}
 
 	nc, err := schemas.Customers.Rows(p("customers"))
@@ -212,7 +209,7 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (rep schemas
 		if rp.Deleted {
 			rep.Add("recurring_payments_deleted", 1)
 		}
-		if err := rb.add(rp); err != nil {
+		if err := rs.Put(&rp); err != nil {
 			return err
 		}
 		if f.flags&contactDone != 0 || custs.primary(f) != s.ID {
@@ -225,9 +222,6 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (rep schemas
 	if err != nil {
 		return rep, err
 	}
-	if err = cmp.Or(cb.close(), rb.close()); err != nil {
-		return rep, err
-	}
 	if err = cs.Commit(); err != nil {
 		return rep, err
 	}
@@ -237,62 +231,6 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (rep schemas
 	rep.Add("contacts", 0) // present in the manifest even when nothing was mapped
 	rep.Add("recurring_payments", 0)
 	return rep, nil
-}
-
-// batch hands records to a sink sinkRows at a time, encoded by its own goroutine:
-// Parquet encoding is a third of the stage's CPU, and this way it runs on the second
-// core while the subscription pass maps the next records. Two buffers alternate, so
-// at most two batches of each output are in memory.
-type batch[T any] struct {
-	sink *schemas.Sink[T]
-	buf  []T
-	full chan []T   // to the writer
-	free chan []T   // back from it
-	done chan error // the writer's result, after full is closed
-}
-
-const sinkRows = 8 * 1024
-
-func newBatch[T any](sink *schemas.Sink[T]) *batch[T] {
-	b := &batch[T]{sink: sink, buf: make([]T, 0, sinkRows), full: make(chan []T), free: make(chan []T, 2), done: make(chan error, 1)}
-	b.free <- make([]T, 0, sinkRows)
-	go func() {
-		var err error
-		for recs := range b.full {
-			if err == nil {
-				err = sink.Write(recs...)
-			}
-			clear(recs) // drop the strings and slices the records point to
-			b.free <- recs[:0]
-		}
-		b.done <- err
-	}()
-	return b
-}
-
-func (b *batch[T]) add(rec T) error {
-	b.buf = append(b.buf, rec)
-	if len(b.buf) >= sinkRows {
-		b.full <- b.buf
-		b.buf = <-b.free
-	}
-	return nil
-}
-
-// close hands over the last records and waits for the writer; it is safe to call
-// twice and must be called before the sink is committed or aborted.
-func (b *batch[T]) close() error {
-	if b.full == nil {
-		return <-b.done
-	}
-	if len(b.buf) > 0 {
-		b.full <- b.buf
-	}
-	close(b.full)
-	b.full = nil
-	err := <-b.done
-	b.done <- err
-	return err
 }
 
 // liveness ranks statuses for picking a customer's primary subscription: the one a

@@ -4,11 +4,10 @@
 package validate
 
 import (
-	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -44,26 +43,6 @@ const (
 	ItemPricesFile    = "item_prices"
 )
 
-type input struct {
-	customers     []schemas.Customer
-	subscriptions []schemas.Subscription
-	invoices      []schemas.Invoice
-	itemPrices    []schemas.ItemPrice
-	gifts         []schemas.Gift
-}
-
-func read(dir string) (*input, error) {
-	in := &input{}
-	p := func(name string) string { return filepath.Join(dir, name+".parquet") }
-	var g errgroup.Group
-	g.Go(func() (err error) { in.customers, err = schemas.Customers.ReadFile(p("customers")); return })
-	g.Go(func() (err error) { in.subscriptions, err = schemas.Subscriptions.ReadFile(p("subscriptions")); return })
-	g.Go(func() (err error) { in.invoices, err = schemas.Invoices.ReadFile(p("invoices")); return })
-	g.Go(func() (err error) { in.itemPrices, err = schemas.ItemPrices.ReadFile(p("item_prices")); return })
-	g.Go(func() (err error) { in.gifts, err = schemas.Gifts.ReadFile(p("gifts")); return })
-	return in, g.Wait()
-}
-
 // Result is the outcome of the rules on one snapshot, before anything is written.
 // The accepted records point into Check's input: a second copy of every row would
 // double the stage's memory.
@@ -76,93 +55,85 @@ type Result struct {
 	Rejected      int64 // distinct records rejected
 }
 
-// Run validates the extract folder opts.In into out.
+// Run validates the extract folder opts.In into out. It streams: at 1M customers,
+// reading the tables whole took 6 GB (see check for the passes).
 func Run(ctx context.Context, opts Options, cfg Config, out string) (schemas.Report, error) {
-	in, err := read(opts.In)
+	rep, err := run(ctx, opts, cfg, out)
 	if err != nil {
 		return schemas.Report{}, fmt.Errorf("validate: %w", err)
 	}
-	res := Check(in.customers, in.subscriptions, in.invoices, in.itemPrices, in.gifts, cfg)
-	for i := range res.Errors {
-		res.Errors[i].RunID = opts.RunID
-		res.Errors[i].Stage = "validate"
+	return rep, nil
+}
+
+func run(ctx context.Context, opts Options, cfg Config, out string) (schemas.Report, error) {
+	p := func(name string) string { return filepath.Join(opts.In, name+".parquet") }
+	in := inputs{
+		customers:     newViewSource(schemas.Customers, p("customers"), fromCustomerView),
+		subscriptions: newViewSource(schemas.Subscriptions, p("subscriptions"), fromSubscriptionView),
+		invoices:      newViewSource(schemas.Invoices, p("invoices"), fromInvoiceView),
+		itemPrices:    newFileSource(schemas.ItemPrices, p("item_prices")),
+		gifts:         newFileSource(schemas.Gifts, p("gifts")),
+	}
+	// Accepted records are written while the input is read, but published only after
+	// every pass succeeded: a run that fails half-way leaves no file behind.
+	cw, err := schemas.Customers.CreateStream(out, CustomersFile, opts.CSV)
+	if err != nil {
+		return schemas.Report{}, err
+	}
+	defer cw.Abort()
+	sw, err := schemas.Subscriptions.CreateStream(out, SubscriptionsFile, opts.CSV)
+	if err != nil {
+		return schemas.Report{}, err
+	}
+	defer sw.Abort()
+	iw, err := schemas.Invoices.CreateStream(out, InvoicesFile, opts.CSV)
+	if err != nil {
+		return schemas.Report{}, err
+	}
+	defer iw.Abort()
+	pw, err := schemas.ItemPrices.CreateStream(out, ItemPricesFile, opts.CSV)
+	if err != nil {
+		return schemas.Report{}, err
+	}
+	defer pw.Abort()
+
+	st, err := check(ctx, in, outputs{customers: cw.Put, subscriptions: sw.Put, invoices: iw.Put, itemPrices: pw.Put}, cfg)
+	if err != nil {
+		return schemas.Report{}, err
+	}
+	for i := range st.errors {
+		st.errors[i].RunID = opts.RunID
+		st.errors[i].Stage = "validate"
 		if opts.Redact {
-			res.Errors[i].RedactEmail()
+			st.errors[i].RedactEmail()
 		}
 	}
-	g, _ := errgroup.WithContext(ctx)
-	g.Go(func() error { return writeAll(schemas.Customers, out, CustomersFile, res.Customers, opts.CSV) })
-	g.Go(func() error {
-		return writeAll(schemas.Subscriptions, out, SubscriptionsFile, res.Subscriptions, opts.CSV)
-	})
-	g.Go(func() error { return writeAll(schemas.Invoices, out, InvoicesFile, res.Invoices, opts.CSV) })
-	g.Go(func() error { return writeAll(schemas.ItemPrices, out, ItemPricesFile, res.ItemPrices, opts.CSV) })
-	g.Go(func() error { return schemas.WriteCSV(filepath.Join(out, ErrorsFile), res.Errors) })
+	var g errgroup.Group
+	g.Go(cw.Commit)
+	g.Go(sw.Commit)
+	g.Go(iw.Commit)
+	g.Go(pw.Commit)
+	g.Go(func() error { return schemas.WriteCSV(filepath.Join(out, ErrorsFile), st.errors) })
 	if err := g.Wait(); err != nil {
-		return schemas.Report{}, fmt.Errorf("validate: %w", err)
+		return schemas.Report{}, err
 	}
 	var rep schemas.Report
-	rep.Add("customers_in", int64(len(in.customers)))
-	rep.Add("customers", int64(len(res.Customers)))
-	rep.Add("subscriptions_in", int64(len(in.subscriptions)))
-	rep.Add("subscriptions", int64(len(res.Subscriptions)))
-	rep.Add("invoices", int64(len(res.Invoices)))
-	rep.Add("item_prices", int64(len(res.ItemPrices)))
-	rep.Add("rejected", res.Rejected)
-	rep.Add("errors", int64(len(res.Errors)))
-	for _, e := range res.Errors {
+	rep.Add("customers_in", st.customersIn)
+	rep.Add("customers", cw.Rows())
+	rep.Add("subscriptions_in", st.subscriptionsIn)
+	rep.Add("subscriptions", sw.Rows())
+	rep.Add("invoices", iw.Rows())
+	rep.Add("item_prices", pw.Rows())
+	rep.Add("rejected", st.rejected)
+	rep.Add("errors", int64(len(st.errors)))
+	for _, e := range st.errors {
 		rep.Add("code."+e.Code, 1)
 	}
 	return rep, nil
 }
 
-// writeAll writes the accepted records through a sink, copying BatchRows of them at
-// a time into one reused buffer.
-func writeAll[T any](tb *schemas.Table[T], dir, name string, recs []*T, twin bool) error {
-	s, err := tb.CreateSink(dir, name, twin)
-	if err != nil {
-		return err
-	}
-	buf := make([]T, 0, min(len(recs), schemas.BatchRows))
-	for len(recs) > 0 {
-		n := min(len(recs), schemas.BatchRows)
-		buf = buf[:0]
-		for _, r := range recs[:n] {
-			buf = append(buf, *r)
-		}
-		if err := s.Write(buf...); err != nil {
-			s.Abort()
-			return err
-		}
-		recs = recs[n:]
-	}
-	return s.Commit()
-}
-
-// rejections collects error rows and remembers which records were rejected.
-type rejections struct {
-	rows     []schemas.ValidationError
-	rejected map[string]string // entity/id -> first code
-}
-
-func (r *rejections) add(entity, id, customerID, email, code, field, msg string) {
-	r.rows = append(r.rows, schemas.ValidationError{
-		Entity: entity, RecordID: id, CustomerID: customerID, Email: email,
-		Code: code, Field: field, Message: msg,
-	})
-	if _, ok := r.rejected[entity+"/"+id]; !ok {
-		r.rejected[entity+"/"+id] = code
-	}
-}
-
-func (r *rejections) code(entity, id string) (string, bool) {
-	c, ok := r.rejected[entity+"/"+id]
-	return c, ok
-}
-
 // Check applies every rule. It is pure: same input, same result, in input order.
 func Check(customers []schemas.Customer, subs []schemas.Subscription, invoices []schemas.Invoice, prices []schemas.ItemPrice, gifts []schemas.Gift, cfg Config) Result {
-	rj := &rejections{rejected: map[string]string{}}
 	// Sized for the usual case (almost every record valid): growing these by append
 	// re-copied whole tables, a fifth of validate's CPU at 100k customers.
 	res := Result{
@@ -170,174 +141,521 @@ func Check(customers []schemas.Customer, subs []schemas.Subscription, invoices [
 		Subscriptions: make([]*schemas.Subscription, 0, len(subs)),
 		Invoices:      make([]*schemas.Invoice, 0, len(invoices)),
 	}
+	in := inputs{
+		customers:     sliceSource[schemas.Customer](customers),
+		subscriptions: sliceSource[schemas.Subscription](subs),
+		invoices:      sliceSource[schemas.Invoice](invoices),
+		itemPrices:    sliceSource[schemas.ItemPrice](prices),
+		gifts:         sliceSource[schemas.Gift](gifts),
+	}
+	out := outputs{
+		customers:     func(c *schemas.Customer) error { res.Customers = append(res.Customers, c); return nil },
+		subscriptions: func(s *schemas.Subscription) error { res.Subscriptions = append(res.Subscriptions, s); return nil },
+		invoices:      func(v *schemas.Invoice) error { res.Invoices = append(res.Invoices, v); return nil },
+		itemPrices:    func(p *schemas.ItemPrice) error { res.ItemPrices = append(res.ItemPrices, p); return nil },
+	}
+	st, err := check(context.Background(), in, out, cfg)
+	if err != nil {
+		// Slices and appends cannot fail, and nothing cancels the context.
+		panic("validate: in-memory check failed: " + err.Error())
+	}
+	res.Errors = st.errors
+	res.Rejected = st.rejected
+	return res
+}
 
-	custIDs := countIDs(customers, func(c *schemas.Customer) string { return c.ID })
-	subIDs := countIDs(subs, func(s *schemas.Subscription) string { return s.ID })
+type inputs struct {
+	customers     source[schemas.Customer]
+	subscriptions source[schemas.Subscription]
+	invoices      source[schemas.Invoice]
+	itemPrices    source[schemas.ItemPrice]
+	gifts         source[schemas.Gift]
+}
 
-	// Who has a subscription (any status, valid or not: validity is judged below) and
-	// who bought a gift.
-	hasSub := make(map[string]bool, len(subs))
-	for i := range subs {
-		if !subs[i].Deleted {
-			hasSub[subs[i].CustomerID] = true
+// outputs receive the accepted records, each table in input order. A record is valid
+// only during the call (see source).
+type outputs struct {
+	customers     func(*schemas.Customer) error
+	subscriptions func(*schemas.Subscription) error
+	invoices      func(*schemas.Invoice) error
+	itemPrices    func(*schemas.ItemPrice) error
+}
+
+type outcome struct {
+	errors                       []schemas.ValidationError
+	rejected                     int64
+	customersIn, subscriptionsIn int64
+}
+
+// rejKey names a rejected record; a struct rather than entity+"/"+id, which built a
+// string on every lookup.
+type rejKey struct{ entity, id string }
+
+// rejections collects error rows and remembers which records were rejected.
+type rejections struct {
+	rows     []schemas.ValidationError
+	rejected map[rejKey]string // first code
+}
+
+// add clones the strings it keeps: a record from a file source lives in an Arrow
+// batch, which one retained string would keep whole.
+func (r *rejections) add(entity, id, customerID, email, code, field, msg string) {
+	id = strings.Clone(id)
+	r.rows = append(r.rows, schemas.ValidationError{
+		Entity: entity, RecordID: id, CustomerID: strings.Clone(customerID), Email: strings.Clone(email),
+		Code: code, Field: field, Message: msg,
+	})
+	if _, ok := r.rejected[rejKey{entity, id}]; !ok {
+		r.rejected[rejKey{entity, id}] = code
+	}
+}
+
+func (r *rejections) code(entity, id string) (string, bool) {
+	c, ok := r.rejected[rejKey{entity, id}]
+	return c, ok
+}
+
+// custInfo is what the rules need to know of a customer id.
+type custInfo struct {
+	n     int32 // records with this id
+	flags uint8
+}
+
+const (
+	custHasSub   uint8 = 1 << iota // a subscription that is not deleted names it
+	custGifter                     // it bought a gift
+	custRejected                   // a record with this id got an error row
+)
+
+// subInfo is what the rules need to know of a subscription id.
+type subInfo struct {
+	n   int32  // records with this id
+	cur uint32 // accepted: 1 + its currency's index in checker.currencies; else 0
+}
+
+// emailGroup is the customers (ok, not deleted) sharing one normalized email, and the
+// one that keeps it so far: most recent updated_at, then greatest resource_version,
+// then smallest id.
+type emailGroup struct {
+	n       int32
+	winner  int32 // index in checker.customers
+	updated int64
+	version int64
+}
+
+// checker holds what the passes learn about the snapshot: small per-id states and
+// per-row numbers, never the records, which are streamed from input through the
+// rules to the output.
+type checker struct {
+	cfg        Config
+	rj         rejections
+	customers  *keyed[custInfo]
+	subs       *keyed[subInfo]
+	invoices   *keyed[int32] // records with this id
+	itemPrices *keyed[int32]
+	// The id state of each row, by row number: later passes over the same table find
+	// it without hashing the id again (a lookup in a map of a million ids is a cache
+	// miss or two, and there were ten million of them).
+	customerRow     []int32
+	subRow          []int32
+	subCustomer     []int32 // the subscription's customer; -1: not in the snapshot
+	invoiceRow      []int32
+	invoiceSub      []int32 // the invoice's subscription; -1: not in the snapshot
+	keepCustomerRow rowSet  // customer rows that passed every rule
+	currencies      []string
+	currencyIdx     map[string]uint32
+	outcome
+}
+
+// check applies every rule, in passes over the sources:
+//
+//  1. ids, concurrently: customers, then subscriptions (which set "has a
+//     subscription"); invoices (gifters), gifts, item prices.
+//  2. customers, the rule columns: per-record rules, and each email's winner.
+//     Beside it, invoices, subscription id: which subscription each one names.
+//  3. customers, id and email: duplicate_email rows (skipped if no email is shared).
+//  4. customers, then subscriptions, then invoices, whole: rules and output.
+//  5. customers, id and email: the emails of the subscription and invoice rows.
+//  6. item prices.
+//
+// Each large table is decoded whole once, in 4; the other passes read a few columns.
+// Pass 4 reads one table at a time, its writer encoding on the second core: reading
+// customers and subscriptions at once saved one or two seconds at 1M customers but
+// peaked at 1.3 GB (64k-row batches), twice what the rest of the stage needs.
+//
+// Error rows come out as they always did (customers, duplicate emails, subscriptions,
+// invoices, item prices; each in input order); duplicate_email rows used to come in
+// map order.
+func check(ctx context.Context, in inputs, out outputs, cfg Config) (outcome, error) {
+	c := &checker{cfg: cfg, rj: rejections{rejected: map[rejKey]string{}}, currencyIdx: map[string]uint32{}}
+	if err := c.countKeys(ctx, in); err != nil {
+		return outcome{}, err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return c.customerRules(gctx, in.customers) })
+	g.Go(func() error { return c.invoiceSubscriptions(gctx, in.invoices) })
+	if err := g.Wait(); err != nil {
+		return outcome{}, err
+	}
+	row := 0
+	err := in.customers.each(ctx, nil, func(r *schemas.Customer) error {
+		i := row
+		row++
+		if c.keepCustomerRow.has(i) {
+			return out.customers(r)
+		}
+		return nil
+	})
+	if err != nil {
+		return outcome{}, err
+	}
+	start := len(c.rj.rows)
+	if err := c.subscriptionRules(ctx, in.subscriptions, out.subscriptions); err != nil {
+		return outcome{}, err
+	}
+	if err := c.invoiceRules(ctx, in.invoices, out.invoices); err != nil {
+		return outcome{}, err
+	}
+	if err := c.fillEmails(ctx, in.customers, c.rj.rows[start:]); err != nil {
+		return outcome{}, err
+	}
+	if err := c.itemPriceRules(ctx, in.itemPrices, out.itemPrices); err != nil {
+		return outcome{}, err
+	}
+	c.errors = c.rj.rows
+	c.rejected = int64(len(c.rj.rejected))
+	return c.outcome, nil
+}
+
+// countKeys is pass 1: how often each id occurs, and the customer flags the
+// per-record rules need.
+func (c *checker) countKeys(ctx context.Context, in inputs) error {
+	nc, ns, ni := in.customers.rows(), in.subscriptions.rows(), in.invoices.rows()
+	c.customers, c.customerRow = newKeyed[custInfo](nc, true), make([]int32, 0, nc)
+	c.subs, c.subRow, c.subCustomer = newKeyed[subInfo](ns, false), make([]int32, 0, ns), make([]int32, 0, ns)
+	c.invoices, c.invoiceRow = newKeyed[int32](ni, false), make([]int32, 0, ni)
+	c.itemPrices = newKeyed[int32](in.itemPrices.rows(), false)
+	gifters := newKeyed[struct{}](0, false)
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		err := in.customers.each(ctx, customerIDCols, func(r *schemas.Customer) error {
+			k := c.customers.add(r.ID)
+			c.customers.val[k].n++
+			c.customerRow = append(c.customerRow, int32(k))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		// After the customers, so that "has a subscription" is a flag on the customer
+		// rather than a second set of up to a million ids. Any status, valid or not:
+		// validity is judged later.
+		return in.subscriptions.each(ctx, subscriptionCols, func(s *schemas.Subscription) error {
+			k := c.subs.add(s.ID)
+			c.subs.val[k].n++
+			c.subRow = append(c.subRow, int32(k))
+			ck, ok := c.customers.idx[s.CustomerID]
+			if !ok {
+				ck = -1
+			} else if !s.Deleted {
+				c.customers.val[ck].flags |= custHasSub
+			}
+			c.subCustomer = append(c.subCustomer, int32(ck))
+			return nil
+		})
+	})
+	g.Go(func() error {
+		err := in.invoices.each(ctx, invoiceCols, func(v *schemas.Invoice) error {
+			k := c.invoices.add(v.ID)
+			c.invoices.val[k]++
+			c.invoiceRow = append(c.invoiceRow, int32(k))
+			if v.IsGifted {
+				gifters.add(v.CustomerID)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		err = in.gifts.each(ctx, giftCols, func(gf *schemas.Gift) error {
+			gifters.add(gf.GifterCustomerID)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return in.itemPrices.each(ctx, itemPriceCols, func(p *schemas.ItemPrice) error {
+			k := c.itemPrices.add(p.ID)
+			c.itemPrices.val[k]++
+			return nil
+		})
+	})
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for id := range gifters.idx {
+		if k, ok := c.customers.idx[id]; ok {
+			c.customers.val[k].flags |= custGifter
 		}
 	}
-	gifter := make(map[string]bool)
-	for _, g := range gifts {
-		gifter[g.GifterCustomerID] = true
-	}
-	for i := range invoices {
-		if invoices[i].IsGifted {
-			gifter[invoices[i].CustomerID] = true
-		}
-	}
+	// From here on customers and invoices are found by row.
+	c.customers.idx, c.invoices.idx = nil, nil
+	c.customersIn, c.subscriptionsIn = int64(len(c.customerRow)), int64(len(c.subRow))
+	return nil
+}
 
-	// Customers: per-record rules first.
-	ok := make([]bool, len(customers))
-	for i := range customers {
-		c := &customers[i]
-		before := len(rj.rows)
+// invoiceSubscriptions runs beside passes 2 and 3 (they use one core): which
+// subscription each invoice names, so that the subscription map is gone before the
+// heavy pass 4.
+func (c *checker) invoiceSubscriptions(ctx context.Context, src source[schemas.Invoice]) error {
+	c.invoiceSub = make([]int32, 0, len(c.invoiceRow))
+	err := src.each(ctx, invoiceSubCols, func(v *schemas.Invoice) error {
+		k, ok := c.subs.idx[v.SubscriptionID]
+		if !ok {
+			k = -1
+		}
+		c.invoiceSub = append(c.invoiceSub, int32(k))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(c.invoiceSub) != len(c.invoiceRow) {
+		return errChanged
+	}
+	c.subs.idx = nil
+	return nil
+}
+
+// customerRules is passes 2 and 3: the per-record customer rules, then
+// duplicate_email.
+func (c *checker) customerRules(ctx context.Context, src source[schemas.Customer]) error {
+	// duplicate_email: AC keys contacts by email, so one email can stand for one
+	// Chargebee customer only. The most recently updated keeps it.
+	emails := newKeyed[emailGroup](len(c.customerRow), false)
+	var candidates rowSet // rows that passed every rule and are not deleted
+	shared := false
+	row := 0
+	err := src.each(ctx, customerRuleCols, func(r *schemas.Customer) error {
+		i := row
+		row++
+		if i >= len(c.customerRow) {
+			return errChanged
+		}
+		k := c.customerRow[i]
+		ci := &c.customers.val[k]
+		before := len(c.rj.rows)
 		switch {
-		case c.ID == "":
-			rj.add("customer", "", "", c.Email, MissingID, "id", "customer has no id")
-		case custIDs[c.ID] > 1:
-			rj.add("customer", c.ID, c.ID, c.Email, DuplicateID, "id",
-				fmt.Sprintf("customer id appears %d times in the snapshot with different content; none of the copies is synced", custIDs[c.ID]))
-		case c.Deleted:
+		case r.ID == "":
+			c.rj.add("customer", "", "", r.Email, MissingID, "id", "customer has no id")
+		case ci.n > 1:
+			c.rj.add("customer", r.ID, r.ID, r.Email, DuplicateID, "id",
+				fmt.Sprintf("customer id appears %d times in the snapshot with different content; none of the copies is synced", ci.n))
+		case r.Deleted:
 			// A deleted customer is not an error: it goes on, marked deleted, and load
 			// applies on_customer_deleted.
 		default:
-			checkCustomer(rj, c, hasSub[c.ID], gifter[c.ID], cfg)
+			checkCustomer(&c.rj, r, ci.flags&custHasSub != 0, ci.flags&custGifter != 0, c.cfg)
 		}
-		ok[i] = len(rj.rows) == before
-	}
-	// duplicate_email: AC keys contacts by email, so one email can stand for one
-	// Chargebee customer only. The most recently updated keeps it.
-	byEmail := make(map[string][]int)
-	for i := range customers {
-		if ok[i] && !customers[i].Deleted {
-			e := strings.ToLower(strings.TrimSpace(customers[i].Email))
-			byEmail[e] = append(byEmail[e], i)
+		if len(c.rj.rows) != before {
+			ci.flags |= custRejected
+			return nil
 		}
-	}
-	for _, idx := range byEmail {
-		if len(idx) < 2 {
-			continue
+		c.keepCustomerRow.add(i)
+		if r.Deleted {
+			return nil
 		}
-		slices.SortFunc(idx, func(a, b int) int {
-			ca, cb := &customers[a], &customers[b]
-			if c := cmp.Compare(deref(cb.UpdatedAt), deref(ca.UpdatedAt)); c != 0 {
-				return c
-			}
-			if c := cmp.Compare(cb.ResourceVersion, ca.ResourceVersion); c != 0 {
-				return c
-			}
-			return strings.Compare(ca.ID, cb.ID)
-		})
-		winner := &customers[idx[0]]
-		for _, i := range idx[1:] {
-			c := &customers[i]
-			rj.add("customer", c.ID, c.ID, c.Email, DuplicateEmail, "email",
-				fmt.Sprintf("email is also used by customer %s, which was updated more recently and keeps it (AC emails are unique)", winner.ID))
-			ok[i] = false
+		candidates.add(i)
+		j := emails.add(normEmail(r.Email))
+		eg := &emails.val[j]
+		eg.n++
+		up := deref(r.UpdatedAt)
+		if eg.n == 1 || up > eg.updated || up == eg.updated && (r.ResourceVersion > eg.version ||
+			r.ResourceVersion == eg.version && r.ID < c.customers.keys[eg.winner]) {
+			eg.winner, eg.updated, eg.version = k, up, r.ResourceVersion
 		}
+		shared = shared || eg.n > 1
+		return nil
+	})
+	if err != nil || !shared {
+		c.customers.keys = nil
+		return err
 	}
-	accepted := make(map[string]*schemas.Customer, len(customers))
-	for i := range customers {
-		if ok[i] {
-			res.Customers = append(res.Customers, &customers[i])
-			accepted[customers[i].ID] = &customers[i]
+	row = 0
+	err = src.each(ctx, customerEmailCols, func(r *schemas.Customer) error {
+		i := row
+		row++
+		if !candidates.has(i) {
+			return nil
 		}
-	}
-	emailOf := make(map[string]string, len(customers))
-	for i := range customers {
-		emailOf[customers[i].ID] = customers[i].Email
-	}
+		eg := emails.get(normEmail(r.Email))
+		if eg == nil {
+			return errChanged
+		}
+		// Ids are unique among candidates (a repeated id is rejected), so the index
+		// names the record.
+		if k := c.customerRow[i]; eg.n > 1 && k != eg.winner {
+			c.rj.add("customer", r.ID, r.ID, r.Email, DuplicateEmail, "email",
+				fmt.Sprintf("email is also used by customer %s, which was updated more recently and keeps it (AC emails are unique)", c.customers.keys[eg.winner]))
+			c.customers.val[k].flags |= custRejected
+			c.keepCustomerRow.del(i)
+		}
+		return nil
+	})
+	c.customers.keys = nil
+	return err
+}
 
-	// Subscriptions.
-	for i := range subs {
-		s := &subs[i]
-		before := len(rj.rows)
-		email := emailOf[s.CustomerID]
+// subscriptionRules is the subscriptions' part of pass 4. Their rows' emails are
+// left empty for fillEmails.
+func (c *checker) subscriptionRules(ctx context.Context, src source[schemas.Subscription], out func(*schemas.Subscription) error) error {
+	row := 0
+	return src.each(ctx, nil, func(s *schemas.Subscription) error {
+		i := row
+		row++
+		if i >= len(c.subRow) {
+			return errChanged
+		}
+		si := &c.subs.val[c.subRow[i]]
+		var ci *custInfo
+		if k := c.subCustomer[i]; k >= 0 {
+			ci = &c.customers.val[k]
+		}
+		before := len(c.rj.rows)
 		switch {
 		case s.ID == "":
-			rj.add("subscription", "", s.CustomerID, email, MissingID, "id", "subscription has no id")
-		case subIDs[s.ID] > 1:
-			rj.add("subscription", s.ID, s.CustomerID, email, DuplicateID, "id",
-				fmt.Sprintf("subscription id appears %d times in the snapshot with different content; none of the copies is synced", subIDs[s.ID]))
-		case custIDs[s.CustomerID] == 0:
-			rj.add("subscription", s.ID, s.CustomerID, email, UnknownCustomer, "customer_id",
+			c.rj.add("subscription", "", s.CustomerID, "", MissingID, "id", "subscription has no id")
+		case si.n > 1:
+			c.rj.add("subscription", s.ID, s.CustomerID, "", DuplicateID, "id",
+				fmt.Sprintf("subscription id appears %d times in the snapshot with different content; none of the copies is synced", si.n))
+		case ci == nil:
+			c.rj.add("subscription", s.ID, s.CustomerID, "", UnknownCustomer, "customer_id",
 				fmt.Sprintf("customer %q is not in the snapshot", s.CustomerID))
-		case accepted[s.CustomerID] == nil:
-			code, _ := rj.code("customer", s.CustomerID)
-			rj.add("subscription", s.ID, s.CustomerID, email, CustomerRejected, "customer_id",
+		case ci.flags&custRejected != 0:
+			code, _ := c.rj.code("customer", s.CustomerID)
+			c.rj.add("subscription", s.ID, s.CustomerID, "", CustomerRejected, "customer_id",
 				fmt.Sprintf("customer %s was rejected (%s), so its subscriptions are not synced", s.CustomerID, code))
 		case s.Deleted:
 			// Load still sends a deleted subscription (as cancelled), so what transform
 			// cannot map must stop here as a row, not fail the whole transform.
-			checkShape(rj, s, email)
+			checkShape(&c.rj, s)
 		default:
-			checkSubscription(rj, s, email)
+			checkSubscription(&c.rj, s)
 		}
-		if len(rj.rows) == before {
-			res.Subscriptions = append(res.Subscriptions, s)
+		if len(c.rj.rows) != before {
+			return nil
 		}
-	}
+		si.cur = c.currency(s.CurrencyCode)
+		return out(s)
+	})
+}
 
-	// Invoices only feed amounts and payment status; a bad one is reported and left
-	// out, and transform falls back to the subscription's own amounts.
-	invIDs := countIDs(invoices, func(v *schemas.Invoice) string { return v.ID })
-	subCurrency := make(map[string]string, len(res.Subscriptions))
-	for i := range res.Subscriptions {
-		subCurrency[res.Subscriptions[i].ID] = res.Subscriptions[i].CurrencyCode
+// currency interns a currency code: 1 + its index in c.currencies.
+func (c *checker) currency(code string) uint32 {
+	if i, ok := c.currencyIdx[code]; ok {
+		return i
 	}
-	for i := range invoices {
-		v := &invoices[i]
-		before := len(rj.rows)
-		email := emailOf[v.CustomerID]
+	c.currencies = append(c.currencies, strings.Clone(code))
+	i := uint32(len(c.currencies))
+	c.currencyIdx[c.currencies[i-1]] = i
+	return i
+}
+
+// invoiceRules is the invoices' part of pass 4, after the subscriptions, whose
+// currencies it checks against. Invoices only feed amounts and payment status; a bad
+// one is reported and left out, and transform falls back to the subscription's own
+// amounts.
+func (c *checker) invoiceRules(ctx context.Context, src source[schemas.Invoice], out func(*schemas.Invoice) error) error {
+	row := 0
+	return src.each(ctx, nil, func(v *schemas.Invoice) error {
+		i := row
+		row++
+		if i >= len(c.invoiceRow) {
+			return errChanged
+		}
+		n := c.invoices.val[c.invoiceRow[i]]
+		before := len(c.rj.rows)
 		switch {
 		case v.ID == "":
-			rj.add("invoice", "", v.CustomerID, email, MissingID, "id", "invoice has no id")
-		case invIDs[v.ID] > 1:
-			rj.add("invoice", v.ID, v.CustomerID, email, DuplicateID, "id",
-				fmt.Sprintf("invoice id appears %d times in the snapshot with different content", invIDs[v.ID]))
+			c.rj.add("invoice", "", v.CustomerID, "", MissingID, "id", "invoice has no id")
+		case n > 1:
+			c.rj.add("invoice", v.ID, v.CustomerID, "", DuplicateID, "id",
+				fmt.Sprintf("invoice id appears %d times in the snapshot with different content", n))
 		case v.Deleted:
 		default:
-			checkInvoice(rj, v, email)
+			checkInvoice(&c.rj, v)
 			// Transform takes the amount of the subscription's latest invoice; one in
 			// another currency would be sent with the wrong decimals and code.
-			if cur, ok := subCurrency[v.SubscriptionID]; ok && v.CurrencyCode != "" && !strings.EqualFold(cur, v.CurrencyCode) {
-				rj.add("invoice", v.ID, v.CustomerID, email, CurrencyMismatch, "currency_code",
-					fmt.Sprintf("currency %q differs from subscription %s's %q", v.CurrencyCode, v.SubscriptionID, cur))
+			if k := c.invoiceSub[i]; k >= 0 && c.subs.val[k].cur != 0 && v.CurrencyCode != "" {
+				if cur := c.currencies[c.subs.val[k].cur-1]; !strings.EqualFold(cur, v.CurrencyCode) {
+					c.rj.add("invoice", v.ID, v.CustomerID, "", CurrencyMismatch, "currency_code",
+						fmt.Sprintf("currency %q differs from subscription %s's %q", v.CurrencyCode, v.SubscriptionID, cur))
+				}
 			}
 		}
-		if len(rj.rows) == before {
-			res.Invoices = append(res.Invoices, v)
+		if len(c.rj.rows) != before {
+			return nil
 		}
-	}
+		return out(v)
+	})
+}
 
-	priceIDs := countIDs(prices, func(p *schemas.ItemPrice) string { return p.ID })
-	for i := range prices {
-		p := &prices[i]
-		before := len(rj.rows)
+// fillEmails is pass 5: each row gets the email of its customer (the last record
+// with that id, as always). Only the customers the rows name are looked up: no
+// id → email map of every customer is built.
+func (c *checker) fillEmails(ctx context.Context, src source[schemas.Customer], rows []schemas.ValidationError) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	emails := newKeyed[string](0, false)
+	for i := range rows {
+		emails.add(rows[i].CustomerID)
+	}
+	err := src.each(ctx, customerEmailCols, func(r *schemas.Customer) error {
+		if e := emails.get(r.ID); e != nil {
+			*e = strings.Clone(r.Email)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i := range rows {
+		rows[i].Email = *emails.get(rows[i].CustomerID)
+	}
+	return nil
+}
+
+// itemPriceRules is pass 6: their rows come last.
+func (c *checker) itemPriceRules(ctx context.Context, src source[schemas.ItemPrice], out func(*schemas.ItemPrice) error) error {
+	return src.each(ctx, nil, func(p *schemas.ItemPrice) error {
+		n := c.itemPrices.get(p.ID)
+		if n == nil {
+			return errChanged
+		}
+		before := len(c.rj.rows)
 		switch {
 		case p.ID == "":
-			rj.add("item_price", "", "", "", MissingID, "id", "item price has no id")
-		case priceIDs[p.ID] > 1:
-			rj.add("item_price", p.ID, "", "", DuplicateID, "id",
-				fmt.Sprintf("item price id appears %d times in the snapshot with different content", priceIDs[p.ID]))
+			c.rj.add("item_price", "", "", "", MissingID, "id", "item price has no id")
+		case *n > 1:
+			c.rj.add("item_price", p.ID, "", "", DuplicateID, "id",
+				fmt.Sprintf("item price id appears %d times in the snapshot with different content", *n))
 		case p.Price != nil && *p.Price < 0:
-			rj.add("item_price", p.ID, "", "", BadAmount, "price", fmt.Sprintf("price %d is negative", *p.Price))
+			c.rj.add("item_price", p.ID, "", "", BadAmount, "price", fmt.Sprintf("price %d is negative", *p.Price))
 		}
-		if len(rj.rows) == before {
-			res.ItemPrices = append(res.ItemPrices, p)
+		if len(c.rj.rows) != before {
+			return nil
 		}
-	}
-
-	res.Errors = rj.rows
-	res.Rejected = int64(len(rj.rejected))
-	return res
+		return out(p)
+	})
 }
+
+// errChanged: a later pass met a row or key the first pass did not see. The extract
+// folder is a snapshot that nothing rewrites, so only a file changed under the stage
+// gets here.
+var errChanged = errors.New("an input file changed while it was being read")
+
+func normEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
 
 func checkCustomer(rj *rejections, c *schemas.Customer, hasSub, isGifter bool, cfg Config) {
 	add := func(code, field, msg string) { rj.add("customer", c.ID, c.ID, c.Email, code, field, msg) }
@@ -367,8 +685,9 @@ func checkCustomer(rj *rejections, c *schemas.Customer, hasSub, isGifter bool, c
 }
 
 // checkShape checks what transform needs to map a subscription at all.
-func checkShape(rj *rejections, s *schemas.Subscription, email string) {
-	add := func(code, field, msg string) { rj.add("subscription", s.ID, s.CustomerID, email, code, field, msg) }
+// The row's email is filled in later (fillEmails).
+func checkShape(rj *rejections, s *schemas.Subscription) {
+	add := func(code, field, msg string) { rj.add("subscription", s.ID, s.CustomerID, "", code, field, msg) }
 	if !Statuses[s.Status] {
 		add(UnknownStatus, "status", fmt.Sprintf("status %q is not a Chargebee subscription status", s.Status))
 	}
@@ -382,9 +701,9 @@ func checkShape(rj *rejections, s *schemas.Subscription, email string) {
 	}
 }
 
-func checkSubscription(rj *rejections, s *schemas.Subscription, email string) {
-	add := func(code, field, msg string) { rj.add("subscription", s.ID, s.CustomerID, email, code, field, msg) }
-	checkShape(rj, s, email)
+func checkSubscription(rj *rejections, s *schemas.Subscription) {
+	add := func(code, field, msg string) { rj.add("subscription", s.ID, s.CustomerID, "", code, field, msg) }
+	checkShape(rj, s)
 	neg := func(field string, v *int64) {
 		if v != nil && *v < 0 {
 			add(BadAmount, field, fmt.Sprintf("%s %d is negative", field, *v))
@@ -424,8 +743,8 @@ func checkSubscription(rj *rejections, s *schemas.Subscription, email string) {
 	}
 }
 
-func checkInvoice(rj *rejections, v *schemas.Invoice, email string) {
-	add := func(code, field, msg string) { rj.add("invoice", v.ID, v.CustomerID, email, code, field, msg) }
+func checkInvoice(rj *rejections, v *schemas.Invoice) {
+	add := func(code, field, msg string) { rj.add("invoice", v.ID, v.CustomerID, "", code, field, msg) }
 	if !money.Known(v.CurrencyCode) {
 		add(UnknownCurrency, "currency_code", fmt.Sprintf("currency %q is not an ISO 4217 code", v.CurrencyCode))
 	}
@@ -451,14 +770,6 @@ func checkInvoice(rj *rejections, v *schemas.Invoice, email string) {
 			add(BadDate, f.name, fmt.Sprintf("%s %d is not a plausible Unix time", f.name, *f.v))
 		}
 	}
-}
-
-func countIDs[T any](recs []T, id func(*T) string) map[string]int {
-	m := make(map[string]int, len(recs))
-	for i := range recs {
-		m[id(&recs[i])]++
-	}
-	return m
 }
 
 func deref(p *int64) int64 {

@@ -1,0 +1,207 @@
+package validate
+
+import (
+	"context"
+	"os"
+	"strings"
+
+	"github.com/cb2ac/cb2ac/schemas"
+)
+
+// source is one input table. each streams its records to fn in input order, the
+// same order on every call: passes find a record's state by its row number. A file
+// source decodes only cols (nil: every column; the others are zero) and its records,
+// strings included, live in an Arrow batch that stays referenced as long as anything
+// points into it: whatever outlives fn must be copied (strings.Clone). A slice
+// source ignores cols. rows is the number of records, a hint to size maps by.
+type source[T any] interface {
+	each(ctx context.Context, cols []string, fn func(*T) error) error
+	rows() int
+}
+
+// fileSource reads a Parquet file; with a view, it reads projections through V, a
+// narrow record type of the same schema: a projection into the full record type
+// still allocates and clears every field of every row (448 bytes a customer, 616 a
+// subscription), which made a two-column pass cost half a full read. Each projected
+// row is copied by conv into one reused T, so the passes see the same record type
+// from files and slices.
+type fileSource[T, V any] struct {
+	tb   *schemas.Table[T]
+	path string
+	view *schemas.Table[V]
+	conv func(*T, *V)
+}
+
+func newFileSource[T any](tb *schemas.Table[T], path string) *fileSource[T, T] {
+	return &fileSource[T, T]{tb: tb, path: path}
+}
+
+func newViewSource[T, V any](tb *schemas.Table[T], path string, conv func(*T, *V)) *fileSource[T, V] {
+	return &fileSource[T, V]{tb: tb, path: path, view: schemas.NewTable[V](tb.Name, tb.Version), conv: conv}
+}
+
+func (s *fileSource[T, V]) each(ctx context.Context, cols []string, fn func(*T) error) error {
+	if cols == nil || s.view == nil {
+		return each(ctx, s.tb, s.path, cols, fn)
+	}
+	var r T
+	return each(ctx, s.view, s.path, cols, func(v *V) error {
+		s.conv(&r, v)
+		return fn(&r)
+	})
+}
+
+// rows trusts the footer's count no further than the file's size, as
+// schemas.ReadFile does: a real row takes at least a byte.
+func (s *fileSource[T, V]) rows() int {
+	r, err := s.tb.Open(s.path)
+	if err != nil {
+		return 0 // the pass that reads the file reports it
+	}
+	defer r.Close()
+	n := r.NumRows()
+	if st, err := os.Stat(s.path); err == nil {
+		n = min(n, st.Size())
+	}
+	return int(max(n, 0))
+}
+
+func each[T any](ctx context.Context, tb *schemas.Table[T], path string, cols []string, fn func(*T) error) error {
+	n := 0
+	return tb.EachColumns(path, cols, func(r *T) error {
+		// A failed sibling pass cancels ctx: stop within a row group instead of
+		// reading the rest of a large file for nothing.
+		if n++; n%schemas.BatchRows == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		return fn(r)
+	})
+}
+
+type sliceSource[T any] []T
+
+func (s sliceSource[T]) each(_ context.Context, _ []string, fn func(*T) error) error {
+	for i := range s {
+		if err := fn(&s[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s sliceSource[T]) rows() int { return len(s) }
+
+// Columns each projection pass decodes. They must cover every field the pass reads:
+// from a file the others are zero, but a slice source hands over whole records, so
+// the rule tests (on Check) would not notice a gap; only runs on files would.
+var (
+	customerIDCols    = []string{"id"}
+	customerRuleCols  = []string{"id", "email", "created_at", "updated_at", "deleted", "resource_version"}
+	customerEmailCols = []string{"id", "email"}
+	subscriptionCols  = []string{"id", "customer_id", "deleted"}
+	invoiceCols       = []string{"id", "customer_id", "is_gifted"}
+	invoiceSubCols    = []string{"subscription_id"}
+	giftCols          = []string{"gifter_customer_id"}
+	itemPriceCols     = []string{"id"}
+)
+
+// Narrow views of the big tables: the union of the columns above (tags as in
+// schemas/records.go).
+type customerView struct {
+	ID              string `parquet:"id"`
+	Email           string `parquet:"email"`
+	CreatedAt       *int64 `parquet:"created_at"`
+	UpdatedAt       *int64 `parquet:"updated_at"`
+	ResourceVersion int64  `parquet:"resource_version"`
+	Deleted         bool   `parquet:"deleted"`
+}
+
+func fromCustomerView(r *schemas.Customer, v *customerView) {
+	r.ID, r.Email, r.CreatedAt, r.UpdatedAt, r.ResourceVersion, r.Deleted = v.ID, v.Email, v.CreatedAt, v.UpdatedAt, v.ResourceVersion, v.Deleted
+}
+
+type subscriptionView struct {
+	ID         string `parquet:"id"`
+	CustomerID string `parquet:"customer_id"`
+	Deleted    bool   `parquet:"deleted"`
+}
+
+func fromSubscriptionView(r *schemas.Subscription, v *subscriptionView) {
+	r.ID, r.CustomerID, r.Deleted = v.ID, v.CustomerID, v.Deleted
+}
+
+type invoiceView struct {
+	ID             string `parquet:"id"`
+	CustomerID     string `parquet:"customer_id"`
+	SubscriptionID string `parquet:"subscription_id"`
+	IsGifted       bool   `parquet:"is_gifted"`
+}
+
+func fromInvoiceView(r *schemas.Invoice, v *invoiceView) {
+	r.ID, r.CustomerID, r.SubscriptionID, r.IsGifted = v.ID, v.CustomerID, v.SubscriptionID, v.IsGifted
+}
+
+// keyed holds per-key state in a slice, numbered by a map from the key. A map value
+// is never assigned again once stored: Go replaces the stored key by the one given on
+// every assignment, and a key still pointing into an Arrow batch would keep the whole
+// batch alive. Keys are cloned once, when first seen.
+type keyed[V any] struct {
+	idx  map[string]int
+	val  []V
+	keys []string // with keepKeys: the key of val[i]
+}
+
+// newKeyed sized for n keys: growing a map of a million keys rehashed every key
+// several times, a third of the first pass.
+func newKeyed[V any](n int, keepKeys bool) *keyed[V] {
+	k := &keyed[V]{idx: make(map[string]int, n), val: make([]V, 0, n)}
+	if keepKeys {
+		k.keys = make([]string, 0, n)
+	}
+	return k
+}
+
+// get is the state of key, nil when it was never added. The pointer is valid until
+// the next add.
+func (k *keyed[V]) get(key string) *V {
+	if i, ok := k.idx[key]; ok {
+		return &k.val[i]
+	}
+	return nil
+}
+
+// add is the index of key's state, adding a zero state for a new key.
+func (k *keyed[V]) add(key string) int {
+	if i, ok := k.idx[key]; ok {
+		return i
+	}
+	var zero V
+	i := len(k.val)
+	key = strings.Clone(key)
+	k.idx[key] = i
+	k.val = append(k.val, zero)
+	if k.keys != nil {
+		k.keys = append(k.keys, key)
+	}
+	return i
+}
+
+// rowSet is a set of row numbers.
+type rowSet []uint64
+
+func (s *rowSet) add(i int) {
+	for len(*s) <= i/64 {
+		*s = append(*s, 0)
+	}
+	(*s)[i/64] |= 1 << (i % 64)
+}
+
+func (s rowSet) del(i int) {
+	if i/64 < len(s) {
+		s[i/64] &^= 1 << (i % 64)
+	}
+}
+
+func (s rowSet) has(i int) bool { return i/64 < len(s) && s[i/64]&(1<<(i%64)) != 0 }
