@@ -83,18 +83,21 @@ type verdict struct {
 // written (see the "What holds memory" section); they are printed only next to a
 // target this run missed.
 var causes = map[string]string{
-	"time": "every stage materialises whole tables: it decodes every column of every row into Go structs " +
-		"by reflection, builds its whole output in memory and only then writes it. At 1M that is 30-58% of " +
-		"a stage's CPU in Parquet decoding, 17-21% in the garbage collector and about a quarter in system " +
-		"time (page faults on the multi-GB heaps); plan reads all columns of both snapshots where it needs " +
-		"key + row_hash. See \"What holds memory\"",
-	"rss": "each stage holds whole tables as []T slices of Go structs (and the Arrow buffers their strings " +
-		"point into), not one row group at a time, and the Go GC lets RSS reach about twice the live heap: " +
-		"see \"What holds memory\"",
-	"duckdb": "plan reads every column of both snapshots into Go structs (58% of its CPU; DuckDB reads only " +
-		"key + row_hash of the old file), keeps both in memory with a map of the old one, names the changed " +
-		"fields of each changed row by two encoding/json round trips, and writes plan.parquet + plan.csv with a " +
-		"row for every record, unchanged ones included",
+	"time": "the stages stream now, but their CPU goes to reflection-driven Parquet decoding and " +
+		"encoding (schemas.Reader.Next and Writer.Write walk every field of every row through reflect; " +
+		"validate writes the whole extract back out, transform writes two outputs, plan decodes every column " +
+		"of the new snapshot to have the few changed rows at hand) and to the row hash (encoding/json.Marshal " +
+		"+ xxhash of every mapped record, kept because changing it would make every synced record look " +
+		"changed once). Plan also keeps a plan entry for every row, unchanged ones included, which puts it at " +
+		"the 900 MiB memory limit at 1M, where the GC runs often. See \"What holds memory\"",
+	"rss": "validate, transform and every nightly plan stay under 1 GiB; a first sync's plan does not: " +
+		"every row is a create, and the diff keeps each changed row (detached from its batch) to hand to " +
+		"the apply step, so it holds the whole transform snapshot as Go structs, far above the 900 MiB " +
+		"soft memory limit, where the GC then runs almost without pause (run A's plan: CPU several times " +
+		"its wall time). Re-reading changed rows from the transform file at apply time instead would bound it",
+	"duckdb": "plan decodes every column of the new snapshot into Go structs to have the changed rows at hand " +
+		"(DuckDB reads key + row_hash of both files, then only the changed rows), and writes plan.parquet and " +
+		"plan.csv with a row for every record, unchanged ones included",
 	"writes":  "see the request counts by kind",
 	"extract": "see the requests per list",
 	"incr": "each of the 5 lists costs at least one request however little changed: " +
@@ -610,35 +613,23 @@ func sizeString(b int64) string {
 // is not measured by a run.
 const memorySection = `## What holds memory (profiles at 1M customers, 2026-11-23)
 
-Not re-measured by each run: taken once with the CLI's hidden profiling flags, on run C's data
-(` + "`cb2ac --cpuprofile cpu.prof --memprofile heap.prof --data-dir D --run-id R transform`" + `; the
-heap profile is written each time the live heap reaches a new peak, so it shows what is held at
-the peak). Peak RSS is about 2–2.5× the live heap: with GOGC=100 the Go GC lets the heap grow to
-twice what is live before it collects.
+Not re-measured by each run: taken with the CLI's hidden profiling flags
+(` + "`cb2ac --cpuprofile cpu.prof --memprofile heap.prof --data-dir D --run-id R transform`" + `; the heap
+profile is written each time the live heap reaches a new peak). Every stage streams: it reads each
+file 16k rows at a time (a few cheap column projections, one full read), writes its outputs as it
+goes (encoding on a goroutine of its own, ` + "`schemas.Stream`" + `), and holds only the tables its joins or
+its diff need. Those tables live in ` + "`internal/strmap`" + `: keys and packed values in pointer-free
+byte arenas indexed by a 64-bit hash, so the garbage collector does not walk a million strings each
+cycle. ` + "`main`" + ` sets a 900 MiB soft memory limit unless GOMEMLIMIT is set, so the heap stays near
+what is live instead of doubling (GOGC=100) before each collection.
 
-| stage | live heap at peak | peak RSS | what is live at the peak |
-|---|--:|--:|---|
-| validate | 3.9 GB | 8.1 GB | the whole extract read into ` + "`[]T`" + ` by ` + "`schemas.ReadFile`" + ` (subscriptions 1.0 GB, customers 0.67 GB, invoices 0.34 GB); ` + "`validate.Check`" + ` 1.7 GB: a second copy of every accepted row (` + "`res.Customers/Subscriptions/Invoices`" + `, struct arrays of 448, 616 and 216 bytes a row) plus its id, email and currency maps; 0.44 GB of Arrow string buffers (below) |
-| transform | 4.1 GB | 10.6–11.0 GB | the whole validate snapshot as ` + "`[]T`" + ` (2.0 GB with its string buffers), and every output row built before the first is written: ` + "`Mapper.Map`" + ` 2.1 GB (contacts with 18 formatted custom-field strings each 0.64 GB, recurring payments 0.69 GB, the two slices and the lookup maps by customer, subscription, invoice and price) |
-| plan | 5.1 GB | 10.1 GB | ` + "`load.readPair`" + ` of both snapshots, old and new, every column: Arrow string buffers 1.9 GB, the contacts' ` + "`fields`" + ` lists (18 per contact, 2M contacts: ` + "`reflect.MakeSlice`" + ` 1.3 GB), the row structs; then the map of the old snapshot, a ` + "`[]*T`" + ` of every new row and a plan entry for every row, unchanged ones included |
-| load | not profiled | 0.97–1.36 GiB at 100k | plan's holdings, then (from the code) the journal's acknowledged-key map and the new synced snapshot merged in memory (` + "`load.merge`" + ` copies every row) before it is written |
+| stage | what it holds (live heap at its peak) |
+|---|---|
+| validate | per id of each table a count and a few flags, each email's winner, the rejected records (slices indexed by maps presized from the footers): about 0.6 GB RSS in all |
+| transform | 0.64 GB live: the customers a subscription needs, packed (184 MB: email, names, phone, company, billing address, mapped attributes); per customer its primary subscription (113 MB with the packed side's index); per subscription its latest invoice's numbers (135 MB); one batch of customers or subscriptions being read and of the two outputs being written (about 150 MB of Arrow buffers) |
+| plan | the synced snapshot's key → (row_hash, deleted) table, a plan entry for every row, and the changed rows (detached from their batches: ` + "`schemas.Table.Detach`" + `) |
+| load | plan's holdings, then the journal's acknowledged-key map; the new synced snapshot is streamed out |
 
-Arrow string buffers: ` + "`schemas`" + `' reader sets each Go string with ` + "`array.String.Value(i)`" + `, which points into
-the Arrow value buffer instead of copying. A string keeps its whole batch buffer (with the builder's
-doubling slack) alive, so a table read whole keeps every batch's buffers. It is safe only because
-the Go allocator is used: with a C allocator, ` + "`Release`" + ` would free memory the strings still point at.
-
-Where the CPU goes at 1M (CPU profiles): reading Parquet into structs (pqarrow decoding and the
-reflection in ` + "`schemas.Reader.Next`" + `) 30–42% of validate and transform and 58% of plan; the garbage
-collector 17–21%; writing Parquet about 25% of validate and transform (Arrow's string builders
-regrow their buffers batch after batch, reading and writing: ` + "`GoAllocator.Reallocate`" + ` is about half
-of all ` + "`memmove`" + ` time); the mapping
-itself 24% of transform (of which the row hash, ` + "`encoding/json.Marshal`" + ` + xxhash, 7%); in plan the
-diff 14%, of which ` + "`changedFields`" + ` (two JSON round trips per changed row) 8%. System time (page faults
-on fresh heap) is 26–29% of each stage's CPU.
-
-Small fixes made while measuring: ` + "`schemas.Table.ReadFile`" + ` sizes its slice from the footer's row count
-(growing it by append re-copied the table and was a third of a stage's CPU at 100k), and
-` + "`validate.Check`" + ` and ` + "`load.diff`" + ` preallocate their output slices. They cut CPU, not the peak: the
-tables are still held whole.
+Before this design (the committed run of 2026-11-23 13:12) each stage read its inputs whole into
+` + "`[]T`" + ` and built its outputs whole: 6–11 GB peak RSS at 1M.
 `
