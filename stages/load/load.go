@@ -132,7 +132,7 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 	if err != nil {
 		return res, fmt.Errorf("load: %w", err)
 	}
-	if err := writePlan(out, append(append([]schemas.PlanEntry{}, cd.Entries...), rd.Entries...)); err != nil {
+	if err := writePlan(out, cd.Entries, rd.Entries); err != nil {
 		return res, fmt.Errorf("load: plan: %w", err)
 	}
 	for op, n := range counts(cd) {

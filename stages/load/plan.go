@@ -7,7 +7,6 @@ package load
 import (
 	"encoding/json"
 	"maps"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -54,17 +53,20 @@ type source[T any] struct {
 	each, keys func(fn func(*T) error) error
 	// detach makes a row safe to keep after fn returns (see schemas.Table.Detach).
 	detach func(*T)
+	rows   int // a hint to size the plan by
 }
 
 func (s source[T]) empty() bool { return s.each == nil }
 
 func fileSource[T any](tb *schemas.Table[T], path, keyColumn string) source[T] {
+	rows, _ := tb.Rows(path) // a missing or bad file is reported by the pass that reads it
 	return source[T]{
 		each: func(fn func(*T) error) error { return tb.Each(path, fn) },
 		keys: func(fn func(*T) error) error {
 			return tb.EachColumns(path, []string{keyColumn, "row_hash", "deleted"}, fn)
 		},
 		detach: tb.Detach,
+		rows:   rows,
 	}
 }
 
@@ -77,7 +79,7 @@ func sliceSource[T any](rows []T) source[T] {
 		}
 		return nil
 	}
-	return source[T]{each: each, keys: each, detach: func(*T) {}}
+	return source[T]{each: each, keys: each, detach: func(*T) {}, rows: len(rows)}
 }
 
 // prior is what the diff keeps of a synced row: enough to classify, nothing more.
@@ -100,7 +102,7 @@ type prior struct {
 func diff[T any](entity string, old, cur source[T], key func(*T) string, hash func(*T) uint64, deleted func(*T) bool) (*Diff[T], error) {
 	// The synced side is a strmap: a million keys in a Go map would be a million
 	// pointers for every GC cycle to walk.
-	prev := strmap.New[prior](0)
+	prev := strmap.New[prior](old.rows)
 	if !old.empty() {
 		if err := old.keys(func(o *T) error {
 			p, _ := prev.Put(key(o))
@@ -110,7 +112,9 @@ func diff[T any](entity string, old, cur source[T], key func(*T) string, hash fu
 			return nil, err
 		}
 	}
-	d := &Diff[T]{changed: map[string]int{}, carry: map[string]*T{}}
+	// Sized from the footer: growing a slice of two million entries by append copied
+	// it over and over and held two copies at each step.
+	d := &Diff[T]{changed: map[string]int{}, carry: map[string]*T{}, Entries: make([]schemas.PlanEntry, 0, cur.rows)}
 	needOld := map[string]int{}
 	err := cur.each(func(n *T) error {
 		k := strings.Clone(key(n)) // kept in Entries past the batch
@@ -237,9 +241,21 @@ const (
 	RecurringPaymentsFile = "recurring_payments"
 )
 
-func writePlan(dir string, entries []schemas.PlanEntry) error {
-	if err := schemas.Plans.WriteFiles(dir, PlanFile, entries, false); err != nil {
+func writePlan(dir string, parts ...[]schemas.PlanEntry) error {
+	// One sink for all parts: concatenating them first copied every entry again.
+	s, err := schemas.Plans.CreateSink(dir, PlanFile, true)
+	if err != nil {
 		return err
 	}
-	return schemas.WriteCSV(filepath.Join(dir, PlanFile+".csv"), entries)
+	for _, entries := range parts {
+		for len(entries) > 0 {
+			n := min(len(entries), schemas.BatchRows)
+			if err := s.Write(entries[:n]...); err != nil {
+				s.Abort()
+				return err
+			}
+			entries = entries[n:]
+		}
+	}
+	return s.Commit()
 }
