@@ -63,3 +63,29 @@ func TestStreamAbortLeavesNothing(t *testing.T) {
 		t.Errorf("left behind: %v", files)
 	}
 }
+
+func TestEachRowPicksRowsByNumber(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.parquet")
+	var all []Contact
+	for i := range 40000 { // more than one read batch
+		all = append(all, Contact{CustomerID: fmt.Sprint(i), Fields: []FieldValue{{Title: "n", Value: fmt.Sprint(i)}}})
+	}
+	if err := Contacts.WriteFile(path, all); err != nil {
+		t.Fatal(err)
+	}
+	want := map[int]bool{0: true, 7: true, readRows - 1: true, readRows: true, 39999: true}
+	var got []int
+	err := Contacts.EachRow(path, func(row int) bool { return want[row] }, func(row int, c *Contact) error {
+		if !reflect.DeepEqual(*c, all[row]) {
+			t.Errorf("row %d = %+v, want %+v", row, *c, all[row])
+		}
+		got = append(got, row)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, []int{0, 7, readRows - 1, readRows, 39999}) {
+		t.Errorf("rows %v", got)
+	}
+}

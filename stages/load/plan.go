@@ -6,6 +6,7 @@ package load
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -47,10 +48,12 @@ type Diff[T any] struct {
 }
 
 // source streams the rows of a snapshot file (a slice in tests), as often as asked:
-// each reads every column, keys only key, row_hash and deleted (the rest stay zero).
-// A zero source is an empty snapshot.
+// each reads every column, keys only key, row_hash and deleted (the rest stay zero),
+// pick every column of the rows want accepts (by row number from 0), each a record
+// of its own. A zero source is an empty snapshot.
 type source[T any] struct {
 	each, keys func(fn func(*T) error) error
+	pick       func(want func(row int) bool, fn func(row int, rec *T) error) error
 	// detach makes a row safe to keep after fn returns (see schemas.Table.Detach).
 	detach func(*T)
 	rows   int // a hint to size the plan by
@@ -65,6 +68,7 @@ func fileSource[T any](tb *schemas.Table[T], path, keyColumn string) source[T] {
 		keys: func(fn func(*T) error) error {
 			return tb.EachColumns(path, []string{keyColumn, "row_hash", "deleted"}, fn)
 		},
+		pick:   func(want func(int) bool, fn func(int, *T) error) error { return tb.EachRow(path, want, fn) },
 		detach: tb.Detach,
 		rows:   rows,
 	}
@@ -79,20 +83,32 @@ func sliceSource[T any](rows []T) source[T] {
 		}
 		return nil
 	}
-	return source[T]{each: each, keys: each, detach: func(*T) {}, rows: len(rows)}
+	pick := func(want func(int) bool, fn func(int, *T) error) error {
+		for i := range rows {
+			if want(i) {
+				rec := rows[i]
+				if err := fn(i, &rec); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return source[T]{each: each, keys: each, pick: pick, detach: func(*T) {}, rows: len(rows)}
 }
 
 // prior is what the diff keeps of a synced row: enough to classify, nothing more.
 type prior struct {
 	hash    uint64
+	row     int // its row in the synced file
 	deleted bool
 }
 
 // diff compares rows by key and row_hash, streaming both snapshots: it holds a
-// key → (hash, deleted) map of the synced one, the plan entries and the changed rows,
-// never either snapshot whole. The synced snapshot is read twice: its key, hash and
-// deleted columns only, then in full only when there are updates or deletes, for
-// their old rows.
+// key → (hash, row, deleted) table of the synced one, the plan entries and the
+// changed rows, never either snapshot whole. Both files are classified from their key,
+// hash and deleted columns only; then only the changed rows are turned into records
+// (schemas.Table.EachRow): at 1% changed, building every row was most of the stage.
 //
 //   - key only in the new snapshot → create (unless it is already deleted there);
 //   - both, same hash → unchanged; different → update, or delete when the new row is
@@ -104,9 +120,11 @@ func diff[T any](entity string, old, cur source[T], key func(*T) string, hash fu
 	// pointers for every GC cycle to walk.
 	prev := strmap.New[prior](old.rows)
 	if !old.empty() {
+		row := 0
 		if err := old.keys(func(o *T) error {
 			p, _ := prev.Put(key(o))
-			*p = prior{hash(o), deleted(o)}
+			*p = prior{hash: hash(o), row: row, deleted: deleted(o)}
+			row++
 			return nil
 		}); err != nil {
 			return nil, err
@@ -115,8 +133,12 @@ func diff[T any](entity string, old, cur source[T], key func(*T) string, hash fu
 	// Sized from the footer: growing a slice of two million entries by append copied
 	// it over and over and held two copies at each step.
 	d := &Diff[T]{changed: map[string]int{}, carry: map[string]*T{}, Entries: make([]schemas.PlanEntry, 0, cur.rows)}
-	needOld := map[string]int{}
-	err := cur.each(func(n *T) error {
+	newRows := map[int]int{}      // row of the new file → its change
+	carryRows := map[int]string{} // row of the new file → key, for carry
+	oldRows := map[int]int{}      // row of the synced file → the change it is the old side of
+	row := -1
+	err := cur.keys(func(n *T) error {
+		row++
 		k := strings.Clone(key(n)) // kept in Entries past the batch
 		o, synced := prev.Get(k)
 		if !synced {
@@ -134,9 +156,7 @@ func diff[T any](entity string, old, cur source[T], key func(*T) string, hash fu
 			op = OpDelete
 		case deleted(n):
 			op = OpUnchanged // deleted on both sides; nothing AC needs to hear
-			row := *n
-			cur.detach(&row)
-			d.carry[k] = &row
+			carryRows[row] = k
 		default:
 			op = OpUpdate
 		}
@@ -144,28 +164,40 @@ func diff[T any](entity string, old, cur source[T], key func(*T) string, hash fu
 		if op == OpUnchanged {
 			return nil
 		}
-		row := *n
-		cur.detach(&row)
-		d.Changes = append(d.Changes, Change[T]{Key: k, Op: op, New: &row, entry: len(d.Entries) - 1})
+		d.Changes = append(d.Changes, Change[T]{Key: k, Op: op, entry: len(d.Entries) - 1})
 		d.changed[k] = len(d.Changes) - 1
+		newRows[row] = len(d.Changes) - 1
 		if synced {
-			needOld[k] = len(d.Changes) - 1
+			oldRows[o.row] = len(d.Changes) - 1
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if len(needOld) > 0 {
-		err := old.each(func(o *T) error {
-			i, ok := needOld[key(o)]
-			if !ok {
-				return nil
+	if len(newRows)+len(carryRows) > 0 {
+		err := cur.pick(func(r int) bool {
+			_, ch := newRows[r]
+			_, ca := carryRows[r]
+			return ch || ca
+		}, func(r int, n *T) error {
+			cur.detach(n)
+			if i, ok := newRows[r]; ok {
+				d.Changes[i].New = n
+			} else {
+				d.carry[carryRows[r]] = n
 			}
-			row := *o
-			old.detach(&row)
-			ch := &d.Changes[i]
-			ch.Old = &row
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(oldRows) > 0 {
+		err := old.pick(func(r int) bool { _, ok := oldRows[r]; return ok }, func(r int, o *T) error {
+			old.detach(o)
+			ch := &d.Changes[oldRows[r]]
+			ch.Old = o
 			if ch.Op == OpUpdate {
 				ch.Changed = changedFields(ch.Old, ch.New)
 				d.Entries[ch.entry].ChangedFields = strings.Join(ch.Changed, "|")
@@ -174,6 +206,12 @@ func diff[T any](entity string, old, cur source[T], key func(*T) string, hash fu
 		})
 		if err != nil {
 			return nil, err
+		}
+	}
+	for i := range d.Changes {
+		if d.Changes[i].New == nil {
+			// The file changed between the passes: nothing may be planned from it.
+			return nil, fmt.Errorf("%s %s: row vanished between two reads of the snapshot", entity, d.Changes[i].Key)
 		}
 	}
 	return d, nil
