@@ -86,7 +86,7 @@ var causes = map[string]string{
 	"time": "the stages stream now, but their CPU goes to reflection-driven Parquet decoding and " +
 		"encoding (schemas.Reader.Next and Writer.Write walk every field of every row through reflect; " +
 		"validate writes the whole extract back out, transform writes two outputs, plan decodes every column " +
-		"of the new snapshot to have the few changed rows at hand) and to the row hash (encoding/json.Marshal " +
+		"of both snapshots to build the few changed rows) and to the row hash (encoding/json.Marshal " +
 		"+ xxhash of every mapped record, kept because changing it would make every synced record look " +
 		"changed once). Plan also keeps a plan entry for every row, unchanged ones included, which puts it at " +
 		"the 900 MiB memory limit at 1M, where the GC runs often. See \"What holds memory\"",
@@ -95,9 +95,10 @@ var causes = map[string]string{
 		"the apply step, so it holds the whole transform snapshot as Go structs, far above the 900 MiB " +
 		"soft memory limit, where the GC then runs almost without pause (run A's plan: CPU several times " +
 		"its wall time). Re-reading changed rows from the transform file at apply time instead would bound it",
-	"duckdb": "plan decodes every column of the new snapshot into Go structs to have the changed rows at hand " +
-		"(DuckDB reads key + row_hash of both files, then only the changed rows), and writes plan.parquet and " +
-		"plan.csv with a row for every record, unchanged ones included",
+	"duckdb": "plan classifies both snapshots from their key, row_hash and deleted columns as DuckDB does, " +
+		"but then reads both files again to build the changed rows, and Arrow's Parquet reader decodes every " +
+		"column of every row group to hand over 1% of the rows; it also keeps and writes (plan.parquet and " +
+		"plan.csv) an entry for every record, unchanged ones included",
 	"writes":  "see the request counts by kind",
 	"extract": "see the requests per list",
 	"incr": "each of the 5 lists costs at least one request however little changed: " +
