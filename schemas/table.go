@@ -127,19 +127,14 @@ func (w *Writer[T]) flush() error {
 	}
 	// The builders start empty after NewRecordBatch and would grow by doubling again,
 	// re-copying and zeroing their buffers every batch: size them like this one.
-	sizes := make([]int, len(w.t.cols))
-	for k := range w.t.cols {
-		if sb, ok := w.rb.Field(k).(*array.StringBuilder); ok {
-			sizes[k] = sb.DataLen()
-		}
+	sizes := make([]builderSize, len(w.t.cols))
+	for k := range sizes {
+		sizes[k] = sizeOf(w.rb.Field(k))
 	}
 	rec := w.rb.NewRecordBatch()
 	defer rec.Release()
-	w.rb.Reserve(w.batch)
-	for k, n := range sizes {
-		if n > 0 {
-			w.rb.Field(k).(*array.StringBuilder).ReserveData(n)
-		}
+	for k := range sizes {
+		sizes[k].reserve(w.rb.Field(k))
 	}
 	if err := w.pw.Write(rec); err != nil {
 		return fmt.Errorf("write %s: %w", w.f.Path, err)
@@ -147,6 +142,41 @@ func (w *Writer[T]) flush() error {
 	w.rows += int64(w.n)
 	w.n = 0
 	return nil
+}
+
+// builderSize is how much a builder (and the builders nested in it) held.
+type builderSize struct {
+	n, data int
+	kids    []builderSize
+}
+
+func sizeOf(b array.Builder) builderSize {
+	sz := builderSize{n: b.Len()}
+	switch b := b.(type) {
+	case *array.StringBuilder:
+		sz.data = b.DataLen()
+	case *array.StructBuilder:
+		for i := range b.NumField() {
+			sz.kids = append(sz.kids, sizeOf(b.FieldBuilder(i)))
+		}
+	case *array.ListBuilder:
+		sz.kids = []builderSize{sizeOf(b.ValueBuilder())}
+	}
+	return sz
+}
+
+func (sz builderSize) reserve(b array.Builder) {
+	b.Reserve(sz.n)
+	switch b := b.(type) {
+	case *array.StringBuilder:
+		b.ReserveData(sz.data)
+	case *array.StructBuilder:
+		for i, k := range sz.kids {
+			k.reserve(b.FieldBuilder(i))
+		}
+	case *array.ListBuilder:
+		sz.kids[0].reserve(b.ValueBuilder())
+	}
 }
 
 // Rows is the number of records written so far.

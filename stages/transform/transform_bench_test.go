@@ -69,7 +69,7 @@ var (
 	sinkStr  string
 	sinkRP   schemas.RecurringPayment
 	sinkCt   schemas.Contact
-	sinkVals map[string]string
+	sinkVals [nDefaultFields]string
 )
 
 func BenchmarkRowHash(b *testing.B) {
