@@ -36,6 +36,9 @@ func TestStreamWritesWhatWasPut(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if rows, err := Contacts.Rows(filepath.Join(dir, "contacts.parquet")); err != nil || rows != n {
+				t.Errorf("Rows = %d, %v; want %d", rows, err, n)
+			}
 			if len(got) != n || n > 0 && !reflect.DeepEqual(got, want) {
 				t.Fatalf("read back %d records, want %d equal ones", len(got), n)
 			}

@@ -331,8 +331,19 @@ func (t *Table[T]) Rows(path string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n := r.NumRows()
+	n := r.plausibleRows()
 	return int(n), r.Close()
+}
+
+// plausibleRows is the footer's row count trusted no further than the file's size:
+// every cb2ac table has a unique key column, so a real row takes at least a byte, and
+// a corrupt count must not become an allocation that kills the process.
+func (r *Reader[T]) plausibleRows() int64 {
+	n := max(r.NumRows(), 0)
+	if st, err := r.f.Stat(); err == nil {
+		n = min(n, st.Size())
+	}
+	return n
 }
 
 // NumRows is the row count from the file footer.
@@ -462,14 +473,7 @@ func (t *Table[T]) ReadFile(path string) ([]T, error) {
 		return nil, err
 	}
 	defer r.Close()
-	// The footer's row count is trusted no further than the file's size: every
-	// cb2ac table has a unique key column, so a real row takes at least a byte, and
-	// a corrupt count must not become an allocation that kills the process.
-	n := max(r.NumRows(), 0)
-	if st, err := r.f.Stat(); err == nil {
-		n = min(n, st.Size())
-	}
-	out := make([]T, 0, n)
+	out := make([]T, 0, r.plausibleRows())
 	for {
 		batch, err := r.Next()
 		if err == io.EOF {

@@ -10,7 +10,6 @@ package strmap
 
 import (
 	"hash/maphash"
-	"iter"
 	"unsafe"
 )
 
@@ -73,18 +72,6 @@ func (m *Map[V]) Put(key string) (v *V, added bool) {
 	return &m.ents[n].val, true
 }
 
-// All yields the keys and values in the order the keys were added. The key strings
-// stay valid for the life of the map.
-func (m *Map[V]) All() iter.Seq2[string, *V] {
-	return func(yield func(string, *V) bool) {
-		for i := range m.ents {
-			if !yield(m.keys.String(m.ents[i].key), &m.ents[i].val) {
-				return
-			}
-		}
-	}
-}
-
 // Arena stores strings back to back in chunks of bytes that are never written again
 // once a string is in them, so the strings it hands out can point into them. The
 // zero Arena is ready to use.
@@ -129,13 +116,4 @@ func (a *Arena) String(r Ref) string {
 		return ""
 	}
 	return unsafe.String(&a.chunks[r.chunk][r.off], int(r.n))
-}
-
-// Size is the number of bytes the arena holds.
-func (a *Arena) Size() int {
-	n := 0
-	for _, c := range a.chunks {
-		n += len(c)
-	}
-	return n
 }

@@ -2,7 +2,6 @@ package validate
 
 import (
 	"context"
-	"os"
 	"strings"
 
 	"github.com/cb2ac/cb2ac/schemas"
@@ -51,19 +50,11 @@ func (s *fileSource[T, V]) each(ctx context.Context, cols []string, fn func(*T) 
 	})
 }
 
-// rows trusts the footer's count no further than the file's size, as
-// schemas.ReadFile does: a real row takes at least a byte.
+// rows is the footer's count (schemas.Table.Rows); 0 when the file cannot be opened,
+// which the pass that reads it reports.
 func (s *fileSource[T, V]) rows() int {
-	r, err := s.tb.Open(s.path)
-	if err != nil {
-		return 0 // the pass that reads the file reports it
-	}
-	defer r.Close()
-	n := r.NumRows()
-	if st, err := os.Stat(s.path); err == nil {
-		n = min(n, st.Size())
-	}
-	return int(max(n, 0))
+	n, _ := s.tb.Rows(s.path)
+	return n
 }
 
 func each[T any](ctx context.Context, tb *schemas.Table[T], path string, cols []string, fn func(*T) error) error {
