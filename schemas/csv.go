@@ -117,6 +117,18 @@ func (it Items) MarshalCSV() (string, error) { return jsonCell(it) }
 // UnmarshalCSV reads a JSON cell.
 func (it *Items) UnmarshalCSV(s string) error { return unjsonCell(s, it) }
 
+// MarshalCSV writes the line items as one JSON cell.
+func (l InvoiceLines) MarshalCSV() (string, error) { return jsonCell(l) }
+
+// UnmarshalCSV reads the JSON cell MarshalCSV writes.
+func (l *InvoiceLines) UnmarshalCSV(s string) error { return unjsonCell(s, l) }
+
+// MarshalCSV writes the payments as one JSON cell.
+func (p InvoicePayments) MarshalCSV() (string, error) { return jsonCell(p) }
+
+// UnmarshalCSV reads the JSON cell MarshalCSV writes.
+func (p *InvoicePayments) UnmarshalCSV(s string) error { return unjsonCell(s, p) }
+
 // MarshalCSV writes the field values as one JSON cell.
 func (fv FieldValues) MarshalCSV() (string, error) { return jsonCell(fv) }
 

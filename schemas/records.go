@@ -48,7 +48,20 @@ type Customer struct {
 	ResourceVersion       int64   `parquet:"resource_version" csv:"resource_version"`
 	Deleted               bool    `parquet:"deleted" csv:"deleted"`
 	CustomFields          string  `parquet:"custom_fields" csv:"custom_fields"`
+	// PIICleared is Chargebee's pii_cleared: active, scheduled_for_clear or cleared
+	// (the customer's personal data was erased; transform and load propagate it).
+	PIICleared string `parquet:"pii_cleared,dict" csv:"pii_cleared"`
+	// The card that came with the customer in the customers list entry: the
+	// customer's primary card, as of the customer's last change.
+	CardPaymentSourceID string `parquet:"card_payment_source_id" csv:"card_payment_source_id"`
+	CardType            string `parquet:"card_type,dict" csv:"card_type"`
+	CardLast4           string `parquet:"card_last4" csv:"card_last4"`
+	CardExpiryMonth     *int64 `parquet:"card_expiry_month" csv:"card_expiry_month"`
+	CardExpiryYear      *int64 `parquet:"card_expiry_year" csv:"card_expiry_year"`
 }
+
+// Erased reports whether Chargebee has cleared the customer's personal data.
+func (c *Customer) Erased() bool { return c.PIICleared == "cleared" }
 
 // Item is one subscription item. Product Catalog 1.0 subscriptions are normalised into
 // the same shape at extract (the plan becomes the item of type "plan", addons follow).
@@ -60,6 +73,12 @@ type Item struct {
 	Amount      *int64 `parquet:"amount" csv:"amount" json:"amount,omitempty"`
 	// BillingCycles is how many times the item bills in all (absent = forever).
 	BillingCycles *int64 `parquet:"billing_cycles" csv:"billing_cycles" json:"billing_cycles,omitempty"`
+	// With multi-decimal pricing Chargebee sends the exact values as decimal
+	// strings in major units (unit_price_in_decimal, amount_in_decimal,
+	// quantity_in_decimal); they win over the integer fields.
+	UnitPriceInDecimal string `parquet:"unit_price_in_decimal" csv:"unit_price_in_decimal" json:"unit_price_in_decimal,omitempty"`
+	AmountInDecimal    string `parquet:"amount_in_decimal" csv:"amount_in_decimal" json:"amount_in_decimal,omitempty"`
+	QuantityInDecimal  string `parquet:"quantity_in_decimal" csv:"quantity_in_decimal" json:"quantity_in_decimal,omitempty"`
 }
 
 // Items is a subscription's item list; in CSV it is one JSON cell.
@@ -90,10 +109,12 @@ func (items Items) Total() (total int64, ok bool) {
 // Subscription is a Chargebee subscription as extracted, with the card that came
 // with it in the list entry.
 type Subscription struct {
-	ID                     string  `parquet:"id" csv:"id"`
-	CustomerID             string  `parquet:"customer_id" csv:"customer_id"`
-	Status                 string  `parquet:"status,dict" csv:"status"`
-	CancelReason           string  `parquet:"cancel_reason,dict" csv:"cancel_reason"`
+	ID           string `parquet:"id" csv:"id"`
+	CustomerID   string `parquet:"customer_id" csv:"customer_id"`
+	Status       string `parquet:"status,dict" csv:"status"`
+	CancelReason string `parquet:"cancel_reason,dict" csv:"cancel_reason"`
+	// CancelReasonCode is the site-defined reason picked on a manual cancellation.
+	CancelReasonCode       string  `parquet:"cancel_reason_code,dict" csv:"cancel_reason_code"`
 	CurrencyCode           string  `parquet:"currency_code,dict" csv:"currency_code"`
 	BillingPeriod          int64   `parquet:"billing_period" csv:"billing_period"`
 	BillingPeriodUnit      string  `parquet:"billing_period_unit,dict" csv:"billing_period_unit"`
@@ -127,10 +148,52 @@ type Subscription struct {
 	ResourceVersion        int64   `parquet:"resource_version" csv:"resource_version"`
 	Deleted                bool    `parquet:"deleted" csv:"deleted"`
 	CustomFields           string  `parquet:"custom_fields" csv:"custom_fields"`
+	// PaymentSourceID is the payment source the subscription is charged to (empty:
+	// the customer's primary one).
+	PaymentSourceID string `parquet:"payment_source_id" csv:"payment_source_id"`
+	// ContractBillingCycles is contract_term.billing_cycle: the cycles of the
+	// current contract term, when the subscription has one.
+	ContractBillingCycles *int64 `parquet:"contract_billing_cycles" csv:"contract_billing_cycles"`
 }
 
+// InvoiceLine is one invoice line item, with the fields that say what it bills
+// (entity_type: plan_item_price / plan on a renewal) and for which subscription
+// (consolidated invoices name it only here).
+type InvoiceLine struct {
+	ID              string `parquet:"id" csv:"id" json:"id"`
+	SubscriptionID  string `parquet:"subscription_id" csv:"subscription_id" json:"subscription_id,omitempty"`
+	EntityType      string `parquet:"entity_type" csv:"entity_type" json:"entity_type"`
+	EntityID        string `parquet:"entity_id" csv:"entity_id" json:"entity_id,omitempty"`
+	DateFrom        *int64 `parquet:"date_from" csv:"date_from" json:"date_from,omitempty"`
+	DateTo          *int64 `parquet:"date_to" csv:"date_to" json:"date_to,omitempty"`
+	Amount          *int64 `parquet:"amount" csv:"amount" json:"amount,omitempty"`
+	AmountInDecimal string `parquet:"amount_in_decimal" csv:"amount_in_decimal" json:"amount_in_decimal,omitempty"`
+	TaxAmount       *int64 `parquet:"tax_amount" csv:"tax_amount" json:"tax_amount,omitempty"`
+	// DiscountAmount is discount_amount + item_level_discount_amount.
+	DiscountAmount *int64 `parquet:"discount_amount" csv:"discount_amount" json:"discount_amount,omitempty"`
+}
+
+// InvoicePayment is one payment attempt on an invoice: a linked_payments entry or
+// a dunning_attempts entry (both name a transaction and its status).
+type InvoicePayment struct {
+	TxnID     string `parquet:"txn_id" csv:"txn_id" json:"txn_id"`
+	TxnStatus string `parquet:"txn_status" csv:"txn_status" json:"txn_status"`
+	TxnDate   *int64 `parquet:"txn_date" csv:"txn_date" json:"txn_date,omitempty"`
+	Amount    *int64 `parquet:"amount" csv:"amount" json:"amount,omitempty"`
+}
+
+// InvoiceLines and InvoicePayments are list columns; in CSV each is one JSON cell.
+type (
+	InvoiceLines    []InvoiceLine
+	InvoicePayments []InvoicePayment
+)
+
 // Invoice is a Chargebee invoice as extracted. Discount is the sum of the invoice's
-// discounts; AmountRefunded the sum of its refunded credit notes.
+// discounts that are discounts (coupons and manual discounts, not the
+// promotional_credits and prorated_credits entries Chargebee also lists there);
+// Credits is the sum of those credit entries. AmountRefunded is the sum of its
+// refunded credit notes as the invoice lists them (issued_credit_notes); transform
+// reads refunds from the credit notes themselves.
 type Invoice struct {
 	ID              string `parquet:"id" csv:"id"`
 	CustomerID      string `parquet:"customer_id" csv:"customer_id"`
@@ -153,6 +216,91 @@ type Invoice struct {
 	IsGifted        bool   `parquet:"is_gifted" csv:"is_gifted"`
 	ResourceVersion int64  `parquet:"resource_version" csv:"resource_version"`
 	Deleted         bool   `parquet:"deleted" csv:"deleted"`
+	// Credits is the sum of the promotional_credits and prorated_credits entries of
+	// discounts[] (Chargebee lists credits there; they are not discounts).
+	Credits *int64 `parquet:"credits" csv:"credits"`
+	// LineItems say what the invoice bills and for which subscription.
+	LineItems InvoiceLines `parquet:"line_items" csv:"line_items"`
+	// Payments are the invoice's linked_payments; DunningAttempts its
+	// dunning_attempts (auto-collection retries after a failure).
+	Payments        InvoicePayments `parquet:"linked_payments" csv:"linked_payments"`
+	DunningAttempts InvoicePayments `parquet:"dunning_attempts" csv:"dunning_attempts"`
+	// PriceType is tax_exclusive or tax_inclusive.
+	PriceType string `parquet:"price_type,dict" csv:"price_type"`
+}
+
+// CreditNote is a Chargebee credit note. Refunds live here: a refundable credit
+// note against an invoice (reference_invoice_id) records what was paid back in
+// amount_refunded.
+type CreditNote struct {
+	ID                 string `parquet:"id" csv:"id"`
+	CustomerID         string `parquet:"customer_id" csv:"customer_id"`
+	SubscriptionID     string `parquet:"subscription_id" csv:"subscription_id"`
+	ReferenceInvoiceID string `parquet:"reference_invoice_id" csv:"reference_invoice_id"`
+	Type               string `parquet:"type,dict" csv:"type"`
+	Status             string `parquet:"status,dict" csv:"status"`
+	ReasonCode         string `parquet:"reason_code,dict" csv:"reason_code"`
+	CurrencyCode       string `parquet:"currency_code,dict" csv:"currency_code"`
+	Date               *int64 `parquet:"date" csv:"date"`
+	Total              *int64 `parquet:"total" csv:"total"`
+	AmountRefunded     *int64 `parquet:"amount_refunded" csv:"amount_refunded"`
+	AmountAllocated    *int64 `parquet:"amount_allocated" csv:"amount_allocated"`
+	RefundedAt         *int64 `parquet:"refunded_at" csv:"refunded_at"`
+	VoidedAt           *int64 `parquet:"voided_at" csv:"voided_at"`
+	UpdatedAt          *int64 `parquet:"updated_at" csv:"updated_at"`
+	ResourceVersion    int64  `parquet:"resource_version" csv:"resource_version"`
+	Deleted            bool   `parquet:"deleted" csv:"deleted"`
+}
+
+// PaymentSource is a Chargebee payment source (a card, a direct-debit mandate, a
+// PayPal account...). It is its own resource with its own updated_at, so a card
+// change is seen by an incremental read even when the customer did not change.
+type PaymentSource struct {
+	ID              string `parquet:"id" csv:"id"`
+	CustomerID      string `parquet:"customer_id" csv:"customer_id"`
+	Type            string `parquet:"type,dict" csv:"type"`
+	Status          string `parquet:"status,dict" csv:"status"`
+	Gateway         string `parquet:"gateway,dict" csv:"gateway"`
+	CardBrand       string `parquet:"card_brand,dict" csv:"card_brand"`
+	CardFundingType string `parquet:"card_funding_type,dict" csv:"card_funding_type"`
+	CardLast4       string `parquet:"card_last4" csv:"card_last4"`
+	CardExpiryMonth *int64 `parquet:"card_expiry_month" csv:"card_expiry_month"`
+	CardExpiryYear  *int64 `parquet:"card_expiry_year" csv:"card_expiry_year"`
+	CreatedAt       *int64 `parquet:"created_at" csv:"created_at"`
+	UpdatedAt       *int64 `parquet:"updated_at" csv:"updated_at"`
+	ResourceVersion int64  `parquet:"resource_version" csv:"resource_version"`
+	Deleted         bool   `parquet:"deleted" csv:"deleted"`
+}
+
+// CatalogItem is a Product Catalog 2.0 item: the product an item price prices.
+type CatalogItem struct {
+	ID              string `parquet:"id" csv:"id"`
+	Name            string `parquet:"name" csv:"name"`
+	ExternalName    string `parquet:"external_name" csv:"external_name"`
+	Type            string `parquet:"type,dict" csv:"type"`
+	ItemFamilyID    string `parquet:"item_family_id,dict" csv:"item_family_id"`
+	Status          string `parquet:"status,dict" csv:"status"`
+	UpdatedAt       *int64 `parquet:"updated_at" csv:"updated_at"`
+	ResourceVersion int64  `parquet:"resource_version" csv:"resource_version"`
+	Deleted         bool   `parquet:"deleted" csv:"deleted"`
+}
+
+// CatalogPlan is a Product Catalog 1.0 plan or addon (/plans, /addons): the
+// subscription's plan_id and addons[].id name one.
+type CatalogPlan struct {
+	ID              string `parquet:"id" csv:"id"`
+	Name            string `parquet:"name" csv:"name"`
+	InvoiceName     string `parquet:"invoice_name" csv:"invoice_name"`
+	CurrencyCode    string `parquet:"currency_code,dict" csv:"currency_code"`
+	Price           *int64 `parquet:"price" csv:"price"`
+	PriceInDecimal  string `parquet:"price_in_decimal" csv:"price_in_decimal"`
+	Period          int64  `parquet:"period" csv:"period"`
+	PeriodUnit      string `parquet:"period_unit,dict" csv:"period_unit"`
+	BillingCycles   *int64 `parquet:"billing_cycles" csv:"billing_cycles"`
+	Status          string `parquet:"status,dict" csv:"status"`
+	UpdatedAt       *int64 `parquet:"updated_at" csv:"updated_at"`
+	ResourceVersion int64  `parquet:"resource_version" csv:"resource_version"`
+	Deleted         bool   `parquet:"deleted" csv:"deleted"`
 }
 
 // ItemPrice is a Chargebee (Product Catalog 2.0) item price.
@@ -173,6 +321,10 @@ type ItemPrice struct {
 	UpdatedAt       *int64 `parquet:"updated_at" csv:"updated_at"`
 	ResourceVersion int64  `parquet:"resource_version" csv:"resource_version"`
 	Deleted         bool   `parquet:"deleted" csv:"deleted"`
+	// BillingCycles is the item price's default number of billing cycles (absent =
+	// forever); a subscription item may override it.
+	BillingCycles  *int64 `parquet:"billing_cycles" csv:"billing_cycles"`
+	PriceInDecimal string `parquet:"price_in_decimal" csv:"price_in_decimal"`
 }
 
 // Gift links a gifter (a customer who may have no subscription of their own) to the
@@ -223,6 +375,10 @@ type Contact struct {
 	Deleted    bool        `parquet:"deleted" csv:"deleted" json:"deleted"`
 	Fields     FieldValues `parquet:"fields" csv:"fields" json:"fields"`
 	RowHash    uint64      `parquet:"row_hash" csv:"row_hash" json:"row_hash"`
+	// Erased: Chargebee cleared the customer's personal data. The row is a delete
+	// (Deleted is true, the personal fields are empty) that load handles by
+	// on_customer_erased instead of on_customer_deleted.
+	Erased bool `parquet:"erased" csv:"erased" json:"erased,omitempty"`
 }
 
 // ACAddress is AC's AddressInput.
@@ -301,6 +457,11 @@ var (
 	Invoices          = NewTable[Invoice]("invoice", 1)
 	ItemPrices        = NewTable[ItemPrice]("item_price", 1)
 	Gifts             = NewTable[Gift]("gift", 1)
+	CreditNotes       = NewTable[CreditNote]("credit_note", 1)
+	PaymentSources    = NewTable[PaymentSource]("payment_source", 1)
+	CatalogItems      = NewTable[CatalogItem]("item", 1)
+	CatalogPlans      = NewTable[CatalogPlan]("plan", 1)
+	CatalogAddons     = NewTable[CatalogPlan]("addon", 1)
 	ValidationErrors  = NewTable[ValidationError]("validation_error", 1)
 	Contacts          = NewTable[Contact]("contact", 1)
 	RecurringPayments = NewTable[RecurringPayment]("recurring_payment", 1)

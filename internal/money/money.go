@@ -1,6 +1,15 @@
-// Package money turns Chargebee's integer minor units into exact decimal strings.
-// Money never passes through a float: the exponent of the currency (ISO 4217) says
-// where the decimal point goes.
+// Package money turns Chargebee's integer amounts into exact decimal strings.
+// Money never passes through a float.
+//
+// Chargebee's units are not ISO 4217's (API docs, "Currencies", both product
+// catalogs: https://apidocs.chargebee.com/docs/api/currencies): an amount "in
+// cents" is the major unit × 100 for every currency except Chargebee's
+// zero-decimal currencies, whose amounts are whole major units. Chargebee
+// supports at most two decimals in those integers, so a three-decimal ISO currency
+// such as KWD is still × 100 (KWD 950.00 is 95000), and a currency ISO calls
+// zero-decimal but Chargebee does not (CLP, ISK, VND...) is × 100 as well. With
+// multi-decimal pricing the `*_in_decimal` strings carry exact major-unit values
+// (FormatDecimal).
 package money
 
 import (
@@ -10,36 +19,41 @@ import (
 	"strings"
 )
 
-// exponents lists ISO 4217 currencies whose minor unit is not 2 decimals.
-var exponents = map[string]int{
-	// zero-decimal
-	"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "ISK": 0, "JPY": 0, "KMF": 0, "KRW": 0,
-	"PYG": 0, "RWF": 0, "UGX": 0, "UYI": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-	// three-decimal
-	"BHD": 3, "IQD": 3, "JOD": 3, "KWD": 3, "LYD": 3, "OMR": 3, "TND": 3,
-	// four-decimal
-	"CLF": 4, "UYW": 4,
-}
+// zeroDecimal is the list the API docs give ("Chargebee currently supports below
+// zero-decimal currencies: KRW, JPY, XAF, XOF"). Chargebee's supported-currencies
+// page marks zero-decimal currencies with an asterisk; it is not in this
+// repository's reference, so a currency it may add there is treated as × 100 until
+// a live site shows otherwise (README "What transform sends").
+var zeroDecimal = map[string]bool{"JPY": true, "KRW": true, "XAF": true, "XOF": true}
 
-// twoDecimal lists the remaining active ISO 4217 currency codes (2 decimals).
-var twoDecimal = strings.Fields(`AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BMD BND BOB BOV
-BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CNY COP COU CRC CUP CVE CZK DKK DOP DZD EGP ERN ETB
-EUR FJD FKP GBP GEL GHS GIP GMD GTQ GYD HKD HNL HTG HUF IDR ILS INR IRR JMD KES KGS KHR KPW KYD
-KZT LAK LBP LKR LRD LSL MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO
-NOK NPR NZD PAB PEN PGK PHP PKR PLN QAR RON RSD RUB SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD
-SSP STN SVC SYP SZL THB TJS TMT TOP TRY TTD TWD TZS UAH USD USN UYU UZS VED VES WST XCD XCG YER
-ZAR ZMW ZWG ZWL`)
+// iso4217 lists the active ISO 4217 codes: validate's unknown_currency rule.
+var iso4217 = map[string]bool{}
 
 func init() {
-	for _, c := range twoDecimal {
-		exponents[c] = 2
+	for _, c := range strings.Fields(`AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD
+BND BOB BOV BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUP CVE CZK DJF DKK
+DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR
+ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT
+MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON
+RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY
+TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG
+ZWL`) {
+		iso4217[c] = true
 	}
 }
 
-// Exponent returns the number of decimals of a currency and whether it is known.
+// Exponent returns the number of decimals of a Chargebee integer amount in the
+// currency (0 for Chargebee's zero-decimal currencies, else 2) and whether the
+// currency is a known ISO 4217 code.
 func Exponent(currency string) (int, bool) {
-	e, ok := exponents[strings.ToUpper(currency)]
-	return e, ok
+	c := strings.ToUpper(currency)
+	if !iso4217[c] {
+		return 0, false
+	}
+	if zeroDecimal[c] {
+		return 0, true
+	}
+	return 2, true
 }
 
 // Known reports whether the currency code is an ISO 4217 code.
@@ -48,8 +62,9 @@ func Known(currency string) bool {
 	return ok
 }
 
-// Format writes minor units as a decimal string in the currency's exponent:
-// (1999, USD) → "19.99", (15, JPY) → "15", (1250, KWD) → "1.250", (-5, USD) → "-0.05".
+// Format writes a Chargebee integer amount as a decimal string in major units:
+// (1999, USD) → "19.99", (15, JPY) → "15", (95000, KWD) → "950.00",
+// (-5, USD) → "-0.05".
 func Format(minor int64, currency string) (string, error) {
 	exp, ok := Exponent(currency)
 	if !ok {
@@ -71,6 +86,51 @@ func Format(minor int64, currency string) (string, error) {
 		return "-" + digits, nil
 	}
 	return digits, nil
+}
+
+// FormatDecimal checks and normalises a Chargebee `*_in_decimal` string (major
+// units, as many decimals as the site's multi-decimal setting allows): at least the
+// currency's decimals, trailing zeros beyond them dropped. ("9.995", USD) →
+// "9.995"; ("10", USD) → "10.00"; ("10.50000", USD) → "10.50"; ("15", JPY) → "15".
+func FormatDecimal(s, currency string) (string, error) {
+	exp, ok := Exponent(currency)
+	if !ok {
+		return "", fmt.Errorf("unknown currency %q", currency)
+	}
+	v := strings.TrimSpace(s)
+	neg := strings.HasPrefix(v, "-")
+	if neg {
+		v = v[1:]
+	}
+	whole, frac, _ := strings.Cut(v, ".")
+	if whole == "" || !digitsOnly(whole) || !digitsOnly(frac) || (strings.Contains(v, ".") && frac == "") {
+		return "", fmt.Errorf("%q is not a decimal amount", s)
+	}
+	whole = strings.TrimLeft(whole, "0")
+	if whole == "" {
+		whole = "0"
+	}
+	frac = strings.TrimRight(frac, "0")
+	if len(frac) < exp {
+		frac += strings.Repeat("0", exp-len(frac))
+	}
+	out := whole
+	if frac != "" {
+		out += "." + frac
+	}
+	if neg && strings.Trim(out, "0.") != "" {
+		out = "-" + out
+	}
+	return out, nil
+}
+
+func digitsOnly(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Add returns a+b, and false when the sum does not fit in an int64. Amounts are
