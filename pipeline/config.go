@@ -83,7 +83,7 @@ type ChargebeeConfig struct {
 }
 
 // ActiveCampaignConfig says where to write (load.Config: api_url, list,
-// on_customer_deleted, exclude_automations, rate_limit, batch sizes). The token is
+// on_customer_deleted, on_customer_erased, exclude_automations, rate_limit, batch sizes). The token is
 // AC_API_TOKEN (or the file named by AC_API_TOKEN_FILE); AC_API_URL overrides api_url.
 type ActiveCampaignConfig = load.Config
 
@@ -118,6 +118,9 @@ func LoadConfig(path string) (*Config, error) {
 	if cfg.ActiveCampaign.OnCustomerDeleted == "" {
 		cfg.ActiveCampaign.OnCustomerDeleted = "keep"
 	}
+	if cfg.ActiveCampaign.OnCustomerErased == "" {
+		cfg.ActiveCampaign.OnCustomerErased = "delete"
+	}
 	if err := cfg.Check(); err != nil {
 		if path != "" {
 			return nil, fmt.Errorf("config %s: %w", path, err)
@@ -138,6 +141,11 @@ func (c *Config) Check() error {
 	case "keep", "unsubscribe", "delete":
 	default:
 		return fmt.Errorf("activecampaign.on_customer_deleted %q: want keep, unsubscribe or delete", c.ActiveCampaign.OnCustomerDeleted)
+	}
+	switch c.ActiveCampaign.OnCustomerErased {
+	case "", "keep", "delete":
+	default:
+		return fmt.Errorf("activecampaign.on_customer_erased %q: want delete or keep", c.ActiveCampaign.OnCustomerErased)
 	}
 	if c.Retention.KeepRuns < 0 {
 		return fmt.Errorf("retention.keep_runs %d: want 0 (keep all) or more", c.Retention.KeepRuns)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -282,6 +283,11 @@ func (t *Table[T]) open(path string, f *os.File, cols []string) (r *Reader[T], e
 	var leaves []int // nil: every column
 	for _, name := range cols {
 		i := pf.MetaData().Schema.ColumnIndexByName(name)
+		if i < 0 && slices.Contains(t.Columns(), name) {
+			// A column added after the file was written reads as its zero value,
+			// in a projection as in a full read (see NewTable's versions).
+			continue
+		}
 		if i < 0 {
 			pf.Close()
 			return nil, &SchemaError{Path: path, Msg: fmt.Sprintf("no column %q", name)}

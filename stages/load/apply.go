@@ -213,7 +213,12 @@ func (a *applier) contacts(ctx context.Context, d *Diff[schemas.Contact]) error 
 		}
 	}
 	for _, ch := range deletes {
-		err := a.run(ctx, EntityContact, "delete_"+a.cfg.OnCustomerDeleted, who, func(ctx context.Context) (outcome, error) {
+		rule := a.deleteRule(ch)
+		what := "delete_" + rule
+		if ch.New != nil && ch.New.Erased {
+			what = "erase_" + rule
+		}
+		err := a.run(ctx, EntityContact, what, who, func(ctx context.Context) (outcome, error) {
 			return a.deleteContact(ctx, ch)
 		})
 		if err != nil {
@@ -370,9 +375,19 @@ func (a *applier) changeEmail(ctx context.Context, ch contactChange) (outcome, e
 	return outcome{}, err
 }
 
+// deleteRule is what happens in AC to the contact of a delete: on_customer_erased
+// for a customer whose personal data Chargebee cleared, else on_customer_deleted.
+func (a *applier) deleteRule(ch contactChange) string {
+	if ch.New != nil && ch.New.Erased {
+		return a.cfg.OnCustomerErased
+	}
+	return a.cfg.OnCustomerDeleted
+}
+
 func (a *applier) deleteContact(ctx context.Context, ch contactChange) (outcome, error) {
 	ok := outcome{acked: []string{ch.Key}}
-	if a.cfg.OnCustomerDeleted == "keep" {
+	rule := a.deleteRule(ch)
+	if rule == "keep" {
 		return ok, nil
 	}
 	found, err := a.c.FindContact(ctx, ch.Old.Email)
@@ -382,7 +397,7 @@ func (a *applier) deleteContact(ctx context.Context, ch contactChange) (outcome,
 	if found == nil {
 		return ok, nil // already gone
 	}
-	if a.cfg.OnCustomerDeleted == "delete" {
+	if rule == "delete" {
 		err = a.c.DeleteContact(ctx, found.ID)
 	} else {
 		err = a.c.SetListStatus(ctx, found.ID, ac.ID(a.setup.ListID), ac.Unsubscribed)
@@ -406,11 +421,9 @@ func (a *applier) recurringPayments(ctx context.Context, d *Diff[schemas.Recurri
 	// without email and customerData: AC makes a contact for an email it does not
 	// know, which would bring the deleted contact back.
 	gone := map[string]bool{}
-	if a.cfg.OnCustomerDeleted == "delete" {
-		for _, ch := range cd.Changes {
-			if ch.Op == OpDelete {
-				gone[ch.Key] = true
-			}
+	for _, ch := range cd.Changes {
+		if ch.Op == OpDelete && a.deleteRule(ch) == "delete" {
+			gone[ch.Key] = true
 		}
 	}
 	var send []rpChange

@@ -23,6 +23,10 @@ type Config struct {
 	// OnCustomerDeleted: keep, unsubscribe (from the list) or delete the AC contact
 	// of a customer deleted in Chargebee.
 	OnCustomerDeleted string `yaml:"on_customer_deleted" json:"on_customer_deleted,omitempty"`
+	// OnCustomerErased: delete (default) or keep the AC contact of a customer whose
+	// personal data Chargebee cleared (pii_cleared = cleared). An erasure request
+	// covers the marketing copy too, so the default deletes it.
+	OnCustomerErased string `yaml:"on_customer_erased" json:"on_customer_erased,omitempty"`
 	// ExcludeAutomations asks the bulk import not to start automations.
 	ExcludeAutomations bool `yaml:"exclude_automations" json:"exclude_automations,omitempty"`
 	// RateLimit is requests per second for the account (default 5, AC's limit; the
@@ -67,6 +71,9 @@ func (c *Config) defaults() {
 	if c.OnCustomerDeleted == "" {
 		c.OnCustomerDeleted = "keep"
 	}
+	if c.OnCustomerErased == "" {
+		c.OnCustomerErased = "delete"
+	}
 	if c.RecurringPaymentBatch <= 0 {
 		c.RecurringPaymentBatch = 100
 	}
@@ -109,10 +116,10 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 	// Both snapshots are streamed (see diff): the stage holds the changed rows and a
 	// key → hash map, not the snapshots.
 	contactsIn := func(dir string) source[schemas.Contact] {
-		return fileSource(schemas.Contacts, filepath.Join(dir, ContactsFile+".parquet"), "customerId")
+		return fileSource(schemas.Contacts, filepath.Join(dir, ContactsFile+".parquet"), "customerId", "row_hash", "deleted", "erased")
 	}
 	rpsIn := func(dir string) source[schemas.RecurringPayment] {
-		return fileSource(schemas.RecurringPayments, filepath.Join(dir, RecurringPaymentsFile+".parquet"), "storeRecurringPaymentId")
+		return fileSource(schemas.RecurringPayments, filepath.Join(dir, RecurringPaymentsFile+".parquet"), "storeRecurringPaymentId", "row_hash", "deleted")
 	}
 	curContacts, curRPs := contactsIn(opts.In), rpsIn(opts.In)
 	var oldContacts source[schemas.Contact]
@@ -122,13 +129,13 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 	}
 	cd, err := diff(EntityContact, oldContacts, curContacts, contactKey,
 		func(c *schemas.Contact) uint64 { return c.RowHash },
-		func(c *schemas.Contact) bool { return c.Deleted })
+		contactGone)
 	if err != nil {
 		return res, fmt.Errorf("load: %w", err)
 	}
 	rd, err := diff(EntityRecurringPayment, oldRPs, curRPs, rpKey,
 		func(r *schemas.RecurringPayment) uint64 { return r.RowHash },
-		func(r *schemas.RecurringPayment) bool { return r.Deleted })
+		func(r *schemas.RecurringPayment) uint8 { return b2u(r.Deleted) })
 	if err != nil {
 		return res, fmt.Errorf("load: %w", err)
 	}
@@ -413,3 +420,21 @@ func (j *journal) append(e journalEntry) error {
 }
 
 func (j *journal) Close() error { return j.f.Close() }
+
+// contactGone ranks a contact row for the diff: 0 live, 1 deleted, 2 erased.
+func contactGone(c *schemas.Contact) uint8 {
+	switch {
+	case c.Erased:
+		return 2
+	case c.Deleted:
+		return 1
+	}
+	return 0
+}
+
+func b2u(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}

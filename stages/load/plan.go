@@ -61,12 +61,12 @@ type source[T any] struct {
 
 func (s source[T]) empty() bool { return s.each == nil }
 
-func fileSource[T any](tb *schemas.Table[T], path, keyColumn string) source[T] {
+func fileSource[T any](tb *schemas.Table[T], path string, keyColumns ...string) source[T] {
 	rows, _ := tb.Rows(path) // a missing or bad file is reported by the pass that reads it
 	return source[T]{
 		each: func(fn func(*T) error) error { return tb.Each(path, fn) },
 		keys: func(fn func(*T) error) error {
-			return tb.EachColumns(path, []string{keyColumn, "row_hash", "deleted"}, fn)
+			return tb.EachColumns(path, keyColumns, fn)
 		},
 		pick:   func(want func(int) bool, fn func(int, *T) error) error { return tb.EachRow(path, want, fn) },
 		detach: tb.Detach,
@@ -99,9 +99,9 @@ func sliceSource[T any](rows []T) source[T] {
 
 // prior is what the diff keeps of a synced row: enough to classify, nothing more.
 type prior struct {
-	hash    uint64
-	row     int // its row in the synced file
-	deleted bool
+	hash uint64
+	row  int   // its row in the synced file
+	gone uint8 // see diff
 }
 
 // diff compares rows by key and row_hash, streaming both snapshots: it holds a
@@ -110,12 +110,15 @@ type prior struct {
 // hash and deleted columns only; then only the changed rows are turned into records
 // (schemas.Table.EachRow): at 1% changed, building every row was most of the stage.
 //
-//   - key only in the new snapshot → create (unless it is already deleted there);
+//   - key only in the new snapshot → create (unless it is already gone there);
 //   - both, same hash → unchanged; different → update, or delete when the new row is
-//     marked deleted (a customer or subscription deleted in Chargebee);
+//     further gone than the synced one. gone ranks a row: 0 live, 1 deleted in
+//     Chargebee, 2 erased (its personal data cleared): a customer deleted, synced
+//     as deleted under on_customer_deleted: keep, and erased later is a delete
+//     again, this time under on_customer_erased;
 //   - key only in the synced snapshot → nothing: the record was rejected by validate
 //     this time, and AC keeps what it had until the record is fixed.
-func diff[T any](entity string, old, cur source[T], key func(*T) string, hash func(*T) uint64, deleted func(*T) bool) (*Diff[T], error) {
+func diff[T any](entity string, old, cur source[T], key func(*T) string, hash func(*T) uint64, gone func(*T) uint8) (*Diff[T], error) {
 	// The synced side is a strmap: a million keys in a Go map would be a million
 	// pointers for every GC cycle to walk.
 	prev := strmap.New[prior](old.rows)
@@ -123,7 +126,7 @@ func diff[T any](entity string, old, cur source[T], key func(*T) string, hash fu
 		row := 0
 		if err := old.keys(func(o *T) error {
 			p, _ := prev.Put(key(o))
-			*p = prior{hash: hash(o), row: row, deleted: deleted(o)}
+			*p = prior{hash: hash(o), row: row, gone: gone(o)}
 			row++
 			return nil
 		}); err != nil {
@@ -146,16 +149,16 @@ func diff[T any](entity string, old, cur source[T], key func(*T) string, hash fu
 		}
 		var op string
 		switch {
-		case !synced && deleted(n):
+		case !synced && gone(n) > 0:
 			return nil // never synced, and gone: nothing to do
 		case !synced:
 			op = OpCreate
 		case o.hash == hash(n):
 			op = OpUnchanged
-		case deleted(n) && !o.deleted:
+		case gone(n) > o.gone:
 			op = OpDelete
-		case deleted(n):
-			op = OpUnchanged // deleted on both sides; nothing AC needs to hear
+		case gone(n) > 0:
+			op = OpUnchanged // as gone on both sides; nothing AC needs to hear
 			carryRows[row] = k
 		default:
 			op = OpUpdate

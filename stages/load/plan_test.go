@@ -16,8 +16,7 @@ func contact(id, email string, hash uint64, deleted bool, plan string) schemas.C
 func diffContacts(t *testing.T, old, cur []schemas.Contact) *Diff[schemas.Contact] {
 	t.Helper()
 	d, err := diff(EntityContact, sliceSource(old), sliceSource(cur), contactKey,
-		func(c *schemas.Contact) uint64 { return c.RowHash },
-		func(c *schemas.Contact) bool { return c.Deleted })
+		func(c *schemas.Contact) uint64 { return c.RowHash }, contactGone)
 	if err != nil {
 		t.Fatal(err)
 	}
