@@ -332,3 +332,21 @@ func TestProductCatalogVersion(t *testing.T) {
 		t.Error(`ProductCatalog "1" accepted`)
 	}
 }
+
+// The Product Catalog 1.0 fixture site, served as a 1.0 site: plans and addons
+// list, item prices and items are refused.
+func TestPC1Site(t *testing.T) {
+	_, base := start(t, cbsandbox.Options{Pages: "../../fixtures/chargebee-pc1", ProductCatalog: "1.0"})
+	for _, e := range []string{"customers", "subscriptions", "invoices", "plans", "addons", "payment_sources"} {
+		want := fixtureItems(t, "../../fixtures/chargebee-pc1", e)
+		got, _ := readAll(t, base, e, url.Values{"limit": {"3"}})
+		if len(want) == 0 || len(got) != len(want) {
+			t.Errorf("%s: %d served, %d in the fixtures", e, len(got), len(want))
+		}
+	}
+	for _, e := range []string{"item_prices", "items"} {
+		if a := get(t, base, e, nil); a.status != http.StatusBadRequest || errorBody(t, a)["api_error_code"] != "configuration_incompatible" {
+			t.Errorf("%s on a 1.0 site: %d %s", e, a.status, a.body)
+		}
+	}
+}

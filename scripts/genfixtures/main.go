@@ -2248,18 +2248,40 @@ func (g *gen) readme(nc, ns, ni, np, ngift int) string {
 	w("# Fixtures\n\n")
 	w("Generated, do not edit by hand: regenerate with `go run ./scripts/genfixtures` (add `-out DIR` to write elsewhere).\n")
 	w("The output is byte-for-byte identical on every run.\n\n")
-	w("Chargebee API v2 list pages, read by the `pages` extract source (design.md §3): each file is one\n")
-	w("`{\"list\":[...],\"next_offset\":\"...\"}` page as the API returns it, 20 entries a page, `next_offset` absent on the last page.\n")
-	w("Timestamps are Unix seconds (UTC), money is in minor units (USD/EUR cents, JPY yen, KWD fils).\n\n")
-	w("## chargebee/ — day 1 (full read, \"now\" = 2026-11-20T02:00:00Z)\n\n")
-	w("| folder | entries | order |\n|---|---|---|\n")
-	w("| customers/ | %d (%d distinct ids: one duplicated on purpose) `{customer, card?}` | created_at asc |\n", nc, len(g.custs))
-	w("| subscriptions/ | %d `{subscription, customer, card?}` | created_at asc |\n", ns)
-	w("| invoices/ | %d `{invoice}` | date asc |\n", ni)
-	w("| item_prices/ | %d `{item_price}` (USD, EUR, JPY, KWD; day/week/month/year) | created_at asc |\n", np)
-	w("| gifts/ | %d `{gift, subscription}` | id |\n\n", ngift)
-	w("Product Catalog 1.0 subscriptions (plan_id/addons, no subscription_items; their plan ids are not item prices): %s.\n\n",
-		g.statusIDs(func(s *sub) bool { return s.sc.pc1 != "" }))
+	w("Chargebee API v2 list pages, read by the `pages` extract source (design.md §3) and served by the sandbox\n")
+	w("(sandbox/chargebee): each file is one `{\"list\":[...],\"next_offset\":\"...\"}` page as the API returns it, 20 entries a page,\n")
+	w("`next_offset` absent on the last page. Every object uses only the field names, types and enum values of Chargebee's\n")
+	w("official Go SDK (chargebee-go v3.48.0, models/<resource>/<resource>.go and enum/; recorded in\n")
+	w("testdata/chargebee/chargebee-model-fields.tsv and chargebee-model-enums.tsv), which `go test ./scripts/genfixtures` checks.\n\n")
+	w("Timestamps are Unix seconds (UTC). Money is in the currency's minor unit as Chargebee counts it: hundredths for every\n")
+	w("currency but Chargebee's zero-decimal ones (JPY, KRW, XAF, XOF). So KWD, three decimals for ISO, is still ×100\n")
+	w("(KWD 95.00 is 9500) and CLP, zero-decimal for ISO, is ×100 too (CLP 44,900 is 4490000); JPY 1,500 is 1500 and\n")
+	w("KRW 19,000 is 19000. With multi-decimal pricing, `price_in_decimal`, `unit_price_in_decimal`, `quantity_in_decimal`,\n")
+	w("`amount_in_decimal` are strings in major units (\"9.995\") and replace the integer fields.\n\n")
+
+	w("## chargebee/ — a Product Catalog 2.0 site, day 1 (full read, \"now\" = 2026-11-20T02:00:00Z)\n\n")
+	w("| folder | entries | order | shape (chargebee-go model) |\n|---|---|---|---|\n")
+	w("| customers/ | %d (%d distinct ids: one duplicated on purpose) `{customer, card?}` | created_at asc | customer.Customer (primary_payment_source_id, payment_method, auto_collection), card.Card when the customer has a card |\n", nc, len(g.custs))
+	w("| subscriptions/ | %d `{subscription, customer, card?}` | created_at asc | subscription.Subscription: subscription_items[] (billing_cycles), payment_source_id, auto_collection only where it overrides the customer's, contract_term |\n", ns)
+	w("| invoices/ | %d `{invoice}` | date asc | invoice.Invoice: line_items[], discounts[], linked_payments[], dunning_attempts[], issued_credit_notes[], applied_credits[] |\n", ni)
+	w("| credit_notes/ | %d `{credit_note}` | date asc | creditnote.CreditNote: refunds live here (linked_refunds[], allocations[]) |\n", len(g.creditNotes))
+	w("| payment_sources/ | %d `{payment_source}` | created_at asc | paymentsource.PaymentSource: card{brand…}, paypal{}, bank_account{} |\n", len(g.paySources))
+	w("| item_prices/ | %d `{item_price}` | created_at desc (the API's default for item prices) | itemprice.ItemPrice: name internal and unique, external_name customer-facing |\n", np)
+	w("| items/ | %d `{item}` | newest first, like item prices | item.Item: the product (name \"Pro\") |\n", len(g.itemObjs()))
+	w("| gifts/ | %d `{gift, subscription}` | id | gift.Gift |\n\n", ngift)
+	w("No plans/ or addons/: a 2.0 site answers those lists with 400 configuration_incompatible (the sandbox does too with\n")
+	w("`ProductCatalog: \"2.0\"`). The six subscriptions that were on 1.0 plans (%s) now bill item prices of the same period.\n\n",
+		g.statusIDs(func(s *sub) bool {
+			return s.c.p.h == "oliver" || s.c.p.h == "charlotte" || s.c.p.h == "harry" || s.c.p.h == "amelia" || s.c.p.h == "max" || s.c.p.h == "hugo"
+		}))
+
+	w("### Customers added with the SDK-shaped fixtures\n\n| id | what |\n|---|---|\n")
+	w("| cus_consolidated | consolidated invoicing: sub_consolidated_a and sub_consolidated_b billed on one invoice per renewal with no subscription_id (the line items carry it): %s |\n",
+		strings.Join(g.invIDs(func(in *inv) bool { _, ok := in.m["subscription_id"]; return !ok && in.c.id == "cus_consolidated" }), ", "))
+	w("| cus_erased | \"Clear personal data\" before day 1: pii_cleared cleared, no email, names, phone, company, address lines or payment method; cancelled sub_erased |\n")
+	w("| cus_clp | CLP (×100 in Chargebee): sub_clp on pro-CLP-monthly, CLP 44,900 × 2 = 8980000 |\n")
+	w("| cus_krw | KRW (zero-decimal): sub_krw on basic-KRW-monthly, 19000 |\n")
+	w("| cus_decimal | multi-decimal pricing: sub_decimal has storage-gb-USD-monthly with quantity_in_decimal \"2.5\", unit_price_in_decimal \"9.995\", amount_in_decimal \"24.9875\" (invoice line amount 2499) |\n\n")
 
 	w("### Deliberately bad records\n\n| id | code | what |\n|---|---|---|\n")
 	w("| %s | missing_email | no `email` key (subscription %s) |\n", cid("bad_noemail"), g.subFor("bad_noemail", good))
@@ -2303,38 +2325,60 @@ func (g *gen) readme(nc, ns, ni, np, ngift int) string {
 	row("transferred", func(s *sub) bool { return st(s) == "transferred" })
 	w("- every other good subscription is active.\n\n")
 
-	w("### Invoices worth knowing\n\n")
-	invRow := func(h, what string) {
-		s := g.subFor(h, good)
-		var ids []string
+	w("### Invoices and payments worth knowing\n\n")
+	w("Every invoice of a subscription is `recurring: true` — renewals, one-off charges and prorations alike; only the gifters'\n")
+	w("is_gifted invoices are not. So \"the latest recurring invoice\" is not the renewal: see the charge and proration rows.\n\n")
+	subOf := func(h string) *sub {
 		for _, x := range g.byH[h].subs {
-			if !good(x) {
-				continue
-			}
-			if l := x.latestRecurring(); l != nil {
-				ids = append(ids, l.id)
+			if good(x) {
+				return x
 			}
 		}
-		w("- %s: latest recurring invoice %s of %s\n", what, strings.Join(ids, ", "), s)
+		panic(h)
 	}
-	invRow("olivia", "full refund (issued_credit_notes cn_total == total, cn_status refunded)")
-	invRow("lucia", "partial refund (cn_total == total/2)")
-	invRow("kenji", "status pending")
-	invRow("tyler", "auto_collection off, net 30 (posted while not yet due)")
-	invRow("chloe", "re-issued after a voided first attempt (the voided one is dated the same day)")
-	invRow("gabriel", "voided (fraud_review_failed)")
-	invRow("laura", "document-level coupon LOYAL10")
-	invRow("camille", "item-level coupon SEATS20 on the addon")
-	invRow("charlotte", "credits_applied 500")
-	w("- recurring false (one-off setup fee): %s\n", func() string {
+	last := func(s *sub, back int) *inv {
+		invs := append([]*inv(nil), s.invs...)
+		sort.SliceStable(invs, func(i, j int) bool { return invs[i].date < invs[j].date })
+		return invs[len(invs)-1-back]
+	}
+	irow := func(what string, h string, back int) {
+		s := subOf(h)
+		in := last(s, back)
+		w("- %s: %s of %s (customer %s)\n", what, in.id, s.id, s.c.id)
+	}
+	irow("newest invoice a one-off charge (onboarding, charge_item_price) after the renewal", "daniel", 0)
+	irow("  its renewal", "daniel", 1)
+	irow("newest invoice a one-off charge after the renewal", "camille", 0)
+	irow("newest invoice a proration (mid-term quantity +1: the plan at its new quantity, less prorated_credits)", "david", 0)
+	irow("newest invoice a proration of the KWD storage-pack addon", "fatima", 0)
+	irow("offline payer (auto_collection off, net 30): posted, not yet due", "tyler", 0)
+	irow("  and payment_due past its due date with no transaction at all (normal invoicing, not a failure)", "tyler", 1)
+	irow("direct debit clearing: payment_due, linked payment txn_status in_progress, no dunning", "louis", 0)
+	irow("card failure: payment_due, dunning_status in_progress, two failed linked payments and dunning_attempts", "ryan", 0)
+	irow("card failure, the same", "carmen", 0)
+	irow("dunning exhausted: not_paid, four failed attempts (subscription cancelled not_paid)", "jason", 0)
+	irow("full refund of the renewal: credit note refunded, cn_total == total", "olivia", 0)
+	irow("partial refund of the renewal: credit note refunded, half the total", "lucia", 0)
+	irow("credit note refund_due (cancelled mid-term, unused part not yet refunded)", "felix", 0)
+	irow("credit note adjusted: 500 allocated to the next invoice (credits_applied 500, applied_credits[])", "oliver", 1)
+	irow("  the invoice it went to", "oliver", 0)
+	irow("credit note voided", "amelia", 0)
+	irow("status pending", "kenji", 0)
+	irow("re-issued after a voided first attempt (the voided one is dated the same day)", "chloe", 0)
+	irow("voided (fraud_review_failed)", "gabriel", 0)
+	irow("discounts[]: document_level_coupon LOYAL10", "laura", 0)
+	irow("discounts[]: item_level_coupon SEATS20 on the addon (line item_level_discount_amount)", "camille", 1)
+	irow("discounts[]: promotional_credits 300 (a credit, not a coupon)", "harry", 0)
+	w("- credit notes: %s\n", func() string {
 		var ids []string
-		for _, in := range g.invs {
-			if in.m["recurring"] == false && in.m["is_gifted"] == false {
-				ids = append(ids, in.id)
-			}
+		for _, cn := range g.creditNotes {
+			ids = append(ids, fmt.Sprintf("%s %s (invoice %s)", cn["id"], cn["status"], cn["reference_invoice_id"]))
 		}
 		return strings.Join(ids, ", ")
 	}())
+	w("- billing cycles: %s (plan item billing_cycles 12, remaining_billing_cycles 4), %s (6 and 2); contract_term on %s\n", subOf("hannah").id, subOf("lucia").id, subOf("zoe").id)
+	w("- auto_collection on the subscription (off, overriding the customer's on): %s\n", g.statusIDs(func(s *sub) bool { return s.sc.autoColl != "" }))
+	w("- cancelled by hand with a site-defined cancel_reason_code and no cancel_reason: %s (too_expensive), %s (switched_plan)\n", subOf("olivia").id, g.subFor("david", func(s *sub) bool { return s.sc.reasonCode == "switched_plan" }))
 	w("- is_gifted true (gifter invoices, recurring false): %s\n", func() string {
 		var ids []string
 		for _, in := range g.invs {
@@ -2351,11 +2395,65 @@ func (g *gen) readme(nc, ns, ni, np, ngift int) string {
 
 	w("## chargebee-day2/ — day 2 (incremental `updated_at[after]` read, \"now\" = 2026-11-21T02:00:00Z)\n\n")
 	w("Only the objects changed on 2026-11-20, in updated_at order; resource_version larger than day 1's. `item_prices/page-001.json` is an\n")
-	w("empty page (`{\"list\": []}`); there is no gifts/ folder. Subscription entries carry the current customer object.\n\n")
+	w("empty page (`{\"list\": []}`); there is no gifts/ or items/ folder. Subscription entries carry the current customer object.\n")
+	w("A credit note does not put its invoice in the change set (we do not assume Chargebee bumps the invoice's updated_at).\n\n")
 	for _, n := range g.d2Notes {
 		w("- %s: %s\n", n[0], n[1])
 	}
+	w("\n")
+	g.pc1.readmePC1(w)
 	return b.String()
+}
+
+// invIDs lists the day-1 invoices that pred picks.
+func (g *gen) invIDs(pred func(*inv) bool) []string {
+	var ids []string
+	for _, in := range g.invs {
+		if pred(in) {
+			ids = append(ids, in.id)
+		}
+	}
+	return ids
+}
+
+// readmePC1 describes the Product Catalog 1.0 site.
+func (g *gen) readmePC1(w func(string, ...any)) {
+	w("## chargebee-pc1/ — a Product Catalog 1.0 site (\"now\" = 2026-11-20T02:00:00Z)\n\n")
+	w("A small legacy site: plans/ and addons/ (plan.Plan, addon.Addon: name internal, invoice_name on invoices) instead of\n")
+	w("item prices; subscriptions carry plan_id, plan_quantity, plan_unit_price, plan_amount, setup_fee and addons[]; invoice\n")
+	w("line items have entity_type plan, addon, plan_setup (the setup fee on the first invoice) or adhoc. No item_prices/ or\n")
+	w("items/: such a site answers those lists with 400 configuration_incompatible (sandbox `ProductCatalog: \"1.0\"`).\n\n")
+	w("| folder | entries |\n|---|---|\n| customers/ | %d |\n| subscriptions/ | %d |\n| invoices/ | %d |\n| plans/ | %d |\n| addons/ | %d |\n| payment_sources/ | %d |\n\n",
+		len(g.custs), len(g.subs), len(g.invs), countLegacy(false), countLegacy(true), len(g.paySources))
+	w("| subscription | customer | status | plan | addons |\n|---|---|---|---|---|\n")
+	for _, s := range g.subs {
+		var ad []string
+		for _, a := range s.sc.pc1Addons {
+			ad = append(ad, fmt.Sprintf("%s × %d", a.price, a.qty))
+		}
+		w("| %s | %s | %s | %s | %s |\n", s.id, s.c.id, s.sc.status, s.sc.pc1, strings.Join(ad, ", "))
+	}
+	w("\n")
+	for _, in := range g.invs {
+		for _, l := range asList(in.m["line_items"]) {
+			switch l.(obj)["entity_type"] {
+			case "plan_setup":
+				w("- plan_setup line: %s (%s)\n", in.id, in.m["subscription_id"])
+			case "adhoc":
+				w("- adhoc line: %s (%s)\n", in.id, in.m["subscription_id"])
+			}
+		}
+	}
+}
+
+func countLegacy(addon bool) int {
+	n := 0
+	for _, p := range legacyPlans {
+		if p.addon == addon {
+			n++
+		}
+	}
+	return n
 }
 
 func main() {

@@ -26,7 +26,7 @@ var pc1People = []person{
 }
 
 var pc1Scenarios = []scen{
-	{h: "p_ava", status: "active", pc1: "premium-yearly", pc1Addons: []item{it("extra-user-annual", 3)}, created: "2025-02-10T15:00:00Z"},
+	{h: "p_ava", status: "active", pc1: "premium-yearly", pc1Addons: []item{it("extra-user-annual", 3)}, created: "2026-02-10T15:00:00Z"},
 	{h: "p_ben", status: "active", pc1: "basic-monthly", pc1Addons: []item{it("extra-user", 2)}, inv: "adhoc"},
 	{h: "p_cora", status: "active", pc1: "team-quarterly", pc1Addons: []item{it("support-eur-quarterly", 1)}},
 	{h: "p_dev", status: "active", pc1: "basic-monthly"},
