@@ -1,9 +1,12 @@
 // Package cbsandbox is a local Chargebee API v2 emulator for tests and demos. It
 // serves list pages (fixtures/chargebee, or generated data) through the real list
-// endpoints — /api/v2/customers, /subscriptions, /invoices, /item_prices, /gifts —
-// with Basic auth, limit/offset/next_offset paging, updated_at filters,
-// include_deleted and sort_by, and can misbehave on purpose (5xx, latency, 429) so
-// the client is tested over real HTTP. It listens on 127.0.0.1 only by default.
+// endpoints — /api/v2/customers, /subscriptions, /invoices, /credit_notes,
+// /payment_sources, /item_prices, /items, /plans, /addons, /gifts — with Basic
+// auth, limit/offset/next_offset paging, and exactly the updated_at filters,
+// include_deleted and sort_by each endpoint takes (testdata/chargebee/list-params.tsv).
+// It can misbehave on purpose (5xx, latency, 429, a fault aimed at one list, a
+// Product Catalog version that refuses the other version's lists) so the client is
+// tested over real HTTP. It listens on 127.0.0.1 only by default.
 package cbsandbox
 
 import (
@@ -19,6 +22,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -51,6 +55,13 @@ type Options struct {
 	// Seed makes FailRate's choices repeatable.
 	Seed uint64
 
+	// ProductCatalog makes the sandbox a site of one Product Catalog version, as
+	// every real site is: "1.0" refuses /item_prices and /items, "2.0" refuses
+	// /plans and /addons (400 configuration_incompatible, see catalogRefusal).
+	// Empty serves every list, which no real site does but a test of one list
+	// may want.
+	ProductCatalog string
+
 	// Hook, when set, runs at the start of every API request, before any lock is
 	// taken: a test can change the data between two pages of a read.
 	Hook func(r *http.Request)
@@ -72,8 +83,16 @@ type Request struct {
 
 // Fault is an answer forced on the next API requests (see Inject).
 type Fault struct {
-	Status int           // 429, 500, 502, 503, ...; 0 = serve normally after Delay
-	Delay  time.Duration // wait before answering (a hung server, for timeouts)
+	// Entity, when set, aims the fault at one list (e.g. "item_prices"): only a
+	// request to that list takes it, the others pass it by.
+	Entity string
+	Status int // 400, 404, 429, 500, 502, 503, ...; 0 = serve normally after Delay
+	// Code is the api_error_code of the answer when its status has more than one:
+	// 400 configuration_incompatible (the default for 400) or param_wrong_value,
+	// 429 api_request_limit_exceeded (the default) or lock_timeout, 404
+	// resource_not_found. See errorFor.
+	Code  string
+	Delay time.Duration // wait before answering (a hung server, for timeouts)
 	// Reset closes the connection without an answer (a reset by a load balancer).
 	Reset bool
 	// Truncate serves the page but closes the connection half way through its
@@ -112,6 +131,11 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.FailRate < 0 || opts.FailRate > 1 {
 		return nil, fmt.Errorf("sandbox: fail rate %v: want 0..1", opts.FailRate)
+	}
+	switch opts.ProductCatalog {
+	case "", "1.0", "2.0":
+	default:
+		return nil, fmt.Errorf("sandbox: product catalog %q: want 1.0, 2.0 or empty", opts.ProductCatalog)
 	}
 	s := &Server{opts: opts, stores: map[string]*store{}, rng: rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15))}
 	for _, e := range Entities {
@@ -267,7 +291,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 //	POST   /admin/apply/{entity}      apply one list page sent as the body
 //	GET    /admin/requests            the request log as JSON
 //	DELETE /admin/requests            empty it
-//	POST   /admin/faults?status=503&count=5[&delay=2s][&reset=true][&truncate=true]   inject faults
+//	POST   /admin/faults?status=503&count=5[&entity=item_prices][&code=lock_timeout][&delay=2s][&reset=true][&truncate=true]   inject faults
+//	POST   /admin/catalog?version=1.0  make the site Product Catalog 1.0 (or 2.0, or empty for neither)
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/v2/", s.serveAPI)
@@ -322,7 +347,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		// Logged before auth, so a test can count the refused requests per list.
 		rec.Entity = entity
 	}
-	f := s.nextFault()
+	f := s.nextFault(rec.Entity)
 	fault := f.Status
 	if d := f.Delay + s.latency(); d > 0 {
 		select {
@@ -352,18 +377,22 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if fault != 0 {
-		rec.Status = writeFault(w, fault)
+		rec.Status = writeFault(w, fault, f.Code)
 		return
 	}
 	if wait, limited := s.rateLimited(); limited {
 		if s.opts.RetryAfter {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
 		}
-		rec.Status = writeFault(w, http.StatusTooManyRequests)
+		rec.Status = writeFault(w, http.StatusTooManyRequests, "")
 		return
 	}
 	if st := s.randomFailure(); st != 0 {
-		rec.Status = writeFault(w, st)
+		rec.Status = writeFault(w, st, "")
+		return
+	}
+	if s.catalogRefuses(entity) {
+		rec.Status = writeFault(w, http.StatusBadRequest, "configuration_incompatible")
 		return
 	}
 	body, n, more, err := s.list(entity, r.URL.Query())
@@ -396,15 +425,18 @@ func truncate(w http.ResponseWriter, body []byte) {
 	panic(http.ErrAbortHandler)
 }
 
-func (s *Server) nextFault() Fault {
+// nextFault takes the first queued fault meant for this request: one for every
+// list, or one aimed at this entity.
+func (s *Server) nextFault(entity string) Fault {
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
-	if len(s.faults) == 0 {
-		return Fault{}
+	for i, f := range s.faults {
+		if f.Entity == "" || f.Entity == entity {
+			s.faults = slices.Delete(s.faults, i, i+1)
+			return f
+		}
 	}
-	f := s.faults[0]
-	s.faults = s.faults[1:]
-	return f
+	return Fault{}
 }
 
 func (s *Server) latency() time.Duration {
@@ -444,24 +476,81 @@ func (s *Server) randomFailure() int {
 }
 
 // writeFault answers with a fault status and the body Chargebee (or the proxy in
-// front of it) sends with it.
-func writeFault(w http.ResponseWriter, status int) int {
+// front of it) sends with it; code picks the api_error_code where a status has
+// several (see Fault.Code).
+func writeFault(w http.ResponseWriter, status int, code string) int {
 	switch status {
-	case http.StatusTooManyRequests:
-		msg := "Sorry, access has been blocked temporarily due to request count exceeding acceptable limits. Please try after some time."
-		return writeError(w, status, "operation_failed", "api_request_limit_exceeded", msg)
-	case http.StatusServiceUnavailable:
-		return writeError(w, status, "operation_failed", "internal_temporary_error", "Sorry, something went wrong when trying to process the request. Please try again.")
 	case http.StatusBadGateway, http.StatusGatewayTimeout:
 		// Gateways answer in HTML, not Chargebee's JSON.
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(status)
 		fmt.Fprintf(w, "<html><body><h1>%d %s</h1></body></html>\n", status, http.StatusText(status))
 		return status
-	case http.StatusInternalServerError:
-		return writeError(w, status, "", "internal_error", "Sorry, something went wrong when trying to process the request.")
 	}
-	return writeError(w, status, "", "internal_error", http.StatusText(status))
+	typ, code, msg := errorFor(status, code)
+	return writeError(w, status, typ, code, msg)
+}
+
+// errorFor gives the type, api_error_code and message of an error answer. The
+// codes per status are those the official SDKs declare (chargebee-java 4.0.1,
+// com/chargebee/v4/exceptions/codes/<Status>ApiErrorCode.java), the types those of
+// apidocs.chargebee.com/docs/api/error-handling (invalid_request for 4xx client
+// errors, operation_failed for 429 and 503). The messages are Chargebee's where one
+// was found; see each case.
+func errorFor(status int, code string) (typ, apiCode, msg string) {
+	switch status {
+	case http.StatusBadRequest:
+		if code == "param_wrong_value" {
+			return "invalid_request", code, "The value is invalid"
+		}
+		// configuration_incompatible: what a site answers for a resource of the other
+		// Product Catalog version. The message is the one a PC 2.0 site gave for
+		// Plan.list (chargebee-ruby issue #59).
+		return "invalid_request", "configuration_incompatible", "This API operation is not enabled for this site. Please contact support@chargebee.com to get this enabled"
+	case http.StatusNotFound:
+		return "invalid_request", "resource_not_found", "Sorry, we couldn't find that resource"
+	case http.StatusTooManyRequests:
+		if code == "lock_timeout" {
+			// lock_timeout: concurrent requests on one resource (TooManyRequestsApiErrorCode);
+			// the message is ours, Chargebee's was not found.
+			return "operation_failed", code, "Sorry, the request could not be completed as another request on the same resource is in progress. Please try after some time."
+		}
+		return "operation_failed", "api_request_limit_exceeded", "Sorry, access has been blocked temporarily due to request count exceeding acceptable limits. Please try after some time."
+	case http.StatusServiceUnavailable:
+		return "operation_failed", "internal_temporary_error", "Sorry, something went wrong when trying to process the request. Please try again."
+	case http.StatusInternalServerError:
+		return "", "internal_error", "Sorry, something went wrong when trying to process the request."
+	}
+	return "", "internal_error", http.StatusText(status)
+}
+
+// catalogRefuses tells whether the site's Product Catalog version has no such
+// list: a 1.0 site has no item prices or items, a 2.0 site no plans or addons.
+func (s *Server) catalogRefuses(entity string) bool {
+	s.faultMu.Lock()
+	pc := s.opts.ProductCatalog
+	s.faultMu.Unlock()
+	switch pc {
+	case "1.0":
+		return entity == "item_prices" || entity == "items"
+	case "2.0":
+		return entity == "plans" || entity == "addons"
+	}
+	return false
+}
+
+// SetProductCatalog changes the Product Catalog version of a running sandbox
+// ("1.0", "2.0" or "" for none; see Options.ProductCatalog).
+func (s *Server) SetProductCatalog(version string) error {
+	switch version {
+	case "", "1.0", "2.0":
+	default:
+		return fmt.Errorf("sandbox: product catalog %q: want 1.0, 2.0 or empty", version)
+	}
+	s.faultMu.Lock()
+	s.opts.ProductCatalog = version
+	s.faultMu.Unlock()
+	return nil
 }
 
 // writeError writes Chargebee's error body, legacy fields included.
@@ -503,29 +592,48 @@ func writeParamError(w http.ResponseWriter, e *paramError) int {
 	return http.StatusBadRequest
 }
 
-// Parameters each endpoint accepts besides limit and offset (see the client's
-// Endpoints: gifts take no updated_at, sort or include_deleted; item prices no
-// include_deleted). Anything else is refused, so a client bug shows here first.
-var params = map[string]struct{ updated, deleted bool }{
-	"customers":     {true, true},
-	"subscriptions": {true, true},
-	"invoices":      {true, true},
-	"item_prices":   {true, false},
-	"gifts":         {false, false},
+// endpointParams are the parameters a list endpoint accepts besides limit and
+// offset, as testdata/chargebee/list-params.tsv records them from the official SDKs
+// (chargebee-go ListRequestParams for updated_at and include_deleted, chargebee-java
+// <Resource>ListParams.SortByAsc for the sort fields); a test holds this table to
+// that file. Anything else is refused, so a client bug shows here first.
+type endpointParams struct {
+	updated, deleted bool
+	sorts            []string
 }
+
+var params = map[string]endpointParams{
+	"customers":       {true, true, []string{"created_at", "updated_at"}},
+	"subscriptions":   {true, true, []string{"created_at", "updated_at"}},
+	"invoices":        {true, true, []string{"date", "updated_at"}},
+	"credit_notes":    {true, true, []string{"date"}},
+	"payment_sources": {true, true, []string{"created_at", "updated_at"}},
+	"item_prices":     {true, false, []string{"name", "id", "updated_at"}},
+	"items":           {true, false, []string{"name", "id", "updated_at"}},
+	"plans":           {true, true, nil},
+	"addons":          {true, true, nil},
+	"gifts":           {false, false, nil},
+}
+
+// newestFirst are the lists Chargebee returns newest first when no sort_by is
+// given: item prices are listed by descending created_at (what the API docs'
+// list_item_prices sample shows), and items are taken to behave the same. Every
+// other list is ascending created_at (date for invoices and credit notes).
+var newestFirst = map[string]bool{"item_prices": true, "items": true}
 
 type listQuery struct {
 	limit          int
-	cursor         *[2]int64
+	key            sortKey
+	cursor         *cursor
 	after, before  *int64
-	sortUpdated    bool
 	desc           bool
 	includeDeleted bool
 }
 
 func parseQuery(entity string, q url.Values) (*listQuery, error) {
-	lq := &listQuery{limit: 10}
+	lq := &listQuery{limit: 10, key: sortKeys["created_at"], desc: newestFirst[entity]}
 	caps := params[entity]
+	var rawOffset string
 	for name, vals := range q {
 		v := vals[0]
 		switch {
@@ -536,11 +644,8 @@ func parseQuery(entity string, q url.Values) (*listQuery, error) {
 			}
 			lq.limit = n
 		case name == "offset":
-			c, err := decodeOffset(v)
-			if err != nil {
-				return nil, &paramError{"offset", "invalid offset"}
-			}
-			lq.cursor = &c
+			// Decoded once the order is known: the cursor holds that order's key.
+			rawOffset = v
 		case name == "include_deleted" && caps.deleted:
 			switch v {
 			case "true":
@@ -578,14 +683,11 @@ func parseQuery(entity string, q url.Values) (*listQuery, error) {
 			default:
 				return nil, &paramError{name, "unsupported operator"}
 			}
-		case (name == "sort_by[asc]" || name == "sort_by[desc]") && caps.updated:
-			switch v {
-			case "updated_at":
-				lq.sortUpdated = true
-			case "created_at":
-			default:
-				return nil, &paramError{name, "cannot sort by " + v}
+		case (name == "sort_by[asc]" || name == "sort_by[desc]") && len(caps.sorts) > 0:
+			if !slices.Contains(caps.sorts, v) {
+				return nil, &paramError{name, "cannot sort /" + entity + " by " + v}
 			}
+			lq.key = sortKeys[v]
 			lq.desc = name == "sort_by[desc]"
 		default:
 			return nil, &paramError{name, "unknown or unsupported parameter for /" + entity}
@@ -594,29 +696,50 @@ func parseQuery(entity string, q url.Values) (*listQuery, error) {
 			return nil, &paramError{name, "given more than once"}
 		}
 	}
+	if q.Has("sort_by[asc]") && q.Has("sort_by[desc]") {
+		return nil, &paramError{"sort_by[desc]", "only one sort order can be given"}
+	}
+	if rawOffset != "" {
+		c, err := decodeOffset(rawOffset, lq.key)
+		if err != nil {
+			return nil, &paramError{"offset", "invalid offset"}
+		}
+		lq.cursor = &c
+	}
 	return lq, nil
 }
 
-// Offsets look like Chargebee's: ["<sort key in ms>","<internal id>"], the position
-// after the last entry returned, so paging stays correct while data changes.
+// Offsets look like Chargebee's: ["<sort key>","<internal id>"], the position after
+// the last entry returned, so paging stays correct while data changes. A timestamp
+// key is written in milliseconds, as Chargebee's are; an id or name key as is.
 const seqBase = 230000000000
 
-func encodeOffset(key, seq int64) string {
-	b, _ := json.Marshal([]string{strconv.FormatInt(key*1000, 10), strconv.FormatInt(seq+seqBase, 10)})
+func encodeOffset(k sortKey, c cursor) string {
+	key := c.str
+	if !k.str {
+		key = strconv.FormatInt(c.num*1000, 10)
+	}
+	b, _ := json.Marshal([]string{key, strconv.FormatInt(c.seq+seqBase, 10)})
 	return string(b)
 }
 
-func decodeOffset(s string) ([2]int64, error) {
+func decodeOffset(s string, k sortKey) (cursor, error) {
 	var parts []string
 	if err := json.Unmarshal([]byte(s), &parts); err != nil || len(parts) != 2 {
-		return [2]int64{}, errors.New("bad offset")
+		return cursor{}, errors.New("bad offset")
 	}
-	k, err1 := strconv.ParseInt(parts[0], 10, 64)
-	q, err2 := strconv.ParseInt(parts[1], 10, 64)
-	if err1 != nil || err2 != nil || k%1000 != 0 {
-		return [2]int64{}, errors.New("bad offset")
+	q, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil {
+		return cursor{}, errors.New("bad offset")
 	}
-	return [2]int64{k / 1000, q - seqBase}, nil
+	if k.str {
+		return cursor{str: parts[0], seq: q - seqBase}, nil
+	}
+	n, err := strconv.ParseInt(parts[0], 10, 64)
+	if err != nil || n%1000 != 0 {
+		return cursor{}, errors.New("bad offset")
+	}
+	return cursor{num: n / 1000, seq: q - seqBase}, nil
 }
 
 // list answers one list request: a page of up to limit entries after the cursor,
@@ -626,17 +749,13 @@ func (s *Server) list(entity string, q url.Values) (body []byte, n int, more boo
 	if err != nil {
 		return nil, 0, false, err
 	}
-	// The views are rebuilt, never changed in place, and objects are immutable: once
+	// Views are rebuilt, never changed in place, and objects are immutable: once
 	// taken, they need no lock.
 	s.mu.Lock()
-	byCreated, byUpdated := s.stores[entity].views()
+	view := s.stores[entity].view(lq.key)
 	s.mu.Unlock()
 
-	view := byCreated
-	key := func(o *object) int64 { return o.createdAt }
-	if lq.sortUpdated {
-		view, key = byUpdated, func(o *object) int64 { return o.updatedAt }
-	}
+	key := lq.key
 	match := func(o *object) bool {
 		switch {
 		case o.deleted && params[entity].deleted && !lq.includeDeleted:
@@ -649,7 +768,6 @@ func (s *Server) list(entity string, q url.Values) (body []byte, n int, more boo
 		return true
 	}
 	// Walk the view from the cursor in the asked direction.
-	var idx []int
 	start, step := 0, 1
 	if lq.desc {
 		start, step = len(view)-1, -1
@@ -657,17 +775,18 @@ func (s *Server) list(entity string, q url.Values) (body []byte, n int, more boo
 	if lq.cursor != nil {
 		c := *lq.cursor
 		if lq.desc {
-			start = sort.Search(len(view), func(i int) bool { return !less(key(view[i]), view[i].seq, c[0], c[1]) }) - 1
+			start = sort.Search(len(view), func(i int) bool { return !key.less(key.of(view[i]), view[i].seq, c, c.seq) }) - 1
 		} else {
-			start = sort.Search(len(view), func(i int) bool { return less(c[0], c[1], key(view[i]), view[i].seq) })
+			start = sort.Search(len(view), func(i int) bool { return key.less(c, c.seq, key.of(view[i]), view[i].seq) })
 		}
 	}
-	if lq.sortUpdated && !lq.desc && lq.after != nil {
+	if key.name == "updated_at" && !lq.desc && lq.after != nil {
 		// The view is in updated_at order: skip what the filter refuses instead of
 		// walking it (an incremental read of a large site).
 		lo := sort.Search(len(view), func(i int) bool { return view[i].updatedAt > *lq.after })
 		start = max(start, lo)
 	}
+	var idx []int
 	var last *object
 	for i := start; i >= 0 && i < len(view); i += step {
 		o := view[i]
@@ -691,7 +810,7 @@ func (s *Server) list(entity string, q url.Values) (body []byte, n int, more boo
 	}
 	buf.WriteByte(']')
 	if more {
-		off, _ := json.Marshal(encodeOffset(key(last), last.seq))
+		off, _ := json.Marshal(encodeOffset(key, key.of(last)))
 		buf.WriteString(`,"next_offset":`)
 		buf.Write(off)
 	}
@@ -749,11 +868,22 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		count, _ := strconv.Atoi(q.Get("count"))
 		delay, _ := time.ParseDuration(q.Get("delay"))
 		reset, truncated := q.Get("reset") == "true", q.Get("truncate") == "true"
+		entity := q.Get("entity")
 		if count < 1 || (status == 0 && delay == 0 && !reset && !truncated) {
 			writeError(w, http.StatusBadRequest, "invalid_request", "param_wrong_value", "want status, delay, reset or truncate, and count >= 1")
 			return
 		}
-		s.Inject(Fault{Status: status, Delay: delay, Reset: reset, Truncate: truncated}, count)
+		if _, ok := entityKinds[entity]; entity != "" && !ok {
+			writeError(w, http.StatusBadRequest, "invalid_request", "param_wrong_value", "unknown entity "+entity)
+			return
+		}
+		s.Inject(Fault{Entity: entity, Status: status, Code: q.Get("code"), Delay: delay, Reset: reset, Truncate: truncated}, count)
+		w.WriteHeader(http.StatusNoContent)
+	case path == "catalog" && r.Method == http.MethodPost:
+		if err := s.SetProductCatalog(r.URL.Query().Get("version")); err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_request", "param_wrong_value", err.Error())
+			return
+		}
 		w.WriteHeader(http.StatusNoContent)
 	default:
 		writeError(w, http.StatusNotFound, "invalid_request", "resource_not_found", "unknown admin endpoint")

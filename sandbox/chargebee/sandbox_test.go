@@ -1,6 +1,7 @@
 package cbsandbox_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -28,7 +29,32 @@ const (
 
 var kinds = map[string]string{
 	"customers": "customer", "subscriptions": "subscription", "invoices": "invoice",
-	"item_prices": "item_price", "gifts": "gift",
+	"credit_notes": "credit_note", "payment_sources": "payment_source",
+	"item_prices": "item_price", "items": "item", "plans": "plan", "addons": "addon", "gifts": "gift",
+}
+
+// allEntities are the lists the sandbox serves, in the order the tests walk them.
+var allEntities = []string{"customers", "subscriptions", "invoices", "credit_notes", "payment_sources", "item_prices", "items", "plans", "addons", "gifts"}
+
+// takesDeleted tells whether a list takes include_deleted (list-params.tsv).
+func takesDeleted(t *testing.T, entity string) bool {
+	t.Helper()
+	for _, p := range readListParams(t) {
+		if p.endpoint == entity {
+			return p.deleted
+		}
+	}
+	t.Fatalf("%s is not in list-params.tsv", entity)
+	return false
+}
+
+// inDefaultOrder tells whether entries are in a list's order without sort_by:
+// ascending created_at (date), except item prices and items, newest first.
+func inDefaultOrder(entity string, got []item) bool {
+	if entity == "item_prices" || entity == "items" {
+		return slices.IsSortedFunc(got, func(a, b item) int { return cmp.Compare(b.created(), a.created()) })
+	}
+	return slices.IsSortedFunc(got, func(a, b item) int { return cmp.Compare(a.created(), b.created()) })
 }
 
 func start(t *testing.T, opts cbsandbox.Options) (*cbsandbox.Server, string) {
@@ -285,11 +311,11 @@ func TestAnyKeyWhenNoneSet(t *testing.T) {
 
 func TestPagingLimitOffset(t *testing.T) {
 	_, base := start(t, cbsandbox.Options{Pages: fixtures})
-	for _, entity := range []string{"customers", "subscriptions", "invoices", "item_prices", "gifts"} {
+	for _, entity := range allEntities {
 		want := fixtureItems(t, fixtures, entity)
 		for _, limit := range []int{1, 7, 100} {
 			q := url.Values{"limit": {strconv.Itoa(limit)}}
-			if entity != "item_prices" && entity != "gifts" {
+			if takesDeleted(t, entity) {
 				q.Set("include_deleted", "true")
 			}
 			var got []item
@@ -315,10 +341,11 @@ func TestPagingLimitOffset(t *testing.T) {
 			if wp := (len(want) + limit - 1) / limit; pages != max(wp, 1) {
 				t.Errorf("%s limit=%d: %d pages, want %d", entity, limit, pages, wp)
 			}
-			// Default order: created_at ascending (invoices: date), the internal id
-			// breaking ties, so exactly the fixture entries, each once.
-			if !slices.IsSortedFunc(got, func(a, b item) int { return int(a.created() - b.created()) }) {
-				t.Errorf("%s limit=%d: not in created_at order", entity, limit)
+			// Default order: created_at ascending (invoices: date), item prices and
+			// items newest first; the internal id breaks ties, so exactly the fixture
+			// entries, each once.
+			if !inDefaultOrder(entity, got) {
+				t.Errorf("%s limit=%d: not in the default order", entity, limit)
 			}
 			g, w := ids(got), ids(want)
 			slices.Sort(g)
@@ -627,7 +654,9 @@ func TestRequestLog(t *testing.T) {
 	if r.Query.Get("updated_at[after]") != "1700000000" || r.Query.Get("sort_by[asc]") != "updated_at" || r.Query.Get("offset") != "" {
 		t.Errorf("first query %v", r.Query)
 	}
-	if reqs[1].Query.Get("offset") == "" || reqs[1].More || reqs[1].Records != 42 {
+	// Every fixture invoice was updated after 1700000000 (2023-11-14): the second
+	// page holds the rest.
+	if rest := len(fixtureItems(t, fixtures, "invoices")) - 100; reqs[1].Query.Get("offset") == "" || reqs[1].More || reqs[1].Records != rest {
 		t.Errorf("second request %+v", reqs[1])
 	}
 	srv.ResetRequests()
@@ -680,11 +709,11 @@ func TestApplyDay2(t *testing.T) {
 	if err := srv.Apply(day2); err != nil {
 		t.Fatal(err)
 	}
-	for _, entity := range []string{"customers", "subscriptions", "invoices", "item_prices", "gifts"} {
+	for _, entity := range allEntities {
 		day1, changes := fixtureItems(t, fixtures, entity), fixtureItems(t, day2, entity)
 		want := overlay(day1, changes)
 		q := url.Values{"limit": {"100"}}
-		if entity != "item_prices" && entity != "gifts" {
+		if takesDeleted(t, entity) {
 			q.Set("include_deleted", "true")
 		}
 		got, _ := readAll(t, base, entity, q)
@@ -702,19 +731,24 @@ func TestApplyDay2(t *testing.T) {
 			}
 		}
 		// An update keeps the object's place in the default order.
-		if !slices.IsSortedFunc(got, func(a, b item) int { return int(a.created() - b.created()) }) {
-			t.Errorf("%s: not in created_at order after the update", entity)
+		if !inDefaultOrder(entity, got) {
+			t.Errorf("%s: not in the default order after the update", entity)
 		}
 	}
 	// What changed on day 2 is exactly what updated_at[after] the day-1 maximum returns.
 	var day1Max int64
-	for _, entity := range []string{"customers", "subscriptions", "invoices"} {
+	changed := []string{"customers", "subscriptions", "invoices", "credit_notes", "payment_sources"}
+	for _, entity := range changed {
 		for _, it := range fixtureItems(t, fixtures, entity) {
 			day1Max = max(day1Max, it.UpdatedAt)
 		}
 	}
-	for _, entity := range []string{"customers", "subscriptions", "invoices"} {
-		got, _ := readAll(t, base, entity, url.Values{"limit": {"100"}, "include_deleted": {"true"}, "sort_by[asc]": {"updated_at"}, "updated_at[after]": {strconv.FormatInt(day1Max, 10)}})
+	for _, entity := range changed {
+		q := url.Values{"limit": {"100"}, "include_deleted": {"true"}, "updated_at[after]": {strconv.FormatInt(day1Max, 10)}}
+		if entity != "credit_notes" { // credit notes sort by date only
+			q.Set("sort_by[asc]", "updated_at")
+		}
+		got, _ := readAll(t, base, entity, q)
 		g, w := ids(got), ids(fixtureItems(t, day2, entity))
 		slices.Sort(g)
 		slices.Sort(w)

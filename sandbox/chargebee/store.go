@@ -12,21 +12,27 @@ import (
 
 // entityKinds maps a list endpoint to the resource each of its entries is keyed by.
 var entityKinds = map[string]string{
-	"customers":     "customer",
-	"subscriptions": "subscription",
-	"invoices":      "invoice",
-	"item_prices":   "item_price",
-	"gifts":         "gift",
+	"customers":       "customer",
+	"subscriptions":   "subscription",
+	"invoices":        "invoice",
+	"credit_notes":    "credit_note",
+	"payment_sources": "payment_source",
+	"item_prices":     "item_price",
+	"items":           "item",
+	"plans":           "plan",
+	"addons":          "addon",
+	"gifts":           "gift",
 }
 
 // Entities are the list endpoints the sandbox serves.
-var Entities = []string{"customers", "subscriptions", "invoices", "item_prices", "gifts"}
+var Entities = []string{"customers", "subscriptions", "invoices", "credit_notes", "payment_sources", "item_prices", "items", "plans", "addons", "gifts"}
 
 // object is one list entry as served, with the fields the filters and sorts read.
 type object struct {
 	seq       int64 // Chargebee's internal id: the tie-breaker of every order
 	id        string
-	createdAt int64 // created_at, else date (invoices have no created_at)
+	name      string // item prices, items, plans, addons: sortable by name
+	createdAt int64  // created_at, else date (invoices and credit notes have no created_at); 0 for items, plans, addons, which have neither
 	updatedAt int64
 	deleted   bool
 	raw       []byte // the whole entry, compact JSON
@@ -37,17 +43,18 @@ type object struct {
 // large site (the 100k-customer benchmark) is not quadratic; copies counts ids held
 // more than once, the rare case that needs a scan.
 type store struct {
-	objs      []*object
-	pos       map[string]int
-	copies    map[string]int
-	byCreated []*object
-	byUpdated []*object
-	dirty     bool
+	objs   []*object
+	pos    map[string]int
+	copies map[string]int
+	// sorted holds one view per sort key (see sortKeys), built on first use after
+	// a change: most reads use one or two orders, and a large site has many objects.
+	sorted map[string][]*object
 }
 
 // meta is the part of a resource the filters and sorts read.
 type meta struct {
 	ID        string `json:"id"`
+	Name      string `json:"name"`
 	CreatedAt *int64 `json:"created_at"`
 	Date      *int64 `json:"date"`
 	UpdatedAt int64  `json:"updated_at"`
@@ -57,11 +64,16 @@ type meta struct {
 // entryMeta decodes every resource kind in one pass over the entry; the entry
 // names its resource by type ({"customer":{...},"card":{...}}).
 type entryMeta struct {
-	Customer     *meta `json:"customer"`
-	Subscription *meta `json:"subscription"`
-	Invoice      *meta `json:"invoice"`
-	ItemPrice    *meta `json:"item_price"`
-	Gift         *meta `json:"gift"`
+	Customer      *meta `json:"customer"`
+	Subscription  *meta `json:"subscription"`
+	Invoice       *meta `json:"invoice"`
+	CreditNote    *meta `json:"credit_note"`
+	PaymentSource *meta `json:"payment_source"`
+	ItemPrice     *meta `json:"item_price"`
+	Item          *meta `json:"item"`
+	Plan          *meta `json:"plan"`
+	Addon         *meta `json:"addon"`
+	Gift          *meta `json:"gift"`
 }
 
 func (e *entryMeta) of(kind string) *meta {
@@ -72,8 +84,18 @@ func (e *entryMeta) of(kind string) *meta {
 		return e.Subscription
 	case "invoice":
 		return e.Invoice
+	case "credit_note":
+		return e.CreditNote
+	case "payment_source":
+		return e.PaymentSource
 	case "item_price":
 		return e.ItemPrice
+	case "item":
+		return e.Item
+	case "plan":
+		return e.Plan
+	case "addon":
+		return e.Addon
 	case "gift":
 		return e.Gift
 	}
@@ -97,7 +119,7 @@ func parseEntry(entity string, raw []byte) (*object, error) {
 	if err := json.Compact(&buf, raw); err != nil {
 		return nil, err
 	}
-	obj := &object{id: o.ID, updatedAt: o.UpdatedAt, deleted: o.Deleted, raw: buf.Bytes()}
+	obj := &object{id: o.ID, name: o.Name, updatedAt: o.UpdatedAt, deleted: o.Deleted, raw: buf.Bytes()}
 	switch {
 	case o.CreatedAt != nil:
 		obj.createdAt = *o.CreatedAt
@@ -116,7 +138,7 @@ func (s *store) add(seq *int64, objs []*object) {
 		o.seq = *seq
 		s.push(o)
 	}
-	s.dirty = true
+	s.sorted = nil
 }
 
 func (s *store) index() {
@@ -162,29 +184,69 @@ func (s *store) upsert(seq *int64, objs []*object) {
 			}
 		}
 	}
-	s.dirty = true
+	s.sorted = nil
 }
 
-func (s *store) views() (byCreated, byUpdated []*object) {
-	if s.dirty || s.byCreated == nil {
-		s.byCreated = slices.Clone(s.objs)
-		sort.SliceStable(s.byCreated, func(i, j int) bool {
-			return less(s.byCreated[i].createdAt, s.byCreated[i].seq, s.byCreated[j].createdAt, s.byCreated[j].seq)
-		})
-		s.byUpdated = slices.Clone(s.objs)
-		sort.SliceStable(s.byUpdated, func(i, j int) bool {
-			return less(s.byUpdated[i].updatedAt, s.byUpdated[i].seq, s.byUpdated[j].updatedAt, s.byUpdated[j].seq)
-		})
-		s.dirty = false
+// view returns the objects in ascending order of a sort key, ties broken by the
+// internal id. Views are rebuilt, never changed in place: a caller may keep one
+// after the lock is released.
+func (s *store) view(k sortKey) []*object {
+	if v, ok := s.sorted[k.name]; ok {
+		return v
 	}
-	return s.byCreated, s.byUpdated
+	v := slices.Clone(s.objs)
+	sort.SliceStable(v, func(i, j int) bool { return k.less(k.of(v[i]), v[i].seq, k.of(v[j]), v[j].seq) })
+	if s.sorted == nil {
+		s.sorted = map[string][]*object{}
+	}
+	s.sorted[k.name] = v
+	return v
 }
 
-func less(k1, s1, k2, s2 int64) bool {
-	if k1 != k2 {
-		return k1 < k2
+// cursor is a position in one order: the sort key of the last entry returned and
+// its internal id.
+type cursor struct {
+	num int64
+	str string
+	seq int64
+}
+
+// sortKey is one order a list can be read in. Timestamps sort as numbers, ids and
+// names as strings (byte order, as a database collation would not promise more).
+type sortKey struct {
+	name  string
+	str   bool
+	numOf func(*object) int64
+	strOf func(*object) string
+}
+
+func (k sortKey) of(o *object) cursor {
+	if k.str {
+		return cursor{str: k.strOf(o), seq: o.seq}
 	}
-	return s1 < s2
+	return cursor{num: k.numOf(o), seq: o.seq}
+}
+
+func (k sortKey) less(a cursor, aseq int64, b cursor, bseq int64) bool {
+	if k.str {
+		if a.str != b.str {
+			return a.str < b.str
+		}
+	} else if a.num != b.num {
+		return a.num < b.num
+	}
+	return aseq < bseq
+}
+
+// sortKeys are the orders the sandbox can serve. "date" is the invoices' and
+// credit notes' created_at (the object field falls back to date), so it shares
+// the created_at view.
+var sortKeys = map[string]sortKey{
+	"created_at": {name: "created_at", numOf: func(o *object) int64 { return o.createdAt }},
+	"date":       {name: "created_at", numOf: func(o *object) int64 { return o.createdAt }},
+	"updated_at": {name: "updated_at", numOf: func(o *object) int64 { return o.updatedAt }},
+	"id":         {name: "id", str: true, strOf: func(o *object) string { return o.id }},
+	"name":       {name: "name", str: true, strOf: func(o *object) string { return o.name }},
 }
 
 // readPages reads DIR/<entity>/*.json in file-name order, each file one list page.

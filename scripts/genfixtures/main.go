@@ -56,24 +56,31 @@ type itemPrice struct {
 	period                                int
 	unit, model, status                   string
 	created, updated                      int64
+	decimal                               string // price_in_decimal (multi-decimal pricing); then no integer price
 }
 
+// legacyPlan is a Product Catalog 1.0 plan or addon of the PC 1.0 site
+// (fixtures/chargebee-pc1): name is the internal name, invoiceName what invoices
+// show (plan.invoice_name / addon.invoice_name).
 type legacyPlan struct {
 	id, name, cur string
 	price         int64
 	period        int
 	unit          string
+	invoiceName   string
+	addon         bool
+	setup         int64 // plan setup_cost, billed once on the first invoice
 }
 
 var legacyPlans = []legacyPlan{
-	{"legacy-basic-monthly", "Basic (legacy)", "USD", 1500, 1, "month"},
-	{"legacy-premium-yearly", "Premium (legacy)", "USD", 15000, 1, "year"},
-	{"legacy-team-quarterly", "Team (legacy)", "EUR", 12000, 3, "month"},
-	{"legacy-basic-monthly-eur", "Basic EUR (legacy)", "EUR", 1400, 1, "month"},
+	{"basic-monthly", "Basic Monthly", "USD", 1500, 1, "month", "Basic", false, 0},
+	{"premium-yearly", "Premium Yearly", "USD", 15000, 1, "year", "Premium", false, 4900},
+	{"team-quarterly", "Team Quarterly EUR", "EUR", 12000, 3, "month", "Team", false, 0},
+	{"basic-monthly-eur", "Basic Monthly EUR", "EUR", 1400, 1, "month", "Basic", false, 0},
 	// addons (PC 1.0 addons are priced per period like their plan)
-	{"legacy-extra-user", "Extra user (legacy)", "USD", 500, 1, "month"},
-	{"legacy-extra-user-annual", "Extra user annual (legacy)", "USD", 5000, 1, "year"},
-	{"legacy-support-eur-quarterly", "Support EUR quarterly (legacy)", "EUR", 1500, 3, "month"},
+	{"extra-user", "Extra User Monthly", "USD", 500, 1, "month", "Extra user", true, 0},
+	{"extra-user-annual", "Extra User Yearly", "USD", 5000, 1, "year", "Extra user", true, 0},
+	{"support-eur-quarterly", "Support Quarterly EUR", "EUR", 1500, 3, "month", "Priority support", true, 0},
 }
 
 func findLegacy(id string) legacyPlan {
@@ -100,6 +107,9 @@ type person struct {
 	createdZero        bool
 	deleted            bool
 	cf                 [][2]string
+	extra              bool // added with the SDK-shaped fixtures: draws from gen.more
+	erased             bool // "Clear personal data" done before day 1
+	consolidated       bool // consolidated invoicing: one invoice for all its subscriptions
 }
 
 var people = []person{
@@ -193,6 +203,15 @@ var people = []person{
 	{h: "bad_deleted", id: "cus_bad_deleted", first: "Morgan", last: "Blake", email: "morgan.blake@example.com", country: "US", deleted: true},
 	{h: "bad_date0", id: "cus_bad_date_created_zero", first: "Casey", last: "Jordan", email: "casey.jordan@example.com", country: "US", createdZero: true},
 	{h: "bad_dupid", id: "cus_bad_duplicate_id", first: "Robin", last: "Ellis", email: "robin.ellis@example.com", country: "FR"},
+
+	// Added with the SDK-shaped fixtures (explicit ids; they draw from gen.more, and
+	// were all created after the duplicate-id customer, so the original customers
+	// keep their ids and pages).
+	{h: "consol", id: "cus_consolidated", first: "Noah", last: "Reed", email: "noah.reed@example.com", country: "US", company: "Reed Outfitters", created: "2026-02-02T10:00:00Z", extra: true, consolidated: true},
+	{h: "erased", id: "cus_erased", first: "Vera", last: "Lindqvist", email: "vera.lindqvist@example.com", country: "DE", phone: "+49 30 90182077", created: "2026-01-12T08:00:00Z", updated: "2026-08-03T09:30:00Z", extra: true, erased: true},
+	{h: "clp", id: "cus_clp", first: "Ignacio", last: "Rojas", email: "ignacio.rojas@example.cl", country: "CL", created: "2026-03-03T14:00:00Z", extra: true},
+	{h: "krw", id: "cus_krw", first: "지우", last: "박", email: "jiwoo.park@example.kr", country: "KR", created: "2026-04-08T01:30:00Z", extra: true},
+	{h: "decimal", id: "cus_decimal", first: "Grace", last: "Holloway", email: "grace.holloway@example.com", country: "US", company: "Holloway Data", created: "2026-05-11T16:00:00Z", extra: true},
 }
 
 // The day-2 brand-new customer.
@@ -203,6 +222,7 @@ var newPerson = person{h: "priya", first: "Priya", last: "Shah", email: "priya.s
 type item struct {
 	price string
 	qty   int64
+	dq    string // quantity_in_decimal (multi-decimal pricing), e.g. "2.5"
 }
 
 type scen struct {
@@ -228,18 +248,24 @@ type scen struct {
 	ship       bool
 	cf         [][2]string
 	bad        string // amount, currency, created, term, deleted
+	sid        string // explicit id of a good subscription (the extra people's)
+	autoColl   string // auto_collection overriding the customer's
+	cycles     int64  // billing_cycles of the plan item
+	contract   bool   // a contract term
+	prorate    int64  // plan quantity added mid-term after the last renewal (a proration invoice)
+	prorateIdx int    // the item the proration adds to
 }
 
-func it(p string, q int64) item { return item{p, q} }
-func one(p string) []item       { return []item{{p, 1}} }
+func it(p string, q int64) item { return item{price: p, qty: q} }
+func one(p string) []item       { return []item{{price: p, qty: 1}} }
 
 var scenarios = []scen{
 	// active, Product Catalog 2.0
 	{h: "emily", status: "active", items: []item{it("pro-USD-monthly", 3), it("extra-seat-USD-monthly", 2)}, trial: 14},
 	{h: "michael", status: "active", items: one("starter-USD-monthly")},
 	{h: "sarah", status: "active", items: one("starter-USD-yearly")},
-	{h: "david", status: "active", items: []item{it("pro-USD-yearly", 4), it("extra-seat-USD-yearly", 2)}, cf: [][2]string{{"cf_sales_rep", "Dana Whitfield"}, {"cf_contract_id", "CT-2025-014"}}},
-	{h: "david", status: "active", items: one("weekly-box-USD-biweekly"), ship: true},
+	{h: "david", status: "active", items: []item{it("pro-USD-yearly", 4), it("extra-seat-USD-yearly", 2)}, cf: [][2]string{{"cf_sales_rep", "Dana Whitfield"}, {"cf_contract_id", "CT-2025-014"}}, prorate: 1},
+	{h: "david", status: "active", items: one("weekly-box-USD-biweekly"), ship: true, autoColl: "off"},
 	{h: "jessica", status: "active", items: []item{it("pro-USD-monthly", 2)}, created: "2025-08-20T10:00:00Z"},
 	{h: "chris", status: "active", items: one("daily-pass-USD-daily")},
 	{h: "laura", status: "active", items: []item{it("pro-USD-quarterly", 2), it("priority-support-USD-quarterly", 1)}, inv: "coupon_doc"},
@@ -249,34 +275,35 @@ var scenarios = []scen{
 	{h: "james", status: "active", items: []item{it("pro-USD-monthly", 1)}, created: "2024-07-03T15:20:00Z"},
 	{h: "megan", status: "active", items: one("starter-USD-monthly")},
 	{h: "brian", status: "active", items: []item{it("pro-USD-yearly", 1)}},
-	{h: "tyler", status: "active", items: []item{it("pro-USD-monthly", 3)}},
+	{h: "tyler", status: "active", items: []item{it("pro-USD-monthly", 3)}, inv: "offline_due"},
 	{h: "eleni", status: "active", items: one("pro-EUR-monthly")},
-	{h: "zoe", status: "active", items: []item{it("pro-EUR-yearly", 6), it("extra-seat-EUR-yearly", 3)}},
+	{h: "zoe", status: "active", items: []item{it("pro-EUR-yearly", 6), it("extra-seat-EUR-yearly", 3)}, contract: true},
 	{h: "lukas", status: "active", items: []item{it("weekly-box-EUR-weekly", 2)}, ship: true},
-	{h: "hannah", status: "active", items: one("starter-EUR-monthly"), rbc: i64(4), inv: "coupon_doc"},
+	{h: "hannah", status: "active", items: one("starter-EUR-monthly"), rbc: i64(4), cycles: 12, inv: "coupon_doc"},
 	{h: "sophie", status: "active", items: []item{it("weekly-box-EUR-weekly", 1)}, ship: true},
 	{h: "aero", status: "active", items: []item{it("pro-EUR-semiannual", 2)}},
 	{h: "lukasz", status: "active", items: one("daily-pass-EUR-daily")},
 	{h: "camille", status: "active", items: []item{it("pro-EUR-monthly", 1), it("extra-seat-EUR-monthly", 4)}, inv: "coupon_item,oneoff"},
-	{h: "louis", status: "active", items: one("starter-EUR-monthly")},
+	{h: "louis", status: "active", items: one("starter-EUR-monthly"), inv: "dd_in_progress"},
 	{h: "chloe", status: "active", items: []item{it("pro-EUR-monthly", 2)}, inv: "voided_prev"},
 	{h: "jose", status: "active", items: one("starter-EUR-yearly")},
-	{h: "lucia", status: "active", items: one("pro-EUR-monthly"), rbc: i64(2), inv: "refund_partial"},
+	{h: "lucia", status: "active", items: one("pro-EUR-monthly"), rbc: i64(2), cycles: 6, inv: "refund_partial"},
 	{h: "taro", status: "active", items: []item{it("basic-JPY-monthly", 1), it("storage-pack-JPY-monthly", 2)}, ship: true},
 	{h: "hanako", status: "active", items: one("basic-JPY-yearly")},
 	{h: "kenji", status: "active", items: one("basic-JPY-monthly"), inv: "pending"},
 	{h: "yuki", status: "active", items: one("basic-JPY-monthly")},
 	{h: "ahmed", status: "active", items: one("gold-KWD-monthly")},
-	{h: "fatima", status: "active", items: []item{it("gold-KWD-monthly", 1), it("storage-pack-KWD-monthly", 3)}},
+	{h: "fatima", status: "active", items: []item{it("gold-KWD-monthly", 1), it("storage-pack-KWD-monthly", 3)}, prorate: 1, prorateIdx: 1},
 	{h: "ana", status: "active", items: one("pro-USD-monthly"), trial: 14},
 	{h: "lucas", status: "active", items: one("daily-pass-USD-daily")},
 	{h: "mariana", status: "active", items: one("starter-USD-monthly")},
-	// active, Product Catalog 1.0
-	{h: "oliver", status: "active", pc1: "legacy-basic-monthly", created: "2024-01-08T10:12:00Z"},
-	{h: "charlotte", status: "active", pc1: "legacy-premium-yearly", pc1Addons: []item{it("legacy-extra-user-annual", 2)}, inv: "credits"},
-	{h: "harry", status: "active", pc1: "legacy-basic-monthly"},
-	{h: "amelia", status: "active", pc1: "legacy-basic-monthly", pc1Addons: []item{it("legacy-extra-user", 3)}},
-	{h: "max", status: "active", pc1: "legacy-team-quarterly", pc1Addons: []item{it("legacy-support-eur-quarterly", 1)}, created: "2024-01-22T15:40:00Z"},
+	// active; Product Catalog 1.0 plans until this site moved them to item prices of
+	// the same period (a real site is one catalog version or the other)
+	{h: "oliver", status: "active", items: one("starter-USD-monthly"), created: "2024-01-08T10:12:00Z", inv: "credits,cn_adjusted"},
+	{h: "charlotte", status: "active", items: []item{it("pro-USD-yearly", 1), it("extra-seat-USD-yearly", 2)}},
+	{h: "harry", status: "active", items: one("starter-USD-monthly"), inv: "promo"},
+	{h: "amelia", status: "active", items: []item{it("starter-USD-monthly", 1), it("extra-seat-USD-monthly", 3)}, inv: "cn_voided"},
+	{h: "max", status: "active", items: []item{it("team-EUR-quarterly", 1), it("priority-support-EUR-quarterly", 1)}, created: "2024-01-22T15:40:00Z"},
 	// future
 	{h: "nicole", status: "future", items: one("starter-USD-monthly"), startDate: "2026-12-01T00:00:00Z"},
 	{h: "rafael", status: "future", items: one("pro-USD-yearly"), startDate: "2027-01-01T00:00:00Z"},
@@ -294,7 +321,7 @@ var scenarios = []scen{
 	{h: "marta", status: "non_renewing", items: one("starter-EUR-monthly"), due: true},
 	// paused
 	{h: "stephanie", status: "paused", items: one("starter-USD-monthly"), endAgo: 35, terms: 7, resume: true},
-	{h: "hugo", status: "paused", pc1: "legacy-basic-monthly-eur", endAgo: 80, terms: 5},
+	{h: "hugo", status: "paused", items: one("starter-EUR-monthly"), endAgo: 80, terms: 5},
 	// cancelled
 	{h: "jason", status: "cancelled", items: one("pro-USD-monthly"), endAgo: 40, terms: 5, mid: 16, reason: "not_paid"},
 	{h: "beatriz", status: "cancelled", items: one("starter-USD-monthly"), endAgo: 120, terms: 3, mid: 15, reason: "not_paid"},
@@ -303,11 +330,11 @@ var scenarios = []scen{
 	{h: "emily", status: "cancelled", items: one("starter-USD-monthly-v1"), endAgo: 600, terms: 6, rbc: i64(0)},
 	{h: "kevin", status: "cancelled", items: one("pro-USD-monthly"), endAgo: 300, terms: 4, reason: "no_card"},
 	{h: "gabriel", status: "cancelled", items: one("pro-USD-monthly"), endAgo: 150, terms: 1, mid: 2, reason: "fraud_review_failed"},
-	{h: "felix", status: "cancelled", items: one("pro-EUR-monthly"), endAgo: 90, terms: 2, mid: 5, reason: "non_compliant_eu_customer"},
+	{h: "felix", status: "cancelled", items: one("pro-EUR-monthly"), endAgo: 90, terms: 2, mid: 5, reason: "non_compliant_eu_customer", inv: "cn_refund_due"},
 	{h: "pablo", status: "cancelled", items: one("starter-EUR-yearly"), endAgo: 45, terms: 1, reason: "tax_calculation_failed"},
 	{h: "noura", status: "cancelled", items: one("gold-KWD-yearly"), endAgo: 70, terms: 2, reason: "currency_incompatible_with_gateway"},
 	{h: "haruto", status: "cancelled", items: one("basic-JPY-monthly"), endAgo: 25, terms: 4, mid: 9, reason: "non_compliant_customer"},
-	{h: "olivia", status: "cancelled", items: one("pro-USD-monthly"), endAgo: 12, terms: 3, mid: 3, reasonCode: "not_satisfied", inv: "refund_full"},
+	{h: "olivia", status: "cancelled", items: one("pro-USD-monthly"), endAgo: 12, terms: 3, mid: 3, reasonCode: "too_expensive", inv: "refund_full"},
 	{h: "lea", status: "cancelled", items: one("starter-EUR-monthly"), endAgo: 180, terms: 8},
 	{h: "sarah", status: "cancelled", items: one("daily-pass-USD-daily"), endAgo: 400, terms: 20},
 	{h: "david", status: "cancelled", items: one("starter-USD-monthly"), endAgo: 500, terms: 3, reasonCode: "switched_plan"},
@@ -318,6 +345,14 @@ var scenarios = []scen{
 	{h: "sofia", status: "non_renewing", items: one("pro-USD-yearly"), gift: "gift_0001", rbc: i64(0)},
 	{h: "ethan", status: "future", items: one("starter-USD-yearly"), gift: "gift_0002", startDate: "2026-12-24T00:00:00Z"},
 	{h: "clara", status: "future", items: one("starter-USD-yearly"), gift: "gift_0003", startDate: "2026-12-10T09:15:00Z"},
+
+	// the extra people's (explicit ids)
+	{h: "consol", sid: "sub_consolidated_a", status: "active", items: one("pro-USD-monthly"), created: "2026-02-02T10:05:00Z"},
+	{h: "consol", sid: "sub_consolidated_b", status: "active", items: []item{it("starter-USD-monthly", 1), it("priority-support-USD-monthly", 1)}, created: "2026-02-02T10:05:00Z"},
+	{h: "erased", sid: "sub_erased", status: "cancelled", items: one("starter-EUR-monthly"), endAgo: 150, terms: 3},
+	{h: "clp", sid: "sub_clp", status: "active", items: []item{it("pro-CLP-monthly", 2)}},
+	{h: "krw", sid: "sub_krw", status: "active", items: one("basic-KRW-monthly"), created: "2026-04-08T01:40:00Z"},
+	{h: "decimal", sid: "sub_decimal", status: "active", items: []item{it("starter-USD-monthly", 1), {price: "storage-gb-USD-monthly", dq: "2.5"}}, created: "2026-05-11T16:10:00Z"},
 
 	// subscriptions of the bad customers (otherwise fine)
 	{h: "bad_noemail", status: "active", items: one("starter-USD-monthly")},
@@ -360,6 +395,9 @@ type lineSpec struct {
 	entityType, entityID, itemType, desc, model string
 	unit, qty                                   int64
 	charge                                      bool
+	dec, dq                                     string // unit price and quantity in decimal (multi-decimal pricing)
+	amt                                         int64  // a prorated amount, instead of unit × qty
+	subID                                       string // the subscription, on a consolidated invoice's lines
 }
 
 type sub struct {
@@ -389,6 +427,16 @@ type inv struct {
 	date int64
 	seq  int
 	m    obj
+	cns  []cnSpec // credit notes to issue against it once invoice ids are known
+}
+
+// cnSpec is a credit note to write (buildCreditNotes).
+type cnSpec struct {
+	status     string // refunded, refund_due, adjusted, voided
+	amount     int64
+	when       int64
+	reason     string
+	allocateTo *inv // adjusted: the invoice the credit went to
 }
 
 type giftRef struct {
@@ -397,7 +445,12 @@ type giftRef struct {
 }
 
 type gen struct {
+	// rng is the source every draw takes. It is main, except while the records added
+	// after the first version (extra people, new item prices) are drawn: those take
+	// more, so the original people keep the draws, and so the ids, they always had.
 	rng      *rand.Rand
+	main     *rand.Rand
+	more     *rand.Rand
 	prices   []*itemPrice
 	priceMap map[string]*itemPrice
 	custs    []*cust
@@ -416,11 +469,30 @@ type gen struct {
 	d2Subs  []any // subscription list entries
 	d2Invs  []*inv
 	d2Notes [][2]string
+
+	// payment sources, credit notes and items (extra.go)
+	paySources   []obj
+	creditNotes  []obj
+	cnByInv      map[string][]obj
+	d2PaySources []obj
+	d2CNs        []obj
+	pc1          *gen // the Product Catalog 1.0 site, for the README
 }
 
 func newGen() *gen {
-	g := &gen{rng: rand.New(rand.NewPCG(20261120, 20240105)), byH: map[string]*cust{}, priceMap: map[string]*itemPrice{}, now: day1Now}
+	g := &gen{main: rand.New(rand.NewPCG(20261120, 20240105)), more: rand.New(rand.NewPCG(20261121, 20240106)), byH: map[string]*cust{}, priceMap: map[string]*itemPrice{}, now: day1Now, cnByInv: map[string][]obj{}}
+	g.rng = g.main
 	return g
+}
+
+// drawFor points rng at the source of a record: more for the ones added later
+// (extra), main for the original ones.
+func (g *gen) drawFor(extra bool) {
+	if extra {
+		g.rng = g.more
+	} else {
+		g.rng = g.main
+	}
 }
 
 func (g *gen) between(a, b int64) int64 {
@@ -519,14 +591,31 @@ func (g *gen) buildCatalog() {
 		} else if n%3 == 0 {
 			updated = created + g.between(day, 300*day)
 		}
-		p := &itemPrice{id, name, ext, itm, family, typ, cur, price, period, unit, model, status, created, updated}
+		p := &itemPrice{id, name, ext, itm, family, typ, cur, price, period, unit, model, status, created, updated, ""}
 		g.prices = append(g.prices, p)
 		g.priceMap[id] = p
 	}
 	for _, p := range catalog.Prices {
 		add(p.ID, p.Name, p.ExternalName, p.ItemID, p.ItemFamilyID, p.ItemType, p.Currency, p.Price, p.Period, p.PeriodUnit, p.PricingModel, p.Status)
 	}
-	add("setup-fee-EUR", "Setup Fee EUR", "Setup fee", "setup-fee", "saas", "charge", "EUR", 8900, 0, "", "flat_fee", "active")
+	// The fixtures' own prices, after the shared catalog (scripts/gen does not use
+	// them), drawn from gen.more so the draws of everything after stay as they were.
+	g.drawFor(true)
+	// The quarterly EUR plan and addon the former Product Catalog 1.0 subscriptions moved to.
+	add("team-EUR-quarterly", "Team EUR Quarterly", "Team", "team", "saas", "plan", "EUR", 12000, 3, "month", "per_unit", "active")
+	add("priority-support-EUR-quarterly", "Priority Support EUR Quarterly", "Priority support", "priority-support", "saas", "addon", "EUR", 7500, 3, "month", "flat_fee", "active")
+	// One-off charges billed mid-term (their invoices are the newest of a subscription).
+	add("onboarding-USD", "Onboarding Session USD", "Onboarding session", "onboarding", "services", "charge", "USD", 14900, 0, "", "flat_fee", "active")
+	add("onboarding-EUR", "Onboarding Session EUR", "Onboarding session", "onboarding", "services", "charge", "EUR", 13900, 0, "", "flat_fee", "active")
+	// CLP: zero-decimal for ISO 4217, not for Chargebee, which keeps it in hundredths
+	// like USD: CLP 44,900 is 4490000.
+	add("pro-CLP-monthly", "Pro CLP Monthly", "Pro", "pro", "saas", "plan", "CLP", 4490000, 1, "month", "per_unit", "active")
+	// KRW: zero-decimal for Chargebee (with JPY, XAF, XOF): KRW 19,000 is 19000.
+	add("basic-KRW-monthly", "Basic KRW Monthly", "Basic", "basic", "saas", "plan", "KRW", 19000, 1, "month", "flat_fee", "active")
+	// Multi-decimal pricing: USD 9.995 per GB, only as price_in_decimal.
+	add("storage-gb-USD-monthly", "Storage GB USD Monthly", "Storage (per GB)", "storage-gb", "saas", "addon", "USD", 0, 1, "month", "per_unit", "active")
+	g.priceMap["storage-gb-USD-monthly"].decimal = "9.995"
+	g.drawFor(false)
 }
 
 func (g *gen) priceObj(p *itemPrice) obj {
@@ -542,6 +631,10 @@ func (g *gen) priceObj(p *itemPrice) obj {
 	}
 	if p.status == "archived" {
 		m["archived_at"] = p.updated
+	}
+	if p.decimal != "" {
+		delete(m, "price")
+		m["price_in_decimal"] = p.decimal
 	}
 	return m
 }
@@ -559,6 +652,8 @@ var places = map[string][]place{
 	"JP": {{"Chiyoda-ku", "13", "Tokyo", "100-0001"}, {"Kita-ku", "27", "Osaka", "530-0001"}},
 	"KW": {{"Kuwait City", "", "", "13001"}, {"Salmiya", "", "", "20001"}},
 	"BR": {{"São Paulo", "SP", "São Paulo", "01310-100"}, {"Rio de Janeiro", "RJ", "Rio de Janeiro", "20040-002"}, {"Belo Horizonte", "MG", "Minas Gerais", "30130-000"}},
+	"CL": {{"Santiago", "RM", "Región Metropolitana", "8320000"}, {"Valparaíso", "VS", "Valparaíso", "2340000"}},
+	"KR": {{"Seoul", "11", "Seoul", "04524"}, {"Busan", "26", "Busan", "48058"}},
 }
 
 var streets = map[string][]string{
@@ -570,11 +665,13 @@ var streets = map[string][]string{
 	"JP": {"1-%d Marunouchi", "2-%d Umeda"},
 	"KW": {"Block 3, Street %d", "Salem Al Mubarak St, Bldg %d"},
 	"BR": {"Av. Paulista, %d", "Rua da Assembleia, %d", "Av. Afonso Pena, %d"},
+	"CL": {"Av. Providencia %d", "Av. Apoquindo %d"},
+	"KR": {"%d Sejong-daero, Jung-gu", "%d Jungang-daero"},
 }
 
-var countryCur = map[string]string{"US": "USD", "GB": "USD", "DE": "EUR", "FR": "EUR", "ES": "EUR", "JP": "JPY", "KW": "KWD", "BR": "USD"}
-var countryLocale = map[string]string{"US": "en-US", "GB": "en-GB", "DE": "de-DE", "FR": "fr-FR", "ES": "es-ES", "JP": "ja-JP", "KW": "ar-KW", "BR": "pt-BR"}
-var taxRate = map[string]int64{"US": 0, "GB": 20, "DE": 19, "FR": 20, "ES": 21, "JP": 10, "KW": 0, "BR": 0}
+var countryCur = map[string]string{"US": "USD", "GB": "USD", "DE": "EUR", "FR": "EUR", "ES": "EUR", "JP": "JPY", "KW": "KWD", "BR": "USD", "CL": "CLP", "KR": "KRW"}
+var countryLocale = map[string]string{"US": "en-US", "GB": "en-GB", "DE": "de-DE", "FR": "fr-FR", "ES": "es-ES", "JP": "ja-JP", "KW": "ar-KW", "BR": "pt-BR", "CL": "es-CL", "KR": "ko-KR"}
+var taxRate = map[string]int64{"US": 0, "GB": 20, "DE": 19, "FR": 20, "ES": 21, "JP": 10, "KW": 0, "BR": 0, "CL": 19, "KR": 10}
 
 func (g *gen) address(p *person, kind string) obj {
 	pl := places[p.country][g.rng.IntN(len(places[p.country]))]
@@ -615,6 +712,10 @@ func (g *gen) phone(country string) string {
 		return "+965 2222 3" + g.digits(3)
 	case "BR":
 		return "+55 11 91234-5" + g.digits(3)
+	case "CL":
+		return "+56 2 2345 6" + g.digits(3)
+	case "KR":
+		return "+82 2-1234-5" + g.digits(3)
 	}
 	return ""
 }
@@ -637,11 +738,16 @@ func (g *gen) buildDay1() {
 			panic("no customer " + sc.h)
 		}
 		s := &sub{sc: sc, idx: i, c: c, id: sc.id}
+		if sc.sid != "" {
+			s.id = sc.sid
+		}
 		c.subs = append(c.subs, s)
 		g.subs = append(g.subs, s)
 		g.items(s)
 		if sc.h != "bad_dupid" {
+			g.drawFor(c.p.extra)
 			g.timeline(s)
+			g.drawFor(false)
 		}
 	}
 	// Customer created_at.
@@ -662,6 +768,9 @@ func (g *gen) buildDay1() {
 		default:
 			c.created = g.between(rangeStart, day1Now-20*day)
 		}
+		if c.p.extra && c.p.created == "" {
+			panic("an extra customer needs an explicit created_at: " + c.p.h)
+		}
 	}
 	// created_at 0 for the bad-date customer (its subscription keeps a real date).
 	for _, c := range g.custs {
@@ -673,12 +782,17 @@ func (g *gen) buildDay1() {
 	{
 		var others []*cust
 		for _, c := range g.custs {
-			if c.p.h != "bad_dupid" {
+			if c.p.h != "bad_dupid" && !c.p.extra {
 				others = append(others, c)
 			}
 		}
 		sort.SliceStable(others, func(i, j int) bool { return g.custCreated(others[i]) < g.custCreated(others[j]) })
 		a, b := g.custCreated(others[2*pageSize-2]), g.custCreated(others[2*pageSize-1])
+		for _, c := range g.custs {
+			if c.p.extra && c.created <= b {
+				panic("extra customer " + c.p.h + " created before the duplicate id's page boundary")
+			}
+		}
 		if b-a < 4 {
 			panic("no room for the duplicate id customer")
 		}
@@ -700,8 +814,10 @@ func (g *gen) buildDay1() {
 	}
 	g.custs = sorted
 	for _, c := range g.custs {
+		g.drawFor(c.p.extra)
 		g.customerObj(c)
 	}
+	g.drawFor(false)
 	// Subscription ids, in created_at order.
 	ss := append([]*sub(nil), g.subs...)
 	sort.SliceStable(ss, func(i, j int) bool { return ss[i].created < ss[j].created })
@@ -714,14 +830,20 @@ func (g *gen) buildDay1() {
 	}
 	g.subs = ss
 	for _, s := range g.subs {
+		g.drawFor(s.c.p.extra)
 		g.subObj(s)
 	}
+	g.drawFor(false)
 	// List order is created_at as written (sub_bad_date_created, created_at -5, comes first).
 	sort.SliceStable(g.subs, func(i, j int) bool { return g.subs[i].m["created_at"].(int64) < g.subs[j].m["created_at"].(int64) })
 	// Invoices.
 	for _, s := range g.subs {
+		g.drawFor(s.c.p.extra)
 		g.subInvoices(s)
 	}
+	g.drawFor(true)
+	g.consolidatedInvoices()
+	g.drawFor(false)
 	g.giftsAndInvoices()
 	sort.SliceStable(g.invs, func(i, j int) bool {
 		a, b := g.invs[i], g.invs[j]
@@ -742,6 +864,12 @@ func (g *gen) buildDay1() {
 	for _, s := range g.subs {
 		g.finishSub(s)
 	}
+	// Credit notes need the invoice ids; payment sources and items are new lists
+	// with their own draws.
+	g.drawFor(true)
+	g.buildCreditNotes()
+	g.buildPaymentSources()
+	g.drawFor(false)
 }
 
 func (g *gen) custCreated(c *cust) int64 { return c.created }
@@ -752,13 +880,16 @@ func (g *gen) items(s *sub) {
 	if sc.pc1 != "" {
 		lp := findLegacy(sc.pc1)
 		s.cur, s.unit, s.period = lp.cur, lp.unit, lp.period
-		s.lines = append(s.lines, lineSpec{entityType: "plan", entityID: lp.id, itemType: "plan", desc: lp.name, model: "per_unit", unit: lp.price, qty: 1})
+		s.lines = append(s.lines, lineSpec{entityType: "plan", entityID: lp.id, itemType: "plan", desc: lp.invoiceName, model: "per_unit", unit: lp.price, qty: 1})
+		if lp.setup > 0 {
+			s.lines = append(s.lines, lineSpec{entityType: "plan_setup", entityID: lp.id, itemType: "charge", desc: lp.invoiceName + " setup fee", model: "flat_fee", unit: lp.setup, qty: 1, charge: true})
+		}
 		for _, a := range sc.pc1Addons {
 			la := findLegacy(a.price)
 			if la.unit != s.unit || la.period != s.period || la.cur != s.cur {
 				panic("legacy addon does not match plan: " + a.price)
 			}
-			s.lines = append(s.lines, lineSpec{entityType: "addon", entityID: la.id, itemType: "addon", desc: la.name, model: "per_unit", unit: la.price, qty: a.qty})
+			s.lines = append(s.lines, lineSpec{entityType: "addon", entityID: la.id, itemType: "addon", desc: la.invoiceName, model: "per_unit", unit: la.price, qty: a.qty})
 		}
 		return
 	}
@@ -775,7 +906,10 @@ func (g *gen) items(s *sub) {
 		} else if p.typ == "addon" && (p.unit != s.unit || p.period != s.period || p.cur != s.cur) {
 			panic("addon does not match plan: " + x.price)
 		}
-		l := lineSpec{entityType: p.typ + "_item_price", entityID: p.id, itemType: p.typ, desc: p.ext, model: p.model, unit: p.price, qty: x.qty, charge: p.typ == "charge"}
+		l := lineSpec{entityType: p.typ + "_item_price", entityID: p.id, itemType: p.typ, desc: p.ext, model: p.model, unit: p.price, qty: x.qty, charge: p.typ == "charge", dec: p.decimal, dq: x.dq}
+		if (l.dec != "") != (l.dq != "") {
+			panic("a multi-decimal price needs a decimal quantity: " + x.price)
+		}
 		if sc.bad == "amount" && p.typ == "addon" {
 			l.unit = -p.price
 		}
@@ -786,7 +920,16 @@ func (g *gen) items(s *sub) {
 	}
 }
 
-func (l lineSpec) amount() int64 { return l.unit * l.qty }
+func (l lineSpec) amount() int64 {
+	if l.amt != 0 {
+		return l.amt
+	}
+	if l.dec != "" {
+		_, cents := decAmount(l.dec, l.dq)
+		return cents
+	}
+	return l.unit * l.qty
+}
 
 func (s *sub) recurringAmount() int64 {
 	var t int64
@@ -953,6 +1096,13 @@ func (g *gen) customerObj(c *cust) {
 		m["payment_method"] = obj{"type": "card", "reference_id": "cus_" + g.rid(14) + "/card_" + g.rid(24), "gateway": "stripe", "gateway_account_id": "gw_stripe_main", "status": status, "object": "payment_method"}
 		c.card = g.cardObj(c, status)
 	}
+	if p.consolidated {
+		m["consolidated_invoicing"] = true
+	}
+	if p.erased {
+		eraseCustomer(m)
+		c.card, c.pmID = nil, ""
+	}
 	c.m = m
 	if p.h == "bad_dupid" {
 		d := obj{}
@@ -1008,11 +1158,19 @@ func (g *gen) subObj(s *sub) {
 		"id": s.id, "customer_id": c.id, "status": sc.status, "currency_code": s.cur,
 		"billing_period": int64(s.period), "billing_period_unit": s.unit,
 		"created_at": s.created, "deleted": false, "object": "subscription",
-		"auto_collection": c.m["auto_collection"], "net_term_days": c.m["net_term_days"],
+		"net_term_days":         c.m["net_term_days"],
 		"has_scheduled_changes": false, "channel": "web", "due_invoices_count": int64(0), "mrr": int64(0),
 	}
 	if c.pmID != "" {
 		m["payment_source_id"] = c.pmID
+	}
+	// auto_collection is on the subscription only where it overrides the customer's.
+	if sc.autoColl != "" {
+		m["auto_collection"] = sc.autoColl
+	}
+	if sc.contract {
+		m["contract_term"] = g.contractTerm(s)
+		m["contract_term_billing_cycle_on_renewal"] = int64(1)
 	}
 	if sc.rbc != nil {
 		m["remaining_billing_cycles"] = *sc.rbc
@@ -1026,6 +1184,10 @@ func (g *gen) subObj(s *sub) {
 				m["plan_unit_price"] = l.unit
 				m["plan_amount"] = l.amount()
 				m["plan_free_quantity"] = int64(0)
+				continue
+			}
+			if l.entityType == "plan_setup" {
+				m["setup_fee"] = l.unit
 				continue
 			}
 			addons = append(addons, obj{"id": l.entityID, "quantity": l.qty, "unit_price": l.unit, "amount": l.amount(), "object": "addon"})
@@ -1149,8 +1311,23 @@ func (g *gen) subObj(s *sub) {
 
 func (g *gen) subItems(s *sub) []any {
 	var out []any
-	for _, l := range s.lines {
+	for i, l := range s.lines {
 		si := obj{"item_price_id": l.entityID, "item_type": l.itemType, "quantity": l.qty, "unit_price": l.unit, "amount": l.amount(), "free_quantity": int64(0), "object": "subscription_item"}
+		if l.dec != "" {
+			// Multi-decimal pricing: the decimal strings replace the integer fields.
+			amt, _ := decAmount(l.dec, l.dq)
+			delete(si, "quantity")
+			delete(si, "unit_price")
+			delete(si, "amount")
+			si["quantity_in_decimal"] = l.dq
+			si["unit_price_in_decimal"] = l.dec
+			si["amount_in_decimal"] = amt
+			si["free_quantity_in_decimal"] = "0"
+			delete(si, "free_quantity")
+		}
+		if i == 0 && s.sc != nil && s.sc.cycles > 0 {
+			si["billing_cycles"] = s.sc.cycles
+		}
 		if l.charge {
 			si["charge_once"] = true
 			si["charge_on_event"] = "subscription_creation"
@@ -1168,19 +1345,38 @@ type invOpts struct {
 	docPct, itemPct                         int64
 	coupon                                  string
 	credits                                 int64
+	promo                                   int64 // promotional credits, a discounts[] entry (not a coupon)
+	prorated                                int64 // prorated credits for the unused part of a replaced item
+	consolidated                            bool  // no subscription_id on the invoice: its lines name theirs
 }
 
 func (g *gen) newInvoice(s *sub, c *cust, date int64, lines []lineSpec, o invOpts) *inv {
 	g.seq++
 	in := &inv{s: s, c: c, date: date, seq: g.seq}
 	var subTotal, itemDisc int64
-	var lis []any
+	var lis []obj
 	var discounts []any
-	for _, l := range lines {
+	itemDiscs := make([]int64, len(lines))
+	for i, l := range lines {
+		sid := s.id
+		if l.subID != "" {
+			sid = l.subID
+		}
 		li := obj{
 			"id": "li_" + g.rid(17), "date_from": o.from, "date_to": o.to, "unit_amount": l.unit, "quantity": l.qty,
 			"amount": l.amount(), "pricing_model": l.model, "entity_type": l.entityType, "entity_id": l.entityID,
-			"subscription_id": s.id, "customer_id": c.id, "description": l.desc, "object": "line_item",
+			"subscription_id": sid, "customer_id": c.id, "description": l.desc, "object": "line_item",
+		}
+		if l.entityID == "" { // an adhoc charge names no catalog entity
+			delete(li, "entity_id")
+		}
+		if l.dec != "" {
+			amt, _ := decAmount(l.dec, l.dq)
+			delete(li, "unit_amount")
+			delete(li, "quantity")
+			li["unit_amount_in_decimal"] = l.dec
+			li["quantity_in_decimal"] = l.dq
+			li["amount_in_decimal"] = amt
 		}
 		if l.charge {
 			li["date_to"] = o.from
@@ -1188,34 +1384,71 @@ func (g *gen) newInvoice(s *sub, c *cust, date int64, lines []lineSpec, o invOpt
 		subTotal += l.amount()
 		if o.itemPct > 0 && l.itemType == "addon" {
 			d := l.amount() * o.itemPct / 100
-			li["item_level_discount_amount"] = d
+			itemDiscs[i] = d
 			itemDisc += d
-			discounts = append(discounts, obj{"amount": d, "description": "SEATS20 - 20% off extra seats", "entity_type": "item_level_coupon", "entity_id": "SEATS20", "object": "discount"})
+			discounts = append(discounts, obj{"amount": d, "description": "SEATS20 - 20% off extra seats", "entity_type": "item_level_coupon", "entity_id": "SEATS20", "discount_type": "percentage", "line_item_id": li["id"], "object": "discount"})
 		}
 		lis = append(lis, li)
 	}
 	docDisc := (subTotal - itemDisc) * o.docPct / 100
 	if docDisc > 0 {
-		discounts = append(discounts, obj{"amount": docDisc, "description": "LOYAL10 - 10% loyalty discount", "entity_type": "document_level_coupon", "entity_id": "LOYAL10", "object": "discount"})
+		discounts = append(discounts, obj{"amount": docDisc, "description": "LOYAL10 - 10% loyalty discount", "entity_type": "document_level_coupon", "entity_id": "LOYAL10", "discount_type": "percentage", "object": "discount"})
 	}
-	taxable := subTotal - itemDisc - docDisc
-	var tax int64
+	// Promotional and prorated credits are listed in discounts[] too (with their
+	// own entity types), though they are credits, not coupons.
+	if o.promo > 0 {
+		discounts = append(discounts, obj{"amount": o.promo, "description": "Promotional credits", "entity_type": "promotional_credits", "object": "discount"})
+	}
+	if o.prorated > 0 {
+		discounts = append(discounts, obj{"amount": o.prorated, "description": "Prorated credits for the unused period", "entity_type": "prorated_credits", "object": "discount"})
+	}
+	// Document-level amounts are shared out over the lines by amount (the last
+	// line takes the rounding), so each line's discount_amount and tax_amount add
+	// up to the invoice's.
+	docLevel := docDisc + o.promo + o.prorated
+	rate := int64(0)
 	if c.addr != nil {
-		tax = (taxable*taxRate[c.p.country] + 50) / 100
+		rate = taxRate[c.p.country]
 	}
-	for _, x := range lis {
-		li := x.(obj)
-		li["is_taxed"] = tax > 0
+	base := subTotal - itemDisc
+	var tax, shared int64
+	for i, li := range lis {
+		after := lines[i].amount() - itemDiscs[i]
+		share := int64(0)
+		if base > 0 {
+			share = docLevel * after / base
+		}
+		if i == len(lis)-1 {
+			share = docLevel - shared
+		}
+		shared += share
+		lineTax := ((after-share)*rate + 50) / 100
+		tax += lineTax
+		li["item_level_discount_amount"] = itemDiscs[i]
+		li["discount_amount"] = share
+		li["tax_amount"] = lineTax
+		li["is_taxed"] = rate > 0 && c.addr != nil
+		if rate > 0 {
+			li["tax_rate"] = float64(rate)
+		}
 	}
+	taxable := subTotal - itemDisc - docLevel
 	total := taxable + tax
 	net := c.m["net_term_days"].(int64)
+	anyLis := make([]any, len(lis))
+	for i, li := range lis {
+		anyLis[i] = li
+	}
 	m := obj{
 		"customer_id": c.id, "subscription_id": s.id, "recurring": o.recurring, "price_type": "tax_exclusive",
 		"date": date, "due_date": date + net*day, "net_term_days": net, "currency_code": s.cur,
 		"total": total, "sub_total": subTotal, "tax": tax, "credits_applied": o.credits,
 		"amount_adjusted": int64(0), "write_off_amount": int64(0), "round_off_amount": int64(0),
 		"first_invoice": o.first, "has_advance_charges": false, "is_gifted": o.gifted, "term_finalized": o.termFinalized,
-		"deleted": false, "line_items": lis, "object": "invoice",
+		"deleted": false, "line_items": anyLis, "object": "invoice",
+	}
+	if o.consolidated {
+		delete(m, "subscription_id")
 	}
 	if discounts != nil {
 		m["discounts"] = discounts
@@ -1239,6 +1472,7 @@ func (g *gen) setStatus(in *inv, status string, updated int64) {
 	delete(m, "paid_at")
 	delete(m, "linked_payments")
 	delete(m, "dunning_status")
+	delete(m, "dunning_attempts")
 	delete(m, "next_retry_at")
 	m["status"] = status
 	m["amount_paid"] = int64(0)
@@ -1266,20 +1500,50 @@ func (g *gen) setPaid(in *inv, paidAt int64) {
 	}
 }
 
-func (g *gen) refund(in *inv, full bool, when int64) {
-	g.cnSeq++
-	total := in.m["total"].(int64)
-	amt := total
-	if !full {
-		amt = total / 2
+// failAutoCollection marks a card payment that failed: payment_due while dunning
+// retries (in_progress), not_paid once the retries ran out (exhausted). Each
+// attempt is a failed transaction in linked_payments and in dunning_attempts.
+func (g *gen) failAutoCollection(in *inv, attempts int, first, last int64, exhausted bool) {
+	status, dunning := "payment_due", "in_progress"
+	if exhausted {
+		status, dunning = "not_paid", "exhausted"
 	}
-	cn := obj{"cn_id": fmt.Sprintf("CN-%05d", g.cnSeq), "cn_reason_code": "product_unsatisfactory", "cn_date": when, "cn_total": amt, "cn_status": "refunded", "object": "issued_credit_note"}
-	if full {
-		cn["cn_create_reason_code"] = "Product Unsatisfactory"
+	g.setStatus(in, status, last)
+	amt := in.m["amount_due"].(int64)
+	var lps, das []any
+	for k := range attempts {
+		at := first
+		if attempts > 1 {
+			at = first + (last-first)*int64(k)/int64(attempts-1)
+		}
+		txn := "txn_" + g.rid(16)
+		lps = append(lps, obj{"txn_id": txn, "applied_amount": int64(0), "applied_at": at, "txn_status": "failure", "txn_date": at, "txn_amount": amt, "object": "linked_payment"})
+		das = append(das, obj{"attempt": int64(k), "transaction_id": txn, "dunning_type": "auto_collect", "created_at": at, "txn_status": "failure", "txn_amount": amt, "retry_engine": "chargebee", "object": "dunning_attempt"})
 	}
-	in.m["issued_credit_notes"] = []any{cn}
-	in.m["updated_at"] = when
-	in.m["resource_version"] = g.rv(when)
+	in.m["linked_payments"] = lps
+	in.m["dunning_attempts"] = das
+	in.m["dunning_status"] = dunning
+	if !exhausted {
+		in.m["next_retry_at"] = day1Now + 6*3600 + g.between(0, 3600)
+	}
+}
+
+// issueCreditNote records a credit note on the invoice it refers to, as the
+// invoice's issued_credit_notes[] declares it; buildCreditNotes writes the
+// credit_note objects themselves.
+func (g *gen) issueCreditNote(in *inv, cn obj) {
+	in.m["issued_credit_notes"] = append(asList(in.m["issued_credit_notes"]), obj{
+		"cn_id": cn["id"], "cn_reason_code": cn["reason_code"], "cn_date": cn["date"], "cn_total": cn["total"],
+		"cn_status": cn["status"], "object": "issued_credit_note",
+	})
+	g.cnByInv[in.id] = append(g.cnByInv[in.id], cn)
+}
+
+func asList(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	return nil
 }
 
 func has(list, x string) bool {
@@ -1293,10 +1557,13 @@ func has(list, x string) bool {
 
 func (g *gen) subInvoices(s *sub) {
 	sc := s.sc
-	if s.billed == 0 || sc.gift != "" || (sc.id != "" && sc.bad != "deleted") {
+	if s.billed == 0 || sc.gift != "" || (sc.id != "" && sc.bad != "deleted") || s.c.p.consolidated {
 		return
 	}
 	n := 1 + g.rng.IntN(3)
+	if has(sc.inv, "offline_due") || has(sc.inv, "cn_adjusted") {
+		n = max(n, 2) // the scenario needs the invoice before the latest
+	}
 	if n > s.billed {
 		n = s.billed
 	}
@@ -1307,19 +1574,26 @@ func (g *gen) subInvoices(s *sub) {
 	if has(sc.inv, "coupon_item") {
 		o.itemPct = 20
 	}
+	var prev *inv
 	for k := s.billed - n; k < s.billed; k++ {
 		var lines []lineSpec
-		for _, l := range s.lines {
+		for i, l := range s.lines {
+			if sc.prorate > 0 && i == sc.prorateIdx {
+				l.qty -= sc.prorate // the quantity before the mid-term upgrade
+			}
 			if !l.charge || k == 0 {
 				lines = append(lines, l)
 			}
 		}
 		o.first = k == 0
 		o.from, o.to = s.bnd(k), s.bnd(k+1)
-		o.credits = 0
+		o.credits, o.promo = 0, 0
 		last := k == s.billed-1
 		if last && has(sc.inv, "credits") {
 			o.credits = 500
+		}
+		if last && has(sc.inv, "promo") {
+			o.promo = 300
 		}
 		date := o.from
 		if last && has(sc.inv, "voided_prev") {
@@ -1331,40 +1605,134 @@ func (g *gen) subInvoices(s *sub) {
 		}
 		in := g.newInvoice(s, s.c, date, lines, o)
 		g.add(s, in)
+		if k == s.billed-2 && has(sc.inv, "offline_due") {
+			// Net 30, not paid by its due date: payment_due with no transaction at
+			// all, which is how offline invoicing looks, not a failed payment.
+			if date+30*day >= day1Now {
+				panic("the offline payer's previous invoice is not overdue")
+			}
+			g.setStatus(in, "payment_due", date+30*day+3600)
+		}
 		if !last {
+			prev = in
 			continue
 		}
 		switch {
 		case sc.due:
-			g.setStatus(in, "payment_due", min(date+3*day+g.between(0, 3600), day1Now-3600))
-			in.m["dunning_status"] = "in_progress"
-			in.m["next_retry_at"] = day1Now + 6*3600 + g.between(0, 3600)
+			g.failAutoCollection(in, 2, date+300, min(date+3*day+g.between(0, 3600), day1Now-3600), false)
 		case sc.reason == "not_paid":
-			g.setStatus(in, "not_paid", s.end)
-			in.m["dunning_status"] = "exhausted"
+			g.failAutoCollection(in, 4, date+300, s.end, true)
 		case sc.reason == "fraud_review_failed":
 			g.setStatus(in, "voided", s.end)
 		case has(sc.inv, "pending"):
 			g.setStatus(in, "pending", date)
+		case has(sc.inv, "dd_in_progress"):
+			// A direct debit takes days to clear: the invoice stays payment_due with
+			// its transaction in_progress, and no dunning.
+			at := date + 240
+			g.setStatus(in, "payment_due", at)
+			due := in.m["amount_due"].(int64)
+			in.m["linked_payments"] = []any{obj{"txn_id": "txn_" + g.rid(16), "applied_amount": due, "applied_at": at, "txn_status": "in_progress", "txn_date": at, "txn_amount": due, "object": "linked_payment"}}
 		case has(sc.inv, "refund_full"):
-			g.refund(in, true, s.end)
+			in.cns = append(in.cns, cnSpec{status: "refunded", amount: in.m["total"].(int64), when: s.end, reason: "subscription_cancellation"})
 		case has(sc.inv, "refund_partial"):
-			g.refund(in, false, min(date+4*day, day1Now-7200))
+			in.cns = append(in.cns, cnSpec{status: "refunded", amount: in.m["total"].(int64) / 2, when: min(date+4*day, day1Now-7200), reason: "product_unsatisfactory"})
+		case has(sc.inv, "cn_refund_due"):
+			// Cancelled mid-term: a credit note for the unused part, not yet refunded.
+			unused := in.m["total"].(int64) * (s.curEnd - s.end) / (s.curEnd - s.curStart)
+			in.cns = append(in.cns, cnSpec{status: "refund_due", amount: unused, when: s.end + 60, reason: "subscription_cancellation"})
+		case has(sc.inv, "cn_voided"):
+			in.cns = append(in.cns, cnSpec{status: "voided", amount: lines[len(lines)-1].amount(), when: date + 2*day, reason: "order_change"})
+		}
+		if has(sc.inv, "cn_adjusted") {
+			// The 500 of credits applied to the latest invoice came from a credit note
+			// against the one before, adjusted (allocated) rather than refunded.
+			if prev == nil {
+				panic("cn_adjusted needs two invoices")
+			}
+			prev.cns = append(prev.cns, cnSpec{status: "adjusted", amount: 500, when: date - 10*day, reason: "service_unsatisfactory", allocateTo: in})
 		}
 	}
+	if has(sc.inv, "adhoc") {
+		// Product Catalog 1.0: a one-off charge not from the catalog.
+		d := g.between(s.curStart+3600, day1Now-3600)
+		in := g.newInvoice(s, s.c, d, []lineSpec{{entityType: "adhoc", itemType: "charge", desc: "Data migration (one-off)", model: "flat_fee", unit: 7500, qty: 1, charge: true}}, invOpts{recurring: true, from: d, to: d, termFinalized: true})
+		g.add(s, in)
+	}
 	if has(sc.inv, "oneoff") {
-		cur := "setup-fee-" + s.cur
-		p := g.priceMap[cur]
-		d := g.between(s.created+day, day1Now-day)
-		lo := invOpts{from: d, to: d, termFinalized: true}
+		// A one-off charge after the latest renewal: the subscription's newest
+		// invoice, recurring like every invoice of a subscription.
+		p := g.priceMap["onboarding-"+s.cur]
+		d := g.between(s.curStart+3600, day1Now-3600)
+		lo := invOpts{recurring: true, from: d, to: d, termFinalized: true}
 		in := g.newInvoice(s, s.c, d, []lineSpec{{entityType: "charge_item_price", entityID: p.id, itemType: "charge", desc: p.ext, model: p.model, unit: p.price, qty: 1, charge: true}}, lo)
 		g.add(s, in)
+	}
+	if sc.prorate > 0 {
+		g.prorationInvoice(s)
 	}
 	if sc.bad == "deleted" {
 		for _, in := range s.invs {
 			in.m["deleted"] = true
 			in.m["updated_at"] = s.c.updated
 			in.m["resource_version"] = g.rv(s.c.updated)
+		}
+	}
+}
+
+// prorationInvoice bills a mid-term quantity increase after the latest renewal:
+// the item at its new quantity for the rest of the term, less prorated credits
+// for the old quantity's unused part. It is the subscription's newest invoice, and
+// recurring.
+func (g *gen) prorationInvoice(s *sub) {
+	sc := s.sc
+	u := s.curStart + (s.curEnd-s.curStart)/3
+	if u >= day1Now-day {
+		u = g.between(s.curStart+3600, day1Now-3600)
+	}
+	u = u - u%60
+	l := s.lines[sc.prorateIdx]
+	frac := func(amount int64) int64 { return amount * (s.curEnd - u) / (s.curEnd - s.curStart) }
+	newL := l
+	newL.amt = frac(l.unit * l.qty)
+	oldAmt := frac(l.unit * (l.qty - sc.prorate))
+	in := g.newInvoice(s, s.c, u, []lineSpec{newL}, invOpts{recurring: true, termFinalized: true, from: u, to: s.curEnd, prorated: oldAmt})
+	g.add(s, in)
+	if s.m["updated_at"].(int64) < u {
+		s.m["updated_at"] = u + 2
+		s.m["resource_version"] = g.rv(u + 2)
+	}
+}
+
+// consolidatedInvoices bills the subscriptions of a consolidated-invoicing customer
+// on one invoice per renewal: the invoice has no subscription_id, each line item
+// names its subscription.
+func (g *gen) consolidatedInvoices() {
+	for _, c := range g.custs {
+		if !c.p.consolidated {
+			continue
+		}
+		a := c.subs[0]
+		for _, b := range c.subs[1:] {
+			if b.anchor != a.anchor || b.unit != a.unit || b.period != a.period || b.cur != a.cur || b.billed != a.billed {
+				panic("consolidated subscriptions must renew together")
+			}
+		}
+		for k := max(0, a.billed-3); k < a.billed; k++ {
+			var lines []lineSpec
+			for _, s := range c.subs {
+				for _, l := range s.lines {
+					if !l.charge || k == 0 {
+						l.subID = s.id
+						lines = append(lines, l)
+					}
+				}
+			}
+			in := g.newInvoice(a, c, a.bnd(k), lines, invOpts{recurring: true, termFinalized: true, first: k == 0, from: a.bnd(k), to: a.bnd(k + 1), consolidated: true})
+			g.add(a, in)
+			for _, s := range c.subs[1:] {
+				s.invs = append(s.invs, in)
+			}
 		}
 	}
 }
@@ -1385,16 +1753,25 @@ func (s *sub) latestRecurring() *inv {
 	return best
 }
 
+// finishSub sets the dues: every payment_due or not_paid invoice of the
+// subscription counts, whatever made it due (a failed card, an offline payer past
+// the due date, a direct debit still clearing).
 func (g *gen) finishSub(s *sub) {
-	l := s.latestRecurring()
-	if l == nil {
-		return
+	var n, total, since int64
+	for _, in := range s.invs {
+		switch in.m["status"] {
+		case "payment_due", "not_paid":
+			n++
+			total += in.m["amount_due"].(int64)
+			if since == 0 || in.date < since {
+				since = in.date
+			}
+		}
 	}
-	switch l.m["status"] {
-	case "payment_due", "not_paid":
-		s.m["due_invoices_count"] = int64(1)
-		s.m["due_since"] = l.date
-		s.m["total_dues"] = l.m["amount_due"]
+	if n > 0 {
+		s.m["due_invoices_count"] = n
+		s.m["due_since"] = since
+		s.m["total_dues"] = total
 	}
 }
 
@@ -1494,8 +1871,7 @@ func (g *gen) buildDay2() {
 		when := ts("2026-11-20T08:31:05Z")
 		last := s.latestRecurring()
 		li := &inv{id: last.id, s: s, c: s.c, date: last.date, m: deepCopy(last.m).(obj)}
-		g.setStatus(li, "not_paid", when)
-		li.m["dunning_status"] = "exhausted"
+		g.failAutoCollection(li, 4, li.date+300, when, true)
 		g.d2Invs = append(g.d2Invs, li)
 		m["status"] = "cancelled"
 		m["cancel_reason"] = "not_paid"
@@ -1646,6 +2022,7 @@ func (g *gen) buildDay2() {
 		subState[s] = m
 		g.d2Notes = append(g.d2Notes, [2]string{"active → paused", fmt.Sprintf("%s of %s (pause_date 2026-11-20T16:00:00Z, resume_date 2027-01-20T16:00:00Z)", s.id, s.c.id)})
 	}
+	custEntries = g.day2Extras(custEntries, changedCust)
 	// assemble
 	for _, c := range custEntries {
 		m := c.m
@@ -1653,6 +2030,9 @@ func (g *gen) buildDay2() {
 			m = cm
 		}
 		e := &cust{p: c.p, id: c.id, m: m, card: c.card, updated: m["updated_at"].(int64)}
+		if m["pii_cleared"] == "cleared" {
+			e.card = nil // erased with its payment details
+		}
 		g.d2Custs = append(g.d2Custs, e)
 	}
 	sort.SliceStable(g.d2Custs, func(i, j int) bool { return g.d2Custs[i].updated < g.d2Custs[j].updated })
@@ -1688,7 +2068,7 @@ func countExplicit(cs []*cust) int {
 func countExplicitSubs(ss []*sub) int {
 	n := 0
 	for _, s := range ss {
-		if s.sc.id != "" {
+		if s.sc.id != "" || s.sc.sid != "" {
 			n++
 		}
 	}
@@ -1794,11 +2174,14 @@ func (g *gen) write(out string) {
 	}
 	writePages(filepath.Join(d1, "invoices"), ie, func(i int) int64 { return g.invs[i].date })
 
+	// Item prices as the API lists them without sort_by: newest first.
 	var pe []any
-	for _, p := range g.prices {
-		pe = append(pe, obj{"item_price": g.priceObj(p)})
+	var pk []int64
+	for i := len(g.prices) - 1; i >= 0; i-- {
+		pe = append(pe, obj{"item_price": g.priceObj(g.prices[i])})
+		pk = append(pk, g.prices[i].created)
 	}
-	writePages(filepath.Join(d1, "item_prices"), pe, func(i int) int64 { return g.prices[i].created })
+	writePages(filepath.Join(d1, "item_prices"), pe, func(i int) int64 { return pk[i] })
 
 	var ge []any
 	for _, x := range g.gifts {
@@ -1825,6 +2208,7 @@ func (g *gen) write(out string) {
 	}
 	writePages(filepath.Join(d2, "invoices"), i2, func(i int) int64 { return g.d2Invs[i].m["updated_at"].(int64) })
 	writePages(filepath.Join(d2, "item_prices"), nil, func(i int) int64 { return 0 })
+	g.writeExtras(d1, d2)
 
 	if err := os.WriteFile(filepath.Join(out, "README.md"), []byte(g.readme(len(ce), len(se), len(ie), len(pe), len(ge))), 0o644); err != nil {
 		panic(err)
@@ -1864,18 +2248,40 @@ func (g *gen) readme(nc, ns, ni, np, ngift int) string {
 	w("# Fixtures\n\n")
 	w("Generated, do not edit by hand: regenerate with `go run ./scripts/genfixtures` (add `-out DIR` to write elsewhere).\n")
 	w("The output is byte-for-byte identical on every run.\n\n")
-	w("Chargebee API v2 list pages, read by the `pages` extract source (design.md §3): each file is one\n")
-	w("`{\"list\":[...],\"next_offset\":\"...\"}` page as the API returns it, 20 entries a page, `next_offset` absent on the last page.\n")
-	w("Timestamps are Unix seconds (UTC), money is in minor units (USD/EUR cents, JPY yen, KWD fils).\n\n")
-	w("## chargebee/ — day 1 (full read, \"now\" = 2026-11-20T02:00:00Z)\n\n")
-	w("| folder | entries | order |\n|---|---|---|\n")
-	w("| customers/ | %d (%d distinct ids: one duplicated on purpose) `{customer, card?}` | created_at asc |\n", nc, len(g.custs))
-	w("| subscriptions/ | %d `{subscription, customer, card?}` | created_at asc |\n", ns)
-	w("| invoices/ | %d `{invoice}` | date asc |\n", ni)
-	w("| item_prices/ | %d `{item_price}` (USD, EUR, JPY, KWD; day/week/month/year) | created_at asc |\n", np)
-	w("| gifts/ | %d `{gift, subscription}` | id |\n\n", ngift)
-	w("Product Catalog 1.0 subscriptions (plan_id/addons, no subscription_items; their plan ids are not item prices): %s.\n\n",
-		g.statusIDs(func(s *sub) bool { return s.sc.pc1 != "" }))
+	w("Chargebee API v2 list pages, read by the `pages` extract source (design.md §3) and served by the sandbox\n")
+	w("(sandbox/chargebee): each file is one `{\"list\":[...],\"next_offset\":\"...\"}` page as the API returns it, 20 entries a page,\n")
+	w("`next_offset` absent on the last page. Every object uses only the field names, types and enum values of Chargebee's\n")
+	w("official Go SDK (chargebee-go v3.48.0, models/<resource>/<resource>.go and enum/; recorded in\n")
+	w("testdata/chargebee/chargebee-model-fields.tsv and chargebee-model-enums.tsv), which `go test ./scripts/genfixtures` checks.\n\n")
+	w("Timestamps are Unix seconds (UTC). Money is in the currency's minor unit as Chargebee counts it: hundredths for every\n")
+	w("currency but Chargebee's zero-decimal ones (JPY, KRW, XAF, XOF). So KWD, three decimals for ISO, is still ×100\n")
+	w("(KWD 95.00 is 9500) and CLP, zero-decimal for ISO, is ×100 too (CLP 44,900 is 4490000); JPY 1,500 is 1500 and\n")
+	w("KRW 19,000 is 19000. With multi-decimal pricing, `price_in_decimal`, `unit_price_in_decimal`, `quantity_in_decimal`,\n")
+	w("`amount_in_decimal` are strings in major units (\"9.995\") and replace the integer fields.\n\n")
+
+	w("## chargebee/ — a Product Catalog 2.0 site, day 1 (full read, \"now\" = 2026-11-20T02:00:00Z)\n\n")
+	w("| folder | entries | order | shape (chargebee-go model) |\n|---|---|---|---|\n")
+	w("| customers/ | %d (%d distinct ids: one duplicated on purpose) `{customer, card?}` | created_at asc | customer.Customer (primary_payment_source_id, payment_method, auto_collection), card.Card when the customer has a card |\n", nc, len(g.custs))
+	w("| subscriptions/ | %d `{subscription, customer, card?}` | created_at asc | subscription.Subscription: subscription_items[] (billing_cycles), payment_source_id, auto_collection only where it overrides the customer's, contract_term |\n", ns)
+	w("| invoices/ | %d `{invoice}` | date asc | invoice.Invoice: line_items[], discounts[], linked_payments[], dunning_attempts[], issued_credit_notes[], applied_credits[] |\n", ni)
+	w("| credit_notes/ | %d `{credit_note}` | date asc | creditnote.CreditNote: refunds live here (linked_refunds[], allocations[]) |\n", len(g.creditNotes))
+	w("| payment_sources/ | %d `{payment_source}` | created_at asc | paymentsource.PaymentSource: card{brand…}, paypal{}, bank_account{} |\n", len(g.paySources))
+	w("| item_prices/ | %d `{item_price}` | created_at desc (the API's default for item prices) | itemprice.ItemPrice: name internal and unique, external_name customer-facing |\n", np)
+	w("| items/ | %d `{item}` | newest first, like item prices | item.Item: the product (name \"Pro\") |\n", len(g.itemObjs()))
+	w("| gifts/ | %d `{gift, subscription}` | id | gift.Gift |\n\n", ngift)
+	w("No plans/ or addons/: a 2.0 site answers those lists with 400 configuration_incompatible (the sandbox does too with\n")
+	w("`ProductCatalog: \"2.0\"`). The six subscriptions that were on 1.0 plans (%s) now bill item prices of the same period.\n\n",
+		g.statusIDs(func(s *sub) bool {
+			return s.c.p.h == "oliver" || s.c.p.h == "charlotte" || s.c.p.h == "harry" || s.c.p.h == "amelia" || s.c.p.h == "max" || s.c.p.h == "hugo"
+		}))
+
+	w("### Customers added with the SDK-shaped fixtures\n\n| id | what |\n|---|---|\n")
+	w("| cus_consolidated | consolidated invoicing: sub_consolidated_a and sub_consolidated_b billed on one invoice per renewal with no subscription_id (the line items carry it): %s |\n",
+		strings.Join(g.invIDs(func(in *inv) bool { _, ok := in.m["subscription_id"]; return !ok && in.c.id == "cus_consolidated" }), ", "))
+	w("| cus_erased | \"Clear personal data\" before day 1: pii_cleared cleared, no email, names, phone, company, address lines or payment method; cancelled sub_erased |\n")
+	w("| cus_clp | CLP (×100 in Chargebee): sub_clp on pro-CLP-monthly, CLP 44,900 × 2 = 8980000 |\n")
+	w("| cus_krw | KRW (zero-decimal): sub_krw on basic-KRW-monthly, 19000 |\n")
+	w("| cus_decimal | multi-decimal pricing: sub_decimal has storage-gb-USD-monthly with quantity_in_decimal \"2.5\", unit_price_in_decimal \"9.995\", amount_in_decimal \"24.9875\" (invoice line amount 2499) |\n\n")
 
 	w("### Deliberately bad records\n\n| id | code | what |\n|---|---|---|\n")
 	w("| %s | missing_email | no `email` key (subscription %s) |\n", cid("bad_noemail"), g.subFor("bad_noemail", good))
@@ -1919,38 +2325,60 @@ func (g *gen) readme(nc, ns, ni, np, ngift int) string {
 	row("transferred", func(s *sub) bool { return st(s) == "transferred" })
 	w("- every other good subscription is active.\n\n")
 
-	w("### Invoices worth knowing\n\n")
-	invRow := func(h, what string) {
-		s := g.subFor(h, good)
-		var ids []string
+	w("### Invoices and payments worth knowing\n\n")
+	w("Every invoice of a subscription is `recurring: true` — renewals, one-off charges and prorations alike; only the gifters'\n")
+	w("is_gifted invoices are not. So \"the latest recurring invoice\" is not the renewal: see the charge and proration rows.\n\n")
+	subOf := func(h string) *sub {
 		for _, x := range g.byH[h].subs {
-			if !good(x) {
-				continue
-			}
-			if l := x.latestRecurring(); l != nil {
-				ids = append(ids, l.id)
+			if good(x) {
+				return x
 			}
 		}
-		w("- %s: latest recurring invoice %s of %s\n", what, strings.Join(ids, ", "), s)
+		panic(h)
 	}
-	invRow("olivia", "full refund (issued_credit_notes cn_total == total, cn_status refunded)")
-	invRow("lucia", "partial refund (cn_total == total/2)")
-	invRow("kenji", "status pending")
-	invRow("tyler", "auto_collection off, net 30 (posted while not yet due)")
-	invRow("chloe", "re-issued after a voided first attempt (the voided one is dated the same day)")
-	invRow("gabriel", "voided (fraud_review_failed)")
-	invRow("laura", "document-level coupon LOYAL10")
-	invRow("camille", "item-level coupon SEATS20 on the addon")
-	invRow("charlotte", "credits_applied 500")
-	w("- recurring false (one-off setup fee): %s\n", func() string {
+	last := func(s *sub, back int) *inv {
+		invs := append([]*inv(nil), s.invs...)
+		sort.SliceStable(invs, func(i, j int) bool { return invs[i].date < invs[j].date })
+		return invs[len(invs)-1-back]
+	}
+	irow := func(what string, h string, back int) {
+		s := subOf(h)
+		in := last(s, back)
+		w("- %s: %s of %s (customer %s)\n", what, in.id, s.id, s.c.id)
+	}
+	irow("newest invoice a one-off charge (onboarding, charge_item_price) after the renewal", "daniel", 0)
+	irow("  its renewal", "daniel", 1)
+	irow("newest invoice a one-off charge after the renewal", "camille", 0)
+	irow("newest invoice a proration (mid-term quantity +1: the plan at its new quantity, less prorated_credits)", "david", 0)
+	irow("newest invoice a proration of the KWD storage-pack addon", "fatima", 0)
+	irow("offline payer (auto_collection off, net 30): posted, not yet due", "tyler", 0)
+	irow("  and payment_due past its due date with no transaction at all (normal invoicing, not a failure)", "tyler", 1)
+	irow("direct debit clearing: payment_due, linked payment txn_status in_progress, no dunning", "louis", 0)
+	irow("card failure: payment_due, dunning_status in_progress, two failed linked payments and dunning_attempts", "ryan", 0)
+	irow("card failure, the same", "carmen", 0)
+	irow("dunning exhausted: not_paid, four failed attempts (subscription cancelled not_paid)", "jason", 0)
+	irow("full refund of the renewal: credit note refunded, cn_total == total", "olivia", 0)
+	irow("partial refund of the renewal: credit note refunded, half the total", "lucia", 0)
+	irow("credit note refund_due (cancelled mid-term, unused part not yet refunded)", "felix", 0)
+	irow("credit note adjusted: 500 allocated to the next invoice (credits_applied 500, applied_credits[])", "oliver", 1)
+	irow("  the invoice it went to", "oliver", 0)
+	irow("credit note voided", "amelia", 0)
+	irow("status pending", "kenji", 0)
+	irow("re-issued after a voided first attempt (the voided one is dated the same day)", "chloe", 0)
+	irow("voided (fraud_review_failed)", "gabriel", 0)
+	irow("discounts[]: document_level_coupon LOYAL10", "laura", 0)
+	irow("discounts[]: item_level_coupon SEATS20 on the addon (line item_level_discount_amount)", "camille", 1)
+	irow("discounts[]: promotional_credits 300 (a credit, not a coupon)", "harry", 0)
+	w("- credit notes: %s\n", func() string {
 		var ids []string
-		for _, in := range g.invs {
-			if in.m["recurring"] == false && in.m["is_gifted"] == false {
-				ids = append(ids, in.id)
-			}
+		for _, cn := range g.creditNotes {
+			ids = append(ids, fmt.Sprintf("%s %s (invoice %s)", cn["id"], cn["status"], cn["reference_invoice_id"]))
 		}
 		return strings.Join(ids, ", ")
 	}())
+	w("- billing cycles: %s (plan item billing_cycles 12, remaining_billing_cycles 4), %s (6 and 2); contract_term on %s\n", subOf("hannah").id, subOf("lucia").id, subOf("zoe").id)
+	w("- auto_collection on the subscription (off, overriding the customer's on): %s\n", g.statusIDs(func(s *sub) bool { return s.sc.autoColl != "" }))
+	w("- cancelled by hand with a site-defined cancel_reason_code and no cancel_reason: %s (too_expensive), %s (switched_plan)\n", subOf("olivia").id, g.subFor("david", func(s *sub) bool { return s.sc.reasonCode == "switched_plan" }))
 	w("- is_gifted true (gifter invoices, recurring false): %s\n", func() string {
 		var ids []string
 		for _, in := range g.invs {
@@ -1967,18 +2395,80 @@ func (g *gen) readme(nc, ns, ni, np, ngift int) string {
 
 	w("## chargebee-day2/ — day 2 (incremental `updated_at[after]` read, \"now\" = 2026-11-21T02:00:00Z)\n\n")
 	w("Only the objects changed on 2026-11-20, in updated_at order; resource_version larger than day 1's. `item_prices/page-001.json` is an\n")
-	w("empty page (`{\"list\": []}`); there is no gifts/ folder. Subscription entries carry the current customer object.\n\n")
+	w("empty page (`{\"list\": []}`); there is no gifts/ or items/ folder. Subscription entries carry the current customer object.\n")
+	w("A credit note does not put its invoice in the change set (we do not assume Chargebee bumps the invoice's updated_at).\n\n")
 	for _, n := range g.d2Notes {
 		w("- %s: %s\n", n[0], n[1])
 	}
+	w("\n")
+	g.pc1.readmePC1(w)
 	return b.String()
+}
+
+// invIDs lists the day-1 invoices that pred picks.
+func (g *gen) invIDs(pred func(*inv) bool) []string {
+	var ids []string
+	for _, in := range g.invs {
+		if pred(in) {
+			ids = append(ids, in.id)
+		}
+	}
+	return ids
+}
+
+// readmePC1 describes the Product Catalog 1.0 site.
+func (g *gen) readmePC1(w func(string, ...any)) {
+	w("## chargebee-pc1/ — a Product Catalog 1.0 site (\"now\" = 2026-11-20T02:00:00Z)\n\n")
+	w("A small legacy site: plans/ and addons/ (plan.Plan, addon.Addon: name internal, invoice_name on invoices) instead of\n")
+	w("item prices; subscriptions carry plan_id, plan_quantity, plan_unit_price, plan_amount, setup_fee and addons[]; invoice\n")
+	w("line items have entity_type plan, addon, plan_setup (the setup fee on the first invoice) or adhoc. No item_prices/ or\n")
+	w("items/: such a site answers those lists with 400 configuration_incompatible (sandbox `ProductCatalog: \"1.0\"`).\n\n")
+	w("| folder | entries |\n|---|---|\n| customers/ | %d |\n| subscriptions/ | %d |\n| invoices/ | %d |\n| plans/ | %d |\n| addons/ | %d |\n| payment_sources/ | %d |\n\n",
+		len(g.custs), len(g.subs), len(g.invs), countLegacy(false), countLegacy(true), len(g.paySources))
+	w("| subscription | customer | status | plan | addons |\n|---|---|---|---|---|\n")
+	for _, s := range g.subs {
+		var ad []string
+		for _, a := range s.sc.pc1Addons {
+			ad = append(ad, fmt.Sprintf("%s × %d", a.price, a.qty))
+		}
+		w("| %s | %s | %s | %s | %s |\n", s.id, s.c.id, s.sc.status, s.sc.pc1, strings.Join(ad, ", "))
+	}
+	w("\n")
+	for _, in := range g.invs {
+		for _, l := range asList(in.m["line_items"]) {
+			switch l.(obj)["entity_type"] {
+			case "plan_setup":
+				w("- plan_setup line: %s (%s)\n", in.id, in.m["subscription_id"])
+			case "adhoc":
+				w("- adhoc line: %s (%s)\n", in.id, in.m["subscription_id"])
+			}
+		}
+	}
+}
+
+func countLegacy(addon bool) int {
+	n := 0
+	for _, p := range legacyPlans {
+		if p.addon == addon {
+			n++
+		}
+	}
+	return n
 }
 
 func main() {
 	out := flag.String("out", "fixtures", "output directory")
 	flag.Parse()
+	run(*out)
+}
+
+// run writes every fixture folder and the README under out.
+func run(out string) {
+	pc1 := buildPC1()
 	g := newGen()
+	g.pc1 = pc1
 	g.buildDay1()
 	g.buildDay2()
-	g.write(*out)
+	g.write(out)
+	pc1.writePC1(filepath.Join(out, "chargebee-pc1"))
 }
