@@ -92,10 +92,10 @@ func (cs *customers) primary(f *facts) string { return cs.ids.String(f.primary.i
 // into one (each as uvarint(len+1) then its bytes, 0 for an absent attribute): a
 // million customers as structs of twenty string headers would not fit the budget.
 type facts struct {
-	primary                     storedPick
-	packed                      strmap.Ref
+	primary                    storedPick
+	packed                     strmap.Ref
 	createdAt, cardMon, cardYr int64
-	flags                       uint8
+	flags                      uint8
 }
 
 const (

@@ -62,7 +62,7 @@ func TestRunStreamsLikeTheRecordMappers(t *testing.T) {
 				ID: fmt.Sprintf("s%02d_%d", i, j), CustomerID: c.ID, Status: statuses[(i+j)%len(statuses)],
 				CurrencyCode: "usd", BillingPeriod: 1, BillingPeriodUnit: "month", PlanID: fmt.Sprint("plan", j),
 				CreatedAt: i64(1700000000 + int64(j%2)), TrialStart: i64(1700000500), Deleted: j == 2,
-				Items: schemas.Items{{ItemType: "plan", ItemPriceID: "pro", Amount: i64(1000 + int64(i))}},
+				Items:    schemas.Items{{ItemType: "plan", ItemPriceID: "pro", Amount: i64(1000 + int64(i))}},
 				CardType: "mastercard", CardExpiryMonth: i64(1), CardExpiryYear: i64(2027),
 			}
 			if j == 1 {
@@ -87,7 +87,7 @@ func TestRunStreamsLikeTheRecordMappers(t *testing.T) {
 				}
 				invs = append(invs, v)
 				if k == 0 && i%3 == 0 {
-					notes = append(notes, schemas.CreditNote{ID: "cn" + v.ID, ReferenceInvoiceID: v.ID, Status: "refunded", AmountRefunded: i64(int64(100 * (i % 2 * 4 + 1)))})
+					notes = append(notes, schemas.CreditNote{ID: "cn" + v.ID, ReferenceInvoiceID: v.ID, Status: "refunded", AmountRefunded: i64(int64(100 * (i%2*4 + 1)))})
 				}
 			}
 		}

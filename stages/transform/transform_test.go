@@ -238,7 +238,7 @@ func TestContactFieldsAndMappings(t *testing.T) {
 	want := map[string]string{
 		"Chargebee Customer ID": "c1", "Subscription ID": "s1", "Subscription Status": "in_trial",
 		"Plan": "pro-EUR-monthly", // no catalog: the id "Plan Amount": "49.00", "Currency": "EUR", "Billing Period": "1 month",
-		"MRR": "49.00", "Trial End": "2023-11-28", "Subscription Created": "2023-11-14", "Country": "DE",
+		"MRR":  "49.00", "Trial End": "2023-11-28", "Subscription Created": "2023-11-14", "Country": "DE",
 		"Customer Created": "2023-11-14", "Auto Collection": "on", "Payment Method": "card", // the subscription entry's card "Due Invoices": "0",
 		"Next Billing Date": "", "Cancelled At": "", "Cancel Reason": "",
 		"Industry": "SaaS", "City": "Köln", "Trial Start": "2023-11-14", "Locale": "de",
