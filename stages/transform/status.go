@@ -24,8 +24,11 @@ var normalized = map[string]bool{Active: true, Cancelled: true, Expired: true, P
 // match wins.
 type StatusRule struct {
 	Status string `yaml:"status" json:"status"`
-	// When is "" (always), "due_invoices" (due_invoices_count > 0),
-	// "no_remaining_cycles" (remaining_billing_cycles = 0) or "cancel_reason=<reason>".
+	// When is "" (always), "payment_failed" (a collection attempt on a due invoice
+	// failed: see CollectionFailed), "no_remaining_cycles" (remaining_billing_cycles =
+	// 0), "cancel_reason=<reason>", or "due_invoices" (due_invoices_count > 0: the
+	// presets' rule before payment_failed, kept for configs that name it; it also
+	// fires for offline payers and direct debits under way).
 	When       string `yaml:"when,omitempty" json:"when,omitempty"`
 	Normalized string `yaml:"normalized" json:"normalized"`
 	// StoreStatus is the storeStatus word; empty keeps the Chargebee status.
@@ -34,18 +37,27 @@ type StatusRule struct {
 
 // Conditions.
 const (
+	WhenPaymentFailed     = "payment_failed"
 	WhenDueInvoices       = "due_invoices"
 	WhenNoRemainingCycles = "no_remaining_cycles"
 	whenCancelReason      = "cancel_reason="
 )
 
-func (r StatusRule) matches(s *schemas.Subscription) bool {
+// Facts are what a status rule may test beyond the subscription record.
+type Facts struct {
+	// PaymentFailed: see CollectionFailed.
+	PaymentFailed bool
+}
+
+func (r StatusRule) matches(s *schemas.Subscription, f Facts) bool {
 	if r.Status != s.Status {
 		return false
 	}
 	switch {
 	case r.When == "":
 		return true
+	case r.When == WhenPaymentFailed:
+		return f.PaymentFailed
 	case r.When == WhenDueInvoices:
 		return s.DueInvoicesCount > 0
 	case r.When == WhenNoRemainingCycles:
@@ -64,20 +76,20 @@ func (r StatusRule) check() error {
 		return fmt.Errorf("status_map row for %q: normalized %q is not one of ACTIVE, CANCELLED, EXPIRED, PAYMENT_FAILED, PAUSED, PENDING", r.Status, r.Normalized)
 	}
 	switch {
-	case r.When == "", r.When == WhenDueInvoices, r.When == WhenNoRemainingCycles:
+	case r.When == "", r.When == WhenPaymentFailed, r.When == WhenDueInvoices, r.When == WhenNoRemainingCycles:
 	case strings.HasPrefix(r.When, whenCancelReason) && len(r.When) > len(whenCancelReason):
 	default:
-		return fmt.Errorf("status_map row for %q: when %q is not due_invoices, no_remaining_cycles or cancel_reason=<reason>", r.Status, r.When)
+		return fmt.Errorf("status_map row for %q: when %q is not payment_failed, no_remaining_cycles, cancel_reason=<reason> or due_invoices", r.Status, r.When)
 	}
 	return nil
 }
 
-// ChargebeeStatusMap is design.md §3's map: the default.
+// ChargebeeStatusMap is the default map (README "What transform sends").
 var ChargebeeStatusMap = []StatusRule{
 	{Status: "future", Normalized: Pending},
 	{Status: "in_trial", Normalized: Active},
-	{Status: "active", When: WhenDueInvoices, Normalized: PaymentFailed},
-	{Status: "non_renewing", When: WhenDueInvoices, Normalized: PaymentFailed},
+	{Status: "active", When: WhenPaymentFailed, Normalized: PaymentFailed},
+	{Status: "non_renewing", When: WhenPaymentFailed, Normalized: PaymentFailed},
 	{Status: "active", Normalized: Active},
 	{Status: "non_renewing", Normalized: Active},
 	{Status: "paused", Normalized: Paused},
@@ -95,8 +107,8 @@ var ChargebeeStatusMap = []StatusRule{
 var WooCommerceStatusMap = []StatusRule{
 	{Status: "future", Normalized: Pending, StoreStatus: "pending"},
 	{Status: "in_trial", Normalized: Active, StoreStatus: "active"},
-	{Status: "active", When: WhenDueInvoices, Normalized: Paused, StoreStatus: "on-hold"},
-	{Status: "non_renewing", When: WhenDueInvoices, Normalized: Paused, StoreStatus: "on-hold"},
+	{Status: "active", When: WhenPaymentFailed, Normalized: Paused, StoreStatus: "on-hold"},
+	{Status: "non_renewing", When: WhenPaymentFailed, Normalized: Paused, StoreStatus: "on-hold"},
 	{Status: "active", Normalized: Active, StoreStatus: "active"},
 	{Status: "non_renewing", Normalized: PaymentFailed, StoreStatus: "pending-cancel"},
 	{Status: "paused", Normalized: Paused, StoreStatus: "on-hold"},
@@ -111,8 +123,8 @@ var WooCommerceStatusMap = []StatusRule{
 var ShopifyStatusMap = []StatusRule{
 	{Status: "future", Normalized: Pending, StoreStatus: "future"},
 	{Status: "in_trial", Normalized: Active, StoreStatus: "ACTIVE"},
-	{Status: "active", When: WhenDueInvoices, Normalized: PaymentFailed, StoreStatus: "FAILED"},
-	{Status: "non_renewing", When: WhenDueInvoices, Normalized: PaymentFailed, StoreStatus: "FAILED"},
+	{Status: "active", When: WhenPaymentFailed, Normalized: PaymentFailed, StoreStatus: "FAILED"},
+	{Status: "non_renewing", When: WhenPaymentFailed, Normalized: PaymentFailed, StoreStatus: "FAILED"},
 	{Status: "active", Normalized: Active, StoreStatus: "ACTIVE"},
 	{Status: "non_renewing", Normalized: Active, StoreStatus: "ACTIVE"},
 	{Status: "paused", Normalized: Paused, StoreStatus: "PAUSED"},
@@ -164,9 +176,9 @@ func NewStatusMap(preset string, overrides []StatusRule) (StatusMap, error) {
 }
 
 // Map returns normalizedStatus and storeStatus for a subscription.
-func (m StatusMap) Map(s *schemas.Subscription) (normalized, store string, ok bool) {
+func (m StatusMap) Map(s *schemas.Subscription, f Facts) (normalized, store string, ok bool) {
 	for _, r := range m {
-		if r.matches(s) {
+		if r.matches(s, f) {
 			store = r.StoreStatus
 			if store == "" {
 				store = s.Status

@@ -2,99 +2,24 @@ package transform
 
 import (
 	"encoding/binary"
-	"strings"
 
 	"github.com/cb2ac/cb2ac/internal/strmap"
 	"github.com/cb2ac/cb2ac/schemas"
 )
 
-// Transform joins three big tables: a recurring payment needs its customer and its
-// subscription's latest invoice, a contact needs its customer's primary subscription.
+// Transform joins big tables: a recurring payment needs its customer, its
+// subscription's invoices (billing.go) and its payment source, a contact needs its
+// customer's primary subscription.
 // Holding the tables as Go structs took 6 GB at 1M customers, so the stage streams
 // the subscriptions and keeps only compact join sides: per subscription the few
-// numbers of its latest invoice, per customer its primary subscription's id and what
+// numbers of its renewal invoice, per payment source its type and expiry, per customer its primary subscription's id and what
 // a recurring payment and a contact take from the customer, packed into bytes. They
 // live in strmap tables, which the garbage collector does not scan.
 
-// Columns the join sides are built from; the other columns are never decoded.
-var (
-	invoiceCols = []string{"id", "subscription_id", "recurring", "deleted", "status", "currency_code",
-		"date", "paid_at", "total", "tax", "discount", "amount_refunded"}
-	primaryCols = []string{"id", "customer_id", "deleted", "status", "created_at"}
-)
-
-// invoiceFacts is what applyInvoice reads of a subscription's latest invoice.
-type invoiceFacts struct {
-	id                                           strmap.Ref
-	date, paidAt, total, tax, discount, refunded int64
-	status, currency                             uint8 // indexes into latest.strs
-	has                                          uint8 // which of the six numbers are set, in that order
-}
-
-// latest picks, per subscription, the latest recurring invoice that says something
-// about payment: not deleted, not voided; on equal dates the greatest id.
-type latest struct {
-	m    *strmap.Map[invoiceFacts]
-	ids  strmap.Arena
-	strs []string // the few distinct statuses and currencies
-}
-
-func newLatest(hint int) *latest {
-	return &latest{m: strmap.New[invoiceFacts](hint)}
-}
-
-func (l *latest) add(v *schemas.Invoice) {
-	if v.SubscriptionID == "" || !v.Recurring || v.Deleted || v.Status == "voided" {
-		return
-	}
-	f, added := l.m.Put(v.SubscriptionID)
-	if !added {
-		if c := cmpInt(deref(v.Date), f.date); c < 0 || c == 0 && v.ID <= l.ids.String(f.id) {
-			return
-		}
-	}
-	*f = invoiceFacts{id: l.ids.Add(v.ID), status: l.code(v.Status), currency: l.code(v.CurrencyCode)}
-	src := [...]*int64{v.Date, v.PaidAt, v.Total, v.Tax, v.Discount, v.AmountRefunded}
-	dst := [...]*int64{&f.date, &f.paidAt, &f.total, &f.tax, &f.discount, &f.refunded}
-	for i, p := range src {
-		if p != nil {
-			f.has |= 1 << i
-			*dst[i] = *p
-		}
-	}
-}
-
-func (l *latest) code(s string) uint8 {
-	for i, v := range l.strs {
-		if v == s {
-			return uint8(i)
-		}
-	}
-	if len(l.strs) == 256 {
-		// Validate lets only ISO currencies and Chargebee's invoice statuses through.
-		panic("transform: more than 256 distinct invoice statuses and currencies")
-	}
-	l.strs = append(l.strs, strings.Clone(s))
-	return uint8(len(l.strs) - 1)
-}
-
-// get rebuilds the invoice fields applyInvoice reads into inv.
-func (l *latest) get(subID string, inv *schemas.Invoice) bool {
-	f, ok := l.m.Get(subID)
-	if !ok {
-		return false
-	}
-	*inv = schemas.Invoice{ID: l.ids.String(f.id), SubscriptionID: subID, Recurring: true,
-		Status: l.strs[f.status], CurrencyCode: l.strs[f.currency]}
-	vals := [...]int64{f.date, f.paidAt, f.total, f.tax, f.discount, f.refunded}
-	ptrs := [...]**int64{&inv.Date, &inv.PaidAt, &inv.Total, &inv.Tax, &inv.Discount, &inv.AmountRefunded}
-	for i := range vals {
-		if f.has&(1<<i) != 0 {
-			*ptrs[i] = &vals[i]
-		}
-	}
-	return true
-}
+// Columns the subscriptions' projection is built from; the other columns are never
+// decoded. The invoice pass reads every column (line items, linked payments and
+// dunning attempts are lists, which a projection cannot name).
+var primaryCols = []string{"id", "customer_id", "deleted", "status", "created_at"}
 
 func cmpInt(a, b int64) int {
 	switch {
@@ -167,10 +92,10 @@ func (cs *customers) primary(f *facts) string { return cs.ids.String(f.primary.i
 // into one (each as uvarint(len+1) then its bytes, 0 for an absent attribute): a
 // million customers as structs of twenty string headers would not fit the budget.
 type facts struct {
-	primary   storedPick
-	packed    strmap.Ref
-	createdAt int64
-	flags     uint8
+	primary                    storedPick
+	packed                     strmap.Ref
+	createdAt, cardMon, cardYr int64
+	flags                      uint8
 }
 
 const (
@@ -178,6 +103,8 @@ const (
 	isDeleted
 	contactDone
 	isPacked
+	hasCardMonth
+	hasCardYear
 )
 
 // packer packs and unpacks customers. Unpacking fills a scratch customer whose
@@ -188,14 +115,17 @@ type packer struct {
 	buf     []byte
 	scratch schemas.Customer
 	created int64
+	cardMon int64
+	cardYr  int64
 	cv      []attrValue
 }
 
-func (pk *packer) fields(c *schemas.Customer) [20]*string {
+func (pk *packer) fields(c *schemas.Customer) [25]*string {
 	a := &c.BillingAddress
-	return [20]*string{&c.Email, &c.FirstName, &c.LastName, &c.Phone, &c.Company, &c.AutoCollection,
+	return [25]*string{&c.Email, &c.FirstName, &c.LastName, &c.Phone, &c.Company, &c.AutoCollection,
 		&c.PaymentMethodType, &a.FirstName, &a.LastName, &a.Email, &a.Company, &a.Phone, &a.Line1,
-		&a.Line2, &a.Line3, &a.City, &a.StateCode, &a.State, &a.Country, &a.Zip}
+		&a.Line2, &a.Line3, &a.City, &a.StateCode, &a.State, &a.Country, &a.Zip,
+		&c.PrimaryPaymentSource, &c.PIICleared, &c.CardPaymentSourceID, &c.CardType, &c.CardLast4}
 }
 
 // pack stores the customer into f.
@@ -223,6 +153,14 @@ func (pk *packer) pack(f *facts, c *schemas.Customer, cv []attrValue) {
 	if c.Deleted {
 		f.flags |= isDeleted
 	}
+	if c.CardExpiryMonth != nil {
+		f.flags |= hasCardMonth
+		f.cardMon = *c.CardExpiryMonth
+	}
+	if c.CardExpiryYear != nil {
+		f.flags |= hasCardYear
+		f.cardYr = *c.CardExpiryYear
+	}
 }
 
 // unpack returns the scratch customer (valid until the next unpack) and its
@@ -233,6 +171,14 @@ func (pk *packer) unpack(id string, f *facts, nattrs int) (*schemas.Customer, []
 	if f.flags&hasCreatedAt != 0 {
 		pk.created = f.createdAt
 		c.CreatedAt = &pk.created
+	}
+	if f.flags&hasCardMonth != 0 {
+		pk.cardMon = f.cardMon
+		c.CardExpiryMonth = &pk.cardMon
+	}
+	if f.flags&hasCardYear != 0 {
+		pk.cardYr = f.cardYr
+		c.CardExpiryYear = &pk.cardYr
 	}
 	s := pk.arena.String(f.packed)
 	next := func() (string, bool) {

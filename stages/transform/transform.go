@@ -7,7 +7,10 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -99,25 +102,80 @@ func NewMapper(cfg Config) (*Mapper, error) {
 }
 
 // Run transforms the validate folder opts.In into out, streaming (see stream.go):
-// projections of the invoices and subscriptions build the join sides, one pass over
-// the customers packs what the subscriptions need of them (and maps the customers
-// without a subscription), one pass over the subscriptions maps every recurring
-// payment and, at each customer's primary subscription, that customer's contact.
-// Recurring payments come in subscription order; contacts first for customers
-// without a subscription (customer order), then in primary-subscription order.
+// the catalog, the payment sources, the credit notes' refunds and a projection of
+// the subscriptions are read first; then one pass over the invoices builds each
+// subscription's billing (billing.go) while one pass over the customers packs what
+// the subscriptions need of them (and maps the customers without a subscription);
+// last, one pass over the subscriptions maps every recurring payment and, at each
+// customer's primary subscription, that customer's contact. Recurring payments
+// come in subscription order; contacts first for customers without a subscription
+// (customer order), then in primary-subscription order.
+//
+// credit_notes, payment_sources, items, plans, addons and item_prices may be
+// absent (an older validate folder; a Product Catalog 1.0 site has no item prices
+// or items, a 2.0 site no plans or addons): an absent file is read as empty.
 func Run(ctx context.Context, opts Options, cfg Config, out string) (rep schemas.Report, err error) {
 	m, err := NewMapper(cfg)
 	if err != nil {
 		return rep, fmt.Errorf("transform: config: %w", err)
 	}
 	p := func(name string) string { return filepath.Join(opts.In, name+".parquet") }
-	itemPrices, err := schemas.ItemPrices.ReadFile(p("item_prices"))
+
+	nc, err := schemas.Customers.Rows(p("customers"))
 	if err != nil {
 		return rep, fmt.Errorf("transform: %w", err)
 	}
-	prices := make(map[string]*schemas.ItemPrice, len(itemPrices))
-	for i := range itemPrices {
-		prices[itemPrices[i].ID] = &itemPrices[i]
+	ns, err := schemas.Subscriptions.Rows(p("subscriptions"))
+	if err != nil {
+		return rep, fmt.Errorf("transform: %w", err)
+	}
+	var (
+		cat    *Catalog
+		srcs   = newSources(0)
+		bill   = newBilling(ns)
+		custs  = newCustomers(nc)
+		prices []schemas.ItemPrice
+		items  []schemas.CatalogItem
+		plans  []schemas.CatalogPlan
+		addons []schemas.CatalogPlan
+	)
+	g, _ := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := readOptional(schemas.ItemPrices, p("item_prices"), &prices); err != nil {
+			return err
+		}
+		if err := readOptional(schemas.CatalogItems, p("items"), &items); err != nil {
+			return err
+		}
+		if err := readOptional(schemas.CatalogPlans, p("plans"), &plans); err != nil {
+			return err
+		}
+		if err := readOptional(schemas.CatalogAddons, p("addons"), &addons); err != nil {
+			return err
+		}
+		cat = NewCatalog(prices, items, plans, addons)
+		return nil
+	})
+	g.Go(func() error {
+		return eachOptional(schemas.PaymentSources, p("payment_sources"), func(ps *schemas.PaymentSource) error {
+			srcs.add(ps)
+			return nil
+		})
+	})
+	g.Go(func() error {
+		return eachOptional(schemas.CreditNotes, p("credit_notes"), func(cn *schemas.CreditNote) error {
+			bill.addCreditNote(cn)
+			return nil
+		})
+	})
+	g.Go(func() error {
+		return schemas.Subscriptions.EachColumns(p("subscriptions"), primaryCols, func(s *schemas.Subscription) error {
+			custs.addSubscription(s)
+			return nil
+		})
+	})
+	if err := g.Wait(); err != nil {
+		return rep, fmt.Errorf("transform: %w", err)
 	}
 
 	cs, err := schemas.Contacts.CreateStream(out, ContactsFile, opts.CSV)
@@ -141,32 +199,18 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (rep schemas
 		if c.Deleted {
 			rep.Add("contacts_deleted", 1)
 		}
+		if c.Erased {
+			rep.Add("contacts_erased", 1)
+		}
 		return cs.Put(c)
 	}
 
-	nc, err := schemas.Customers.Rows(p("customers"))
-	if err != nil {
-		return rep, err
-	}
-	ns, err := schemas.Subscriptions.Rows(p("subscriptions"))
-	if err != nil {
-		return rep, err
-	}
-	custs := newCustomers(nc)
-	if err := schemas.Subscriptions.EachColumns(p("subscriptions"), primaryCols, func(s *schemas.Subscription) error {
-		custs.addSubscription(s)
-		return nil
-	}); err != nil {
-		return rep, err
-	}
-
-	lt := newLatest(ns)
 	var pk packer
 	nattrs := m.customerAttrs()
-	g, _ := errgroup.WithContext(ctx)
+	g, _ = errgroup.WithContext(ctx)
 	g.Go(func() error {
-		return schemas.Invoices.EachColumns(p("invoices"), invoiceCols, func(v *schemas.Invoice) error {
-			lt.add(v)
+		return schemas.Invoices.Each(p("invoices"), func(v *schemas.Invoice) error {
+			bill.add(v)
 			return nil
 		})
 	})
@@ -175,7 +219,8 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (rep schemas
 			cv := m.customerValues(c, nattrs)
 			f, ok := custs.m.Get(c.ID)
 			if !ok {
-				ct := m.contact(c, cv, nil)
+				in := Inputs{Payment: ChoosePayment(c, nil, srcs.lookup), Catalog: cat}
+				ct := m.contact(c, cv, nil, &in)
 				return emitContact(&ct)
 			}
 			if f.flags&isPacked != 0 {
@@ -189,18 +234,19 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (rep schemas
 		return rep, err
 	}
 
-	var inv schemas.Invoice
+	var (
+		in  = Inputs{Catalog: cat}
+		ren Renewal
+	)
 	err = schemas.Subscriptions.Each(p("subscriptions"), func(s *schemas.Subscription) error {
 		f, ok := custs.m.Get(s.CustomerID)
 		if !ok || f.flags&isPacked == 0 {
 			return fmt.Errorf("subscription %s: customer %s is not in the validate snapshot", s.ID, s.CustomerID)
 		}
 		c, cv := pk.unpack(s.CustomerID, f, nattrs)
-		var ip *schemas.Invoice
-		if lt.get(s.ID, &inv) {
-			ip = &inv
-		}
-		rp, err := m.recurringPayment(c, cv, s, ip, prices)
+		bill.get(s.ID, &in.Billing, &ren)
+		in.Payment = ChoosePayment(c, s, srcs.lookup)
+		rp, err := m.recurringPayment(c, cv, s, &in)
 		if err != nil {
 			return fmt.Errorf("subscription %s: %w", s.ID, err)
 		}
@@ -216,7 +262,7 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (rep schemas
 			return nil
 		}
 		f.flags |= contactDone
-		ct := m.contact(c, cv, s)
+		ct := m.contact(c, cv, s, &in)
 		return emitContact(&ct)
 	})
 	if err != nil {
@@ -231,6 +277,24 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (rep schemas
 	rep.Add("contacts", 0) // present in the manifest even when nothing was mapped
 	rep.Add("recurring_payments", 0)
 	return rep, nil
+}
+
+// readOptional reads the file at path into *recs; an absent file is empty.
+func readOptional[T any](t *schemas.Table[T], path string, recs *[]T) error {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	var err error
+	*recs, err = t.ReadFile(path)
+	return err
+}
+
+// eachOptional is Table.Each where an absent file has no records.
+func eachOptional[T any](t *schemas.Table[T], path string, fn func(*T) error) error {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return t.Each(path, fn)
 }
 
 // liveness ranks statuses for picking a customer's primary subscription: the one a
@@ -252,13 +316,39 @@ func Primary(subs []*schemas.Subscription) *schemas.Subscription {
 	return best
 }
 
-// RecurringPayment maps one subscription (design.md §3 field by field).
-func (m *Mapper) RecurringPayment(c *schemas.Customer, s *schemas.Subscription, inv *schemas.Invoice, prices map[string]*schemas.ItemPrice) (schemas.RecurringPayment, error) {
-	return m.recurringPayment(c, m.customerValues(c, m.customerAttrs()), s, inv, prices)
+// Inputs is what a record is mapped from besides its customer and subscription:
+// the subscription's invoices, its payment source and the product catalog. Run
+// builds them in its passes; a caller holding whole tables builds them with
+// ChoosePayment and NewCatalog.
+type Inputs struct {
+	Billing Billing
+	Payment PaymentMethod
+	Catalog *Catalog
 }
 
-func (m *Mapper) recurringPayment(c *schemas.Customer, cv []attrValue, s *schemas.Subscription, inv *schemas.Invoice, prices map[string]*schemas.ItemPrice) (schemas.RecurringPayment, error) {
-	norm, store, ok := m.status.Map(s)
+// RecurringPayment maps one subscription (README "What transform sends").
+func (m *Mapper) RecurringPayment(c *schemas.Customer, s *schemas.Subscription, in *Inputs) (schemas.RecurringPayment, error) {
+	return m.recurringPayment(c, m.customerValues(c, m.customerAttrs()), s, in)
+}
+
+// autoCollection reports whether Chargebee collects the subscription's invoices
+// automatically: the subscription's auto_collection overrides the customer's
+// (empty: inherit); a customer without one is on, Chargebee's default.
+func autoCollection(c *schemas.Customer, s *schemas.Subscription) bool {
+	return cmp.Or(s.AutoCollection, c.AutoCollection) != "off"
+}
+
+// CollectionFailed reports whether a collection attempt on a due invoice of s failed:
+// auto-collection is on and a due invoice is in dunning or has a failed transaction.
+func CollectionFailed(c *schemas.Customer, s *schemas.Subscription, b *Billing) bool {
+	return autoCollection(c, s) && (b.DueDunning || b.DueFailedTxn)
+}
+
+func (m *Mapper) recurringPayment(c *schemas.Customer, cv []attrValue, s *schemas.Subscription, in *Inputs) (schemas.RecurringPayment, error) {
+	if in == nil {
+		in = &Inputs{}
+	}
+	norm, store, ok := m.status.Map(s, Facts{PaymentFailed: CollectionFailed(c, s, &in.Billing)})
 	if !ok {
 		return schemas.RecurringPayment{}, fmt.Errorf("no status_map row matches status %q", s.Status)
 	}
@@ -267,10 +357,11 @@ func (m *Mapper) recurringPayment(c *schemas.Customer, cv []attrValue, s *schema
 		return schemas.RecurringPayment{}, fmt.Errorf("billing_period_unit %q has no AC billing interval", s.BillingPeriodUnit)
 	}
 	cur := strings.ToUpper(s.CurrencyCode)
-	amount, err := money.Format(itemsTotal(s.Items), cur)
+	amount, err := itemsAmount(s.Items, cur)
 	if err != nil {
 		return schemas.RecurringPayment{}, err
 	}
+	erased := c.Erased()
 	rp := schemas.RecurringPayment{
 		StoreRecurringPaymentID: s.ID,
 		Email:                   NormalizeEmail(c.Email),
@@ -290,13 +381,13 @@ func (m *Mapper) recurringPayment(c *schemas.Customer, cv []attrValue, s *schema
 		StoreModifiedDate:       timePtr(s.UpdatedAt),
 		IsTrial:                 s.Status == "in_trial",
 		CancelAtPeriodEnd:       s.Status == "non_renewing",
-		TotalCycles:             totalCycles(s),
+		TotalCycles:             totalCycles(s, in.Catalog),
 		BillingAddress:          acAddress(&c.BillingAddress),
 		ShippingAddress:         acAddress(&s.ShippingAddress),
 		CustomerData: schemas.CustomerData{
 			FirstName: c.FirstName, LastName: c.LastName, Phone: c.Phone, Company: c.Company,
 		},
-		Deleted: s.Deleted || c.Deleted,
+		Deleted: s.Deleted || c.Deleted || erased,
 	}
 	if s.Status == "future" {
 		rp.StartDate = timePtr(cmpPtr(s.StartDate, s.StartedAt))
@@ -304,32 +395,20 @@ func (m *Mapper) recurringPayment(c *schemas.Customer, cv []attrValue, s *schema
 	if s.Status == "paused" {
 		rp.CancelledDate = timePtr(s.PauseDate)
 	}
-	if inv != nil {
-		if err := applyInvoice(&rp, inv, cur); err != nil {
-			return schemas.RecurringPayment{}, fmt.Errorf("invoice %s: %w", inv.ID, err)
+	if r := in.Billing.Renewal; r != nil {
+		if err := applyRenewal(&rp, r, cur, autoCollection(c, s)); err != nil {
+			return schemas.RecurringPayment{}, fmt.Errorf("invoice %s: %w", r.ID, err)
 		}
 	}
-	// A card expiry outside the years validate finds plausible is junk, and a year
-	// like 0 or 99999 is not a date AC accepts: it is left out rather than sent, so it
-	// cannot make AC reject the whole recurring payment.
-	if s.CardExpiryYear != nil && s.CardExpiryMonth != nil && *s.CardExpiryMonth >= 1 && *s.CardExpiryMonth <= 12 &&
-		*s.CardExpiryYear >= 2000 && *s.CardExpiryYear < 2100 {
-		exp := time.Date(int(*s.CardExpiryYear), time.Month(*s.CardExpiryMonth), 1, 0, 0, 0, 0, time.UTC)
-		rp.PaymentMethodExpiration = ptr(exp.Format(TimeLayout))
-	}
-	for _, it := range s.Items {
-		p := prices[it.ItemPriceID]
-		name, primary := it.ItemPriceID, it.ItemPriceID
-		if p != nil {
-			name = cmp.Or(p.ExternalName, p.Name, p.ID)
-			primary = cmp.Or(p.ItemID, p.ID)
-			if p.ItemFamilyID != "" && !slices.Contains(rp.LineItemCategories, p.ItemFamilyID) {
-				rp.LineItemCategories = append(rp.LineItemCategories, p.ItemFamilyID)
-			}
+	rp.PaymentMethodExpiration = expiration(in.Payment)
+	for i := range s.Items {
+		l := in.Catalog.line(&s.Items[i])
+		if l.category != "" && !slices.Contains(rp.LineItemCategories, l.category) {
+			rp.LineItemCategories = append(rp.LineItemCategories, l.category)
 		}
-		rp.LineItemNames = append(rp.LineItemNames, name)
-		rp.LineItemSkus = append(rp.LineItemSkus, it.ItemPriceID)
-		rp.LineItemStorePrimaryIDs = append(rp.LineItemStorePrimaryIDs, primary)
+		rp.LineItemNames = append(rp.LineItemNames, l.name)
+		rp.LineItemSkus = append(rp.LineItemSkus, l.sku)
+		rp.LineItemStorePrimaryIDs = append(rp.LineItemStorePrimaryIDs, l.primary)
 	}
 	if m.marketing != nil {
 		if v, ok := m.attr(m.marketing, len(m.mapped), cv, s, "text"); ok {
@@ -337,15 +416,32 @@ func (m *Mapper) recurringPayment(c *schemas.Customer, cv []attrValue, s *schema
 			rp.CustomerData.AcceptsMarketing = &b
 		}
 	}
+	if erased {
+		// Chargebee cleared the customer's personal data: none of it leaves here.
+		rp.Email, rp.CustomerData = "", schemas.CustomerData{}
+		rp.BillingAddress, rp.ShippingAddress = nil, nil
+	}
 	rp.RowHash = rowHash(rp)
 	return rp, nil
 }
 
-// applyInvoice takes amount, discount, tax and last payment from the latest
-// recurring invoice.
-func applyInvoice(rp *schemas.RecurringPayment, inv *schemas.Invoice, cur string) error {
-	if inv.CurrencyCode != "" && !strings.EqualFold(inv.CurrencyCode, cur) {
-		return fmt.Errorf("currency %s differs from the subscription's %s", inv.CurrencyCode, cur)
+// expiration is paymentMethodExpiration: the first day of the card's expiry month.
+// An expiry outside the years validate finds plausible is junk, and a year like 0
+// or 99999 is not a date AC accepts: it is left out rather than sent, so it cannot
+// make AC reject the whole recurring payment.
+func expiration(pm PaymentMethod) *string {
+	mo, yr := pm.ExpiryMonth, pm.ExpiryYear
+	if yr == nil || mo == nil || *mo < 1 || *mo > 12 || *yr < 2000 || *yr >= 2100 {
+		return nil
+	}
+	return ptr(time.Date(int(*yr), time.Month(*mo), 1, 0, 0, 0, 0, time.UTC).Format(TimeLayout))
+}
+
+// applyRenewal takes amount, discount, tax and last payment from the renewal
+// invoice.
+func applyRenewal(rp *schemas.RecurringPayment, r *Renewal, cur string, auto bool) error {
+	if r.Currency != "" && !strings.EqualFold(r.Currency, cur) {
+		return fmt.Errorf("currency %s differs from the subscription's %s", r.Currency, cur)
 	}
 	f := func(v *int64) (*string, error) {
 		if v == nil {
@@ -355,19 +451,19 @@ func applyInvoice(rp *schemas.RecurringPayment, inv *schemas.Invoice, cur string
 		return &s, err
 	}
 	var err error
-	if inv.Total != nil {
-		if rp.PaymentAmount, err = money.Format(*inv.Total, cur); err != nil {
+	if r.Amount != nil {
+		if rp.PaymentAmount, err = money.Format(*r.Amount, cur); err != nil {
 			return err
 		}
 	}
 	zero := int64(0)
-	if rp.DiscountAmount, err = f(cmpPtr(inv.Discount, &zero)); err != nil {
+	if rp.DiscountAmount, err = f(cmpPtr(r.Discount, &zero)); err != nil {
 		return err
 	}
-	if rp.TaxAmount, err = f(cmpPtr(inv.Tax, &zero)); err != nil {
+	if rp.TaxAmount, err = f(cmpPtr(r.Tax, &zero)); err != nil {
 		return err
 	}
-	status, date := lastPayment(inv)
+	status, date := lastPayment(r, auto)
 	if status != "" {
 		rp.LastPaymentStatus = &status
 		rp.LastPaymentDate = timePtr(date)
@@ -375,22 +471,32 @@ func applyInvoice(rp *schemas.RecurringPayment, inv *schemas.Invoice, cur string
 	return nil
 }
 
-// lastPayment maps the invoice status to AC's lastPaymentStatus. A paid invoice with
-// refunded credit notes is REFUNDED (all of it) or PARTIALLY_REFUNDED.
-func lastPayment(inv *schemas.Invoice) (string, *int64) {
-	switch inv.Status {
+// lastPayment maps the renewal invoice to AC's lastPaymentStatus and
+// lastPaymentDate ("date of last payment attempt"). paid: COMPLETED, or REFUNDED
+// when its credit notes refunded at least what was paid (amount_paid, else total),
+// PARTIALLY_REFUNDED when they refunded less; the date stays the payment's (paid_at).
+// payment_due / not_paid: DECLINED when a collection attempt failed (a failed
+// transaction, or dunning in progress or exhausted under auto-collection), dated
+// by the latest failed transaction; else PENDING (an offline payer, a direct debit
+// under way). posted, pending: PENDING. voided: not sent.
+func lastPayment(r *Renewal, auto bool) (string, *int64) {
+	switch r.Status {
 	case "paid":
-		if r := deref(inv.AmountRefunded); r > 0 {
-			if r >= deref(inv.Total) {
-				return "REFUNDED", cmpPtr(inv.PaidAt, inv.Date)
+		date := cmpPtr(r.PaidAt, r.Date)
+		if r.Refunded > 0 {
+			if r.Refunded >= deref(r.Paid) {
+				return "REFUNDED", date
 			}
-			return "PARTIALLY_REFUNDED", cmpPtr(inv.PaidAt, inv.Date)
+			return "PARTIALLY_REFUNDED", date
 		}
-		return "COMPLETED", cmpPtr(inv.PaidAt, inv.Date)
+		return "COMPLETED", date
 	case "payment_due", "not_paid":
-		return "DECLINED", inv.Date
+		if r.FailedTxn || auto && r.Dunning {
+			return "DECLINED", cmpPtr(r.FailedAt, r.Date)
+		}
+		return "PENDING", r.Date
 	case "pending", "posted":
-		return "PENDING", inv.Date
+		return "PENDING", r.Date
 	}
 	return "", nil
 }
@@ -404,15 +510,26 @@ func itemsTotal(items []schemas.Item) int64 {
 	return t
 }
 
-// totalCycles is how many times the subscription bills in all: the plan item's
-// billing_cycles, else the remaining cycles Chargebee reports, else 0 (forever).
-func totalCycles(s *schemas.Subscription) int64 {
-	for _, it := range s.Items {
-		if it.ItemType == "plan" && it.BillingCycles != nil {
+// totalCycles is how many times the subscription bills in all (AC: "0 for
+// infinite"): the plan item's billing_cycles (the subscription's override), else
+// the catalog's (the item price's on 2.0, the plan's on 1.0), else the contract
+// term's billing_cycle, else 0. remaining_billing_cycles is not a total: it counts
+// the cycles left after the current one.
+func totalCycles(s *schemas.Subscription, cat *Catalog) int64 {
+	for i := range s.Items {
+		it := &s.Items[i]
+		if it.ItemType != "plan" {
+			continue
+		}
+		if it.BillingCycles != nil {
 			return *it.BillingCycles
 		}
+		if c := cat.line(it).cycles; c != nil {
+			return *c
+		}
+		break
 	}
-	return deref(s.RemainingBillingCycles)
+	return deref(s.ContractBillingCycles)
 }
 
 func acAddress(a *schemas.Address) *schemas.ACAddress {
@@ -428,12 +545,17 @@ func acAddress(a *schemas.Address) *schemas.ACAddress {
 	return &out
 }
 
-// Contact maps a customer and its primary subscription (nil for a gift purchaser).
-func (m *Mapper) Contact(c *schemas.Customer, p *schemas.Subscription) schemas.Contact {
-	return m.contact(c, m.customerValues(c, m.customerAttrs()), p)
+// Contact maps a customer and its primary subscription (nil for a gift purchaser);
+// in carries the subscription's payment source (the customer's for a nil
+// subscription) and the catalog.
+func (m *Mapper) Contact(c *schemas.Customer, p *schemas.Subscription, in *Inputs) schemas.Contact {
+	return m.contact(c, m.customerValues(c, m.customerAttrs()), p, in)
 }
 
-func (m *Mapper) contact(c *schemas.Customer, cv []attrValue, p *schemas.Subscription) schemas.Contact {
+func (m *Mapper) contact(c *schemas.Customer, cv []attrValue, p *schemas.Subscription, in *Inputs) schemas.Contact {
+	if in == nil {
+		in = &Inputs{}
+	}
 	ct := schemas.Contact{
 		CustomerID: c.ID,
 		Email:      NormalizeEmail(c.Email),
@@ -444,14 +566,27 @@ func (m *Mapper) contact(c *schemas.Customer, cv []attrValue, p *schemas.Subscri
 		ListStatus: "active",
 		Deleted:    c.Deleted,
 	}
-	vals := defaultValues(c, p)
+	erased := c.Erased()
+	var vals [nDefaultFields]string
+	if !erased {
+		vals = defaultValues(c, p, in)
+	}
 	ct.Fields = make([]schemas.FieldValue, 0, len(schemas.DefaultFields)+len(m.mapped))
 	for i, f := range schemas.DefaultFields {
 		ct.Fields = append(ct.Fields, schemas.FieldValue{Title: f.Title, Value: vals[i]})
 	}
 	for i, mf := range m.mapped {
-		v, _ := m.attr(mf.attr, i, cv, p, mf.field.Type)
+		var v string
+		if !erased {
+			v, _ = m.attr(mf.attr, i, cv, p, mf.field.Type)
+		}
 		ct.Fields = append(ct.Fields, schemas.FieldValue{Title: mf.field.Title, Value: v})
+	}
+	if erased {
+		// Chargebee cleared the customer's personal data: the row is a delete keyed
+		// by the customer id, with no personal data and every field value empty.
+		ct.Email, ct.FirstName, ct.LastName, ct.Phone, ct.Company = "", "", "", "", ""
+		ct.Deleted, ct.Erased = true, true
 	}
 	ct.RowHash = rowHash(ct)
 	return ct
@@ -500,13 +635,13 @@ func init() {
 // defaultValues computes the 18 default fields, in schemas.DefaultFields order. A
 // field without a value is sent empty, so a value that disappears in Chargebee is
 // cleared in AC.
-func defaultValues(c *schemas.Customer, p *schemas.Subscription) [nDefaultFields]string {
+func defaultValues(c *schemas.Customer, p *schemas.Subscription, in *Inputs) [nDefaultFields]string {
 	var v [nDefaultFields]string
 	v[fCustomerID] = c.ID
 	v[fCountry] = c.BillingAddress.Country
 	v[fCustomerCreated] = dayPtr(c.CreatedAt)
 	v[fAutoCollection] = c.AutoCollection
-	v[fPaymentMethod] = c.PaymentMethodType
+	v[fPaymentMethod] = in.Payment.Type
 	if p == nil {
 		return v
 	}
@@ -518,10 +653,10 @@ func defaultValues(c *schemas.Customer, p *schemas.Subscription) [nDefaultFields
 	if p.MRR != nil {
 		v[fMRR], _ = money.Format(*p.MRR, cur)
 	}
-	for _, it := range p.Items {
-		if it.ItemType == "plan" {
-			v[fPlan] = it.ItemPriceID
-			v[fPlanAmount], _ = money.Format(itemsTotal([]schemas.Item{it}), cur)
+	for i := range p.Items {
+		if it := &p.Items[i]; it.ItemType == "plan" {
+			v[fPlan] = in.Catalog.line(it).product
+			v[fPlanAmount], _ = itemsAmount(p.Items[i:i+1], cur)
 			break
 		}
 	}
@@ -529,11 +664,8 @@ func defaultValues(c *schemas.Customer, p *schemas.Subscription) [nDefaultFields
 	v[fNextBillingDate] = dayPtr(p.NextBillingAt)
 	v[fSubscriptionCreated] = dayPtr(p.CreatedAt)
 	v[fCancelledAt] = dayPtr(p.CancelledAt)
-	v[fCancelReason] = p.CancelReason
+	v[fCancelReason] = cmp.Or(p.CancelReasonCode, p.CancelReason)
 	v[fDueInvoices] = strconv.FormatInt(p.DueInvoicesCount, 10)
-	if v[fPaymentMethod] == "" {
-		v[fPaymentMethod] = p.CardType
-	}
 	return v
 }
 

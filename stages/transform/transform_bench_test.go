@@ -45,14 +45,25 @@ func benchInvoice() *schemas.Invoice {
 		ID: "inv_0345678", CustomerID: "cus_0123456", SubscriptionID: "sub_0234567", Recurring: true, Status: "paid",
 		CurrencyCode: "USD", Date: p64(1793112013), PaidAt: p64(1793112500), Total: p64(16700), SubTotal: p64(16700),
 		Tax: p64(0), AmountPaid: p64(16700), AmountDue: p64(0),
+		LineItems: schemas.InvoiceLines{
+			{ID: "li_1", SubscriptionID: "sub_0234567", EntityType: "plan_item_price", EntityID: "pro-USD-monthly", Amount: p64(14700)},
+			{ID: "li_2", SubscriptionID: "sub_0234567", EntityType: "addon_item_price", EntityID: "extra-seat-USD-monthly", Amount: p64(2000)},
+		},
 	}
 }
 
-func benchPrices() map[string]*schemas.ItemPrice {
-	return map[string]*schemas.ItemPrice{
-		"pro-USD-monthly":        {ID: "pro-USD-monthly", Name: "Pro USD Monthly", ExternalName: "Pro", ItemID: "pro", ItemFamilyID: "saas", ItemType: "plan"},
-		"extra-seat-USD-monthly": {ID: "extra-seat-USD-monthly", Name: "Extra Seat USD Monthly", ExternalName: "Extra seat", ItemID: "extra-seat", ItemFamilyID: "saas", ItemType: "addon"},
-	}
+// benchInputs is what Run hands the mappers for benchSub: its billing from
+// benchInvoice, its card, the catalog.
+func benchInputs() *Inputs {
+	b := newBilling(0)
+	b.add(benchInvoice())
+	in := &Inputs{Catalog: NewCatalog([]schemas.ItemPrice{
+		{ID: "pro-USD-monthly", Name: "Pro USD Monthly", ExternalName: "Pro", ItemID: "pro", ItemFamilyID: "saas", ItemType: "plan"},
+		{ID: "extra-seat-USD-monthly", Name: "Extra Seat USD Monthly", ExternalName: "Extra seat", ItemID: "extra-seat", ItemFamilyID: "saas", ItemType: "addon"},
+	}, []schemas.CatalogItem{{ID: "pro", Name: "Pro", ExternalName: "Pro"}}, nil, nil)}
+	b.get("sub_0234567", &in.Billing, new(Renewal))
+	in.Payment = ChoosePayment(benchCustomer(), benchSub(), nil)
+	return in
 }
 
 func benchMapper(b *testing.B, cfg Config) *Mapper {
@@ -74,8 +85,8 @@ var (
 
 func BenchmarkRowHash(b *testing.B) {
 	m := benchMapper(b, Config{})
-	ct := m.Contact(benchCustomer(), benchSub())
-	rp, err := m.RecurringPayment(benchCustomer(), benchSub(), benchInvoice(), benchPrices())
+	ct := m.Contact(benchCustomer(), benchSub(), benchInputs())
+	rp, err := m.RecurringPayment(benchCustomer(), benchSub(), benchInputs())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -107,7 +118,7 @@ func BenchmarkStatusMap(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		sinkStr, _, _ = m.status.Map(&subs[i])
+		sinkStr, _, _ = m.status.Map(&subs[i], Facts{PaymentFailed: subs[i].DueInvoicesCount > 0})
 		if i++; i == len(subs) {
 			i = 0
 		}
@@ -116,17 +127,17 @@ func BenchmarkStatusMap(b *testing.B) {
 
 // BenchmarkDefaultValues computes a contact's 18 default fields.
 func BenchmarkDefaultValues(b *testing.B) {
-	c, s := benchCustomer(), benchSub()
+	c, s, in := benchCustomer(), benchSub(), benchInputs()
 	b.ReportAllocs()
 	for b.Loop() {
-		sinkVals = defaultValues(c, s)
+		sinkVals = defaultValues(c, s, in)
 	}
 }
 
 // BenchmarkContact is the whole contact mapping, row hash included; with_mappings
 // adds the example config's field_mappings (custom fields and a nested attribute).
 func BenchmarkContact(b *testing.B) {
-	c, s := benchCustomer(), benchSub()
+	c, s, in := benchCustomer(), benchSub(), benchInputs()
 	for _, bc := range []struct {
 		name string
 		cfg  Config
@@ -146,7 +157,7 @@ func BenchmarkContact(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				sinkCt = m.Contact(c, s)
+				sinkCt = m.Contact(c, s, in)
 			}
 		})
 	}
@@ -155,11 +166,11 @@ func BenchmarkContact(b *testing.B) {
 // BenchmarkRecurringPayment is the whole subscription mapping: status, money,
 // dates, line items, address, row hash.
 func BenchmarkRecurringPayment(b *testing.B) {
-	c, s, inv, prices := benchCustomer(), benchSub(), benchInvoice(), benchPrices()
+	c, s, in := benchCustomer(), benchSub(), benchInputs()
 	m := benchMapper(b, Config{})
 	b.ReportAllocs()
 	for b.Loop() {
-		rp, err := m.RecurringPayment(c, s, inv, prices)
+		rp, err := m.RecurringPayment(c, s, in)
 		if err != nil {
 			b.Fatal(err)
 		}

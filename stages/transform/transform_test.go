@@ -11,27 +11,32 @@ import (
 func i64(v int64) *int64 { return &v }
 
 func TestStatusMapChargebee(t *testing.T) {
+	failed := &Inputs{Billing: Billing{DueFailedTxn: true}}
 	cases := []struct {
 		name   string
 		sub    schemas.Subscription
+		in     *Inputs
 		want   string
 		trial  bool
 		atEnd  bool
 		cancel string // expected cancelledDate
 	}{
-		{"future", schemas.Subscription{Status: "future"}, Pending, false, false, ""},
-		{"in_trial", schemas.Subscription{Status: "in_trial"}, Active, true, false, ""},
-		{"active with dues", schemas.Subscription{Status: "active", DueInvoicesCount: 2}, PaymentFailed, false, false, ""},
-		{"non_renewing with dues", schemas.Subscription{Status: "non_renewing", DueInvoicesCount: 1, CancelledAt: i64(1700000000)}, PaymentFailed, false, true, "2023-11-14T22:13:20Z"},
-		{"active", schemas.Subscription{Status: "active"}, Active, false, false, ""},
-		{"non_renewing", schemas.Subscription{Status: "non_renewing", CancelledAt: i64(1700000000)}, Active, false, true, "2023-11-14T22:13:20Z"},
-		{"paused", schemas.Subscription{Status: "paused", PauseDate: i64(1600000000), CancelledAt: i64(1700000000)}, Paused, false, false, "2020-09-13T12:26:40Z"},
-		{"cancelled not_paid", schemas.Subscription{Status: "cancelled", CancelReason: "not_paid", CancelledAt: i64(1700000000)}, PaymentFailed, false, false, "2023-11-14T22:13:20Z"},
-		{"cancelled no cycles left", schemas.Subscription{Status: "cancelled", RemainingBillingCycles: i64(0), CancelledAt: i64(1700000000)}, Expired, false, false, "2023-11-14T22:13:20Z"},
-		{"cancelled not_paid wins over cycles", schemas.Subscription{Status: "cancelled", CancelReason: "not_paid", RemainingBillingCycles: i64(0)}, PaymentFailed, false, false, ""},
-		{"cancelled cycles left", schemas.Subscription{Status: "cancelled", RemainingBillingCycles: i64(3), CancelReason: "no_card"}, Cancelled, false, false, ""},
-		{"cancelled other reason", schemas.Subscription{Status: "cancelled", CancelReason: "fraud_review_failed"}, Cancelled, false, false, ""},
-		{"transferred", schemas.Subscription{Status: "transferred"}, Cancelled, false, false, ""},
+		{"future", schemas.Subscription{Status: "future"}, nil, Pending, false, false, ""},
+		{"in_trial", schemas.Subscription{Status: "in_trial"}, nil, Active, true, false, ""},
+		{"active, payment failed", schemas.Subscription{Status: "active", DueInvoicesCount: 2}, failed, PaymentFailed, false, false, ""},
+		{"non_renewing, payment failed", schemas.Subscription{Status: "non_renewing", DueInvoicesCount: 1, CancelledAt: i64(1700000000)}, failed, PaymentFailed, false, true, "2023-11-14T22:13:20Z"},
+		// Dues alone are no failure: an offline payer's open invoice, a direct debit under way.
+		{"active with dues, no failed attempt", schemas.Subscription{Status: "active", DueInvoicesCount: 2}, nil, Active, false, false, ""},
+		{"active, failed but auto-collection off", schemas.Subscription{Status: "active", DueInvoicesCount: 1, AutoCollection: "off"}, failed, Active, false, false, ""},
+		{"active", schemas.Subscription{Status: "active"}, nil, Active, false, false, ""},
+		{"non_renewing", schemas.Subscription{Status: "non_renewing", CancelledAt: i64(1700000000)}, nil, Active, false, true, "2023-11-14T22:13:20Z"},
+		{"paused", schemas.Subscription{Status: "paused", PauseDate: i64(1600000000), CancelledAt: i64(1700000000)}, nil, Paused, false, false, "2020-09-13T12:26:40Z"},
+		{"cancelled not_paid", schemas.Subscription{Status: "cancelled", CancelReason: "not_paid", CancelledAt: i64(1700000000)}, nil, PaymentFailed, false, false, "2023-11-14T22:13:20Z"},
+		{"cancelled no cycles left", schemas.Subscription{Status: "cancelled", RemainingBillingCycles: i64(0), CancelledAt: i64(1700000000)}, nil, Expired, false, false, "2023-11-14T22:13:20Z"},
+		{"cancelled not_paid wins over cycles", schemas.Subscription{Status: "cancelled", CancelReason: "not_paid", RemainingBillingCycles: i64(0)}, nil, PaymentFailed, false, false, ""},
+		{"cancelled cycles left", schemas.Subscription{Status: "cancelled", RemainingBillingCycles: i64(3), CancelReason: "no_card"}, nil, Cancelled, false, false, ""},
+		{"cancelled other reason", schemas.Subscription{Status: "cancelled", CancelReason: "fraud_review_failed"}, nil, Cancelled, false, false, ""},
+		{"transferred", schemas.Subscription{Status: "transferred"}, nil, Cancelled, false, false, ""},
 	}
 	m, err := NewMapper(Config{})
 	if err != nil {
@@ -42,7 +47,7 @@ func TestStatusMapChargebee(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := tc.sub
 			s.ID, s.CustomerID, s.CurrencyCode, s.BillingPeriod, s.BillingPeriodUnit = "s1", "c1", "USD", 1, "month"
-			rp, err := m.RecurringPayment(cust, &s, nil, nil)
+			rp, err := m.RecurringPayment(cust, &s, tc.in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,8 +79,8 @@ func TestStatusPresetsAndOverrides(t *testing.T) {
 		{"woocommerce", nil, schemas.Subscription{Status: "non_renewing"}, PaymentFailed, "pending-cancel"},
 		{"woocommerce", nil, schemas.Subscription{Status: "future"}, Pending, "pending"},
 		{"woocommerce", nil, schemas.Subscription{Status: "cancelled", RemainingBillingCycles: i64(0)}, Expired, "expired"},
-		{"woocommerce", nil, schemas.Subscription{Status: "active", DueInvoicesCount: 1}, Paused, "on-hold"},
-		{"shopify", nil, schemas.Subscription{Status: "active", DueInvoicesCount: 1}, PaymentFailed, "FAILED"},
+		{"woocommerce", nil, schemas.Subscription{Status: "active", DueInvoicesCount: 1}, Active, "active"},
+		{"shopify", nil, schemas.Subscription{Status: "active", DueInvoicesCount: 1}, Active, "ACTIVE"},
 		{"shopify", nil, schemas.Subscription{Status: "in_trial"}, Active, "ACTIVE"},
 		{"shopify", nil, schemas.Subscription{Status: "cancelled"}, Cancelled, "CANCELLED"},
 		// An override replaces the row with the same status and condition...
@@ -89,10 +94,28 @@ func TestStatusPresetsAndOverrides(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n, s, ok := m.Map(&tc.sub)
+		n, s, ok := m.Map(&tc.sub, Facts{})
 		if !ok || n != tc.norm || s != tc.store {
 			t.Errorf("%s %+v: got %s/%s/%v, want %s/%s", tc.preset, tc.sub.Status, n, s, ok, tc.norm, tc.store)
 		}
+	}
+	// payment_failed in every preset.
+	for preset, want := range map[string][2]string{"chargebee": {PaymentFailed, "active"}, "woocommerce": {Paused, "on-hold"}, "shopify": {PaymentFailed, "FAILED"}} {
+		m, _ := NewStatusMap(preset, nil)
+		for _, st := range []string{"active", "non_renewing"} {
+			n, s, _ := m.Map(&schemas.Subscription{Status: st}, Facts{PaymentFailed: true})
+			if n != want[0] || st == "active" && s != want[1] {
+				t.Errorf("%s %s payment failed: %s/%s, want %s/%s", preset, st, n, s, want[0], want[1])
+			}
+		}
+	}
+	// A config may still name the old due_invoices rule, and payment_failed.
+	m, err := NewStatusMap("", []StatusRule{{Status: "active", When: WhenPaymentFailed, Normalized: Paused, StoreStatus: "dunning"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, st, _ := m.Map(&schemas.Subscription{Status: "active"}, Facts{PaymentFailed: true}); n != Paused || st != "dunning" {
+		t.Errorf("payment_failed override: %s/%s", n, st)
 	}
 	for _, bad := range []struct {
 		preset string
@@ -112,7 +135,7 @@ func TestStatusPresetsAndOverrides(t *testing.T) {
 	for name, rules := range Presets {
 		m := StatusMap(rules)
 		for _, st := range []string{"future", "in_trial", "active", "non_renewing", "paused", "cancelled", "transferred"} {
-			if _, _, ok := m.Map(&schemas.Subscription{Status: st}); !ok {
+			if _, _, ok := m.Map(&schemas.Subscription{Status: st}, Facts{}); !ok {
 				t.Errorf("preset %s does not map %s", name, st)
 			}
 		}
@@ -123,81 +146,14 @@ func TestBillingIntervals(t *testing.T) {
 	m, _ := NewMapper(Config{})
 	for unit, want := range map[string]string{"day": "DAILY", "week": "WEEKLY", "month": "MONTHLY", "year": "YEARLY"} {
 		s := schemas.Subscription{ID: "s", Status: "active", CurrencyCode: "EUR", BillingPeriod: 3, BillingPeriodUnit: unit}
-		rp, err := m.RecurringPayment(&schemas.Customer{ID: "c"}, &s, nil, nil)
+		rp, err := m.RecurringPayment(&schemas.Customer{ID: "c"}, &s, nil)
 		if err != nil || rp.BillingInterval != want || rp.BillingIntervalCount != 3 {
 			t.Errorf("%s: %s×%d, %v; want %s×3", unit, rp.BillingInterval, rp.BillingIntervalCount, err, want)
 		}
 	}
 	s := schemas.Subscription{ID: "s", Status: "active", CurrencyCode: "EUR", BillingPeriod: 1, BillingPeriodUnit: "fortnight"}
-	if _, err := m.RecurringPayment(&schemas.Customer{ID: "c"}, &s, nil, nil); err == nil {
+	if _, err := m.RecurringPayment(&schemas.Customer{ID: "c"}, &s, nil); err == nil {
 		t.Error("unknown unit mapped")
-	}
-}
-
-func TestAmountsByCurrency(t *testing.T) {
-	m, _ := NewMapper(Config{})
-	cases := []struct {
-		currency         string
-		items            schemas.Items
-		inv              *schemas.Invoice
-		amount, disc, tx string
-	}{
-		{"USD", schemas.Items{{ItemType: "plan", Amount: i64(1999)}, {ItemType: "addon", UnitPrice: i64(500), Quantity: 2}}, nil, "29.99", "", ""},
-		{"JPY", schemas.Items{{ItemType: "plan", Amount: i64(1500)}}, nil, "1500", "", ""},
-		{"KWD", schemas.Items{{ItemType: "plan", Amount: i64(12500)}}, nil, "12.500", "", ""},
-		{"USD", schemas.Items{{ItemType: "plan", Amount: i64(1000)}}, &schemas.Invoice{ID: "i", CurrencyCode: "USD", Recurring: true, Status: "paid", Total: i64(1180), Tax: i64(180), Discount: i64(0)}, "11.80", "0.00", "1.80"},
-		{"KWD", schemas.Items{{ItemType: "plan", Amount: i64(1)}}, &schemas.Invoice{ID: "i", CurrencyCode: "KWD", Status: "paid", Total: i64(5005), Tax: i64(5), Discount: i64(250)}, "5.005", "0.250", "0.005"},
-		{"JPY", nil, &schemas.Invoice{ID: "i", CurrencyCode: "JPY", Status: "paid", Total: i64(980)}, "980", "0", "0"},
-	}
-	for _, tc := range cases {
-		s := schemas.Subscription{ID: "s", Status: "active", CurrencyCode: tc.currency, BillingPeriod: 1, BillingPeriodUnit: "month", Items: tc.items}
-		rp, err := m.RecurringPayment(&schemas.Customer{ID: "c"}, &s, tc.inv, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if rp.PaymentAmount != tc.amount || deref2(rp.DiscountAmount) != tc.disc || deref2(rp.TaxAmount) != tc.tx {
-			t.Errorf("%s: amount %s discount %s tax %s; want %s %s %s", tc.currency, rp.PaymentAmount, deref2(rp.DiscountAmount), deref2(rp.TaxAmount), tc.amount, tc.disc, tc.tx)
-		}
-	}
-}
-
-func TestLastPayment(t *testing.T) {
-	cases := []struct {
-		inv  schemas.Invoice
-		want string
-		date string
-	}{
-		{schemas.Invoice{Status: "paid", Total: i64(1000), Date: i64(1700000000), PaidAt: i64(1700003600)}, "COMPLETED", "2023-11-14T23:13:20Z"},
-		{schemas.Invoice{Status: "paid", Total: i64(1000), AmountRefunded: i64(1000), Date: i64(1700000000)}, "REFUNDED", "2023-11-14T22:13:20Z"},
-		{schemas.Invoice{Status: "paid", Total: i64(1000), AmountRefunded: i64(400), Date: i64(1700000000)}, "PARTIALLY_REFUNDED", "2023-11-14T22:13:20Z"},
-		{schemas.Invoice{Status: "payment_due", Date: i64(1700000000)}, "DECLINED", "2023-11-14T22:13:20Z"},
-		{schemas.Invoice{Status: "not_paid", Date: i64(1700000000)}, "DECLINED", "2023-11-14T22:13:20Z"},
-		{schemas.Invoice{Status: "pending", Date: i64(1700000000)}, "PENDING", "2023-11-14T22:13:20Z"},
-		{schemas.Invoice{Status: "posted", Date: i64(1700000000)}, "PENDING", "2023-11-14T22:13:20Z"},
-	}
-	for _, tc := range cases {
-		st, d := lastPayment(&tc.inv)
-		if st != tc.want || deref2(timePtr(d)) != tc.date {
-			t.Errorf("%s: %s %s, want %s %s", tc.inv.Status, st, deref2(timePtr(d)), tc.want, tc.date)
-		}
-	}
-}
-
-func TestLatestInvoiceSkipsVoidedAndOneOff(t *testing.T) {
-	invs := []schemas.Invoice{
-		{ID: "a", SubscriptionID: "s", Recurring: true, Status: "paid", Date: i64(100)},
-		{ID: "b", SubscriptionID: "s", Recurring: true, Status: "payment_due", Date: i64(300)},
-		{ID: "c", SubscriptionID: "s", Recurring: true, Status: "voided", Date: i64(400)},
-		{ID: "d", SubscriptionID: "s", Recurring: false, Status: "paid", Date: i64(500)},
-		{ID: "e", SubscriptionID: "s", Recurring: true, Status: "paid", Date: i64(600), Deleted: true},
-	}
-	l := newLatest(0)
-	for i := range invs {
-		l.add(&invs[i])
-	}
-	var got schemas.Invoice
-	if !l.get("s", &got) || got.ID != "b" || got.Status != "payment_due" || *got.Date != 300 {
-		t.Fatalf("latest = %+v, want b", got)
 	}
 }
 
@@ -225,7 +181,9 @@ func TestDatesAndCardExpiry(t *testing.T) {
 		CardExpiryMonth: i64(2), CardExpiryYear: i64(2028),
 		Items: schemas.Items{{ItemType: "plan", ItemPriceID: "pro-USD-yearly", BillingCycles: i64(12)}},
 	}
-	rp, err := m.RecurringPayment(&schemas.Customer{ID: "c"}, &s, nil, map[string]*schemas.ItemPrice{"pro-USD-yearly": {ID: "pro-USD-yearly", ExternalName: "Pro", ItemID: "pro", ItemFamilyID: "saas"}})
+	cat := NewCatalog([]schemas.ItemPrice{{ID: "pro-USD-yearly", ExternalName: "Pro", ItemID: "pro", ItemFamilyID: "saas"}}, nil, nil, nil)
+	in := &Inputs{Catalog: cat, Payment: ChoosePayment(&schemas.Customer{ID: "c"}, &s, nil)}
+	rp, err := m.RecurringPayment(&schemas.Customer{ID: "c"}, &s, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +227,7 @@ func TestContactFieldsAndMappings(t *testing.T) {
 	s := &schemas.Subscription{ID: "s1", Status: "in_trial", CurrencyCode: "EUR", BillingPeriod: 1, BillingPeriodUnit: "month",
 		MRR: i64(4900), TrialStart: i64(1700000000), TrialEnd: i64(1701209600), CreatedAt: i64(1700000000), DueInvoicesCount: 0,
 		Items: schemas.Items{{ItemType: "plan", ItemPriceID: "pro-EUR-monthly", Amount: i64(4900)}}, CardType: "visa"}
-	ct := m.Contact(c, s)
+	ct := m.Contact(c, s, &Inputs{Payment: ChoosePayment(c, s, nil)})
 	got := map[string]string{}
 	for _, f := range ct.Fields {
 		got[f.Title] = f.Value
@@ -279,9 +237,9 @@ func TestContactFieldsAndMappings(t *testing.T) {
 	}
 	want := map[string]string{
 		"Chargebee Customer ID": "c1", "Subscription ID": "s1", "Subscription Status": "in_trial",
-		"Plan": "pro-EUR-monthly", "Plan Amount": "49.00", "Currency": "EUR", "Billing Period": "1 month",
-		"MRR": "49.00", "Trial End": "2023-11-28", "Subscription Created": "2023-11-14", "Country": "DE",
-		"Customer Created": "2023-11-14", "Auto Collection": "on", "Payment Method": "visa", "Due Invoices": "0",
+		"Plan": "pro-EUR-monthly", // no catalog: the id "Plan Amount": "49.00", "Currency": "EUR", "Billing Period": "1 month",
+		"MRR":  "49.00", "Trial End": "2023-11-28", "Subscription Created": "2023-11-14", "Country": "DE",
+		"Customer Created": "2023-11-14", "Auto Collection": "on", "Payment Method": "card", // the subscription entry's card "Due Invoices": "0",
 		"Next Billing Date": "", "Cancelled At": "", "Cancel Reason": "",
 		"Industry": "SaaS", "City": "Köln", "Trial Start": "2023-11-14", "Locale": "de",
 	}
@@ -290,13 +248,13 @@ func TestContactFieldsAndMappings(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, got[k], v)
 		}
 	}
-	rp, _ := m.RecurringPayment(c, s, nil, nil)
+	rp, _ := m.RecurringPayment(c, s, nil)
 	if rp.CustomerData.AcceptsMarketing == nil || !*rp.CustomerData.AcceptsMarketing {
 		t.Errorf("acceptsMarketing not set from cf_marketing_opt_in")
 	}
 	// Without the mapping, consent is not sent at all.
 	m2, _ := NewMapper(Config{})
-	rp2, _ := m2.RecurringPayment(c, s, nil, nil)
+	rp2, _ := m2.RecurringPayment(c, s, nil)
 	if rp2.CustomerData.AcceptsMarketing != nil {
 		t.Errorf("acceptsMarketing sent without a mapping")
 	}
@@ -316,10 +274,10 @@ func TestContactFieldsAndMappings(t *testing.T) {
 func TestRowHashChangesWithPayload(t *testing.T) {
 	m, _ := NewMapper(Config{})
 	s := schemas.Subscription{ID: "s", Status: "active", CurrencyCode: "USD", BillingPeriod: 1, BillingPeriodUnit: "month", Items: schemas.Items{{ItemType: "plan", Amount: i64(100)}}}
-	a, _ := m.RecurringPayment(&schemas.Customer{ID: "c"}, &s, nil, nil)
-	b, _ := m.RecurringPayment(&schemas.Customer{ID: "c"}, &s, nil, nil)
+	a, _ := m.RecurringPayment(&schemas.Customer{ID: "c"}, &s, nil)
+	b, _ := m.RecurringPayment(&schemas.Customer{ID: "c"}, &s, nil)
 	s.Items[0].Amount = i64(200)
-	c, _ := m.RecurringPayment(&schemas.Customer{ID: "c"}, &s, nil, nil)
+	c, _ := m.RecurringPayment(&schemas.Customer{ID: "c"}, &s, nil)
 	if a.RowHash == 0 || a.RowHash != b.RowHash || a.RowHash == c.RowHash {
 		t.Errorf("hashes %x %x %x: want equal for equal payloads, different otherwise", a.RowHash, b.RowHash, c.RowHash)
 	}
