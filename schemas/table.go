@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -242,7 +243,8 @@ func (t *Table[T]) Open(path string) (*Reader[T], error) {
 	return t.OpenColumns(path, nil)
 }
 
-// OpenColumns is Open reading only the named top-level scalar columns (nil: all).
+// OpenColumns is Open reading only the named top-level columns (nil: all); a
+// nested column (struct or list) is read whole.
 // The others are never decoded and stay at their zero values: a pass that needs a
 // key and a hash reads two columns, not thirty.
 func (t *Table[T]) OpenColumns(path string, cols []string) (*Reader[T], error) {
@@ -281,8 +283,21 @@ func (t *Table[T]) open(path string, f *os.File, cols []string) (r *Reader[T], e
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	var leaves []int // nil: every column
+	sc := pf.MetaData().Schema
 	for _, name := range cols {
-		i := pf.MetaData().Schema.ColumnIndexByName(name)
+		i := sc.ColumnIndexByName(name)
+		if i < 0 {
+			// A nested column (a struct or a list): every leaf under it.
+			for j := 0; j < sc.NumColumns(); j++ {
+				if strings.HasPrefix(sc.Column(j).Path(), name+".") {
+					leaves = append(leaves, j)
+					i = j
+				}
+			}
+			if i >= 0 {
+				continue
+			}
+		}
 		if i < 0 && slices.Contains(t.Columns(), name) {
 			// A column added after the file was written reads as its zero value,
 			// in a projection as in a full read (see NewTable's versions).

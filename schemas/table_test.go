@@ -207,6 +207,47 @@ func TestEachColumnsReadsOnlyThoseColumns(t *testing.T) {
 	}
 }
 
+// A nested column named in a projection is read whole (every leaf under it); a
+// column of the table that an older file lacks reads as its zero value.
+func TestEachColumnsNestedAndAddedColumns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "contacts.parquet")
+	in := []Contact{
+		{CustomerID: "a", Email: "a@x.io", Fields: FieldValues{{Title: "Plan", Value: "p"}, {Title: "MRR", Value: "9.00"}}},
+		{CustomerID: "b", Email: "b@x.io"},
+	}
+	if err := Contacts.WriteFile(path, in); err != nil {
+		t.Fatal(err)
+	}
+	var got []Contact
+	err := Contacts.EachColumns(path, []string{"customerId", "fields"}, func(c *Contact) error {
+		got = append(got, *c)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Contact{{CustomerID: "a", Fields: in[0].Fields}, {CustomerID: "b"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+
+	type older struct {
+		CustomerID string `parquet:"customerId"`
+	}
+	oldPath := filepath.Join(t.TempDir(), "old.parquet")
+	if err := NewTable[older]("contact", 1).WriteFile(oldPath, []older{{CustomerID: "c"}}); err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	err = Contacts.EachColumns(oldPath, []string{"customerId", "erased"}, func(c *Contact) error {
+		got = append(got, *c)
+		return nil
+	})
+	if err != nil || !reflect.DeepEqual(got, []Contact{{CustomerID: "c"}}) {
+		t.Errorf("older file without the erased column: %+v, %v", got, err)
+	}
+}
+
 func TestDetachCopiesEveryString(t *testing.T) {
 	rp := RecurringPayment{StoreRecurringPaymentID: "sub", Email: "a@b.c", LastPaymentStatus: ptrTo("COMPLETED"),
 		BillingAddress: &ACAddress{City: "Köln"}, LineItemNames: []string{"Pro"}, CustomerData: CustomerData{FirstName: "Zoë"}}

@@ -102,6 +102,12 @@ func newBilling(hint int) *billing {
 	return &billing{m: strmap.New[billFacts](hint), refunds: strmap.New[int64](0)}
 }
 
+// invoiceCols are the invoice columns billing reads: a projection skips the
+// addresses, custom fields and other columns transform never sends.
+var invoiceCols = []string{"id", "subscription_id", "recurring", "status", "dunning_status", "currency_code",
+	"date", "paid_at", "total", "tax", "discount", "amount_paid", "deleted", "price_type",
+	"line_items", "linked_payments", "dunning_attempts"}
+
 // addCreditNote records a credit note's refunds against its invoice.
 func (b *billing) addCreditNote(cn *schemas.CreditNote) {
 	if cn.Deleted || cn.Status == "voided" || cn.ReferenceInvoiceID == "" || deref(cn.AmountRefunded) == 0 {

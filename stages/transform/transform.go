@@ -209,7 +209,7 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (rep schemas
 	nattrs := m.customerAttrs()
 	g, _ = errgroup.WithContext(ctx)
 	g.Go(func() error {
-		return schemas.Invoices.Each(p("invoices"), func(v *schemas.Invoice) error {
+		return schemas.Invoices.EachColumns(p("invoices"), invoiceCols, func(v *schemas.Invoice) error {
 			bill.add(v)
 			return nil
 		})
