@@ -181,7 +181,7 @@ func (s *Snapshot) addPage(entity string, p *chargebee.Page) error {
 				missing = "customer"
 				break
 			}
-			s.Customers = append(s.Customers, e.Customer.Record())
+			s.Customers = append(s.Customers, e.Customer.Record(e.Card))
 		case "subscriptions":
 			if e.Subscription == nil {
 				missing = "subscription"
