@@ -43,14 +43,14 @@ type Options struct {
 	// Watermarks are Prev's watermarks per list (Unix seconds). A list with none
 	// (or 0) is read in full and replaces Prev's copy.
 	Watermarks map[string]int64
-	Full       bool   // read everything with no updated_at filter, even with Prev
-	Since      string // replaces the lists' watermarks (see ParseSince)
-	RateLimit float64          // requests per minute; 0 = API.RatePerMinute; < 0 = none
-	PageSize  int              // list page size, 1..100 (0 = 100)
-	Progress  io.Writer        // live progress line (a terminal), or nil
-	Summary   io.Writer        // one line per list read (requests, pages, records), or nil
-	Log       *slog.Logger
-	Now       func() time.Time
+	Full       bool      // read everything with no updated_at filter, even with Prev
+	Since      string    // replaces the lists' watermarks (see ParseSince)
+	RateLimit  float64   // requests per minute; 0 = API.RatePerMinute; < 0 = none
+	PageSize   int       // list page size, 1..100 (0 = 100)
+	Progress   io.Writer // live progress line (a terminal), or nil
+	Summary    io.Writer // one line per list read (requests, pages, records), or nil
+	Log        *slog.Logger
+	Now        func() time.Time
 }
 
 // Snapshot is the in-memory extract: what every source produces before it is written.
@@ -109,19 +109,15 @@ func Run(ctx context.Context, opts Options, out string) (schemas.Report, error) 
 // Entity folders of a pages source, one per list. Customers and subscriptions must
 // be there; the others may be absent (a site without gifts, either product catalog,
 // a folder saved before cb2ac read credit notes and payment sources).
-var pageFolders = func() []struct {
+type pageFolder struct {
 	name     string
 	required bool
-} {
-	var out []struct {
-		name     string
-		required bool
-	}
+}
+
+var pageFolders = func() []pageFolder {
+	var out []pageFolder
 	for _, l := range lists {
-		out = append(out, struct {
-			name     string
-			required bool
-		}{l.entity, l.entity == CustomersFile || l.entity == SubscriptionsFile})
+		out = append(out, pageFolder{l.entity, l.entity == CustomersFile || l.entity == SubscriptionsFile})
 	}
 	return out
 }()
