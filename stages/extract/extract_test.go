@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
-
 )
 
 func writePage(t *testing.T, dir, entity, body string) {
