@@ -172,7 +172,7 @@ func readAPI(ctx context.Context, opts Options) (*Snapshot, map[string]int64, er
 			if err != nil && ep.Optional && chargebee.NotOnSite(err) {
 				// A site without gifts, or the other product catalog's lists: the
 				// pages source treats these folders as optional too.
-				log.Warn("chargebee list not available on this site; skipped", "entity", ep.Entity, "err", err.Error())
+				log.Warn("chargebee list not available on this site; skipped", "entity", ep.Entity, "product_catalog", ep.Catalog, "err", err.Error())
 				skipMu.Lock()
 				skipped[ep.Entity] = true
 				skipMu.Unlock()
