@@ -127,7 +127,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 					&cli.IntFlag{Name: "limit", Usage: "keep only the N most recently created customers (trial run)"},
 					&cli.BoolFlag{Name: "full", Usage: "chargebee: read everything, with no updated_at filter (default: what changed since the last successful run)"},
 					&cli.StringFlag{Name: "since", Usage: "chargebee: read what changed since TIME (RFC 3339, YYYY-MM-DD or Unix seconds) instead of the watermark"},
-					&cli.IntFlag{Name: "rate-limit", Usage: "chargebee: requests per minute across all lists (default: chargebee.rate_limit_per_minute, 150)"},
+					&cli.IntFlag{Name: "rate-limit", Usage: "chargebee: requests per minute across all lists (default: chargebee.rate_limit_per_minute, 100)"},
 				),
 				Action: func(c *cli.Context) error {
 					p, err := setup(c, stdout, stderr)

@@ -567,7 +567,7 @@ func TestReliabilityCrashMatrix(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if st.Extract != stateBefore.Extract {
+				if !reflect.DeepEqual(st.Extract, stateBefore.Extract) {
 					t.Errorf("the killed run moved the watermark: %+v, was %+v", st.Extract, stateBefore.Extract)
 				}
 				if moved := !reflect.DeepEqual(st.Synced, stateBefore.Synced); moved != k.syncedMoves {

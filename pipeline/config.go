@@ -69,8 +69,9 @@ type RetentionConfig struct {
 type ChargebeeConfig struct {
 	Site   string `yaml:"site" json:"site,omitempty"`
 	APIURL string `yaml:"api_url" json:"api_url,omitempty"` // overrides https://{site}.chargebee.com/api/v2
-	// RateLimitPerMinute caps API requests across all lists (default 150, the
-	// lowest plan's and every test site's limit; over it Chargebee blocks the site).
+	// RateLimitPerMinute caps API requests across all lists (default 100: the
+	// lowest plan's and every test site's limit is 150, shared with the merchant's
+	// own API traffic; over it Chargebee blocks the site).
 	// A negative value turns the cap off: for a local sandbox only.
 	RateLimitPerMinute float64 `yaml:"rate_limit_per_minute" json:"rate_limit_per_minute,omitempty"`
 	// Timeout bounds one request, body included (default 60s).

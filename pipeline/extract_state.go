@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -119,6 +120,11 @@ func (p *Pipeline) prepareChargebee(req *ExtractRequest, runID string) ([]Input,
 		req.Log.Info("no previous extract in state.json: reading everything")
 	case prev.Site != site:
 		req.Log.Info("state.json's watermark belongs to another site: reading everything", "state_site", prev.Site, "site", site)
+	case prev.Format != extract.Format:
+		// The base lacks lists and columns of this version (or its watermark is
+		// the old single one, which moved even past skipped lists): merging into
+		// it would never fill them in for records that do not change.
+		req.Log.Info("state.json's extract base has another extract format: reading everything", "base", prev.RunID, "base_format", prev.Format, "format", extract.Format)
 	case prev.RunID == runID:
 		return nil, fmt.Errorf("run %s holds the extract the next incremental read merges into; pick another --run-id, or use --full", runID)
 	default:
@@ -131,7 +137,7 @@ func (p *Pipeline) prepareChargebee(req *ExtractRequest, runID string) ([]Input,
 			req.Log.Warn("previous extract unusable: reading everything", "err", err.Error())
 			break
 		}
-		req.Prev, req.Watermark = in.Dir, prev.Watermark
+		req.Prev, req.Watermarks = in.Dir, maps.Clone(prev.Lists)
 		inputs = append(inputs, in)
 	}
 	if req.Since != "" && req.Prev == "" {
@@ -141,7 +147,8 @@ func (p *Pipeline) prepareChargebee(req *ExtractRequest, runID string) ([]Input,
 }
 
 // AdvanceExtractState makes run's extract the base of the next incremental extract:
-// state.json's extract watermark, run id and site move to it. Call it only once the
+// state.json's extract watermarks (one per list, from the manifest counts), format,
+// run id and site move to it. Call it only once the
 // whole job built on that extract has succeeded (RunAll does, at its end; so may a
 // load that finished). Runs whose extract did not read the API (pages, snapshot) or
 // was cut by --limit leave the state alone, as does an older run than the current base.
@@ -188,11 +195,14 @@ func (p *Pipeline) AdvanceExtractState(run *Run) error {
 		log.Info("state.json already has a newer extract base", "base", st.Extract.RunID)
 		return nil
 	}
-	st.Extract = ExtractState{RunID: run.ID, Watermark: wm, Site: site}
+	// An extract without a format count was written before per-list watermarks:
+	// Format 0 makes the next read a full one.
+	lists := extract.ListWatermarks(rec.Counts)
+	st.Extract = ExtractState{RunID: run.ID, Watermark: wm, Site: site, Format: rec.Counts[extract.CountFormat], Lists: lists}
 	if err := st.Save(p.Cfg.DataDir); err != nil {
 		return fmt.Errorf("extract state: %w", err)
 	}
-	log.Info("extract watermark advanced", "watermark", wm, "site", site)
+	log.Info("extract watermarks advanced", "watermark", wm, "lists", fmt.Sprint(lists), "site", site)
 	return nil
 }
 

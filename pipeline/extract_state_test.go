@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -86,7 +87,8 @@ func extractRun(t *testing.T, p *Pipeline, id, url string, counts map[string]int
 
 func TestAdvanceExtractState(t *testing.T) {
 	p := testPipeline(t)
-	wm := map[string]int64{extract.CountWatermark: 1795137688}
+	wm := map[string]int64{extract.CountWatermark: 1795137688, extract.CountFormat: extract.Format,
+		extract.CountListWatermark + "customers": 1795137688, extract.CountListWatermark + "invoices": 1795100000}
 	ok := map[string]string{StageValidate: StatusSucceeded, StageTransform: StatusSucceeded}
 	state := func() ExtractState {
 		st, err := LoadState(p.Cfg.DataDir)
@@ -99,8 +101,9 @@ func TestAdvanceExtractState(t *testing.T) {
 	if err := p.AdvanceExtractState(extractRun(t, p, "20261120T020000Z", sbxURL, wm, ok)); err != nil {
 		t.Fatal(err)
 	}
-	want := ExtractState{RunID: "20261120T020000Z", Watermark: 1795137688, Site: sbxURL}
-	if got := state(); got != want {
+	want := ExtractState{RunID: "20261120T020000Z", Watermark: 1795137688, Site: sbxURL, Format: extract.Format,
+		Lists: map[string]int64{"customers": 1795137688, "invoices": 1795100000}}
+	if got := state(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("state %+v, want %+v", got, want)
 	}
 
@@ -124,7 +127,7 @@ func TestAdvanceExtractState(t *testing.T) {
 		if err := p.AdvanceExtractState(run); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
-		if got := state(); got != want {
+		if got := state(); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s moved the state to %+v", name, got)
 		}
 	}
@@ -172,7 +175,8 @@ func TestPrepareChargebee(t *testing.T) {
 	}
 
 	ok := map[string]string{StageValidate: StatusSucceeded, StageTransform: StatusSucceeded}
-	base := extractRun(t, p, "20261120T020000Z", sbxURL, map[string]int64{extract.CountWatermark: 1795137688}, ok)
+	base := extractRun(t, p, "20261120T020000Z", sbxURL, map[string]int64{extract.CountWatermark: 1795137688, extract.CountFormat: extract.Format,
+		extract.CountListWatermark + "customers": 1795137688, extract.CountListWatermark + "item_prices": 1795000000}, ok)
 	if err := p.AdvanceExtractState(base); err != nil {
 		t.Fatal(err)
 	}
@@ -180,8 +184,8 @@ func TestPrepareChargebee(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(in) != 2 || in[1].RunID != base.ID || req.Prev != base.StageDir(StageExtract) || req.Watermark != 1795137688 {
-		t.Errorf("incremental: inputs %+v, prev %q watermark %d", in, req.Prev, req.Watermark)
+	if want := (map[string]int64{"customers": 1795137688, "item_prices": 1795000000}); len(in) != 2 || in[1].RunID != base.ID || req.Prev != base.StageDir(StageExtract) || !reflect.DeepEqual(req.Watermarks, want) {
+		t.Errorf("incremental: inputs %+v, prev %q watermarks %v, want %v", in, req.Prev, req.Watermarks, want)
 	}
 	if _, req, _ = prepare(ExtractRequest{Options: extract.Options{Full: true}}, "20261121T020000Z"); req.Prev != "" {
 		t.Error("--full merged into the base")
@@ -226,5 +230,65 @@ func TestPrepareChargebee(t *testing.T) {
 	cbEnv(t, map[string]string{EnvChargebeeAPIURL: sbxURL})
 	if _, _, err = prepare(ExtractRequest{}, "20261122T020000Z"); err == nil || !strings.Contains(err.Error(), "CHARGEBEE_API_KEY_FILE") {
 		t.Errorf("no key: %v", err)
+	}
+}
+
+// A version-1 state.json (one watermark for every list) is read and upgraded:
+// its base is not merged into, because the old watermark moved even past skipped
+// lists and the old extract lacks the lists and columns added since; every list is
+// read in full, and the next save writes version 2 with the rest unchanged.
+func TestStateV1Upgrade(t *testing.T) {
+	p := testPipeline(t)
+	cbEnv(t, map[string]string{EnvChargebeeAPIURL: sbxURL, EnvChargebeeAPIKey: "k"})
+	ok := map[string]string{StageValidate: StatusSucceeded, StageTransform: StatusSucceeded}
+	// The v1 base: its manifest has the single watermark and no format.
+	base := extractRun(t, p, "20261120T020000Z", sbxURL, map[string]int64{extract.CountWatermark: 1795137688}, ok)
+	v1 := `{"version":1,"extract":{"run_id":"` + base.ID + `","watermark":1795137688,"site":"` + sbxURL + `"},` +
+		`"synced":{"run_id":"` + base.ID + `","dir":"runs/` + base.ID + `/load/synced","synced_at":"2026-11-20T02:10:00Z"}}`
+	if err := os.WriteFile(StatePath(p.Cfg.DataDir), []byte(v1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, err := LoadState(p.Cfg.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Version != 2 || st.Extract.RunID != base.ID || st.Extract.Watermark != 1795137688 || st.Extract.Format != 0 || st.Extract.Lists != nil || st.Synced == nil || st.Synced.RunID != base.ID {
+		t.Fatalf("upgraded state %+v extract %+v", st, st.Extract)
+	}
+	req := ExtractRequest{}
+	req.Source = extract.SourceChargebee
+	in, err := p.prepareChargebee(&req, "20261121T020000Z")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Prev != "" || req.Watermarks != nil || len(in) != 1 {
+		t.Errorf("v1 base: prev %q watermarks %v inputs %+v; want a full read", req.Prev, req.Watermarks, in)
+	}
+	if err := st.Save(p.Cfg.DataDir); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(StatePath(p.Cfg.DataDir)); !strings.Contains(string(b), `"version": 2`) {
+		t.Errorf("saved %s", b)
+	}
+
+	// An extract written before formats (no format count), advanced by this
+	// version, is no incremental base either.
+	if err := p.AdvanceExtractState(extractRun(t, p, "20261121T020000Z", sbxURL, map[string]int64{extract.CountWatermark: 1795190402}, ok)); err != nil {
+		t.Fatal(err)
+	}
+	req = ExtractRequest{}
+	req.Source = extract.SourceChargebee
+	if _, err := p.prepareChargebee(&req, "20261122T020000Z"); err != nil || req.Prev != "" {
+		t.Errorf("formatless base: prev %q, %v", req.Prev, err)
+	}
+	// One of this format is, with its lists' watermarks.
+	if err := p.AdvanceExtractState(extractRun(t, p, "20261122T020000Z", sbxURL, map[string]int64{extract.CountWatermark: 1795190402,
+		extract.CountFormat: extract.Format, extract.CountListWatermark + "customers": 1795190402}, ok)); err != nil {
+		t.Fatal(err)
+	}
+	req = ExtractRequest{}
+	req.Source = extract.SourceChargebee
+	if _, err := p.prepareChargebee(&req, "20261123T020000Z"); err != nil || req.Prev == "" || req.Watermarks["customers"] != 1795190402 || len(req.Watermarks) != 1 {
+		t.Errorf("format-%d base: prev %q watermarks %v, %v", extract.Format, req.Prev, req.Watermarks, err)
 	}
 }

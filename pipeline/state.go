@@ -31,13 +31,22 @@ type State struct {
 // ExtractState is the incremental extract's anchor.
 type ExtractState struct {
 	// RunID is the run whose extract folder is the base for the next incremental
-	// extract (it is merged with what changed since Watermark).
+	// extract (each list is merged with what changed in it since its watermark).
 	RunID string `json:"run_id,omitempty"`
-	// Watermark is the largest updated_at (Unix seconds) that extract saw; the next
-	// incremental extract asks for updated_at after Watermark minus an overlap.
+	// Watermark is the newest of Lists, for people reading the file. Version 1
+	// had only this one watermark for every list; the reads never use it.
 	Watermark int64 `json:"watermark,omitempty"`
-	// Site is the Chargebee site the watermark belongs to; another site starts over.
+	// Site is the Chargebee site the watermarks belong to; another site starts over.
 	Site string `json:"site,omitempty"`
+	// Format is the extract format of RunID's extract (extract.Format). A base of
+	// another format (0: a version-1 state.json or an extract from before formats)
+	// is not merged into: every list is read in full.
+	Format int64 `json:"format,omitempty"`
+	// Lists are the per-list watermarks: the largest updated_at (Unix seconds) the
+	// list's last successful read saw. The next incremental read asks each list
+	// for updated_at after its own watermark minus an overlap; a list with none is
+	// read in full. A list skipped as not on the site keeps its watermark.
+	Lists map[string]int64 `json:"lists,omitempty"`
 }
 
 // SyncedState points at the synced snapshot of the last load that finished.
@@ -50,7 +59,11 @@ type SyncedState struct {
 // ACState is the ActiveCampaign setup cache (list, connection and field ids).
 type ACState = load.Setup
 
-const stateVersion = 1
+// stateVersion 2: per-list extract watermarks (ExtractState.Lists, Format).
+// Version 1 files are read and upgraded: their one watermark cannot say which
+// lists it really covers (it moved even for lists that were skipped), so it is
+// kept for show only and the next extract reads every list in full.
+const stateVersion = 2
 
 // StatePath is data/state.json.
 func StatePath(dataDir string) string { return filepath.Join(dataDir, "state.json") }
@@ -70,6 +83,13 @@ func LoadState(dataDir string) (*State, error) {
 	}
 	if s.Version > stateVersion {
 		return nil, fmt.Errorf("state %s: version %d is newer than this cb2ac understands (%d)", StatePath(dataDir), s.Version, stateVersion)
+	}
+	if s.Version < 2 {
+		// Version 1: one watermark for every list and no format. Format 0 never
+		// matches extract.Format, so the next extract reads every list in full
+		// and writes per-list watermarks; the rest of the file is unchanged.
+		s.Extract.Format, s.Extract.Lists = 0, nil
+		s.Version = stateVersion
 	}
 	return s, nil
 }

@@ -13,13 +13,8 @@ import (
 // Element types of chargebee's anonymous struct fields, spelled out (tags included)
 // so that values of exactly those types can be built here.
 type (
-	cbDiscount = struct {
-		Amount int64 `json:"amount"`
-	}
-	cbCreditNote = struct {
-		CnTotal  int64  `json:"cn_total"`
-		CnStatus string `json:"cn_status"`
-	}
+	cbDiscount      = chargebee.InvoiceDiscount
+	cbCreditNote    = chargebee.InvoiceIssuedCreditNote
 	cbPaymentMethod = struct {
 		Type string `json:"type"`
 	}
@@ -988,7 +983,7 @@ func (g *gen) newInvoice(r *rand.Rand, s *subOut, payer *custOut, date int64, li
 		in.x.discounts = append(in.x.discounts, discount{amount: docDisc, desc: "LOYAL10 - 10% loyalty discount", typ: "document_level_coupon", id: "LOYAL10"})
 	}
 	for _, d := range in.x.discounts {
-		v.Discounts = append(v.Discounts, cbDiscount{Amount: d.amount})
+		v.Discounts = append(v.Discounts, cbDiscount{Amount: d.amount, EntityType: d.typ})
 	}
 	taxable := subTotal - itemDisc - docDisc
 	var tax int64

@@ -18,6 +18,7 @@ import (
 	"github.com/cb2ac/cb2ac/pipeline"
 	"github.com/cb2ac/cb2ac/schemas"
 	"github.com/cb2ac/cb2ac/stages/extract"
+	"github.com/cb2ac/cb2ac/stages/extract/chargebee"
 )
 
 const (
@@ -523,9 +524,9 @@ func snapshotWriters(o options) (string, []entityWriter, error) {
 		return abort(err)
 	}
 	cw, err := newSnapWriter(schemas.Customers, dir, extract.CustomersFile, o.csv, func(buf []schemas.Customer, c *custOut) []schemas.Customer {
-		buf = append(buf, c.c.Record())
+		buf = append(buf, snapCustomer(c, &c.c))
 		if c.dup != nil {
-			buf = append(buf, c.dup.Record())
+			buf = append(buf, snapCustomer(c, c.dup))
 		}
 		return buf
 	})
@@ -535,7 +536,9 @@ func snapshotWriters(o options) (string, []entityWriter, error) {
 	ws = append(ws, cw)
 	sw, err := newSnapWriter(schemas.Subscriptions, dir, extract.SubscriptionsFile, o.csv, func(buf []schemas.Subscription, c *custOut) []schemas.Subscription {
 		for _, s := range c.subs {
-			buf = append(buf, s.s.Record(c.card))
+			a := s.s
+			a.CancelReasonCode, a.PaymentSourceID = s.x.reasonCode, s.x.paySource
+			buf = append(buf, a.Record(c.card))
 		}
 		return buf
 	})
@@ -545,7 +548,7 @@ func snapshotWriters(o options) (string, []entityWriter, error) {
 	ws = append(ws, sw)
 	iw, err := newSnapWriter(schemas.Invoices, dir, extract.InvoicesFile, o.csv, func(buf []schemas.Invoice, c *custOut) []schemas.Invoice {
 		for _, in := range c.invs {
-			buf = append(buf, in.v.Record())
+			buf = append(buf, snapInvoice(in))
 		}
 		return buf
 	})
@@ -613,3 +616,47 @@ func writeManifest(o options, res *result) error {
 	}
 	return nil
 }
+
+// The fields the page encoder (encode.go) writes from the generator's extras, set on
+// copies of the API structs so that the snapshot format, converted with the extract
+// stage's Record methods, holds what an extract of the pages holds.
+
+func snapCustomer(c *custOut, a *chargebee.Customer) schemas.Customer {
+	cust := *a
+	cust.PIICleared = "active"
+	if c.card == nil {
+		return cust.Record(nil)
+	}
+	card := *c.card
+	card.PaymentSourceID = c.c.PrimaryPaymentSourceID
+	return cust.Record(&card)
+}
+
+func snapInvoice(in *invOut) schemas.Invoice {
+	v, x := in.v, &in.x
+	v.PriceType = "tax_exclusive"
+	v.LineItems = nil
+	for k, l := range x.lines {
+		li := chargebee.InvoiceLineItem{
+			ID: hashID("li_", x.seq, int64(k), 17), SubscriptionID: v.SubscriptionID,
+			EntityType: l.entityType, EntityID: l.id, DateFrom: ptr(x.from), DateTo: ptr(x.to),
+			Amount: ptr(l.amount()),
+		}
+		if l.itemType == "charge" {
+			li.DateTo = ptr(x.from)
+		}
+		if x.itemDisc[k] > 0 {
+			li.ItemLevelDiscountAmount = ptr(x.itemDisc[k])
+		}
+		v.LineItems = append(v.LineItems, li)
+	}
+	v.LinkedPayments = nil
+	if paid := deref(v.AmountPaid); v.Status == "paid" && paid > 0 {
+		v.LinkedPayments = []chargebee.InvoiceLinkedPayment{{
+			TxnID: hashID("txn_", x.seq, -1, 16), TxnStatus: "success", TxnDate: ptr(x.transactionAt), AppliedAmount: ptr(paid),
+		}}
+	}
+	return v.Record()
+}
+
+func ptr(n int64) *int64 { return &n }

@@ -19,7 +19,6 @@ import (
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/term"
 
-	"github.com/cb2ac/cb2ac/schemas"
 	"github.com/cb2ac/cb2ac/stages/extract/chargebee"
 )
 
@@ -29,13 +28,32 @@ import (
 // collapses by id rather than being missed.
 const Overlap = 5 * time.Minute
 
-// Counts an API extract reports besides the entity counts. The pipeline reads
-// CountWatermark from the manifest to advance state.json when the run succeeds.
+// Counts an API extract reports besides the entity counts. The pipeline reads the
+// watermarks and the format from the manifest to advance state.json when the run
+// succeeds.
 const (
-	CountWatermark   = "watermark"   // largest updated_at read (Unix seconds), see readAPI
-	CountIncremental = "incremental" // 1 when merged into a previous extract
-	CountLimited     = "limited"     // 1 when --limit cut the snapshot: never a base
+	// CountWatermark is the newest of the lists' watermarks (0: none), for people;
+	// the next read uses the lists' own (CountListWatermark).
+	CountWatermark = "watermark"
+	// CountListWatermark + entity is one list's watermark (Unix seconds, see
+	// readAPI); absent for a list that has none (never read, read empty, or read
+	// without an updated_at filter: it is read in full every time).
+	CountListWatermark = "watermark."
+	CountFormat        = "format"      // the extract's Format
+	CountIncremental   = "incremental" // 1 when merged into a previous extract
+	CountLimited       = "limited"     // 1 when --limit cut the snapshot: never a base
 )
+
+// ListWatermarks picks the per-list watermarks out of an API extract's counts.
+func ListWatermarks(counts map[string]int64) map[string]int64 {
+	out := map[string]int64{}
+	for k, v := range counts {
+		if e, ok := strings.CutPrefix(k, CountListWatermark); ok && v > 0 {
+			out[e] = v
+		}
+	}
+	return out
+}
 
 // ParseSince reads a --since value: RFC 3339, 2006-01-02T15:04:05 or 2006-01-02
 // (UTC), or Unix seconds.
@@ -66,10 +84,14 @@ func ProgressTo(w io.Writer) io.Writer {
 }
 
 // readAPI reads the Chargebee API: every list in full, or, with a previous extract,
-// what changed since its watermark merged by id into it. The watermark it reports is
-// the largest updated_at read, never later than the moment the read started: entities
-// are read concurrently and finish at different times, and a watermark taken from
-// the last one to finish would skip what changed in the others after they finished.
+// each list that has a watermark there only for what changed since it, merged by id
+// into the previous copy. Each list has its own watermark, moved only by a
+// successful read of that list: the largest updated_at read, never later than the
+// moment the read started (lists are read concurrently and finish at different
+// times; a watermark taken at the end would skip what changed in a list after it
+// finished). A list skipped as not on this site keeps its previous copy and
+// watermark; a list with no watermark (never read, read empty, new in this
+// version) is read in full.
 func readAPI(ctx context.Context, opts Options) (*Snapshot, map[string]int64, error) {
 	now := time.Now
 	if opts.Now != nil {
@@ -82,7 +104,7 @@ func readAPI(ctx context.Context, opts Options) (*Snapshot, map[string]int64, er
 	started := now()
 
 	incremental := opts.Prev != "" && !opts.Full
-	var after int64
+	var since int64
 	switch {
 	case opts.Since != "" && opts.Full:
 		return nil, nil, errors.New("--since and --full exclude each other")
@@ -93,9 +115,7 @@ func readAPI(ctx context.Context, opts Options) (*Snapshot, map[string]int64, er
 		if err != nil {
 			return nil, nil, err
 		}
-		after = t.Unix() - int64(Overlap/time.Second)
-	case incremental:
-		after = opts.Watermark - int64(Overlap/time.Second)
+		since = t.Unix()
 	}
 
 	var prev *Snapshot
@@ -118,23 +138,30 @@ func readAPI(ctx context.Context, opts Options) (*Snapshot, map[string]int64, er
 		return nil, nil, err
 	}
 	if incremental {
-		log.Info("chargebee incremental extract", "api_url", client.BaseURL(), "base", opts.Prev, "updated_after", after, "watermark", opts.Watermark)
+		log.Info("chargebee incremental extract", "api_url", client.BaseURL(), "base", opts.Prev, "watermarks", fmt.Sprint(opts.Watermarks))
 	} else {
 		log.Info("chargebee full extract", "api_url", client.BaseURL())
 	}
 
 	prog := newProgress(opts.Progress)
 	delta := &Snapshot{}
-	filtered := map[string]bool{} // entities read with updated_at[after]
+	queries := map[string]chargebee.ListQuery{}
+	filtered := map[string]bool{} // lists read with updated_at[after]
 	skipped := map[string]bool{}
 	var skipMu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	for _, ep := range chargebee.Endpoints {
-		q := chargebee.ListQuery{Limit: opts.PageSize, IncludeDeleted: ep.IncludeDeleted}
-		if incremental && ep.UpdatedAtFilter {
-			q.UpdatedAfter, q.SortByUpdated = &after, true
-			filtered[ep.Entity] = true
+		var after *int64
+		if wm := opts.Watermarks[ep.Entity]; incremental && wm > 0 {
+			a := wm - int64(Overlap/time.Second)
+			if opts.Since != "" {
+				a = since - int64(Overlap/time.Second)
+			}
+			after = &a
 		}
+		q := ep.Query(opts.PageSize, after)
+		queries[ep.Entity] = q
+		filtered[ep.Entity] = q.UpdatedAfter != nil
 		g.Go(func() error {
 			t0 := time.Now()
 			err := client.List(gctx, ep.Entity, q, func(p *chargebee.Page) error {
@@ -142,10 +169,10 @@ func readAPI(ctx context.Context, opts Options) (*Snapshot, map[string]int64, er
 				return delta.addPage(ep.Entity, p)
 			})
 			st := client.Stats(ep.Entity)
-			if err != nil && ep.Optional && optionalMissing(err) {
-				// A site without gifts, or a Product Catalog 1.0 site without item
-				// prices: the pages source treats these folders as optional too.
-				log.Warn("chargebee list not available on this site; skipped", "entity", ep.Entity, "err", err.Error())
+			if err != nil && ep.Optional && chargebee.NotOnSite(err) {
+				// A site without gifts, or the other product catalog's lists: the
+				// pages source treats these folders as optional too.
+				log.Warn("chargebee list not available on this site; skipped", "entity", ep.Entity, "product_catalog", ep.Catalog, "err", err.Error())
 				skipMu.Lock()
 				skipped[ep.Entity] = true
 				skipMu.Unlock()
@@ -163,8 +190,39 @@ func readAPI(ctx context.Context, opts Options) (*Snapshot, map[string]int64, er
 	if err != nil {
 		return nil, nil, err
 	}
+	// A list skipped after some pages were read holds nothing of it: what was read
+	// is not the list.
+	for _, l := range lists {
+		if skipped[l.entity] {
+			l.merge("prev", delta, &Snapshot{}, delta)
+		}
+	}
 	delta.dedupe()
-	seen := delta.maxUpdatedAt()
+
+	watermarks := map[string]int64{}
+	for _, ep := range chargebee.Endpoints {
+		l, _ := listFor(ep.Entity)
+		old := int64(0)
+		if incremental {
+			old = opts.Watermarks[ep.Entity]
+		}
+		switch {
+		case !ep.UpdatedAtFilter:
+			// Read in full every time: no watermark.
+		case skipped[ep.Entity]:
+			if incremental && old > 0 {
+				watermarks[ep.Entity] = old
+			}
+		default:
+			wm := l.maxUpdated(delta)
+			if filtered[ep.Entity] {
+				wm = max(wm, old)
+			}
+			if wm = min(wm, started.Unix()); wm > 0 {
+				watermarks[ep.Entity] = wm
+			}
+		}
+	}
 
 	snap := delta
 	if incremental {
@@ -172,8 +230,13 @@ func readAPI(ctx context.Context, opts Options) (*Snapshot, map[string]int64, er
 	}
 	snap.sortCanonical()
 
-	watermark := min(max(opts.Watermark, seen), started.Unix())
-	counts := map[string]int64{CountWatermark: watermark, CountIncremental: 0}
+	counts := map[string]int64{CountIncremental: 0, CountFormat: Format}
+	var newest int64
+	for e, wm := range watermarks {
+		counts[CountListWatermark+e] = wm
+		newest = max(newest, wm)
+	}
+	counts[CountWatermark] = newest
 	if incremental {
 		counts[CountIncremental] = 1
 	}
@@ -183,12 +246,14 @@ func readAPI(ctx context.Context, opts Options) (*Snapshot, map[string]int64, er
 		if opts.Summary != nil {
 			mode := "full"
 			switch {
+			case skipped[ep.Entity] && incremental:
+				mode = "skipped (not on this site): previous copy kept"
 			case skipped[ep.Entity]:
 				mode = "skipped (not on this site)"
 			case filtered[ep.Entity]:
-				mode = "changed since " + time.Unix(after, 0).UTC().Format(time.RFC3339)
+				mode = "changed since " + time.Unix(*queries[ep.Entity].UpdatedAfter, 0).UTC().Format(time.RFC3339)
 			}
-			fmt.Fprintf(opts.Summary, "%-9s %-14s requests=%d pages=%d records=%d retries=%d  %s\n",
+			fmt.Fprintf(opts.Summary, "%-9s %-15s requests=%d pages=%d records=%d retries=%d  %s\n",
 				"chargebee", ep.Entity, st.Requests, st.Pages, st.Records, st.Retries, mode)
 		}
 		p := "api." + ep.Entity + "."
@@ -205,37 +270,22 @@ func readAPI(ctx context.Context, opts Options) (*Snapshot, map[string]int64, er
 	return snap, counts, nil
 }
 
-// optionalMissing says whether an optional list's error means "this site does not
-// have it" (400 configuration_incompatible and the like, or 404) rather than a
-// failure; a wrong key or site fails on the required lists anyway.
-func optionalMissing(err error) bool {
-	var e *chargebee.APIError
-	if !errors.As(err, &e) {
-		return false
-	}
-	return e.Status == 400 || (e.Status == 404 && e.Code != "site_not_found")
-}
-
-// merge lays the changes over the previous extract. Lists read with an updated_at
-// filter replace, by id, the previous copies of what changed (deleted objects come
-// back with deleted=true, so they stay, marked); lists read in full replace the
-// previous list; skipped lists keep it.
+// merge lays the changes over the previous extract, list by list. Lists read with
+// an updated_at filter replace, by id, the previous copies of what changed (deleted
+// objects come back with deleted=true, so they stay, marked); lists read in full
+// replace the previous list; skipped lists keep it.
 func merge(prev, delta *Snapshot, filtered, skipped map[string]bool) *Snapshot {
-	pick := func(entity string) string {
-		switch {
-		case skipped[entity]:
-			return "prev"
-		case filtered[entity]:
-			return "merge"
-		}
-		return "delta"
-	}
 	out := &Snapshot{}
-	out.Customers = mergeList(pick("customers"), prev.Customers, delta.Customers, func(c *schemas.Customer) (string, int64) { return c.ID, c.ResourceVersion }, cmpCustomer)
-	out.Subscriptions = mergeList(pick("subscriptions"), prev.Subscriptions, delta.Subscriptions, func(c *schemas.Subscription) (string, int64) { return c.ID, c.ResourceVersion }, cmpSubscription)
-	out.Invoices = mergeList(pick("invoices"), prev.Invoices, delta.Invoices, func(c *schemas.Invoice) (string, int64) { return c.ID, c.ResourceVersion }, cmpInvoice)
-	out.ItemPrices = mergeList(pick("item_prices"), prev.ItemPrices, delta.ItemPrices, func(c *schemas.ItemPrice) (string, int64) { return c.ID, c.ResourceVersion }, cmpItemPrice)
-	out.Gifts = mergeList(pick("gifts"), prev.Gifts, delta.Gifts, func(c *schemas.Gift) (string, int64) { return c.ID, c.ResourceVersion }, cmpGift)
+	for _, l := range lists {
+		mode := "delta"
+		switch {
+		case skipped[l.entity]:
+			mode = "prev"
+		case filtered[l.entity]:
+			mode = "merge"
+		}
+		l.merge(mode, out, prev, delta)
+	}
 	return out
 }
 
@@ -293,25 +343,12 @@ func mergeList[T any](mode string, prev, delta []T, key func(*T) (string, int64)
 	return append(out, changes[j:]...)
 }
 
-// The canonical order of each list is the API's default order — created_at
-// (invoices: date), then id — so a merged snapshot and a full read of the same
-// state come out row for row the same.
-var (
-	cmpCustomer     = cmpBy(func(c *schemas.Customer) (*int64, string) { return c.CreatedAt, c.ID })
-	cmpSubscription = cmpBy(func(c *schemas.Subscription) (*int64, string) { return c.CreatedAt, c.ID })
-	cmpInvoice      = cmpBy(func(c *schemas.Invoice) (*int64, string) { return c.Date, c.ID })
-	cmpItemPrice    = cmpBy(func(c *schemas.ItemPrice) (*int64, string) { return c.CreatedAt, c.ID })
-	cmpGift         = cmpBy(func(c *schemas.Gift) (*int64, string) { return nil, c.ID })
-)
-
-// sortCanonical puts each list in canonical order. The sort is stable: copies of
-// one id keep their order.
+// sortCanonical puts each list in canonical order (see lists.go). The sort is
+// stable: copies of one id keep their order.
 func (s *Snapshot) sortCanonical() {
-	sortStable(s.Customers, cmpCustomer)
-	sortStable(s.Subscriptions, cmpSubscription)
-	sortStable(s.Invoices, cmpInvoice)
-	sortStable(s.ItemPrices, cmpItemPrice)
-	sortStable(s.Gifts, cmpGift)
+	for _, l := range lists {
+		l.sort(s)
+	}
 }
 
 func cmpBy[T any](key func(*T) (*int64, string)) func(a, b T) int {
@@ -334,32 +371,6 @@ func sortStable[T any](recs []T, cmp func(a, b T) int) {
 	if !slices.IsSortedFunc(recs, cmp) {
 		slices.SortStableFunc(recs, cmp)
 	}
-}
-
-// maxUpdatedAt is the largest updated_at in the snapshot (0 when empty).
-func (s *Snapshot) maxUpdatedAt() int64 {
-	var m int64
-	upd := func(t *int64) {
-		if t != nil && *t > m {
-			m = *t
-		}
-	}
-	for i := range s.Customers {
-		upd(s.Customers[i].UpdatedAt)
-	}
-	for i := range s.Subscriptions {
-		upd(s.Subscriptions[i].UpdatedAt)
-	}
-	for i := range s.Invoices {
-		upd(s.Invoices[i].UpdatedAt)
-	}
-	for i := range s.ItemPrices {
-		upd(s.ItemPrices[i].UpdatedAt)
-	}
-	for i := range s.Gifts {
-		upd(s.Gifts[i].UpdatedAt)
-	}
-	return m
 }
 
 // progress draws one live line — pages and records per entity — on a terminal.

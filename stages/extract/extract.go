@@ -1,5 +1,6 @@
-// Package extract reads Chargebee data and writes the extract snapshot:
-// customers, subscriptions (with card), invoices, item prices and gifts.
+// Package extract reads Chargebee data and writes the extract snapshot: customers
+// (with card), subscriptions (with card), invoices, credit notes, payment sources,
+// the product catalog (item prices and items, or plans and addons) and gifts.
 package extract
 
 import (
@@ -35,28 +36,35 @@ type Options struct {
 	Limit  int    // keep only the N most recently created customers (0 = all)
 	CSV    bool   // write CSV twins
 
-	// The chargebee source (api.go). The pipeline fills API, Prev and Watermark
+	// The chargebee source (api.go). The pipeline fills API, Prev and Watermarks
 	// from the config, the environment and state.json.
-	API       chargebee.Config // base URL, key, rate limit, retries
-	Prev      string           // previous extract folder to merge into; "" = full read
-	Watermark int64            // Prev's watermark, Unix seconds
-	Full      bool             // read everything with no updated_at filter, even with Prev
-	Since     string           // replaces Watermark (see ParseSince)
-	RateLimit float64          // requests per minute; 0 = API.RatePerMinute; < 0 = none
-	PageSize  int              // list page size, 1..100 (0 = 100)
-	Progress  io.Writer        // live progress line (a terminal), or nil
-	Summary   io.Writer        // one line per list read (requests, pages, records), or nil
-	Log       *slog.Logger
-	Now       func() time.Time
+	API  chargebee.Config // base URL, key, rate limit, retries
+	Prev string           // previous extract folder to merge into; "" = full read
+	// Watermarks are Prev's watermarks per list (Unix seconds). A list with none
+	// (or 0) is read in full and replaces Prev's copy.
+	Watermarks map[string]int64
+	Full       bool      // read everything with no updated_at filter, even with Prev
+	Since      string    // replaces the lists' watermarks (see ParseSince)
+	RateLimit  float64   // requests per minute; 0 = API.RatePerMinute; < 0 = none
+	PageSize   int       // list page size, 1..100 (0 = 100)
+	Progress   io.Writer // live progress line (a terminal), or nil
+	Summary    io.Writer // one line per list read (requests, pages, records), or nil
+	Log        *slog.Logger
+	Now        func() time.Time
 }
 
 // Snapshot is the in-memory extract: what every source produces before it is written.
 type Snapshot struct {
-	Customers     []schemas.Customer
-	Subscriptions []schemas.Subscription
-	Invoices      []schemas.Invoice
-	ItemPrices    []schemas.ItemPrice
-	Gifts         []schemas.Gift
+	Customers      []schemas.Customer
+	Subscriptions  []schemas.Subscription
+	Invoices       []schemas.Invoice
+	CreditNotes    []schemas.CreditNote
+	PaymentSources []schemas.PaymentSource
+	ItemPrices     []schemas.ItemPrice
+	Items          []schemas.CatalogItem
+	Plans          []schemas.CatalogPlan
+	Addons         []schemas.CatalogPlan
+	Gifts          []schemas.Gift
 }
 
 // Run reads the source and writes the snapshot files into out.
@@ -86,11 +94,9 @@ func Run(ctx context.Context, opts Options, out string) (schemas.Report, error) 
 		return schemas.Report{}, fmt.Errorf("extract: %w", err)
 	}
 	var rep schemas.Report
-	rep.Add("customers", int64(len(snap.Customers)))
-	rep.Add("subscriptions", int64(len(snap.Subscriptions)))
-	rep.Add("invoices", int64(len(snap.Invoices)))
-	rep.Add("item_prices", int64(len(snap.ItemPrices)))
-	rep.Add("gifts", int64(len(snap.Gifts)))
+	for _, l := range lists {
+		rep.Add(l.entity, int64(l.count(snap)))
+	}
 	for k, v := range extra {
 		rep.Add(k, v)
 	}
@@ -100,14 +106,21 @@ func Run(ctx context.Context, opts Options, out string) (schemas.Report, error) 
 	return rep, nil
 }
 
-// Entity folders of a pages source. Customers and subscriptions must be there; the
-// others may be absent (a site without gifts, a Product Catalog 1.0 site).
-var pageFolders = []struct {
+// Entity folders of a pages source, one per list. Customers and subscriptions must
+// be there; the others may be absent (a site without gifts, either product catalog,
+// a folder saved before cb2ac read credit notes and payment sources).
+type pageFolder struct {
 	name     string
 	required bool
-}{
-	{"customers", true}, {"subscriptions", true}, {"invoices", false}, {"item_prices", false}, {"gifts", false},
 }
+
+var pageFolders = func() []pageFolder {
+	var out []pageFolder
+	for _, l := range lists {
+		out = append(out, pageFolder{l.entity, l.entity == CustomersFile || l.entity == SubscriptionsFile})
+	}
+	return out
+}()
 
 // ReadPages reads DIR/<entity>/*.json in file-name order, each file one list page.
 func ReadPages(ctx context.Context, dir string) (*Snapshot, error) {
@@ -173,41 +186,12 @@ func readPage(path string) (*chargebee.Page, error) {
 // addPage appends a page's records to the entity's slice. Each entity is filled by one
 // goroutine only, so no lock is needed.
 func (s *Snapshot) addPage(entity string, p *chargebee.Page) error {
-	for i, e := range p.List {
-		var missing string
-		switch entity {
-		case "customers":
-			if e.Customer == nil {
-				missing = "customer"
-				break
-			}
-			s.Customers = append(s.Customers, e.Customer.Record())
-		case "subscriptions":
-			if e.Subscription == nil {
-				missing = "subscription"
-				break
-			}
-			s.Subscriptions = append(s.Subscriptions, e.Subscription.Record(e.Card))
-		case "invoices":
-			if e.Invoice == nil {
-				missing = "invoice"
-				break
-			}
-			s.Invoices = append(s.Invoices, e.Invoice.Record())
-		case "item_prices":
-			if e.ItemPrice == nil {
-				missing = "item_price"
-				break
-			}
-			s.ItemPrices = append(s.ItemPrices, e.ItemPrice.Record())
-		case "gifts":
-			if e.Gift == nil {
-				missing = "gift"
-				break
-			}
-			s.Gifts = append(s.Gifts, e.Gift.Record())
-		}
-		if missing != "" {
+	l, ok := listFor(entity)
+	if !ok {
+		return fmt.Errorf("unknown list %q", entity)
+	}
+	for i := range p.List {
+		if missing := l.addEntry(s, &p.List[i]); missing != "" {
 			return fmt.Errorf("list entry %d has no %q object", i, missing)
 		}
 	}
@@ -219,11 +203,9 @@ func (s *Snapshot) addPage(entity string, p *chargebee.Page) error {
 // with the same resource_version but different content are both kept: that is a real
 // conflict, and validate reports it as duplicate_id rather than silently picking one.
 func (s *Snapshot) dedupe() {
-	s.Customers = dedupe(s.Customers, func(c *schemas.Customer) (string, int64) { return c.ID, c.ResourceVersion })
-	s.Subscriptions = dedupe(s.Subscriptions, func(c *schemas.Subscription) (string, int64) { return c.ID, c.ResourceVersion })
-	s.Invoices = dedupe(s.Invoices, func(c *schemas.Invoice) (string, int64) { return c.ID, c.ResourceVersion })
-	s.ItemPrices = dedupe(s.ItemPrices, func(c *schemas.ItemPrice) (string, int64) { return c.ID, c.ResourceVersion })
-	s.Gifts = dedupe(s.Gifts, func(c *schemas.Gift) (string, int64) { return c.ID, c.ResourceVersion })
+	for _, l := range lists {
+		l.dedupe(s)
+	}
 }
 
 func dedupe[T any](recs []T, key func(*T) (string, int64)) []T {
@@ -262,8 +244,9 @@ func dedupe[T any](recs []T, key func(*T) (string, int64)) []T {
 	return out
 }
 
-// Limit keeps the n most recently created customers, and the subscriptions, invoices
-// and gifts that belong to them: the trial run before a first full sync.
+// Limit keeps the n most recently created customers, and the records of the other
+// lists that belong to them (gifts: bought or received by one); the catalog lists
+// are kept whole. It is the trial run before a first full sync.
 func (s *Snapshot) Limit(n int) {
 	if n >= len(s.Customers) {
 		return
@@ -279,12 +262,11 @@ func (s *Snapshot) Limit(n int) {
 	for _, c := range byNewest[:n] {
 		keep[c.ID] = true
 	}
-	s.Customers = slices.DeleteFunc(s.Customers, func(c schemas.Customer) bool { return !keep[c.ID] })
-	s.Subscriptions = slices.DeleteFunc(s.Subscriptions, func(x schemas.Subscription) bool { return !keep[x.CustomerID] })
-	s.Invoices = slices.DeleteFunc(s.Invoices, func(x schemas.Invoice) bool { return !keep[x.CustomerID] })
-	s.Gifts = slices.DeleteFunc(s.Gifts, func(x schemas.Gift) bool {
-		return !keep[x.GifterCustomerID] && !keep[x.ReceiverCustomer]
-	})
+	for _, l := range lists {
+		if l.limit != nil {
+			l.limit(s, keep)
+		}
+	}
 }
 
 func deref(p *int64) int64 {
@@ -294,42 +276,26 @@ func deref(p *int64) int64 {
 	return *p
 }
 
-// Files of an extract folder.
-const (
-	CustomersFile     = "customers"
-	SubscriptionsFile = "subscriptions"
-	InvoicesFile      = "invoices"
-	ItemPricesFile    = "item_prices"
-	GiftsFile         = "gifts"
-)
-
 // Write writes the snapshot's files into dir, one goroutine per file.
 func (s *Snapshot) Write(ctx context.Context, dir string, twin bool) error {
 	g, _ := errgroup.WithContext(ctx)
-	g.Go(func() error { return schemas.Customers.WriteFiles(dir, CustomersFile, s.Customers, twin) })
-	g.Go(func() error { return schemas.Subscriptions.WriteFiles(dir, SubscriptionsFile, s.Subscriptions, twin) })
-	g.Go(func() error { return schemas.Invoices.WriteFiles(dir, InvoicesFile, s.Invoices, twin) })
-	g.Go(func() error { return schemas.ItemPrices.WriteFiles(dir, ItemPricesFile, s.ItemPrices, twin) })
-	g.Go(func() error { return schemas.Gifts.WriteFiles(dir, GiftsFile, s.Gifts, twin) })
+	for _, l := range lists {
+		g.Go(func() error { return l.write(s, dir, twin) })
+	}
 	return g.Wait()
 }
 
 // ReadSnapshot reads an older run's extract folder (the caller has checked its
-// manifest). Every file is decoded, so a file of the wrong kind fails here. The
+// manifest). Every file is decoded, so a file of the wrong kind fails here; the
+// lists added after format 1 may be absent (an older folder) and read as empty. The
 // files are read concurrently: an incremental extract of a large site spends most
 // of its time here, not on the API.
 func ReadSnapshot(dir string) (*Snapshot, error) {
 	s := &Snapshot{}
-	p := func(name string) string { return filepath.Join(dir, name+".parquet") }
 	var g errgroup.Group
-	g.Go(func() (err error) { s.Customers, err = schemas.Customers.ReadFile(p(CustomersFile)); return err })
-	g.Go(func() (err error) {
-		s.Subscriptions, err = schemas.Subscriptions.ReadFile(p(SubscriptionsFile))
-		return err
-	})
-	g.Go(func() (err error) { s.Invoices, err = schemas.Invoices.ReadFile(p(InvoicesFile)); return err })
-	g.Go(func() (err error) { s.ItemPrices, err = schemas.ItemPrices.ReadFile(p(ItemPricesFile)); return err })
-	g.Go(func() (err error) { s.Gifts, err = schemas.Gifts.ReadFile(p(GiftsFile)); return err })
+	for _, l := range lists {
+		g.Go(func() error { return l.read(s, dir) })
+	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}

@@ -59,6 +59,8 @@ func dirtySnapshot() ([]schemas.Customer, []schemas.Subscription, []schemas.Invo
 	inv[124].Total = i64(-5)
 	inv[125].SubscriptionID = "nosuch"
 	cs[130].Email = ""
+	cs[150].PIICleared, cs[150].Email = "cleared", "" // erased: carried on, no email rule
+	cs[151].PIICleared, cs[151].Email = "cleared", ""
 	cs[131].CreatedAt = i64(0)
 	cs[133].UpdatedAt = i64(1)
 	ss[132].CurrencyCode = "XYZ"
@@ -113,6 +115,19 @@ func TestRunMatchesCheck(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Carried through unchanged; items and addons are absent (an empty file).
+	creditNotes := []schemas.CreditNote{{ID: "cn1", CustomerID: "cus_00001", ReferenceInvoiceID: "inv_00001", Type: "refundable", Status: "refunded", Total: i64(100), AmountRefunded: i64(100)}}
+	paymentSources := []schemas.PaymentSource{{ID: "pm_1", CustomerID: "cus_00001", Type: "card", CardBrand: "visa", CardLast4: "4242", CardExpiryYear: i64(2030)}}
+	plans := []schemas.CatalogPlan{{ID: "basic", Name: "Basic", Price: i64(900), BillingCycles: i64(12)}, {ID: "old", Status: "deleted", Deleted: true}}
+	for _, err := range []error{
+		schemas.CreditNotes.WriteFile(filepath.Join(in, "credit_notes.parquet"), creditNotes),
+		schemas.PaymentSources.WriteFile(filepath.Join(in, "payment_sources.parquet"), paymentSources),
+		schemas.CatalogPlans.WriteFile(filepath.Join(in, "plans.parquet"), plans),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	// What Run sees is the records as read back from Parquet.
 	cs, ss, inv = readBack(t, schemas.Customers, filepath.Join(in, "customers.parquet")),
 		readBack(t, schemas.Subscriptions, filepath.Join(in, "subscriptions.parquet")),
@@ -132,6 +147,12 @@ func TestRunMatchesCheck(t *testing.T) {
 			sameRecords(t, "subscriptions", readBack(t, schemas.Subscriptions, filepath.Join(out, "subscriptions.parquet")), derefAll(want.Subscriptions))
 			sameRecords(t, "invoices", readBack(t, schemas.Invoices, filepath.Join(out, "invoices.parquet")), derefAll(want.Invoices))
 			sameRecords(t, "item prices", readBack(t, schemas.ItemPrices, filepath.Join(out, "item_prices.parquet")), derefAll(want.ItemPrices))
+			sameRecords(t, "credit notes", readBack(t, schemas.CreditNotes, filepath.Join(out, "credit_notes.parquet")), creditNotes)
+			sameRecords(t, "payment sources", readBack(t, schemas.PaymentSources, filepath.Join(out, "payment_sources.parquet")), paymentSources)
+			sameRecords(t, "plans", readBack(t, schemas.CatalogPlans, filepath.Join(out, "plans.parquet")), plans)
+			if n := len(readBack(t, schemas.CatalogItems, filepath.Join(out, "items.parquet"))) + len(readBack(t, schemas.CatalogAddons, filepath.Join(out, "addons.parquet"))); n != 0 {
+				t.Errorf("%d items and addons from absent files", n)
+			}
 			gotErrs, err := schemas.ReadCSV[schemas.ValidationError](filepath.Join(out, ErrorsFile))
 			if err != nil {
 				t.Fatal(err)
@@ -147,6 +168,7 @@ func TestRunMatchesCheck(t *testing.T) {
 				"subscriptions_in": int64(len(ss)), "subscriptions": int64(len(want.Subscriptions)),
 				"invoices": int64(len(want.Invoices)), "item_prices": int64(len(want.ItemPrices)),
 				"rejected": want.Rejected, "errors": int64(len(want.Errors)),
+				"credit_notes": 1, "payment_sources": 1, "plans": 2, "items": 0, "addons": 0,
 			}
 			for _, e := range want.Errors {
 				counts["code."+e.Code]++
@@ -159,8 +181,9 @@ func TestRunMatchesCheck(t *testing.T) {
 			for _, e := range ents {
 				files = append(files, e.Name())
 			}
-			wantFiles := []string{"customers.csv", "customers.parquet", "errors.csv", "invoices.csv", "invoices.parquet",
-				"item_prices.csv", "item_prices.parquet", "subscriptions.csv", "subscriptions.parquet"}
+			wantFiles := []string{"addons.csv", "addons.parquet", "credit_notes.csv", "credit_notes.parquet", "customers.csv", "customers.parquet",
+				"errors.csv", "invoices.csv", "invoices.parquet", "item_prices.csv", "item_prices.parquet", "items.csv", "items.parquet",
+				"payment_sources.csv", "payment_sources.parquet", "plans.csv", "plans.parquet", "subscriptions.csv", "subscriptions.parquet"}
 			if !slices.Equal(files, wantFiles) {
 				t.Errorf("files %v, want %v", files, wantFiles)
 			}

@@ -89,7 +89,7 @@ func (s sliceSource[T]) rows() int { return len(s) }
 // the rule tests (on Check) would not notice a gap; only runs on files would.
 var (
 	customerIDCols    = []string{"id"}
-	customerRuleCols  = []string{"id", "email", "created_at", "updated_at", "deleted", "resource_version"}
+	customerRuleCols  = []string{"id", "email", "created_at", "updated_at", "deleted", "resource_version", "pii_cleared"}
 	customerEmailCols = []string{"id", "email"}
 	subscriptionCols  = []string{"id", "customer_id", "deleted"}
 	invoiceCols       = []string{"id", "customer_id", "is_gifted"}
@@ -107,10 +107,12 @@ type customerView struct {
 	UpdatedAt       *int64 `parquet:"updated_at"`
 	ResourceVersion int64  `parquet:"resource_version"`
 	Deleted         bool   `parquet:"deleted"`
+	PIICleared      string `parquet:"pii_cleared,dict"`
 }
 
 func fromCustomerView(r *schemas.Customer, v *customerView) {
 	r.ID, r.Email, r.CreatedAt, r.UpdatedAt, r.ResourceVersion, r.Deleted = v.ID, v.Email, v.CreatedAt, v.UpdatedAt, v.ResourceVersion, v.Deleted
+	r.PIICleared = v.PIICleared
 }
 
 type subscriptionView struct {

@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -41,6 +43,14 @@ const (
 	SubscriptionsFile = "subscriptions"
 	InvoicesFile      = "invoices"
 	ItemPricesFile    = "item_prices"
+	// Carried from the extract folder unchanged (see carry): transform reads
+	// them from the validate folder. An extract without one (older, or a pages
+	// folder without it) gives an empty file.
+	CreditNotesFile    = "credit_notes"
+	PaymentSourcesFile = "payment_sources"
+	ItemsFile          = "items"
+	PlansFile          = "plans"
+	AddonsFile         = "addons"
 )
 
 // Result is the outcome of the rules on one snapshot, before anything is written.
@@ -97,8 +107,33 @@ func run(ctx context.Context, opts Options, cfg Config, out string) (schemas.Rep
 	}
 	defer pw.Abort()
 
-	st, err := check(ctx, in, outputs{customers: cw.Put, subscriptions: sw.Put, invoices: iw.Put, itemPrices: pw.Put}, cfg)
-	if err != nil {
+	carried := []*carrier{
+		newCarrier(schemas.CreditNotes, CreditNotesFile),
+		newCarrier(schemas.PaymentSources, PaymentSourcesFile),
+		newCarrier(schemas.CatalogItems, ItemsFile),
+		newCarrier(schemas.CatalogPlans, PlansFile),
+		newCarrier(schemas.CatalogAddons, AddonsFile),
+	}
+	for _, c := range carried {
+		defer c.abort()
+	}
+
+	// The carried files stream beside the rules (one batch at a time each).
+	var st outcome
+	cg, cctx := errgroup.WithContext(ctx)
+	cg.Go(func() (err error) {
+		st, err = check(cctx, in, outputs{customers: cw.Put, subscriptions: sw.Put, invoices: iw.Put, itemPrices: pw.Put}, cfg)
+		return err
+	})
+	cg.Go(func() error {
+		for _, c := range carried {
+			if err := c.copy(cctx, opts.In, out, opts.CSV); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err := cg.Wait(); err != nil {
 		return schemas.Report{}, err
 	}
 	for i := range st.errors {
@@ -113,6 +148,9 @@ func run(ctx context.Context, opts Options, cfg Config, out string) (schemas.Rep
 	g.Go(sw.Commit)
 	g.Go(iw.Commit)
 	g.Go(pw.Commit)
+	for _, c := range carried {
+		g.Go(c.commit)
+	}
 	g.Go(func() error { return schemas.WriteCSV(filepath.Join(out, ErrorsFile), st.errors) })
 	if err := g.Wait(); err != nil {
 		return schemas.Report{}, err
@@ -124,12 +162,60 @@ func run(ctx context.Context, opts Options, cfg Config, out string) (schemas.Rep
 	rep.Add("subscriptions", sw.Rows())
 	rep.Add("invoices", iw.Rows())
 	rep.Add("item_prices", pw.Rows())
+	for _, c := range carried {
+		rep.Add(c.name, c.rows())
+	}
 	rep.Add("rejected", st.rejected)
 	rep.Add("errors", int64(len(st.errors)))
 	for _, e := range st.errors {
 		rep.Add("code."+e.Code, 1)
 	}
 	return rep, nil
+}
+
+// carrier copies one extract file to the validate folder unchanged, record by
+// record through a stream (never the whole table in memory). No rule applies:
+// they are inputs transform joins to the validated records.
+type carrier struct {
+	name   string
+	copy   func(ctx context.Context, in, out string, twin bool) error
+	commit func() error
+	abort  func()
+	rows   func() int64
+}
+
+func newCarrier[T any](tb *schemas.Table[T], name string) *carrier {
+	var w *schemas.Stream[T]
+	c := &carrier{name: name}
+	c.copy = func(ctx context.Context, in, out string, twin bool) error {
+		var err error
+		if w, err = tb.CreateStream(out, name, twin); err != nil {
+			return err
+		}
+		path := filepath.Join(in, name+".parquet")
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil // an extract without the list: an empty file
+		}
+		return each(ctx, tb, path, nil, w.Put)
+	}
+	c.commit = func() error {
+		if w == nil {
+			return errors.New("validate: " + name + " was not copied")
+		}
+		return w.Commit()
+	}
+	c.abort = func() {
+		if w != nil {
+			w.Abort()
+		}
+	}
+	c.rows = func() int64 {
+		if w == nil {
+			return 0
+		}
+		return w.Rows()
+	}
+	return c
 }
 
 // Check applies every rule. It is pure: same input, same result, in input order.
@@ -462,7 +548,8 @@ func (c *checker) customerRules(ctx context.Context, src source[schemas.Customer
 			return nil
 		}
 		c.keepCustomerRow.add(i)
-		if r.Deleted {
+		if r.Deleted || r.Erased() {
+			// An erased customer's email is gone (or blank): it claims none.
 			return nil
 		}
 		candidates.add(i)
@@ -657,8 +744,14 @@ var errChanged = errors.New("an input file changed while it was being read")
 
 func normEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
 
+// checkCustomer applies the per-record customer rules. A customer whose personal
+// data Chargebee cleared (pii_cleared = cleared) has no usable email by design and
+// may have nothing left to sync: it is no missing_email, invalid_email or
+// no_subscription error, but goes on with its subscriptions, so that transform and
+// load can propagate the erasure to AC.
 func checkCustomer(rj *rejections, c *schemas.Customer, hasSub, isGifter bool, cfg Config) {
 	add := func(code, field, msg string) { rj.add("customer", c.ID, c.ID, c.Email, code, field, msg) }
+	erased := c.Erased()
 	switch {
 	case c.CreatedAt == nil:
 		add(BadDate, "created_at", "created_at is missing")
@@ -667,6 +760,9 @@ func checkCustomer(rj *rejections, c *schemas.Customer, hasSub, isGifter bool, c
 	}
 	if badTime(c.UpdatedAt) {
 		add(BadDate, "updated_at", fmt.Sprintf("updated_at %d is not a plausible Unix time", *c.UpdatedAt))
+	}
+	if erased {
+		return
 	}
 	if strings.TrimSpace(c.Email) == "" {
 		add(MissingEmail, "email", "customer has no email; AC contacts are keyed by email")

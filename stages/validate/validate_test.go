@@ -123,6 +123,23 @@ func TestRules(t *testing.T) {
 			(*cs)[0].Deleted, (*cs)[0].Email = true, ""
 			(*ss)[0].Deleted = true
 		}, Config{}, nil, 1, 1},
+		{"erased customer (pii_cleared) with no email goes on with its subscription", func(cs *[]schemas.Customer, _ *[]schemas.Subscription, _ *[]schemas.Invoice, _ *[]schemas.Gift) {
+			(*cs)[0].PIICleared, (*cs)[0].Email = "cleared", ""
+		}, Config{}, nil, 1, 1},
+		{"erased customer with a junk email, beside another erased one: no email rule", func(cs *[]schemas.Customer, ss *[]schemas.Subscription, _ *[]schemas.Invoice, _ *[]schemas.Gift) {
+			(*cs)[0].PIICleared, (*cs)[0].Email = "cleared", "xxxxx"
+			c2 := goodCustomer("c2", "xxxxx")
+			c2.PIICleared = "cleared"
+			*cs = append(*cs, c2)
+			*ss = append(*ss, goodSub("s2", "c2"))
+		}, Config{}, nil, 2, 2},
+		{"erased customer without a subscription still goes on (the erasure must reach AC)", func(cs *[]schemas.Customer, ss *[]schemas.Subscription, _ *[]schemas.Invoice, _ *[]schemas.Gift) {
+			(*cs)[0].PIICleared, (*cs)[0].Email = "cleared", ""
+			*ss = nil
+		}, Config{}, nil, 1, 0},
+		{"scheduled_for_clear is not erased yet: email rules apply", func(cs *[]schemas.Customer, _ *[]schemas.Subscription, _ *[]schemas.Invoice, _ *[]schemas.Gift) {
+			(*cs)[0].PIICleared, (*cs)[0].Email = "scheduled_for_clear", ""
+		}, Config{}, []errKey{{"customer", "c1", MissingEmail, "email"}, {"subscription", "s1", CustomerRejected, "customer_id"}}, 0, 0},
 		{"bad invoice is dropped, subscription kept", func(_ *[]schemas.Customer, _ *[]schemas.Subscription, inv *[]schemas.Invoice, _ *[]schemas.Gift) {
 			*inv = []schemas.Invoice{{ID: "i1", CustomerID: "c1", SubscriptionID: "s1", CurrencyCode: "USD", Date: i64(t0), Total: i64(-5)}}
 		}, Config{}, []errKey{{"invoice", "i1", BadAmount, "total"}}, 1, 1},

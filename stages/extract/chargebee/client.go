@@ -36,23 +36,55 @@ func (Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 func (s Secret) Reveal() string             { return string(s) }
 
 // Endpoint is one list endpoint and the list parameters it accepts. Chargebee's
-// endpoints differ: gifts take no updated_at filter, sort or include_deleted, and
-// item prices take no include_deleted (chargebee-go ListRequestParams), so the client
-// never sends a parameter the endpoint does not document.
+// endpoints differ (testdata/chargebee/list-params.tsv, from chargebee-go's
+// ListRequestParams and chargebee-java's SortByAsc enums), so the client never
+// sends a parameter the endpoint does not document: gifts take no updated_at
+// filter, sort or include_deleted; item prices and items no include_deleted;
+// credit notes, plans and addons take the updated_at filter but cannot be sorted
+// by updated_at.
 type Endpoint struct {
 	Entity          string // path and extract file name: "customers"
-	UpdatedAtFilter bool   // updated_at[after] and sort_by[asc]=updated_at
+	UpdatedAtFilter bool   // updated_at[after] on an incremental read
+	SortByUpdatedAt bool   // sort_by[asc]=updated_at with the filter
 	IncludeDeleted  bool   // include_deleted=true
-	Optional        bool   // a site may not have it (gifts off, Product Catalog 1.0)
+	// Optional: a site may not have the list (gifts off; item_prices and items
+	// only on Product Catalog 2.0 sites, plans and addons only on 1.0 ones). A
+	// 400 or a 404 other than site_not_found skips it.
+	Optional bool
+	// Catalog is the product catalog version the list belongs to: "2.0", "1.0" or
+	// "" (every site).
+	Catalog string
 }
 
-// Endpoints are the lists cb2ac reads, in extract order.
+// Endpoints are the lists cb2ac reads, in extract order. credit_notes and
+// payment_sources exist on every site, whatever its catalog (API v2 docs), so they
+// are required: a 403 there means the key may not read them, which fails the run
+// rather than silently losing refunds or card changes.
 var Endpoints = []Endpoint{
-	{Entity: "customers", UpdatedAtFilter: true, IncludeDeleted: true},
-	{Entity: "subscriptions", UpdatedAtFilter: true, IncludeDeleted: true},
-	{Entity: "invoices", UpdatedAtFilter: true, IncludeDeleted: true},
-	{Entity: "item_prices", UpdatedAtFilter: true, Optional: true},
+	{Entity: "customers", UpdatedAtFilter: true, SortByUpdatedAt: true, IncludeDeleted: true},
+	{Entity: "subscriptions", UpdatedAtFilter: true, SortByUpdatedAt: true, IncludeDeleted: true},
+	{Entity: "invoices", UpdatedAtFilter: true, SortByUpdatedAt: true, IncludeDeleted: true},
+	{Entity: "credit_notes", UpdatedAtFilter: true, IncludeDeleted: true},
+	{Entity: "payment_sources", UpdatedAtFilter: true, SortByUpdatedAt: true, IncludeDeleted: true},
+	{Entity: "item_prices", UpdatedAtFilter: true, SortByUpdatedAt: true, Optional: true, Catalog: "2.0"},
+	{Entity: "items", UpdatedAtFilter: true, SortByUpdatedAt: true, Optional: true, Catalog: "2.0"},
+	{Entity: "plans", UpdatedAtFilter: true, IncludeDeleted: true, Optional: true, Catalog: "1.0"},
+	{Entity: "addons", UpdatedAtFilter: true, IncludeDeleted: true, Optional: true, Catalog: "1.0"},
 	{Entity: "gifts", Optional: true},
+}
+
+// Query is the list query of an endpoint: a full read, or with after an
+// incremental one (updated_at[after], sorted by updated_at where the endpoint
+// can be). An endpoint without the filter is always read in full, and so is a
+// non-positive after: a watermark of 0 means "never read", never a negative
+// timestamp.
+func (e Endpoint) Query(pageSize int, after *int64) ListQuery {
+	q := ListQuery{Limit: pageSize, IncludeDeleted: e.IncludeDeleted}
+	if e.UpdatedAtFilter && after != nil && *after > 0 {
+		a := *after
+		q.UpdatedAfter, q.SortByUpdated = &a, e.SortByUpdatedAt
+	}
+	return q
 }
 
 // EndpointFor returns the endpoint of an entity.
@@ -65,11 +97,14 @@ func EndpointFor(entity string) (Endpoint, bool) {
 	return Endpoint{}, false
 }
 
-// Defaults. The rate limit is the lowest Chargebee plan's (Starter and every test
-// site: 150 requests a minute); going over it blocks the whole site for about a
-// minute, and on a live site it flags the account.
+// Defaults. The rate limit is per site and shared with every other API client of
+// the site — the merchant's own backend, checkout, webhooks handlers — so cb2ac
+// stays well under the lowest limit (150 requests a minute on Starter and on every
+// test site, Chargebee KB "API rate limits"): 100 a minute leaves a third for the
+// merchant's traffic. Going over the limit blocks the whole site for about a
+// minute (429), and on a live site it flags the account.
 const (
-	DefaultRatePerMinute = 150
+	DefaultRatePerMinute = 100
 	DefaultTimeout       = 60 * time.Second
 	DefaultMaxRetries    = 8
 	DefaultBackoffBase   = 2 * time.Second
@@ -440,9 +475,11 @@ type APIError struct {
 	Message string
 }
 
-// Temporary says whether a retry may succeed: rate limits and server errors.
+// Temporary says whether a retry may succeed: rate limits, server errors, and
+// lock_timeout (429 operation_failed: concurrent requests on one resource, API v2
+// "Error handling"), which clears once the other request is done.
 func (e *APIError) Temporary() bool {
-	return e.Status == http.StatusTooManyRequests || e.Status >= 500
+	return e.Status == http.StatusTooManyRequests || e.Status >= 500 || e.Code == "lock_timeout"
 }
 
 // Error is one line that says what to fix: the key for 401/403, the site for 404.
@@ -478,6 +515,18 @@ func IsAuth(err error) bool {
 func IsNotFound(err error) bool {
 	var e *APIError
 	return errors.As(err, &e) && e.Status == http.StatusNotFound
+}
+
+// NotOnSite reports whether an optional list's error means "this site does not
+// have it" rather than a failure: a 400 (configuration_incompatible: a Product
+// Catalog 2.0 list on a 1.0 site or the reverse, gifts off, and the like) or a 404
+// other than site_not_found. A wrong key (401/403) or site fails as ever.
+func NotOnSite(err error) bool {
+	var e *APIError
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Status == http.StatusBadRequest || (e.Status == http.StatusNotFound && e.Code != "site_not_found")
 }
 
 // IsStatus reports whether err is an API error with this HTTP status.

@@ -54,7 +54,7 @@ func client(t *testing.T, url string, mod func(*chargebee.Config)) *chargebee.Cl
 // The contract suite against the sandbox serving the fixtures (make test).
 func TestContractSandbox(t *testing.T) {
 	_, url := sandbox(t, cbsandbox.Options{Pages: "../../../fixtures/chargebee"})
-	chargebeetest.Run(t, chargebeetest.Target{BaseURL: url, APIKey: testKey, RatePerMinute: -1, HasDeleted: true})
+	chargebeetest.Run(t, chargebeetest.Target{BaseURL: url, APIKey: testKey, RatePerMinute: -1, HasDeleted: true, Lists: cbsandbox.Entities})
 }
 
 // The same suite against a real Chargebee test site: `make test-live` with
@@ -246,5 +246,109 @@ func TestNewClientRefusesKeyInURL(t *testing.T) {
 	}
 	if _, err := chargebee.NewClient(chargebee.Config{BaseURL: "https://acme.chargebee.com/api/v2"}); err == nil {
 		t.Error("no key accepted")
+	}
+}
+
+// A 429 lock_timeout (concurrent requests on one resource, chargebee.md "Errors")
+// is retried with backoff like a rate limit, never a failure of the run.
+func TestLockTimeoutIsRetried(t *testing.T) {
+	var n atomic.Int32
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) <= 3 {
+			w.Header().Set("Content-Type", "application/json;charset=utf-8")
+			w.WriteHeader(http.StatusTooManyRequests)
+			fmt.Fprint(w, `{"message":"Sorry, Unable to process the request as the resource is being updated by another request","type":"operation_failed","api_error_code":"lock_timeout","error_code":"lock_timeout","http_status_code":429}`)
+			return
+		}
+		fmt.Fprint(w, `{"list":[{"customer":{"id":"c1"}}]}`)
+	}))
+	defer ts.Close()
+	c := client(t, ts.URL, nil)
+	p, err := c.ListPage(context.Background(), "customers", chargebee.ListQuery{})
+	if err != nil {
+		t.Fatalf("lock_timeout failed the read: %v", err)
+	}
+	if len(p.List) != 1 || n.Load() != 4 {
+		t.Errorf("%d entries after %d requests, want 1 after 4", len(p.List), n.Load())
+	}
+	if st := c.Stats("customers"); st.Retries != 3 {
+		t.Errorf("stats %+v, want 3 retries", st)
+	}
+}
+
+// Endpoints match testdata/chargebee/list-params.tsv (the SDKs' list parameters),
+// list for list: the updated_at filter where the endpoint has it, sort by
+// updated_at only where updated_at is a sort field, include_deleted only where
+// listed; and the queries built from them send nothing else.
+func TestEndpointsMatchListParams(t *testing.T) {
+	b, err := os.ReadFile("../../../testdata/chargebee/list-params.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type params struct{ filter, deleted, sortUpdated bool }
+	want := map[string]params{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if strings.HasPrefix(line, "#") || strings.HasPrefix(line, "endpoint\t") {
+			continue
+		}
+		c := strings.Split(line, "\t")
+		if len(c) != 4 {
+			t.Fatalf("bad line %q", line)
+		}
+		yes := func(s string) bool {
+			if s != "yes" && s != "no" {
+				t.Fatalf("%q: want yes or no", line)
+			}
+			return s == "yes"
+		}
+		sortUpdated := false
+		for _, f := range strings.Split(c[3], ",") {
+			sortUpdated = sortUpdated || f == "updated_at"
+		}
+		want[c[0]] = params{yes(c[1]), yes(c[2]), sortUpdated}
+	}
+	after := int64(1795137688)
+	for _, ep := range chargebee.Endpoints {
+		w, ok := want[ep.Entity]
+		if !ok {
+			t.Errorf("%s: not in list-params.tsv", ep.Entity)
+			continue
+		}
+		delete(want, ep.Entity)
+		if got := (params{ep.UpdatedAtFilter, ep.IncludeDeleted, ep.SortByUpdatedAt}); got != w {
+			t.Errorf("%s: endpoint %+v, list-params.tsv says %+v", ep.Entity, got, w)
+		}
+		for _, q := range []chargebee.ListQuery{ep.Query(0, nil), ep.Query(0, &after)} {
+			v := q.Values()
+			if v.Has("updated_at[after]") && !w.filter || v.Has("sort_by[asc]") && !w.sortUpdated || v.Has("include_deleted") && !w.deleted {
+				t.Errorf("%s: sends %s", ep.Entity, v.Encode())
+			}
+		}
+		inc := ep.Query(0, &after).Values()
+		if w.filter && inc.Get("updated_at[after]") != "1795137688" || w.sortUpdated && inc.Get("sort_by[asc]") != "updated_at" {
+			t.Errorf("%s: incremental query %s", ep.Entity, inc.Encode())
+		}
+	}
+	for entity := range want {
+		t.Errorf("%s: in list-params.tsv but not read", entity)
+	}
+}
+
+// A watermark of 0 (a list never read, an empty first run) or less is a full
+// read: no negative updated_at[after] is ever sent.
+func TestQueryNeverNegative(t *testing.T) {
+	ep, _ := chargebee.EndpointFor("customers")
+	for _, after := range []int64{0, -300} {
+		if v := ep.Query(100, &after).Values(); v.Has("updated_at[after]") || v.Has("sort_by[asc]") {
+			t.Errorf("after %d: %s", after, v.Encode())
+		}
+	}
+}
+
+func TestDefaultRateLeavesHeadroom(t *testing.T) {
+	// 150/min is the limit of Starter and of every test site, shared with the
+	// merchant's own API traffic.
+	if chargebee.DefaultRatePerMinute > 100 {
+		t.Errorf("default rate %d/min leaves the merchant no headroom under the 150/min limit", chargebee.DefaultRatePerMinute)
 	}
 }

@@ -11,6 +11,7 @@ import (
 // record it returns must convert to its extract row.
 func FuzzDecodePage(f *testing.F) {
 	f.Add([]byte(`{"list":[],"next_offset":null}`))
+	f.Add([]byte(`{"list":[{"invoice":{"id":"i","discounts":[{"amount":1,"entity_type":"promotional_credits"}],"line_items":[{"id":"l","discount_amount":1}]}},{"payment_source":{"id":"p","card":{"last4":"1"}}}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		page, err := DecodePage(bytes.NewReader(b))
 		if err != nil {
@@ -25,7 +26,7 @@ func FuzzDecodePage(f *testing.F) {
 		for _, e := range page.List {
 			cf := ""
 			if e.Customer != nil {
-				cf = e.Customer.Record().CustomFields
+				cf = e.Customer.Record(e.Card).CustomFields
 			}
 			if e.Subscription != nil {
 				r := e.Subscription.Record(e.Card)
@@ -41,6 +42,21 @@ func FuzzDecodePage(f *testing.F) {
 			}
 			if e.Gift != nil {
 				e.Gift.Record()
+			}
+			if e.CreditNote != nil {
+				e.CreditNote.Record()
+			}
+			if e.PaymentSource != nil {
+				e.PaymentSource.Record()
+			}
+			if e.Item != nil {
+				e.Item.Record()
+			}
+			if e.Plan != nil {
+				e.Plan.Record()
+			}
+			if e.Addon != nil {
+				e.Addon.Record()
 			}
 			// custom_fields is queried with DuckDB's JSON functions: it must be an
 			// object or empty.
