@@ -244,7 +244,8 @@ type fixtureObject struct {
 
 var entryKind = map[string]string{
 	"customers": "customer", "subscriptions": "subscription", "invoices": "invoice",
-	"item_prices": "item_price", "gifts": "gift",
+	"item_prices": "item_price", "gifts": "gift", "credit_notes": "credit_note",
+	"payment_sources": "payment_source", "items": "item", "plans": "plan", "addons": "addon",
 }
 
 // siteState reads the objects of pages folders, each laid over the previous by id:

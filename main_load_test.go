@@ -236,9 +236,29 @@ func checkHolds(t *testing.T, sn acsandbox.Snapshot, dir, rule string, before ac
 	connID, _ := strconv.ParseInt(sn.Connections[0].ID, 10, 64)
 	deletedCustomers := map[string]bool{}
 
+	// An erased row has no email: its contact is the one AC held for the
+	// customer id before (on_customer_erased defaults to delete).
+	beforeByID := map[string]acsandbox.Contact{}
+	for _, c := range before.Contacts {
+		for _, f := range before.Fields {
+			if f.Title == "Chargebee Customer ID" && c.Fields[f.ID] != "" {
+				beforeByID[c.Fields[f.ID]] = c
+			}
+		}
+	}
+	erased := map[string]bool{}
 	present := 0
 	for _, c := range contacts {
 		got, ok := sn.ContactByEmail(c.Email)
+		if c.Erased {
+			deletedCustomers[c.CustomerID], erased[c.CustomerID] = true, true
+			if old, synced := beforeByID[c.CustomerID]; synced {
+				if _, still := sn.ContactByEmail(old.Email); still {
+					t.Errorf("contact %s (%s) was erased in Chargebee, yet AC still has it", c.CustomerID, old.Email)
+				}
+			}
+			continue
+		}
 		if c.Deleted {
 			deletedCustomers[c.CustomerID] = true
 			_, synced := before.ContactByEmail(c.Email)
@@ -309,7 +329,13 @@ func checkHolds(t *testing.T, sn acsandbox.Snapshot, dir, rule string, before ac
 		}
 		present++
 		want, have := expectedRP(connID, rp), withoutNulls(got.Fields)
-		if rp.Deleted && rule == "delete" && deletedCustomers[rp.StoreCustomerID] {
+		if erased[rp.StoreCustomerID] {
+			// Sent with the email cleared and no customerData (it writes into a
+			// contact): AC keeps the customerData it had, on the deleted contact.
+			delete(have, "customerData")
+			delete(want, "customerData")
+		}
+		if rp.Deleted && rule == "delete" && deletedCustomers[rp.StoreCustomerID] && !erased[rp.StoreCustomerID] {
 			// Sent without them, so AC keeps what it had (and makes no contact).
 			for _, k := range []string{"email", "customerData"} {
 				delete(want, k)
@@ -483,7 +509,7 @@ func TestLoadSandboxRunTwice(t *testing.T) {
 	// verify reads every synced recurring payment back and finds AC in agreement.
 	rv := cb2acEnv(t, ac.env(), "--data-dir", data, "--config", cfg, "verify", "--sample", "0")
 	mustExit(t, rv, 0)
-	if !strings.Contains(rv.stdout, "75 recurring payments checked, 0 differences") {
+	if !strings.Contains(rv.stdout, "80 recurring payments checked, 0 differences") {
 		t.Errorf("verify: %s", rv.stdout)
 	}
 	checkNoToken(t, ac.token, data, r1, r2, rv)
@@ -533,9 +559,12 @@ func TestLoadSandboxDay2DeleteRules(t *testing.T) {
 			}
 
 			// Exactly the changed records were sent, once each.
-			contacts := map[string]schemas.Contact{}
+			contacts, day1Email := map[string]schemas.Contact{}, map[string]string{}
 			for _, c := range readTable(t, schemas.Contacts, filepath.Join(transform, "contacts.parquet")) {
 				contacts[c.CustomerID] = c
+			}
+			for _, c := range readTable(t, schemas.Contacts, filepath.Join(stageDir(data, day1Run, "transform"), "contacts.parquet")) {
+				day1Email[c.CustomerID] = c.Email
 			}
 			wantContacts, wantRPs := map[string]bool{}, map[string]bool{}
 			counts := map[string]int{}
@@ -545,16 +574,22 @@ func TestLoadSandboxDay2DeleteRules(t *testing.T) {
 				case e.Op == "unchanged":
 				case e.Entity == "recurring_payment":
 					wantRPs[e.Key] = true
+				case e.Op == "delete" && contacts[e.Key].Erased:
+					// on_customer_erased (default delete), found by its old email
+					wantContacts[day1Email[e.Key]] = true
 				case e.Op == "delete" && rule == "keep":
 					// nothing to tell AC
 				default:
 					wantContacts[contacts[e.Key].Email] = true
 				}
 			}
-			// The fixtures' change set: a new customer, four changed ones, an email
-			// change, a deleted customer with its subscription.
-			wantCounts := map[string]int{"contact_create": 1, "contact_update": 5, "contact_delete": 1,
-				"recurring_payment_create": 1, "recurring_payment_update": 5, "recurring_payment_delete": 1}
+			// The fixtures' change set (fixtures/README.md): a new customer, four
+			// changed ones, an email change, a deleted customer with its subscription,
+			// an erased customer with its subscription, a card change only (the
+			// customer's two subscriptions' paymentMethodExpiration), a refund by
+			// credit note only (one lastPaymentStatus).
+			wantCounts := map[string]int{"contact_create": 1, "contact_update": 5, "contact_delete": 2,
+				"recurring_payment_create": 1, "recurring_payment_update": 8, "recurring_payment_delete": 2}
 			for k, n := range wantCounts {
 				if counts[k] != n {
 					t.Errorf("plan %s = %d, want %d (all counts %v)", k, counts[k], n, counts)
@@ -573,9 +608,9 @@ func TestLoadSandboxDay2DeleteRules(t *testing.T) {
 			if s.setupWrites != 0 {
 				t.Errorf("day 2 made %d setup writes; the setup is cached in state.json", s.setupWrites)
 			}
-			wantSent := counts["contact_create"] + counts["contact_update"]
+			wantSent := counts["contact_create"] + counts["contact_update"] + 1 // the erasure
 			if rule != "keep" {
-				wantSent += counts["contact_delete"]
+				wantSent += counts["contact_delete"] - 1
 			}
 			if len(s.contacts) != wantSent || len(s.rps) != counts["recurring_payment_create"]+counts["recurring_payment_update"]+counts["recurring_payment_delete"] {
 				t.Errorf("sent %d contacts, %d recurring payments; the plan says %d, %d", len(s.contacts), len(s.rps), wantSent, len(wantRPs))
@@ -708,7 +743,7 @@ func normalize(sn acsandbox.Snapshot) normalized {
 // A load killed after K acknowledged batches, for several K, finishes with --resume:
 // no record is sent twice, and the account ends as a clean run leaves it.
 func TestLoadSandboxCrashResume(t *testing.T) {
-	// Small batches: 3 bulk imports of 25 contacts, 3 recurring payment batches of 25.
+	// Small batches: 3 bulk imports of up to 25 contacts, 4 recurring payment batches of up to 25.
 	cfg := writeConfig(t, acConfig{unthrottled: true, importBatch: 25, importMin: 1, rpBatch: 25})
 	dataWrite := func(op string) bool { return contactOps[op] || op == "bulkUpsertRecurringPayments" }
 
@@ -716,8 +751,8 @@ func TestLoadSandboxCrashResume(t *testing.T) {
 	mustExit(t, cb2acEnv(t, clean.env(), "--data-dir", t.TempDir(), "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day1Run), 0)
 	clean.Flush()
 	want := normalize(clean.Snapshot())
-	if w := sentRecords(clean.Requests()); len(w.times) != 70+75 {
-		t.Fatalf("the clean run sent %d records, want 145 in 6 batches", len(w.times))
+	if w := sentRecords(clean.Requests()); len(w.times) != 74+80 {
+		t.Fatalf("the clean run sent %d records, want 154 in 8 batches", len(w.times))
 	}
 
 	cases := []struct {

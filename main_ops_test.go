@@ -277,7 +277,7 @@ func TestUnlinkThenPlanIsFullCreate(t *testing.T) {
 	if st.AC != nil || st.Synced != nil {
 		t.Errorf("state after unlink still has AC ids or a synced snapshot: %+v", st)
 	}
-	if got := planLine(); !strings.Contains(got, "contacts create=70 update=0 delete=0 unchanged=0; recurring payments create=75 ") {
+	if got := planLine(); !strings.Contains(got, "contacts create=74 update=0 delete=0 unchanged=0; recurring payments create=80 ") {
 		t.Errorf("plan after unlink is not a full create: %s", got)
 	}
 

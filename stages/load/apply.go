@@ -417,13 +417,20 @@ type rpChange = Change[schemas.RecurringPayment]
 // for them: a subscription deleted in Chargebee is sent as CANCELLED with storeStatus
 // "deleted", so automations stop treating it as live.
 func (a *applier) recurringPayments(ctx context.Context, d *Diff[schemas.RecurringPayment], cd *Diff[schemas.Contact]) error {
-	// With on_customer_deleted: delete, a deleted customer's recurring payments go
-	// without email and customerData: AC makes a contact for an email it does not
-	// know, which would bring the deleted contact back.
-	gone := map[string]bool{}
+	// A recurring payment carries its customer's email, and customerData writes
+	// into the contact: what it may say depends on what became of the contact.
+	fate := map[string]contactFate{}
 	for _, ch := range cd.Changes {
-		if ch.Op == OpDelete && a.deleteRule(ch) == "delete" {
-			gone[ch.Key] = true
+		if ch.Op != OpDelete {
+			continue
+		}
+		switch erased, rule := ch.New != nil && ch.New.Erased, a.deleteRule(ch); {
+		case erased && rule == "delete":
+			fate[ch.Key] = fateErased
+		case erased:
+			fate[ch.Key] = fateErasedKept
+		case rule == "delete":
+			fate[ch.Key] = fateGone
 		}
 	}
 	var send []rpChange
@@ -448,7 +455,7 @@ func (a *applier) recurringPayments(ctx context.Context, d *Diff[schemas.Recurri
 		}
 		return "", ""
 	}
-	upsert := func(ctx context.Context, batch []rpChange) (outcome, error) { return a.upsertRPs(ctx, batch, gone) }
+	upsert := func(ctx context.Context, batch []rpChange) (outcome, error) { return a.upsertRPs(ctx, batch, fate) }
 	size := a.cfg.RecurringPaymentBatch
 	for i := 0; i*size < len(send); i++ {
 		batch := send[i*size : min((i+1)*size, len(send))]
@@ -462,11 +469,11 @@ func (a *applier) recurringPayments(ctx context.Context, d *Diff[schemas.Recurri
 	return nil
 }
 
-func (a *applier) upsertRPs(ctx context.Context, batch []rpChange, gone map[string]bool) (outcome, error) {
+func (a *applier) upsertRPs(ctx context.Context, batch []rpChange, fate map[string]contactFate) (outcome, error) {
 	inputs := make([]map[string]any, len(batch))
 	var out outcome
 	for i, ch := range batch {
-		inputs[i] = rpInput(a.connID, ch, gone[ch.New.StoreCustomerID])
+		inputs[i] = rpInput(a.connID, ch, fate[ch.New.StoreCustomerID])
 		out.acked = append(out.acked, ch.Key)
 	}
 	if _, err := a.c.UpsertRecurringPaymentInputs(ctx, inputs); err != nil {
@@ -479,7 +486,7 @@ func (a *applier) upsertRPs(ctx context.Context, batch []rpChange, gone map[stri
 // has, so a field that had a value and has none now is sent as an explicit null:
 // left out, AC would keep the stale value (a cancelled subscription's old
 // nextPaymentDate).
-func rpInput(connID int64, ch rpChange, contactGone bool) map[string]any {
+func rpInput(connID int64, ch rpChange, fate contactFate) map[string]any {
 	row := *ch.New
 	if ch.Op == OpDelete {
 		row.NormalizedStatus, row.StoreStatus = "CANCELLED", "deleted"
@@ -492,9 +499,34 @@ func rpInput(connID int64, ch rpChange, contactGone bool) map[string]any {
 			}
 		}
 	}
-	if contactGone {
+	switch fate {
+	case fateGone:
+		// AC makes a contact for an email it does not know, which would bring the
+		// deleted contact back: the email and customerData stay out.
 		delete(in, "email")
 		delete(in, "customerData")
+	case fateErased:
+		// The personal data goes from the recurring payment too: an explicit null
+		// clears the email (a null makes no contact); customerData would write
+		// into a contact, so it stays out.
+		in["email"] = nil
+		delete(in, "customerData")
+	case fateErasedKept:
+		// on_customer_erased: keep leaves AC's copy as it was.
+		for _, k := range []string{"email", "customerData", "billingAddress", "shippingAddress"} {
+			delete(in, k)
+		}
 	}
 	return in
 }
+
+// contactFate is what this load does to the contact of a recurring payment's
+// customer, as far as the payment's personal fields are concerned.
+type contactFate uint8
+
+const (
+	fateLive       contactFate = iota
+	fateGone                   // deleted from AC (on_customer_deleted: delete)
+	fateErased                 // erased in Chargebee, deleted from AC
+	fateErasedKept             // erased in Chargebee, kept in AC (on_customer_erased: keep)
+)

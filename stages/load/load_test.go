@@ -146,7 +146,7 @@ func TestRPInputClearsAndWithholds(t *testing.T) {
 	cur := old
 	cur.NormalizedStatus, cur.NextPaymentDate, cur.LineItemNames = "CANCELLED", nil, nil
 
-	in := rpInput(7, rpChange{Key: "sub_1", Op: OpUpdate, Old: &old, New: &cur}, false)
+	in := rpInput(7, rpChange{Key: "sub_1", Op: OpUpdate, Old: &old, New: &cur}, fateLive)
 	if v, ok := in["nextPaymentDate"]; !ok || v != nil {
 		t.Errorf("a cleared date must go as an explicit null: %v", in)
 	}
@@ -156,11 +156,11 @@ func TestRPInputClearsAndWithholds(t *testing.T) {
 	if in["normalizedStatus"] != "CANCELLED" || in["legacyConnectionId"] != int64(7) || in["email"] != "a@example.com" {
 		t.Errorf("input %v", in)
 	}
-	if _, ok := rpInput(7, rpChange{Key: "sub_1", Op: OpCreate, New: &cur}, false)["nextPaymentDate"]; ok {
+	if _, ok := rpInput(7, rpChange{Key: "sub_1", Op: OpCreate, New: &cur}, fateLive)["nextPaymentDate"]; ok {
 		t.Error("a create has nothing to clear")
 	}
 
-	del := rpInput(7, rpChange{Key: "sub_1", Op: OpDelete, Old: &old, New: &old}, true)
+	del := rpInput(7, rpChange{Key: "sub_1", Op: OpDelete, Old: &old, New: &old}, fateGone)
 	if del["normalizedStatus"] != "CANCELLED" || del["storeStatus"] != "deleted" {
 		t.Errorf("delete: %v", del)
 	}
@@ -168,6 +168,36 @@ func TestRPInputClearsAndWithholds(t *testing.T) {
 		if _, ok := del[k]; ok {
 			t.Errorf("a deleted customer's recurring payment must not carry %s (AC would bring the contact back): %v", k, del)
 		}
+	}
+}
+
+// An erased customer's recurring payment clears the email (explicit null) and
+// never writes customerData; with on_customer_erased: keep it leaves AC's personal
+// fields alone, the addresses transform emptied included.
+func TestRPInputOfErasedCustomers(t *testing.T) {
+	old := schemas.RecurringPayment{StoreRecurringPaymentID: "sub_1", Email: "a@example.com", NormalizedStatus: "ACTIVE",
+		BillingAddress: &schemas.ACAddress{City: "Köln"}, CustomerData: schemas.CustomerData{FirstName: "A"}}
+	cur := schemas.RecurringPayment{StoreRecurringPaymentID: "sub_1", NormalizedStatus: "ACTIVE", Deleted: true}
+	ch := rpChange{Key: "sub_1", Op: OpDelete, Old: &old, New: &cur}
+
+	in := rpInput(7, ch, fateErased)
+	if v, ok := in["email"]; !ok || v != nil {
+		t.Errorf("erased: the email must go as an explicit null: %v", in)
+	}
+	if v, ok := in["billingAddress"]; !ok || v != nil {
+		t.Errorf("erased: the address must be cleared: %v", in)
+	}
+	if _, ok := in["customerData"]; ok {
+		t.Errorf("erased: customerData writes into a contact and must stay out: %v", in)
+	}
+	kept := rpInput(7, ch, fateErasedKept)
+	for _, k := range []string{"email", "customerData", "billingAddress", "shippingAddress"} {
+		if _, ok := kept[k]; ok {
+			t.Errorf("erased, kept: %s must stay out: %v", k, kept)
+		}
+	}
+	if kept["storeStatus"] != "deleted" {
+		t.Errorf("erased, kept: %v", kept)
 	}
 }
 
