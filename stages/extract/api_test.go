@@ -3,13 +3,14 @@ package extract
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,27 +25,129 @@ const (
 	testFixtures = "../../fixtures/chargebee"
 )
 
-// sandbox is the Chargebee sandbox behind fakeLists, which serves the lists the
-// sandbox does not (see fakeLists) and can fail any list.
-func sandbox(t *testing.T, wrap func(http.Handler) http.Handler) (*cbsandbox.Server, string) {
-	srv, _, url := sandboxLists(t, wrap)
-	return srv, url
-}
-
-func sandboxLists(t *testing.T, wrap func(http.Handler) http.Handler) (*cbsandbox.Server, *fakeLists, string) {
+// sandbox starts a Chargebee sandbox (no data: tests Add, Load or Update it)
+// that accepts testKey. opts.ProductCatalog makes it a site of one catalog
+// version; its request log (srv.Requests) records every list request with its
+// query and status, and srv.Inject aims a fault at one list.
+func sandbox(t *testing.T, opts cbsandbox.Options) (*cbsandbox.Server, string) {
 	t.Helper()
-	srv, err := cbsandbox.New(cbsandbox.Options{APIKey: testKey})
+	opts.APIKey = testKey
+	srv, err := cbsandbox.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := srv.Handler()
-	if wrap != nil {
-		h = wrap(h)
+	url, err := srv.Start()
+	if err != nil {
+		t.Fatal(err)
 	}
-	fake := newFakeLists(t, h)
-	ts := httptest.NewServer(fake)
-	t.Cleanup(ts.Close)
-	return srv, fake, ts.URL + "/api/v2"
+	t.Cleanup(func() { srv.Close() })
+	return srv, url
+}
+
+// listParams is one row of testdata/chargebee/list-params.tsv.
+type listParams struct {
+	filter, deleted bool
+	sorts           []string
+}
+
+func readListParams(t testing.TB) map[string]listParams {
+	t.Helper()
+	b, err := os.ReadFile("../../testdata/chargebee/list-params.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]listParams{}
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if strings.HasPrefix(line, "#") || strings.HasPrefix(line, "endpoint\t") {
+			continue
+		}
+		c := strings.Split(line, "\t")
+		if len(c) != 4 {
+			t.Fatalf("list-params.tsv: bad line %q", line)
+		}
+		out[c[0]] = listParams{filter: c[1] == "yes", deleted: c[2] == "yes", sorts: strings.Split(c[3], ",")}
+	}
+	return out
+}
+
+// checkQueries holds every list request of a run (the sandbox's request log) to
+// list-params.tsv, whatever the sandbox accepted: limit and offset, and besides
+// them only what the endpoint takes — updated_at[after] where it has the filter,
+// sort_by[asc]=updated_at only where updated_at is a sort field, include_deleted
+// only where it is listed (and then always true: the extract reads deletions).
+// The lists in incremental are read with the filter (and the sort where the
+// endpoint has it); the others in full, with neither.
+func checkQueries(t *testing.T, reqs []cbsandbox.Request, incremental map[string]bool) {
+	t.Helper()
+	params := readListParams(t)
+	for _, r := range reqs {
+		if r.Entity == "" {
+			t.Errorf("request to %s: not a list endpoint", r.Path)
+			continue
+		}
+		p, ok := params[r.Entity]
+		if !ok {
+			t.Errorf("%s: not in list-params.tsv", r.Entity)
+			continue
+		}
+		for name, vals := range r.Query {
+			switch {
+			case len(vals) != 1:
+				t.Errorf("%s: %s sent %d times", r.Entity, name, len(vals))
+			case name == "limit" || name == "offset":
+			case name == "updated_at[after]" && p.filter:
+			case name == "sort_by[asc]" && slices.Contains(p.sorts, vals[0]):
+			case name == "include_deleted" && p.deleted:
+			default:
+				t.Errorf("%s: sent %s=%s, which list-params.tsv does not give it", r.Entity, name, vals[0])
+			}
+		}
+		if p.deleted && r.Query.Get("include_deleted") != "true" {
+			t.Errorf("%s: asked %v without include_deleted=true", r.Entity, r.Query)
+		}
+		inc := incremental[r.Entity] && p.filter
+		if r.Query.Has("updated_at[after]") != inc {
+			t.Errorf("%s: asked %v; want updated_at[after] %v", r.Entity, r.Query, inc)
+		}
+		if sorted := inc && slices.Contains(p.sorts, "updated_at"); (r.Query.Get("sort_by[asc]") == "updated_at") != sorted {
+			t.Errorf("%s: asked %v; want sort_by[asc]=updated_at %v", r.Entity, r.Query, sorted)
+		}
+	}
+}
+
+// statuses returns the statuses the sandbox answered each list with, in order.
+func statuses(reqs []cbsandbox.Request) map[string][]int {
+	out := map[string][]int{}
+	for _, r := range reqs {
+		out[r.Entity] = append(out[r.Entity], r.Status)
+	}
+	return out
+}
+
+// fixtureEntries returns the entries of one list of a fixtures folder
+// (DIR/<entity>/*.json, one list page a file), in page order.
+func fixtureEntries(t testing.TB, dir, entity string) []json.RawMessage {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, entity, "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(files)
+	var out []json.RawMessage
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page struct {
+			List []json.RawMessage `json:"list"`
+		}
+		if err := json.Unmarshal(b, &page); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out = append(out, page.List...)
+	}
+	return out
 }
 
 func apiOptions(url string) Options {
@@ -62,7 +165,7 @@ func customer(id string, created, updated, version int64, email string) []byte {
 // older (by resource_version) than the previous one never undoes a change, and
 // the same id read twice (the overlap, a moving page boundary) collapses.
 func TestIncrementalMergeAndDedupe(t *testing.T) {
-	srv, url := sandbox(t, nil)
+	srv, url := sandbox(t, cbsandbox.Options{})
 	srv.Add("customers", customer("a", 100, 1000, 1, "a1@x"), customer("b", 200, 1000, 1, "b1@x"), customer("c", 300, 1000, 1, "c1@x"))
 	ctx := context.Background()
 	base := t.TempDir()
@@ -119,53 +222,66 @@ func TestIncrementalMergeAndDedupe(t *testing.T) {
 
 // A site without gifts or item prices (404 for the list, 400 for a catalog
 // version it does not run) is read without them; an incremental read keeps the
-// previous extract's copies. A wrong site is never taken for a missing list.
+// previous extract's copies. A required list missing fails the read.
 func TestOptionalListsMissing(t *testing.T) {
-	missing := map[string]int{}
-	srv, url := sandbox(t, func(h http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			entity := strings.TrimPrefix(r.URL.Path, "/api/v2/")
-			if st := missing[entity]; st != 0 {
-				w.WriteHeader(st)
-				fmt.Fprintf(w, `{"message":"not here","api_error_code":"%s","http_status_code":%d}`, map[int]string{400: "configuration_incompatible", 404: "resource_not_found"}[st], st)
-				return
-			}
-			h.ServeHTTP(w, r)
-		})
-	})
-	if err := srv.Load(testFixtures); err != nil {
-		t.Fatal(err)
+	srv, url := sandbox(t, cbsandbox.Options{Pages: testFixtures})
+	// What the fixtures hold, the copies an incremental read must keep.
+	gifts, prices := len(fixtureEntries(t, testFixtures, "gifts")), len(fixtureEntries(t, testFixtures, "item_prices"))
+	if gifts == 0 || prices == 0 {
+		t.Fatalf("the fixtures hold %d gifts and %d item prices: nothing to keep", gifts, prices)
 	}
 	ctx := context.Background()
 	base := t.TempDir()
-	if _, err := Run(ctx, apiOptions(url), base); err != nil {
-		t.Fatal(err)
-	}
-
-	missing["gifts"], missing["item_prices"] = 404, 400
-	opts := apiOptions(url)
-	opts.Prev, opts.Watermarks = base, map[string]int64{"customers": time.Now().Unix(), "subscriptions": time.Now().Unix(), "invoices": time.Now().Unix(), "item_prices": time.Now().Unix()}
-	out := t.TempDir()
-	rep, err := Run(ctx, opts, out)
+	rep, err := Run(ctx, apiOptions(url), base)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Counts["api.gifts.skipped"] != 1 || rep.Counts["api.item_prices.skipped"] != 1 || rep.Counts["gifts"] != 3 || rep.Counts["item_prices"] != 29 {
-		t.Errorf("counts %v: want both lists skipped and the previous copies kept", rep.Counts)
+	if rep.Counts["gifts"] != int64(gifts) || rep.Counts["item_prices"] != int64(prices) {
+		t.Fatalf("base counts %v: want %d gifts and %d item prices", rep.Counts, gifts, prices)
+	}
+
+	// The two lists answer "not on this site" (one request each: neither is
+	// retried); every other list is served.
+	missing := func() {
+		srv.Inject(cbsandbox.Fault{Entity: "gifts", Status: http.StatusNotFound, Code: "resource_not_found"}, 1)
+		srv.Inject(cbsandbox.Fault{Entity: "item_prices", Status: http.StatusBadRequest, Code: "configuration_incompatible"}, 1)
+	}
+	checkMissing := func(run string) {
+		t.Helper()
+		st := statuses(srv.Requests())
+		if !slices.Equal(st["gifts"], []int{404}) || !slices.Equal(st["item_prices"], []int{400}) {
+			t.Errorf("%s: gifts answered %v, item prices %v; want one 404 and one 400", run, st["gifts"], st["item_prices"])
+		}
+	}
+	missing()
+	srv.ResetRequests()
+	opts := apiOptions(url)
+	now := time.Now().Unix()
+	opts.Prev, opts.Watermarks = base, map[string]int64{"customers": now, "subscriptions": now, "invoices": now, "item_prices": now}
+	out := t.TempDir()
+	if rep, err = Run(ctx, opts, out); err != nil {
+		t.Fatal(err)
+	}
+	checkMissing("incremental")
+	if rep.Counts["api.gifts.skipped"] != 1 || rep.Counts["api.item_prices.skipped"] != 1 || rep.Counts["gifts"] != int64(gifts) || rep.Counts["item_prices"] != int64(prices) {
+		t.Errorf("counts %v: want both lists skipped and the previous copies kept (%d gifts, %d item prices)", rep.Counts, gifts, prices)
 	}
 	// A full read of such a site writes them empty.
-	if rep, err = Run(ctx, apiOptions(url), t.TempDir()); err != nil || rep.Counts["gifts"] != 0 {
+	missing()
+	srv.ResetRequests()
+	if rep, err = Run(ctx, apiOptions(url), t.TempDir()); err != nil || rep.Counts["gifts"] != 0 || rep.Counts["item_prices"] != 0 {
 		t.Errorf("full read: %v, %v", err, rep.Counts)
 	}
+	checkMissing("full read")
 	// A required list missing fails the read.
-	missing["invoices"] = 404
-	if _, err := Run(ctx, apiOptions(url), t.TempDir()); err == nil || !chargebee.IsNotFound(err) {
+	srv.Inject(cbsandbox.Fault{Entity: "invoices", Status: http.StatusNotFound, Code: "resource_not_found"}, 1)
+	if _, err := Run(ctx, apiOptions(url), t.TempDir()); err == nil || !chargebee.IsNotFound(err) || !strings.Contains(err.Error(), "invoices") {
 		t.Errorf("invoices 404: %v", err)
 	}
 }
 
 func TestWatermarkNeverAfterStart(t *testing.T) {
-	srv, url := sandbox(t, nil)
+	srv, url := sandbox(t, cbsandbox.Options{})
 	future := time.Now().Add(time.Hour).Unix()
 	srv.Add("customers", customer("a", 100, future, 1, "a@x")) // a clock ahead of ours
 	start := time.Now()
@@ -181,7 +297,7 @@ func TestWatermarkNeverAfterStart(t *testing.T) {
 }
 
 func TestSinceAndFullOptions(t *testing.T) {
-	_, url := sandbox(t, nil)
+	_, url := sandbox(t, cbsandbox.Options{})
 	ctx := context.Background()
 	for name, mod := range map[string]func(*Options){
 		"since and full":  func(o *Options) { o.Since, o.Full, o.Prev = "2026-11-20", true, "x" },
@@ -208,20 +324,26 @@ func TestSinceAndFullOptions(t *testing.T) {
 }
 
 func TestProgress(t *testing.T) {
-	srv, url := sandbox(t, nil)
-	if err := srv.Load(testFixtures); err != nil {
-		t.Fatal(err)
-	}
+	_, url := sandbox(t, cbsandbox.Options{Pages: testFixtures})
 	var buf bytes.Buffer
 	opts := apiOptions(url)
 	opts.Progress = &buf
 	if _, err := Run(context.Background(), opts, t.TempDir()); err != nil {
 		t.Fatal(err)
 	}
+	// The last line drawn: every list, with the records of the fixtures (deleted
+	// ones included: the lists that take include_deleted are asked for them) and
+	// the pages of chargebee.MaxPageSize they fill (an empty list is one page).
+	var last strings.Builder
+	last.WriteString("\rextract ")
+	for _, ep := range chargebee.Endpoints {
+		n := len(fixtureEntries(t, testFixtures, ep.Entity))
+		fmt.Fprintf(&last, " %s %d/%dp", ep.Entity, n, max(1, (n+chargebee.MaxPageSize-1)/chargebee.MaxPageSize))
+	}
+	last.WriteString("\x1b[K\r\n")
 	out := buf.String()
-	if !strings.HasPrefix(out, "\r") || !strings.HasSuffix(out, "\n") ||
-		!strings.Contains(out, "customers 81/1p") || !strings.Contains(out, "invoices 142/2p") {
-		t.Errorf("progress %q", out)
+	if !strings.HasPrefix(out, "\r") || !strings.HasSuffix(out, last.String()) {
+		t.Errorf("progress %q\nwant it to end %q", out, last.String())
 	}
 
 	// Live progress only on a terminal: never into a pipe or a file.
@@ -263,7 +385,7 @@ func queriesOf(reqs []cbsandbox.Request, entity string) []url.Values {
 // that watermark — not since the other lists' newer one, which would lose the
 // changes made while it was skipped.
 func TestSkippedListKeepsItsWatermark(t *testing.T) {
-	srv, fake, url := sandboxLists(t, nil)
+	srv, url := sandbox(t, cbsandbox.Options{})
 	srv.Add("customers", customer("a", 100, 1000, 1, "a1@x"))
 	srv.Add("item_prices", itemPrice("p1", 100, 1000, 1, 100), itemPrice("p2", 100, 1000, 1, 200))
 	ctx := context.Background()
@@ -277,15 +399,19 @@ func TestSkippedListKeepsItsWatermark(t *testing.T) {
 	}
 
 	// Night 2: item prices are not readable; p1 changes meanwhile, a customer too.
-	fake.failWith("item_prices", 400)
+	srv.Inject(cbsandbox.Fault{Entity: "item_prices", Status: http.StatusBadRequest, Code: "configuration_incompatible"}, 1)
 	srv.Update("item_prices", itemPrice("p1", 100, 3000, 2, 150))
 	srv.Update("customers", customer("a", 100, 5000, 2, "a2@x"))
+	srv.ResetRequests()
 	opts := apiOptions(url)
 	opts.Prev, opts.Watermarks = base, ListWatermarks(rep.Counts)
 	night2 := t.TempDir()
 	rep, err = Run(ctx, opts, night2)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if st := statuses(srv.Requests())["item_prices"]; !slices.Equal(st, []int{400}) {
+		t.Fatalf("night 2: item prices answered %v, want one 400", st)
 	}
 	wm := ListWatermarks(rep.Counts)
 	if wm["customers"] != 5000 || wm["item_prices"] != 1000 || rep.Counts["api.item_prices.skipped"] != 1 || rep.Counts["item_prices"] != 2 {
@@ -294,7 +420,6 @@ func TestSkippedListKeepsItsWatermark(t *testing.T) {
 
 	// Night 3: item prices are back and are asked for what changed since their own
 	// watermark: p1's change is read.
-	fake.failWith("item_prices", 0)
 	srv.ResetRequests()
 	opts.Prev, opts.Watermarks = night2, wm
 	night3 := t.TempDir()
@@ -317,7 +442,7 @@ func TestSkippedListKeepsItsWatermark(t *testing.T) {
 // An empty first run leaves no watermark, and a list without one is read in full:
 // no negative updated_at[after] (watermark 0 minus the overlap) is ever sent.
 func TestEmptyFirstRunNeverNegative(t *testing.T) {
-	srv, fake, url := sandboxLists(t, nil)
+	srv, url := sandbox(t, cbsandbox.Options{})
 	ctx := context.Background()
 	base := t.TempDir()
 	rep, err := Run(ctx, apiOptions(url), base)
@@ -329,7 +454,6 @@ func TestEmptyFirstRunNeverNegative(t *testing.T) {
 	}
 	srv.Add("customers", customer("a", 100, 200, 1, "a@x"))
 	srv.ResetRequests()
-	fake.reset()
 	opts := apiOptions(url)
 	// A watermark of 0, and one younger than the overlap, count as none.
 	opts.Prev, opts.Watermarks = base, map[string]int64{"customers": 0, "subscriptions": 100}
@@ -340,16 +464,13 @@ func TestEmptyFirstRunNeverNegative(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range srv.Requests() {
-		if r.Query.Has("updated_at[after]") {
-			t.Errorf("%s asked %v after an empty first run", r.Entity, r.Query)
-		}
-	}
+	// Every list read in full, and answered: no updated_at[after] at all.
+	reqs := srv.Requests()
+	checkQueries(t, reqs, nil)
+	st := statuses(reqs)
 	for _, ep := range chargebee.Endpoints {
-		for _, r := range fake.requests(ep.Entity) {
-			if r.Query.Has("updated_at[after]") || r.Status != 200 {
-				t.Errorf("%s asked %v (%d)", ep.Entity, r.Query, r.Status)
-			}
+		if !slices.Equal(st[ep.Entity], []int{200}) {
+			t.Errorf("%s answered %v, want one 200", ep.Entity, st[ep.Entity])
 		}
 	}
 	if rep.Counts["customers"] != 1 || ListWatermarks(rep.Counts)["customers"] != 200 {
@@ -357,21 +478,42 @@ func TestEmptyFirstRunNeverNegative(t *testing.T) {
 	}
 }
 
-// A Product Catalog 1.0 site: item_prices and items answer 400, plans and addons
-// are read instead. Credit notes, payment sources, plans and addons are read with
-// the parameters list-params.tsv gives them (fakeLists refuses any other): an
-// updated_at filter on an incremental read, sorted by updated_at only where the
-// endpoint can be (payment sources; not credit notes, plans or addons).
+// A Product Catalog 1.0 site: item_prices and items answer 400
+// configuration_incompatible, plans and addons are read instead. Credit notes,
+// payment sources, plans and addons are read with the parameters list-params.tsv
+// gives them (the sandbox refuses any other, and checkQueries holds every request
+// to the file): an updated_at filter on an incremental read, sorted by updated_at
+// only where the endpoint can be (payment sources; not credit notes, plans or
+// addons).
 func TestProductCatalog1SiteAndNewLists(t *testing.T) {
-	srv, fake, url := sandboxLists(t, nil)
+	srv, url := sandbox(t, cbsandbox.Options{ProductCatalog: "1.0"})
 	srv.Add("customers", customer("a", 100, 1000, 1, "a@x"))
-	fake.failWith("item_prices", 400)
-	fake.failWith("items", 400)
-	fake.add("plans", 900, false, `{"plan":{"id":"basic","name":"Basic","invoice_name":"Basic plan","price":900,"price_in_decimal":"9.00","currency_code":"USD","period":1,"period_unit":"month","billing_cycles":12,"status":"active","updated_at":900,"resource_version":1,"object":"plan"}}`)
-	fake.add("plans", 950, true, `{"plan":{"id":"old","name":"Old","price":100,"currency_code":"USD","period":1,"period_unit":"month","status":"deleted","updated_at":950,"resource_version":1,"object":"plan"}}`)
-	fake.add("addons", 900, false, `{"addon":{"id":"seat","name":"Seat","invoice_name":"Extra seat","price":100,"currency_code":"USD","period":1,"period_unit":"month","status":"active","updated_at":900,"resource_version":1,"object":"addon"}}`)
-	fake.add("credit_notes", 990, false, `{"credit_note":{"id":"CN-1","customer_id":"a","reference_invoice_id":"1","type":"refundable","status":"refunded","currency_code":"USD","date":980,"total":500,"amount_refunded":500,"updated_at":990,"resource_version":1,"deleted":false,"object":"credit_note"}}`)
-	fake.add("payment_sources", 995, false, `{"payment_source":{"id":"pm_1","customer_id":"a","type":"card","status":"valid","gateway":"stripe","created_at":50,"updated_at":995,"resource_version":1,"deleted":false,"card":{"brand":"visa","funding_type":"credit","last4":"4242","expiry_month":12,"expiry_year":2030,"object":"card"},"object":"payment_source"}}`)
+	add := func(entity, raw string) {
+		t.Helper()
+		if err := srv.Add(entity, []byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("plans", `{"plan":{"id":"basic","name":"Basic","invoice_name":"Basic plan","price":900,"price_in_decimal":"9.00","currency_code":"USD","period":1,"period_unit":"month","billing_cycles":12,"status":"active","updated_at":900,"resource_version":1,"object":"plan"}}`)
+	add("plans", `{"plan":{"id":"old","name":"Old","price":100,"currency_code":"USD","period":1,"period_unit":"month","status":"deleted","updated_at":950,"resource_version":1,"object":"plan"}}`)
+	add("addons", `{"addon":{"id":"seat","name":"Seat","invoice_name":"Extra seat","price":100,"currency_code":"USD","period":1,"period_unit":"month","status":"active","updated_at":900,"resource_version":1,"object":"addon"}}`)
+	add("credit_notes", `{"credit_note":{"id":"CN-1","customer_id":"a","reference_invoice_id":"1","type":"refundable","status":"refunded","currency_code":"USD","date":980,"total":500,"amount_refunded":500,"updated_at":990,"resource_version":1,"deleted":false,"object":"credit_note"}}`)
+	add("payment_sources", `{"payment_source":{"id":"pm_1","customer_id":"a","type":"card","status":"valid","gateway":"stripe","created_at":50,"updated_at":995,"resource_version":1,"deleted":false,"card":{"brand":"visa","funding_type":"credit","last4":"4242","expiry_month":12,"expiry_year":2030,"object":"card"},"object":"payment_source"}}`)
+	// Each list is one request: the other catalog's lists refused, every other
+	// list answered.
+	checkStatuses := func(run string) {
+		t.Helper()
+		st := statuses(srv.Requests())
+		for _, ep := range chargebee.Endpoints {
+			want := []int{200}
+			if ep.Entity == "item_prices" || ep.Entity == "items" {
+				want = []int{400}
+			}
+			if !slices.Equal(st[ep.Entity], want) {
+				t.Errorf("%s: %s answered %v, want %v", run, ep.Entity, st[ep.Entity], want)
+			}
+		}
+	}
 	ctx := context.Background()
 	base := t.TempDir()
 	rep, err := Run(ctx, apiOptions(url), base)
@@ -388,36 +530,48 @@ func TestProductCatalog1SiteAndNewLists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(snap.Plans) != 2 || snap.Plans[0].ID != "basic" || !snap.Plans[1].Deleted || *snap.Plans[0].BillingCycles != 12 ||
+	if len(snap.Plans) != 2 || len(snap.Addons) != 1 || len(snap.PaymentSources) != 1 || len(snap.CreditNotes) != 1 {
+		t.Fatalf("snapshot %+v", snap)
+	}
+	if snap.Plans[0].ID != "basic" || !snap.Plans[1].Deleted || *snap.Plans[0].BillingCycles != 12 ||
 		snap.Addons[0].InvoiceName != "Extra seat" || snap.PaymentSources[0].CardLast4 != "4242" || *snap.CreditNotes[0].AmountRefunded != 500 {
 		t.Errorf("snapshot %+v", snap)
 	}
-	for _, e := range []string{"plans", "addons", "credit_notes", "payment_sources"} {
-		if q := fake.requests(e)[0].Query; q.Get("include_deleted") != "true" || q.Has("updated_at[after]") {
-			t.Errorf("%s full read asked %v", e, q)
-		}
-	}
+	// A full read: include_deleted where the endpoint takes it (the sandbox keeps
+	// the plan with status deleted either way, so the query is what shows it), no
+	// filter, no sort.
+	checkStatuses("full read")
+	checkQueries(t, srv.Requests(), nil)
 
 	// Incremental: a changed plan is read with the filter and no sort.
-	fake.update("plans", 0, 2000, `{"plan":{"id":"basic","name":"Basic 2","price":1000,"currency_code":"USD","period":1,"period_unit":"month","status":"active","updated_at":2000,"resource_version":2,"object":"plan"}}`)
-	fake.reset()
+	if err := srv.Update("plans", []byte(`{"plan":{"id":"basic","name":"Basic 2","price":1000,"currency_code":"USD","period":1,"period_unit":"month","status":"active","updated_at":2000,"resource_version":2,"object":"plan"}}`)); err != nil {
+		t.Fatal(err)
+	}
+	srv.ResetRequests()
 	opts := apiOptions(url)
 	opts.Prev, opts.Watermarks = base, ListWatermarks(rep.Counts)
 	out := t.TempDir()
 	if rep, err = Run(ctx, opts, out); err != nil {
 		t.Fatal(err)
 	}
+	checkStatuses("incremental")
+	// Every list with a watermark is read with the filter: customers, credit notes,
+	// payment sources, plans and addons (item prices and items were skipped, gifts
+	// have no filter).
+	inc := map[string]bool{"customers": true, "credit_notes": true, "payment_sources": true, "plans": true, "addons": true}
+	reqs := srv.Requests()
+	checkQueries(t, reqs, inc)
 	for e, sorted := range map[string]bool{"plans": false, "addons": false, "credit_notes": false, "payment_sources": true} {
-		rs := fake.requests(e)
-		if len(rs) != 1 || rs[0].Status != 200 || !rs[0].Query.Has("updated_at[after]") || rs[0].Query.Has("sort_by[asc]") != sorted {
-			t.Errorf("%s incremental: %+v", e, rs)
+		qs := queriesOf(reqs, e)
+		if len(qs) != 1 || !qs[0].Has("updated_at[after]") || qs[0].Has("sort_by[asc]") != sorted {
+			t.Errorf("%s incremental: %v", e, qs)
 		}
 	}
 	merged, err := ReadSnapshot(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Counts["plans"] != 2 || ListWatermarks(rep.Counts)["plans"] != 2000 || merged.Plans[0].Name != "Basic 2" || len(merged.Addons) != 1 {
+	if rep.Counts["plans"] != 2 || ListWatermarks(rep.Counts)["plans"] != 2000 || len(merged.Plans) != 2 || merged.Plans[0].Name != "Basic 2" || len(merged.Addons) != 1 {
 		t.Errorf("incremental counts %v, plans %+v", rep.Counts, merged.Plans)
 	}
 }
@@ -427,12 +581,33 @@ func TestProductCatalog1SiteAndNewLists(t *testing.T) {
 // silently losing refunds or card changes.
 func TestRequiredNewListsFail(t *testing.T) {
 	for entity, status := range map[string]int{"credit_notes": 403, "payment_sources": 404} {
-		_, fake, url := sandboxLists(t, nil)
-		fake.failWith(entity, status)
+		srv, url := sandbox(t, cbsandbox.Options{})
+		srv.Inject(cbsandbox.Fault{Entity: entity, Status: status}, 1)
 		_, err := Run(context.Background(), apiOptions(url), t.TempDir())
 		if !chargebee.IsStatus(err, status) || !strings.Contains(err.Error(), entity) {
 			t.Errorf("%s %d: %v", entity, status, err)
 		}
+		if st := statuses(srv.Requests())[entity]; !slices.Equal(st, []int{status}) {
+			t.Errorf("%s answered %v, want one %d", entity, st, status)
+		}
+	}
+}
+
+// A 429 lock_timeout on one list (another request holds the resource) is retried,
+// and the run reads the list in full.
+func TestLockTimeoutOnOneListRetried(t *testing.T) {
+	srv, url := sandbox(t, cbsandbox.Options{Pages: testFixtures})
+	srv.Inject(cbsandbox.Fault{Entity: "credit_notes", Status: http.StatusTooManyRequests, Code: "lock_timeout"}, 2)
+	rep, err := Run(context.Background(), apiOptions(url), t.TempDir())
+	if err != nil {
+		t.Fatalf("lock_timeout failed the run: %v", err)
+	}
+	want := int64(len(fixtureEntries(t, testFixtures, "credit_notes")))
+	if want == 0 || rep.Counts["credit_notes"] != want || rep.Counts["api.credit_notes.retries"] != 2 || rep.Counts["api.credit_notes.requests"] != 3 {
+		t.Errorf("counts %v: want %d credit notes after 2 retries", rep.Counts, want)
+	}
+	if st := statuses(srv.Requests())["credit_notes"]; !slices.Equal(st, []int{429, 429, 200}) {
+		t.Errorf("credit notes answered %v, want two 429s then a 200", st)
 	}
 }
 

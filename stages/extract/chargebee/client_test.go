@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -51,10 +53,22 @@ func client(t *testing.T, url string, mod func(*chargebee.Config)) *chargebee.Cl
 	return c
 }
 
-// The contract suite against the sandbox serving the fixtures (make test).
+// The contract suite against the sandbox serving the fixtures (make test), as the
+// site of each Product Catalog version: the other version's lists answer 400
+// configuration_incompatible and are skipped.
 func TestContractSandbox(t *testing.T) {
-	_, url := sandbox(t, cbsandbox.Options{Pages: "../../../fixtures/chargebee"})
-	chargebeetest.Run(t, chargebeetest.Target{BaseURL: url, APIKey: testKey, RatePerMinute: -1, HasDeleted: true, Lists: cbsandbox.Entities})
+	for _, site := range []struct {
+		name, pages, catalog string
+		hasDeleted           bool
+	}{
+		{"pc2", "../../../fixtures/chargebee", "2.0", true},
+		{"pc1", "../../../fixtures/chargebee-pc1", "1.0", false},
+	} {
+		t.Run(site.name, func(t *testing.T) {
+			_, url := sandbox(t, cbsandbox.Options{Pages: site.pages, ProductCatalog: site.catalog})
+			chargebeetest.Run(t, chargebeetest.Target{BaseURL: url, APIKey: testKey, RatePerMinute: -1, HasDeleted: site.hasDeleted, Lists: cbsandbox.Entities})
+		})
+	}
 }
 
 // The same suite against a real Chargebee test site: `make test-live` with
@@ -76,8 +90,45 @@ func TestContractLive(t *testing.T) {
 	chargebeetest.Run(t, chargebeetest.Target{BaseURL: url, APIKey: chargebee.Secret(key)})
 }
 
+// fixtureIDs returns the ids of one list of a fixtures folder (DIR/<entity>/*.json,
+// one list page a file), in page order; kind names the entry's resource.
+func fixtureIDs(t *testing.T, dir, entity, kind string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, entity, "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(files)
+	var ids []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page struct {
+			List []map[string]struct {
+				ID string `json:"id"`
+			} `json:"list"`
+		}
+		if err := json.Unmarshal(b, &page); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, e := range page.List {
+			ids = append(ids, e[kind].ID)
+		}
+	}
+	return ids
+}
+
+// Every invoice (deleted ones included), each once, in the fixtures' order (date
+// ascending, the API's default), on pages of 7 with no empty page at the end.
 func TestListPagesEverythingInOrder(t *testing.T) {
-	_, url := sandbox(t, cbsandbox.Options{Pages: "../../../fixtures/chargebee"})
+	const fixtures = "../../../fixtures/chargebee"
+	want := fixtureIDs(t, fixtures, "invoices", "invoice")
+	if len(want) < 8 {
+		t.Fatalf("%d invoices in the fixtures: too few for pages of 7", len(want))
+	}
+	_, url := sandbox(t, cbsandbox.Options{Pages: fixtures})
 	c := client(t, url, nil)
 	var ids []string
 	err := c.List(context.Background(), "invoices", chargebee.ListQuery{Limit: 7, IncludeDeleted: true}, func(p *chargebee.Page) error {
@@ -89,12 +140,13 @@ func TestListPagesEverythingInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ids) != 142 {
-		t.Errorf("read %d invoices, want 142", len(ids))
+	if !slices.Equal(ids, want) {
+		t.Errorf("read %d invoices %v\nwant the fixtures' %d %v", len(ids), ids, len(want), want)
 	}
+	pages := int64((len(want) + 6) / 7)
 	st := c.Stats("invoices")
-	if st.Requests != 21 || st.Pages != 21 || st.Records != 142 || st.Retries != 0 {
-		t.Errorf("stats %+v, want 21 requests/pages (142/7), 142 records", st)
+	if st.Requests != pages || st.Pages != pages || st.Records != int64(len(want)) || st.Retries != 0 {
+		t.Errorf("stats %+v, want %d requests/pages (%d/7), %d records", st, pages, len(want), len(want))
 	}
 }
 
@@ -252,27 +304,52 @@ func TestNewClientRefusesKeyInURL(t *testing.T) {
 // A 429 lock_timeout (concurrent requests on one resource, chargebee.md "Errors")
 // is retried with backoff like a rate limit, never a failure of the run.
 func TestLockTimeoutIsRetried(t *testing.T) {
-	var n atomic.Int32
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if n.Add(1) <= 3 {
-			w.Header().Set("Content-Type", "application/json;charset=utf-8")
-			w.WriteHeader(http.StatusTooManyRequests)
-			fmt.Fprint(w, `{"message":"Sorry, Unable to process the request as the resource is being updated by another request","type":"operation_failed","api_error_code":"lock_timeout","error_code":"lock_timeout","http_status_code":429}`)
-			return
-		}
-		fmt.Fprint(w, `{"list":[{"customer":{"id":"c1"}}]}`)
-	}))
-	defer ts.Close()
-	c := client(t, ts.URL, nil)
+	srv, url := sandbox(t, cbsandbox.Options{})
+	if err := srv.Add("customers", []byte(`{"customer":{"id":"c1","created_at":1,"updated_at":1}}`)); err != nil {
+		t.Fatal(err)
+	}
+	srv.Inject(cbsandbox.Fault{Entity: "customers", Status: http.StatusTooManyRequests, Code: "lock_timeout"}, 3)
+	c := client(t, url, nil)
 	p, err := c.ListPage(context.Background(), "customers", chargebee.ListQuery{})
 	if err != nil {
 		t.Fatalf("lock_timeout failed the read: %v", err)
 	}
-	if len(p.List) != 1 || n.Load() != 4 {
-		t.Errorf("%d entries after %d requests, want 1 after 4", len(p.List), n.Load())
+	var got []int
+	for _, r := range srv.Requests() {
+		got = append(got, r.Status)
+	}
+	if len(p.List) != 1 || !slices.Equal(got, []int{429, 429, 429, 200}) {
+		t.Errorf("%d entries after answers %v, want 1 after three 429s and a 200", len(p.List), got)
 	}
 	if st := c.Stats("customers"); st.Retries != 3 {
 		t.Errorf("stats %+v, want 3 retries", st)
+	}
+}
+
+// An optional list is skipped when the site does not have it (400
+// configuration_incompatible: the other product catalog; a 404 for the list),
+// never when the site itself is wrong (404 site_not_found) or the key is (401,
+// 403), nor on a server error.
+func TestNotOnSite(t *testing.T) {
+	for _, c := range []struct {
+		status int
+		code   string
+		want   bool
+	}{
+		{400, "configuration_incompatible", true},
+		{404, "resource_not_found", true},
+		{404, "site_not_found", false},
+		{401, "api_authentication_failed", false},
+		{403, "api_authorization_failed", false},
+		{500, "internal_error", false},
+		{429, "lock_timeout", false},
+	} {
+		if got := chargebee.NotOnSite(&chargebee.APIError{Status: c.status, Code: c.code}); got != c.want {
+			t.Errorf("%d %s: NotOnSite %v, want %v", c.status, c.code, got, c.want)
+		}
+	}
+	if chargebee.NotOnSite(fmt.Errorf("dial tcp: connection refused")) {
+		t.Error("a transport error taken for a missing list")
 	}
 }
 
