@@ -526,7 +526,16 @@ func NotOnSite(err error) bool {
 	if !errors.As(err, &e) {
 		return false
 	}
-	return e.Status == http.StatusBadRequest || (e.Status == http.StatusNotFound && e.Code != "site_not_found")
+	switch e.Status {
+	case http.StatusBadRequest:
+		// A parameter the list refuses (param_wrong_value) is cb2ac's bug, not a
+		// site without the list: skipping it would keep a stale copy for good.
+		// (400 codes: chargebee-java 4.0.1 BadRequestApiErrorCode.)
+		return e.Code != "param_wrong_value"
+	case http.StatusNotFound:
+		return e.Code != "site_not_found"
+	}
+	return false
 }
 
 // IsStatus reports whether err is an API error with this HTTP status.

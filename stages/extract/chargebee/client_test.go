@@ -337,6 +337,7 @@ func TestNotOnSite(t *testing.T) {
 		want   bool
 	}{
 		{400, "configuration_incompatible", true},
+		{400, "param_wrong_value", false}, // a parameter we should not have sent: our bug, never a missing list
 		{404, "resource_not_found", true},
 		{404, "site_not_found", false},
 		{401, "api_authentication_failed", false},
