@@ -12,7 +12,7 @@ import (
 // sdkFieldsFile holds the field names and Go types of the resources cb2ac reads, as
 // the official Go SDK declares them (copied from the team's reference; see its
 // header).
-const sdkFieldsFile = "../../../testdata/chargebee/sdk-fields.tsv"
+const sdkFieldsFile = "../../../testdata/chargebee/chargebee-model-fields.tsv"
 
 // sdkStruct names one response struct of the SDK: models/<resource>, type <name>.
 type sdkStruct struct{ resource, name string }

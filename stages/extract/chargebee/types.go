@@ -151,7 +151,7 @@ type Address = schemas.Address
 
 // The resource types below decode the fields cb2ac uses, under the names the
 // official SDKs give them (chargebee-go v3.48.0 models/<resource>/<resource>.go;
-// TestFieldsAreChargebees holds every json tag to testdata/chargebee/sdk-fields.tsv).
+// TestFieldsAreChargebees holds every json tag to testdata/chargebee/chargebee-model-fields.tsv).
 
 // Customer is the `customer` resource (the fields cb2ac uses).
 type Customer struct {
