@@ -184,12 +184,14 @@ func sameSnapshot(t *testing.T, gotDir, wantDir string) {
 	compareFile(t, gotDir, wantDir, "customers.parquet", schemas.Customers, func(r schemas.Customer) string { return r.ID })
 	compareFile(t, gotDir, wantDir, "subscriptions.parquet", schemas.Subscriptions, func(r schemas.Subscription) string { return r.ID })
 	compareFile(t, gotDir, wantDir, "invoices.parquet", schemas.Invoices, func(r schemas.Invoice) string { return r.ID })
-	compareFile(t, gotDir, wantDir, "item_prices.parquet", schemas.ItemPrices, func(r schemas.ItemPrice) string { return r.ID })
+	// A pages folder is read in its files' order: the API's default order, newest
+	// first for item prices and items, where an API read writes canonical order.
+	compareSorted(t, gotDir, wantDir, "item_prices.parquet", schemas.ItemPrices, func(r schemas.ItemPrice) string { return r.ID })
 	compareFile(t, gotDir, wantDir, "gifts.parquet", schemas.Gifts, func(r schemas.Gift) string { return r.ID })
 	// The lists the fixtures may lack (read since format 2).
 	compareFiles(t, gotDir, wantDir, "credit_notes.parquet", schemas.CreditNotes, func(r schemas.CreditNote) string { return r.ID }, true)
 	compareFiles(t, gotDir, wantDir, "payment_sources.parquet", schemas.PaymentSources, func(r schemas.PaymentSource) string { return r.ID }, true)
-	compareFiles(t, gotDir, wantDir, "items.parquet", schemas.CatalogItems, func(r schemas.CatalogItem) string { return r.ID }, true)
+	compareSorted(t, gotDir, wantDir, "items.parquet", schemas.CatalogItems, func(r schemas.CatalogItem) string { return r.ID })
 	compareFiles(t, gotDir, wantDir, "plans.parquet", schemas.CatalogPlans, func(r schemas.CatalogPlan) string { return r.ID }, true)
 	compareFiles(t, gotDir, wantDir, "addons.parquet", schemas.CatalogAddons, func(r schemas.CatalogPlan) string { return r.ID }, true)
 }
@@ -197,6 +199,26 @@ func sameSnapshot(t *testing.T, gotDir, wantDir string) {
 func compareFile[T any](t *testing.T, gotDir, wantDir, name string, tb *schemas.Table[T], id func(T) string) {
 	t.Helper()
 	compareFiles(t, gotDir, wantDir, name, tb, id, false)
+}
+
+// compareSorted is compareFile with both files' rows put in id order first.
+func compareSorted[T any](t *testing.T, gotDir, wantDir, name string, tb *schemas.Table[T], id func(T) string) {
+	t.Helper()
+	sorted := t.TempDir()
+	for _, d := range []struct{ from, to string }{{gotDir, filepath.Join(sorted, "got")}, {wantDir, filepath.Join(sorted, "want")}} {
+		rows, err := tb.ReadFile(filepath.Join(d.from, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.SortStableFunc(rows, func(a, b T) int { return strings.Compare(id(a), id(b)) })
+		if err := os.MkdirAll(d.to, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := tb.WriteFile(filepath.Join(d.to, name), rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	compareFiles(t, filepath.Join(sorted, "got"), filepath.Join(sorted, "want"), name, tb, id, false)
 }
 
 // compareFiles is compareFile; mayBeEmpty accepts an empty reference (a list the

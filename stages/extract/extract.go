@@ -167,10 +167,6 @@ func ReadPages(ctx context.Context, dir string) (*Snapshot, error) {
 		return nil, err
 	}
 	snap.dedupe()
-	// Pages come in the API's default order, which is not the canonical one for
-	// every list (item prices and items come newest first): a pages extract and an
-	// API read of the same site give the same files.
-	snap.sortCanonical()
 	return snap, nil
 }
 
