@@ -266,17 +266,28 @@ func checkHolds(t *testing.T, sn acsandbox.Snapshot, dir, rule string, before ac
 			continue
 		}
 		present++
-		if got.FirstName != c.FirstName || got.LastName != c.LastName || got.Phone != c.Phone || !strings.EqualFold(got.Email, c.Email) {
-			t.Errorf("contact %s: AC holds %q %q %q %q, transform %q %q %q %q", c.CustomerID,
-				got.Email, got.FirstName, got.LastName, got.Phone, c.Email, c.FirstName, c.LastName, c.Phone)
+		if got.FirstName != c.FirstName || got.LastName != c.LastName || got.Phone != c.Phone || got.OrgName != c.Company || !strings.EqualFold(got.Email, c.Email) {
+			t.Errorf("contact %s: AC holds %q %q %q %q %q, transform %q %q %q %q %q", c.CustomerID,
+				got.Email, got.FirstName, got.LastName, got.Phone, got.OrgName, c.Email, c.FirstName, c.LastName, c.Phone, c.Company)
 		}
 		if !reflect.DeepEqual(got.Lists, map[string]int{listID: 1}) {
 			t.Errorf("contact %s lists %v, want subscribed to %s only", c.CustomerID, got.Lists, listID)
 		}
-		want := map[string]string{}
+		// The empty-value rule: an empty value is never sent unless it clears one
+		// cb2ac sent before, so AC holds exactly transform's non-empty values (a
+		// cleared one as "").
+		want, have := map[string]string{}, map[string]string{}
 		for _, f := range c.Fields {
-			want[fieldID[f.Title]] = f.Value
+			if f.Value != "" {
+				want[fieldID[f.Title]] = f.Value
+			}
 		}
+		for id, v := range got.Fields {
+			if v != "" {
+				have[id] = v
+			}
+		}
+		got.Fields = have
 		if !reflect.DeepEqual(got.Fields, want) {
 			for id := range want {
 				if got.Fields[id] != want[id] {

@@ -46,7 +46,9 @@ func (p *Pipeline) Load(ctx context.Context, req LoadRequest) (*Run, error) {
 	cfg := p.Cfg.ActiveCampaign
 	cfg.APIURL = p.ACURL()
 	cfg.Site = p.Cfg.Chargebee.Site
-	opts := load.Options{In: in.Dir, RunID: run.ID, DryRun: req.DryRun, Resume: req.Resume, Fields: p.Cfg.Transform.Fields(), Redact: p.Cfg.RedactErrors}
+	opts := load.Options{In: in.Dir, RunID: run.ID, DryRun: req.DryRun, Resume: req.Resume, Fields: p.Cfg.Transform.Fields(), Redact: p.Cfg.RedactErrors,
+		// A backfill loads a transform of another run (load --in): historical data.
+		Backfill: in.RunID != "" && in.RunID != run.ID}
 	inputs := []Input{in}
 	if st.Synced != nil && !req.Full {
 		opts.Synced = filepath.Join(p.Cfg.DataDir, st.Synced.Dir)
@@ -60,7 +62,7 @@ func (p *Pipeline) Load(ctx context.Context, req LoadRequest) (*Run, error) {
 		if err != nil {
 			return nil, fmt.Errorf("load: %w", err)
 		}
-		if opts.Client, err = ac.New(ac.Config{APIURL: cfg.APIURL, Token: token, RateLimit: cfg.RateLimit, Timeout: cfg.Timeout, MaxAttempts: cfg.MaxAttempts}); err != nil {
+		if opts.Client, err = ac.New(ac.Config{APIURL: cfg.APIURL, Token: token, RateLimit: cfg.RateLimit, Timeout: cfg.Timeout, MaxAttempts: cfg.MaxAttempts, ImportRateWait: cfg.ImportRateWait}); err != nil {
 			return nil, fmt.Errorf("load: %w", err)
 		}
 	}

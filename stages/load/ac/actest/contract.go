@@ -303,7 +303,7 @@ func (s *suite) checkContacts(ctx context.Context, t *testing.T) {
 // is on the list.
 func (s *suite) checkListStatus(ctx context.Context, t *testing.T) {
 	id := s.contacts[s.email("moved")]
-	if st, err := s.c.ListStatus(ctx, id, s.list.ID); err != nil || st != 0 {
+	if st, err := s.c.ListStatus(ctx, id, s.list.ID); err != nil || st != ac.NotOnList {
 		t.Fatalf("ListStatus before any subscription = %d, %v; want 0", st, err)
 	}
 	for _, st := range []int{ac.Subscribed, ac.Unsubscribed, ac.Subscribed} {
@@ -346,7 +346,7 @@ func (s *suite) checkBulkImport(ctx context.Context, t *testing.T) {
 	}
 	wctx, cancel := context.WithTimeout(ctx, s.tg.AsyncTimeout)
 	defer cancel()
-	res, err := s.c.WaitImport(wctx, batch, 200*time.Millisecond)
+	res, err := s.c.WaitImport(wctx, batch, 200*time.Millisecond, 0)
 	if err != nil {
 		t.Fatalf("WaitImport: %v", err)
 	}
@@ -422,7 +422,7 @@ func (s *suite) checkRecurringPayments(ctx context.Context, t *testing.T) {
 	s.awaitRP(ctx, t, storeID, func(m ac.RecurringPayment) bool {
 		return m["normalizedStatus"] == "CANCELLED" && m["nextPaymentDate"] == nil
 	})
-	all, err := s.c.SearchRecurringPayments(ctx, storeID)
+	all, err := s.c.SearchRecurringPayments(ctx, 0, storeID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -471,7 +471,7 @@ func (s *suite) awaitRP(ctx context.Context, t *testing.T, storeID string, ok fu
 		if s.tg.Flush != nil {
 			s.tg.Flush()
 		}
-		found, err := s.c.SearchRecurringPayments(ctx, storeID)
+		found, err := s.c.SearchRecurringPayments(ctx, s.connID, storeID)
 		if err != nil {
 			t.Fatalf("SearchRecurringPayments: %v", err)
 		}
