@@ -123,6 +123,7 @@ func writeConfig(t *testing.T, c acConfig) string {
 			fmt.Fprintf(&b, "  %s: %d\n", key, v)
 		}
 	}
+	b.WriteString(c.extraYAMLKeys) // more activecampaign keys, indented
 	path := filepath.Join(t.TempDir(), "cb2ac.yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
@@ -480,11 +481,23 @@ func TestLoadSandboxRunTwice(t *testing.T) {
 		t.Errorf("records sent twice: %v", tw)
 	}
 
+	// A first sync keeps automations quiet (suppress_automations unset).
+	for _, rp := range ac.Snapshot().RecurringPayments {
+		if !rp.SuppressAutomations {
+			t.Errorf("first sync sent %s without suppressAutomations", rp.StoreRecurringPaymentID)
+			break
+		}
+	}
+
 	ac.ResetLog()
 	r2 := cb2acEnv(t, ac.env(), "--data-dir", data, "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day2Run)
 	mustExit(t, r2, 0)
 	if n := ac.WriteRequests(); n != 0 {
 		t.Errorf("run 2 on the same input made %d write requests, want 0: %+v", n, ac.Requests())
+	}
+	// A clean day costs the token check only: nothing sent, nothing to confirm.
+	if n := len(ac.Requests()); n != 1 {
+		t.Errorf("run 2 on the same input made %d requests, want 1 (the token check): %+v", n, ac.Requests())
 	}
 	if !strings.Contains(r2.stdout, "writes=0") || !regexp.MustCompile(`contacts create=0 update=0 delete=0 unchanged=\d+`).MatchString(r2.stdout) {
 		t.Errorf("run 2 summary:\n%s", r2.stdout)
@@ -890,7 +903,9 @@ func TestLoadSandboxRateLimit(t *testing.T) {
 			}
 		}
 	}()
-	cfg := writeConfig(t, acConfig{importBatch: 10, importMin: 1, rpBatch: 25})
+	// One confirming search per batch keeps this test at the pace it had; "all"
+	// would add a search per recurring payment at 5 requests a second.
+	cfg := writeConfig(t, acConfig{importBatch: 10, importMin: 1, rpBatch: 25, extraYAMLKeys: "  confirm_recurring_payments: batch\n"})
 	r := cb2acEnv(t, ac.env(), "--data-dir", data, "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day2Run, "--full-load")
 	close(loadDone)
 	<-neighbourDone
