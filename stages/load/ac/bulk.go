@@ -172,7 +172,9 @@ func (c *Client) graphQL(ctx context.Context, op, query string, vars map[string]
 		Data   json.RawMessage `json:"data"`
 		Errors []ErrorItem     `json:"errors"`
 	}
-	if err := c.do(ctx, op, http.MethodPost, "/ecom/graphql", map[string]any{"query": query, "variables": vars}, &resp); err != nil {
+	// A query writes nothing: it is not counted as a write request.
+	o := doOpts{read: strings.HasPrefix(strings.TrimSpace(query), "query")}
+	if err := c.doOpts(ctx, op, http.MethodPost, "/ecom/graphql", map[string]any{"query": query, "variables": vars}, &resp, o); err != nil {
 		return err
 	}
 	if len(resp.Errors) > 0 {

@@ -345,6 +345,8 @@ type doOpts struct {
 	// looks before creating again. Throttling (429/503 with nothing done) is still
 	// waited out and retried.
 	noReplay bool
+	// read: a POST that writes nothing (a GraphQL query), not counted in Writes.
+	read bool
 }
 
 // AmbiguousError is a create whose outcome is unknown: the request may or may not
@@ -367,7 +369,7 @@ func (c *Client) doOpts(ctx context.Context, op, method, path string, in, out an
 			return fmt.Errorf("activecampaign %s: %w", op, err)
 		}
 	}
-	write := method != http.MethodGet
+	write := method != http.MethodGet && !o.read
 	var last error
 	for attempt := 1; attempt <= c.cfg.MaxAttempts; attempt++ {
 		if err := c.limiter.Wait(ctx); err != nil {

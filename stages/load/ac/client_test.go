@@ -279,3 +279,19 @@ func TestCreateConnectionLooksBeforeRetry(t *testing.T) {
 		t.Fatalf("connection %+v, %v, %d POSTs (want 1, then adopted)", got, err, posts.Load())
 	}
 }
+
+// A GraphQL query (searchRecurringPayment) is a POST that writes nothing: it is
+// not counted as a write request in the load summary.
+func TestSearchIsNoWrite(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"data":{"searchRecurringPayment":[]}}`))
+	}))
+	defer srv.Close()
+	c, _ := New(fast(srv.URL))
+	if _, err := c.SearchRecurringPayments(context.Background(), 1, "sub_1"); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats(); st.Requests != 1 || st.Writes != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
