@@ -953,3 +953,57 @@ func TestLoadSandboxRateLimit(t *testing.T) {
 	ac.Flush()
 	checkHolds(t, ac.Snapshot(), stageDir(data, day2Run, "transform"), "keep", acsandbox.Snapshot{})
 }
+
+// suppress_automations through the CLI: a nightly change fires automations (no
+// suppressAutomations), a backfill (load --in another run's transform) does not.
+func TestLoadSandboxAutomationsNightlyAndBackfill(t *testing.T) {
+	ac := startAC(t, acsandbox.Options{})
+	cb, cbEnv := startCB(t)
+	env := append(ac.env(), cbEnv...)
+	data := t.TempDir()
+	cfg := writeConfig(t, acConfig{unthrottled: true})
+	mustExit(t, cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "run", "--source", "chargebee", "--run-id", day1Run), 0)
+	ac.Flush()
+	if err := cb.Apply("fixtures/chargebee-day2"); err != nil {
+		t.Fatal(err)
+	}
+	ac.ResetLog()
+	mustExit(t, cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "run", "--source", "chargebee", "--run-id", day2Run), 0)
+	ac.Flush()
+	sent := map[string]bool{}
+	for _, r := range ac.Requests() {
+		if r.Op == "bulkUpsertRecurringPayments" {
+			for _, k := range r.Keys {
+				sent[k] = true
+			}
+		}
+	}
+	if len(sent) == 0 {
+		t.Fatal("day 2 sent no recurring payment")
+	}
+	for _, rp := range ac.Snapshot().RecurringPayments {
+		if sent[rp.StoreRecurringPaymentID] && rp.SuppressAutomations {
+			t.Errorf("nightly change %s sent with suppressAutomations", rp.StoreRecurringPaymentID)
+		}
+	}
+	// The backfill sends day 1's rows back, automations kept quiet.
+	ac.ResetLog()
+	mustExit(t, cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "load", "--in", stageDir(data, day1Run, "transform"), "--run-id", "20261125T020000Z"), 0)
+	ac.Flush()
+	back := map[string]bool{}
+	for _, r := range ac.Requests() {
+		if r.Op == "bulkUpsertRecurringPayments" {
+			for _, k := range r.Keys {
+				back[k] = true
+			}
+		}
+	}
+	if len(back) == 0 {
+		t.Fatal("the backfill sent no recurring payment")
+	}
+	for _, rp := range ac.Snapshot().RecurringPayments {
+		if back[rp.StoreRecurringPaymentID] && !rp.SuppressAutomations {
+			t.Errorf("backfill sent %s without suppressAutomations", rp.StoreRecurringPaymentID)
+		}
+	}
+}
