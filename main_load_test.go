@@ -123,6 +123,7 @@ func writeConfig(t *testing.T, c acConfig) string {
 			fmt.Fprintf(&b, "  %s: %d\n", key, v)
 		}
 	}
+	b.WriteString(c.extraYAMLKeys) // more activecampaign keys, indented
 	path := filepath.Join(t.TempDir(), "cb2ac.yaml")
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
@@ -286,17 +287,28 @@ func checkHolds(t *testing.T, sn acsandbox.Snapshot, dir, rule string, before ac
 			continue
 		}
 		present++
-		if got.FirstName != c.FirstName || got.LastName != c.LastName || got.Phone != c.Phone || !strings.EqualFold(got.Email, c.Email) {
-			t.Errorf("contact %s: AC holds %q %q %q %q, transform %q %q %q %q", c.CustomerID,
-				got.Email, got.FirstName, got.LastName, got.Phone, c.Email, c.FirstName, c.LastName, c.Phone)
+		if got.FirstName != c.FirstName || got.LastName != c.LastName || got.Phone != c.Phone || got.OrgName != c.Company || !strings.EqualFold(got.Email, c.Email) {
+			t.Errorf("contact %s: AC holds %q %q %q %q %q, transform %q %q %q %q %q", c.CustomerID,
+				got.Email, got.FirstName, got.LastName, got.Phone, got.OrgName, c.Email, c.FirstName, c.LastName, c.Phone, c.Company)
 		}
 		if !reflect.DeepEqual(got.Lists, map[string]int{listID: 1}) {
 			t.Errorf("contact %s lists %v, want subscribed to %s only", c.CustomerID, got.Lists, listID)
 		}
-		want := map[string]string{}
+		// The empty-value rule: an empty value is never sent unless it clears one
+		// cb2ac sent before, so AC holds exactly transform's non-empty values (a
+		// cleared one as "").
+		want, have := map[string]string{}, map[string]string{}
 		for _, f := range c.Fields {
-			want[fieldID[f.Title]] = f.Value
+			if f.Value != "" {
+				want[fieldID[f.Title]] = f.Value
+			}
 		}
+		for id, v := range got.Fields {
+			if v != "" {
+				have[id] = v
+			}
+		}
+		got.Fields = have
 		if !reflect.DeepEqual(got.Fields, want) {
 			for id := range want {
 				if got.Fields[id] != want[id] {
@@ -495,11 +507,23 @@ func TestLoadSandboxRunTwice(t *testing.T) {
 		t.Errorf("records sent twice: %v", tw)
 	}
 
+	// A first sync keeps automations quiet (suppress_automations unset).
+	for _, rp := range ac.Snapshot().RecurringPayments {
+		if !rp.SuppressAutomations {
+			t.Errorf("first sync sent %s without suppressAutomations", rp.StoreRecurringPaymentID)
+			break
+		}
+	}
+
 	ac.ResetLog()
 	r2 := cb2acEnv(t, ac.env(), "--data-dir", data, "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day2Run)
 	mustExit(t, r2, 0)
 	if n := ac.WriteRequests(); n != 0 {
 		t.Errorf("run 2 on the same input made %d write requests, want 0: %+v", n, ac.Requests())
+	}
+	// A clean day costs the token check only: nothing sent, nothing to confirm.
+	if n := len(ac.Requests()); n != 1 {
+		t.Errorf("run 2 on the same input made %d requests, want 1 (the token check): %+v", n, ac.Requests())
 	}
 	if !strings.Contains(r2.stdout, "writes=0") || !regexp.MustCompile(`contacts create=0 update=0 delete=0 unchanged=\d+`).MatchString(r2.stdout) {
 		t.Errorf("run 2 summary:\n%s", r2.stdout)
@@ -914,7 +938,9 @@ func TestLoadSandboxRateLimit(t *testing.T) {
 			}
 		}
 	}()
-	cfg := writeConfig(t, acConfig{importBatch: 10, importMin: 1, rpBatch: 25})
+	// One confirming search per batch keeps this test at the pace it had; "all"
+	// would add a search per recurring payment at 5 requests a second.
+	cfg := writeConfig(t, acConfig{importBatch: 10, importMin: 1, rpBatch: 25, extraYAMLKeys: "  confirm_recurring_payments: batch\n"})
 	r := cb2acEnv(t, ac.env(), "--data-dir", data, "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day2Run, "--full-load")
 	close(loadDone)
 	<-neighbourDone
@@ -961,4 +987,58 @@ func TestLoadSandboxRateLimit(t *testing.T) {
 	}
 	ac.Flush()
 	checkHolds(t, ac.Snapshot(), stageDir(data, day2Run, "transform"), "keep", acsandbox.Snapshot{})
+}
+
+// suppress_automations through the CLI: a nightly change fires automations (no
+// suppressAutomations), a backfill (load --in another run's transform) does not.
+func TestLoadSandboxAutomationsNightlyAndBackfill(t *testing.T) {
+	ac := startAC(t, acsandbox.Options{})
+	cb, cbEnv := startCB(t)
+	env := append(ac.env(), cbEnv...)
+	data := t.TempDir()
+	cfg := writeConfig(t, acConfig{unthrottled: true})
+	mustExit(t, cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "run", "--source", "chargebee", "--run-id", day1Run), 0)
+	ac.Flush()
+	if err := cb.Apply("fixtures/chargebee-day2"); err != nil {
+		t.Fatal(err)
+	}
+	ac.ResetLog()
+	mustExit(t, cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "run", "--source", "chargebee", "--run-id", day2Run), 0)
+	ac.Flush()
+	sent := map[string]bool{}
+	for _, r := range ac.Requests() {
+		if r.Op == "bulkUpsertRecurringPayments" {
+			for _, k := range r.Keys {
+				sent[k] = true
+			}
+		}
+	}
+	if len(sent) == 0 {
+		t.Fatal("day 2 sent no recurring payment")
+	}
+	for _, rp := range ac.Snapshot().RecurringPayments {
+		if sent[rp.StoreRecurringPaymentID] && rp.SuppressAutomations {
+			t.Errorf("nightly change %s sent with suppressAutomations", rp.StoreRecurringPaymentID)
+		}
+	}
+	// The backfill sends day 1's rows back, automations kept quiet.
+	ac.ResetLog()
+	mustExit(t, cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "load", "--in", stageDir(data, day1Run, "transform"), "--run-id", "20261125T020000Z"), 0)
+	ac.Flush()
+	back := map[string]bool{}
+	for _, r := range ac.Requests() {
+		if r.Op == "bulkUpsertRecurringPayments" {
+			for _, k := range r.Keys {
+				back[k] = true
+			}
+		}
+	}
+	if len(back) == 0 {
+		t.Fatal("the backfill sent no recurring payment")
+	}
+	for _, rp := range ac.Snapshot().RecurringPayments {
+		if back[rp.StoreRecurringPaymentID] && !rp.SuppressAutomations {
+			t.Errorf("backfill sent %s without suppressAutomations", rp.StoreRecurringPaymentID)
+		}
+	}
 }

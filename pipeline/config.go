@@ -157,6 +157,14 @@ func (c *Config) Check() error {
 	if c.ActiveCampaign.Timeout < 0 || c.ActiveCampaign.MaxAttempts < 0 {
 		return fmt.Errorf("activecampaign.timeout and activecampaign.max_attempts must not be negative")
 	}
+	switch c.ActiveCampaign.Confirm {
+	case "", "all", "batch", "off":
+	default:
+		return fmt.Errorf("activecampaign.confirm_recurring_payments %q: want all, batch or off", c.ActiveCampaign.Confirm)
+	}
+	if c.ActiveCampaign.ImportTimeout < 0 || c.ActiveCampaign.ConfirmTimeout < 0 || c.ActiveCampaign.ImportRateWait < 0 {
+		return fmt.Errorf("activecampaign.import_timeout, confirm_timeout and import_rate_wait must not be negative")
+	}
 	if _, err := transform.NewMapper(c.Transform); err != nil {
 		return err
 	}

@@ -46,7 +46,8 @@ func (p *Pipeline) Load(ctx context.Context, req LoadRequest) (*Run, error) {
 	cfg := p.Cfg.ActiveCampaign
 	cfg.APIURL = p.ACURL()
 	cfg.Site = p.Cfg.Chargebee.Site
-	opts := load.Options{In: in.Dir, RunID: run.ID, DryRun: req.DryRun, Resume: req.Resume, Fields: p.Cfg.Transform.Fields(), Redact: p.Cfg.RedactErrors}
+	opts := load.Options{In: in.Dir, RunID: run.ID, DryRun: req.DryRun, Resume: req.Resume, Fields: p.Cfg.Transform.Fields(), Redact: p.Cfg.RedactErrors,
+		Backfill: isBackfill(run, in)}
 	inputs := []Input{in}
 	if st.Synced != nil && !req.Full {
 		opts.Synced = filepath.Join(p.Cfg.DataDir, st.Synced.Dir)
@@ -60,7 +61,7 @@ func (p *Pipeline) Load(ctx context.Context, req LoadRequest) (*Run, error) {
 		if err != nil {
 			return nil, fmt.Errorf("load: %w", err)
 		}
-		if opts.Client, err = ac.New(ac.Config{APIURL: cfg.APIURL, Token: token, RateLimit: cfg.RateLimit, Timeout: cfg.Timeout, MaxAttempts: cfg.MaxAttempts}); err != nil {
+		if opts.Client, err = ac.New(ac.Config{APIURL: cfg.APIURL, Token: token, RateLimit: cfg.RateLimit, Timeout: cfg.Timeout, MaxAttempts: cfg.MaxAttempts, ImportRateWait: cfg.ImportRateWait}); err != nil {
 			return nil, fmt.Errorf("load: %w", err)
 		}
 	}
@@ -123,6 +124,43 @@ func (p *Pipeline) printPlan(run *Run, rep schemas.Report, dryRun bool) {
 	if c["rejected"] > 0 {
 		fmt.Fprintf(p.Out, "          see %s\n", filepath.Join(run.StageDir(StageLoad), load.ErrorsFile))
 	}
+}
+
+// isBackfill: the data loaded comes from another run: a transform of another run
+// (load --in), or a run whose extract, validate or transform read another run's
+// folder (extract --source snapshot, validate --in, the Airflow DAG's
+// backfill_from). Historical data, sent with automations suppressed by default.
+func isBackfill(run *Run, in Input) bool {
+	if in.RunID != "" && in.RunID != run.ID {
+		return true
+	}
+	m, err := run.Manifest()
+	if err != nil || m == nil {
+		return false
+	}
+	other := func(i Input) bool { return i.RunID != "" && i.RunID != run.ID }
+	// An incremental extract reads the API (an input without a run) and merges into
+	// the last extract (another run's): that is the nightly run. A snapshot extract
+	// reads another run's extract only.
+	if rec := m.Stages[StageExtract]; rec != nil && len(rec.Inputs) > 0 {
+		all := true
+		for _, i := range rec.Inputs {
+			all = all && other(i)
+		}
+		if all {
+			return true
+		}
+	}
+	for _, stage := range []string{StageValidate, StageTransform} {
+		if rec := m.Stages[stage]; rec != nil {
+			for _, i := range rec.Inputs {
+				if other(i) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // errNoAC says load was skipped because no AC account is configured.

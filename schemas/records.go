@@ -393,6 +393,9 @@ type ACAddress struct {
 	Postal    string `parquet:"postal" csv:"postal" json:"postal,omitempty"`
 	Country   string `parquet:"country" csv:"country" json:"country,omitempty"`
 	Phone     string `parquet:"phone" csv:"phone" json:"phone,omitempty"`
+	// Address3 holds Chargebee's line3 (added after schema version 1: omitempty keeps
+	// the row hash of rows without it unchanged).
+	Address3 string `parquet:"address3" csv:"address3" json:"address3,omitempty"`
 }
 
 // CustomerData is AC's RecurringPaymentCustomerData. AcceptsMarketing is set only
@@ -403,6 +406,13 @@ type CustomerData struct {
 	Phone            string `parquet:"phone" csv:"phone" json:"phone,omitempty"`
 	Company          string `parquet:"company" csv:"company" json:"company,omitempty"`
 	AcceptsMarketing *bool  `parquet:"acceptsMarketing" csv:"acceptsMarketing" json:"acceptsMarketing,omitempty"`
+	// SMS consent (RecurringPaymentCustomerData in AC's recurring payments reference):
+	// smsMarketingState NOT_SUBSCRIBED|PENDING|REDACTED|SUBSCRIBED|UNSUBSCRIBED,
+	// smsOptInLevel CONFIRMED_OPT_IN|SINGLE_OPT_IN|UNKNOWN, smsConsentUpdatedDate a
+	// date like the others. Empty = not sent.
+	SMSMarketingState     string `parquet:"smsMarketingState,dict" csv:"smsMarketingState" json:"smsMarketingState,omitempty"`
+	SMSOptInLevel         string `parquet:"smsOptInLevel,dict" csv:"smsOptInLevel" json:"smsOptInLevel,omitempty"`
+	SMSConsentUpdatedDate string `parquet:"smsConsentUpdatedDate" csv:"smsConsentUpdatedDate" json:"smsConsentUpdatedDate,omitempty"`
 }
 
 // RecurringPayment is one AC Recurring Payment (RecurringPaymentInput), keyed by
@@ -442,8 +452,17 @@ type RecurringPayment struct {
 	LineItemSkus            StringList   `parquet:"lineItemSkus" csv:"lineItemSkus" json:"lineItemSkus"`
 	LineItemCategories      StringList   `parquet:"lineItemCategories" csv:"lineItemCategories" json:"lineItemCategories"`
 	LineItemStorePrimaryIDs StringList   `parquet:"lineItemStorePrimaryIds" csv:"lineItemStorePrimaryIds" json:"lineItemStorePrimaryIds"`
-	Deleted                 bool         `parquet:"deleted" csv:"deleted" json:"deleted"`
-	RowHash                 uint64       `parquet:"row_hash" csv:"row_hash" json:"row_hash"`
+	// Columns added after schema version 1 (AC's RecurringPaymentInput names; `name`
+	// is the issue's plan name, not in AC's reference page). All omitempty, so rows
+	// that leave them unset keep their row hash, and older files read them as unset.
+	Name            *string    `parquet:"name" csv:"name" json:"name,omitempty"`
+	ShippingAmount  *string    `parquet:"shippingAmount" csv:"shippingAmount" json:"shippingAmount,omitempty"`
+	StoreExternalID *string    `parquet:"storeExternalId" csv:"storeExternalId" json:"storeExternalId,omitempty"`
+	Notes           StringList `parquet:"notes" csv:"notes" json:"notes,omitempty"`
+	LineItemBrands  StringList `parquet:"lineItemBrands" csv:"lineItemBrands" json:"lineItemBrands,omitempty"`
+	LineItemTags    StringList `parquet:"lineItemTags" csv:"lineItemTags" json:"lineItemTags,omitempty"`
+	Deleted         bool       `parquet:"deleted" csv:"deleted" json:"deleted"`
+	RowHash         uint64     `parquet:"row_hash" csv:"row_hash" json:"row_hash"`
 }
 
 // StringList is a list column; in CSV it is the values joined by "|".

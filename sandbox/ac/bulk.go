@@ -91,9 +91,10 @@ func (s *Server) bulkImport(r *http.Request, ri *reqInfo) response {
 	}
 	s.mu.Unlock()
 	if !ok {
-		resp := reply(http.StatusTooManyRequests, map[string]any{"success": 0, "message": "Rate limit exceeded.", "failureReasons": []string{msg}})
-		resp.header = map[string]string{"Retry-After": strconv.Itoa(retryAfterSeconds(wait))}
-		return resp
+		// As AC answers it (reference sample bulk-import.error-400.json, "Other
+		// Error"): HTTP 400, no Retry-After; the message says to retry in a minute.
+		_ = wait
+		return reply(http.StatusBadRequest, map[string]any{"success": 0, "message": "Rate limit exceeded.", "failureReasons": []string{msg}})
 	}
 
 	if len(req.Contacts) == 0 {
@@ -184,9 +185,17 @@ func (s *Server) importInfo(r *http.Request, _ *reqInfo) response {
 	defer s.mu.Unlock()
 	im := s.st.importByID[id]
 	if im == nil {
+		// What AC answers for a batchId it does not know is UNVERIFIED.
 		return reply(http.StatusNotFound, map[string]any{"success": 0, "message": "No import batch found with batchId " + id})
 	}
-	return reply(http.StatusOK, map[string]any{"status": im.Status, "success": append([]string{}, im.Success...), "failure": append([]string{}, im.Failure...)})
+	// "Within about 1 s of the import, status may be boolean false" (AC's
+	// bulk-import-status reference): the sandbox answers false for the first half
+	// of its apply delay, up to a second.
+	var status any = im.Status
+	if im.Status == "waiting" && s.now().Before(im.Created.Add(min(s.opts.ApplyDelay/2, time.Second))) {
+		status = false
+	}
+	return reply(http.StatusOK, map[string]any{"status": status, "success": append([]string{}, im.Success...), "failure": append([]string{}, im.Failure...)})
 }
 
 func (s *Server) bulkImportList(*http.Request, *reqInfo) response {

@@ -173,18 +173,19 @@ func TestBulkImportValidation(t *testing.T) {
 }
 
 // The importer's own per-minute limits: 100 multi-contact and 20 single-contact
-// requests, answered with its documented body and Retry-After.
+// requests, answered as AC's reference sample bulk-import.error-400.json does: HTTP
+// 400 "Rate limit exceeded." (no Retry-After).
 func TestBulkImportPerMinuteLimit(t *testing.T) {
 	_, c := newTest(t, Options{ApplyDelay: -1, BulkImportPerMinute: 2, BulkSinglePerMinute: 1})
 	c.must(http.StatusOK, "POST", "/api/3/import/bulk_import", importContacts("a@example.com", "b@example.com"))
 	c.must(http.StatusOK, "POST", "/api/3/import/bulk_import", importContacts("c@example.com", "d@example.com"))
 	r := c.do("POST", "/api/3/import/bulk_import", importContacts("e@example.com", "f@example.com"))
-	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" || str(r.json(t), "message") != "Rate limit exceeded." {
+	if r.status != http.StatusBadRequest || str(r.json(t), "message") != "Rate limit exceeded." || str(r.json(t), "failureReasons", 0) == "" {
 		t.Fatalf("third multi-contact import: %d %s", r.status, r.body)
 	}
 	// Single-contact requests have their own budget.
 	c.must(http.StatusOK, "POST", "/api/3/import/bulk_import", importContacts("g@example.com"))
-	if r := c.do("POST", "/api/3/import/bulk_import", importContacts("h@example.com")); r.status != http.StatusTooManyRequests {
+	if r := c.do("POST", "/api/3/import/bulk_import", importContacts("h@example.com")); r.status != http.StatusBadRequest {
 		t.Fatalf("second single-contact import: %d", r.status)
 	}
 }
@@ -233,5 +234,20 @@ func TestHookStallsAndDrops(t *testing.T) {
 	defer mu.Unlock()
 	if !reflect.DeepEqual(seen, []string{"contact_sync", "bulk_import"}) {
 		t.Fatalf("hook saw %v", seen)
+	}
+}
+
+// import/info answers status false for a moment after queuing, as AC's status
+// reference says, then the statuses AC documents.
+func TestImportInfoFalseAtFirst(t *testing.T) {
+	_, c := newTest(t, Options{ApplyDelay: 400 * time.Millisecond})
+	acc := c.must(http.StatusOK, "POST", "/api/3/import/bulk_import", importContacts("a@example.com", "b@example.com"))
+	info := c.must(http.StatusOK, "GET", "/api/3/import/info?batchId="+str(acc, "batchId"), nil)
+	if info["status"] != false {
+		t.Fatalf("status right after queuing: %v, want false", info["status"])
+	}
+	time.Sleep(250 * time.Millisecond)
+	if info := c.must(http.StatusOK, "GET", "/api/3/import/info?batchId="+str(acc, "batchId"), nil); info["status"] != "waiting" {
+		t.Fatalf("status later: %v, want waiting", info["status"])
 	}
 }

@@ -386,7 +386,8 @@ func (s *Server) listContacts(r *http.Request, _ *reqInfo) response {
 	return reply(http.StatusOK, map[string]any{"scoreValues": []any{}, "contacts": contacts, "meta": m})
 }
 
-// setContactList subscribes (1) or unsubscribes (2) a contact. An unknown contact or
+// setContactList sets a contact's status on a list (0 unconfirmed, 1 active, 2
+// unsubscribed, 3 bounced). An unknown contact or
 // list is 422 related_missing (the status is UNVERIFIED); repeating a status is fine.
 // It answers 200 like the sample, status as the number the client sent.
 func (s *Server) setContactList(r *http.Request, ri *reqInfo) response {
@@ -413,9 +414,10 @@ func (s *Server) setContactList(r *http.Request, ri *reqInfo) response {
 			return errs422(apiError{Title: "The " + f.name + " was not provided.", Code: "field_missing", Source: pointer(f.name)})
 		}
 	}
+	// AC's list statuses: 0 unconfirmed, 1 active, 2 unsubscribed, 3 bounced.
 	status, err := strconv.Atoi(cl.Status.s)
-	if err != nil || (status != 1 && status != 2) {
-		return errs422(apiError{Title: "The status is not valid.", Detail: "status must be 1 (subscribe) or 2 (unsubscribe)", Code: "field_invalid", Source: pointer("status")})
+	if err != nil || status < 0 || status > 3 {
+		return errs422(apiError{Title: "The status is not valid.", Detail: "status must be 0 (unconfirmed), 1 (active), 2 (unsubscribed) or 3 (bounced)", Code: "field_invalid", Source: pointer("status")})
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

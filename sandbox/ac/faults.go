@@ -18,6 +18,10 @@ type Fault struct {
 	Status int
 	// RetryAfter is the Retry-After header sent with Status ("" sends none).
 	RetryAfter string
+	// Body, when set, is the JSON answered with Status instead of the sandbox's
+	// own message (an answer in a shape AC documents, e.g. the importer's 400
+	// "Rate limit exceeded.").
+	Body any
 	// Delay holds the request before it is served (or answered with Status). A
 	// client that gives up meanwhile gets nothing, and nothing is written.
 	Delay time.Duration

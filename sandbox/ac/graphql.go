@@ -80,9 +80,14 @@ var rpInputFields = func() map[string]fspec {
 		"shippingAddress":         {kind: fAddress},
 		"customerData":            {kind: fCustomerData},
 	}
-	for _, n := range []string{"email", "storeStatus", "storeCustomerId", "originOrderId", "currency", "storeExternalId"} {
+	// name: the issue's plan name; it is not in AC's recurring payments reference page
+	// (UNVERIFIED), so the sandbox accepts it as a plain String.
+	for _, n := range []string{"email", "storeStatus", "storeCustomerId", "originOrderId", "currency", "storeExternalId", "name"} {
 		m[n] = fspec{kind: fString}
 	}
+	// suppressAutomations: AC's WooCommerce plugin sends it on every recurring payment
+	// (true for its historical sync). An input flag, not a stored field.
+	m["suppressAutomations"] = fspec{kind: fBool}
 	for _, n := range []string{"paymentAmount", "discountAmount", "taxAmount", "shippingAmount"} {
 		m[n] = fspec{kind: fDecimal}
 	}
@@ -97,7 +102,14 @@ var rpInputFields = func() map[string]fspec {
 	return m
 }()
 
-var addressFields = []string{"firstName", "lastName", "company", "address1", "address2", "city", "province", "postal", "country", "phone"}
+// addressFields: AddressInput as AC's reference example and its WooCommerce plugin
+// (Ecom_Address) send it, plus address3 and email, which the issue lists as
+// accepted by AC.
+var addressFields = []string{"firstName", "lastName", "company", "address1", "address2", "address3", "city", "province", "postal", "country", "phone", "email"}
+
+// inputOnly are RecurringPaymentInput fields that searchRecurringPayment does not
+// return.
+var inputOnly = map[string]bool{"suppressAutomations": true, "name": true}
 
 var customerDataFields = map[string]fspec{
 	"firstName":             {kind: fString},
@@ -132,7 +144,10 @@ var knownInputTypes = map[string]bool{
 }
 
 var (
-	dateRe    = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`)
+	// dateRe: the reference's form 2019-11-16T10:48:23Z, and the same instant as
+	// AC's WooCommerce plugin sends it (PHP DATE_ATOM: +00:00) or with milliseconds
+	// (JavaScript's toISOString, used by other AC clients).
+	dateRe    = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|\+00:00)$`)
 	decimalRe = regexp.MustCompile(`^-?\d+(\.\d+)?$`)
 )
 
@@ -219,6 +234,10 @@ type inputErr struct {
 	field string
 	// validation marks errors of the document (variable types) rather than of data.
 	validation bool
+	// content marks a value of the right GraphQL type that AC's own checks refuse
+	// (a date not in its format, an empty id, an unknown connection, a fail-email):
+	// AC answers those as "Validation errors" naming the record.
+	content bool
 }
 
 // ---- value helpers ----
@@ -420,7 +439,8 @@ func coerce(v *gqlValue, spec fspec, index int, field string) (any, *inputErr) {
 			return fail("String cannot represent a non string value: %s", describe(v))
 		}
 		if spec.required && strings.TrimSpace(v.raw) == "" {
-			return fail("must not be empty")
+			e := &inputErr{msg: field + ": must not be empty", index: index, field: field, content: true}
+			return nil, e
 		}
 		return v.raw, nil
 	case fInt:
@@ -458,10 +478,10 @@ func coerce(v *gqlValue, spec fspec, index int, field string) (any, *inputErr) {
 			return fail("String cannot represent a non string value: %s", describe(v))
 		}
 		if !dateRe.MatchString(v.raw) {
-			return fail("%s is not in the format 2019-11-16T10:48:23Z", strconv.Quote(v.raw))
+			return nil, &inputErr{msg: fmt.Sprintf("%s: %s is not in the format 2019-11-16T10:48:23Z", field, strconv.Quote(v.raw)), index: index, field: field, content: true}
 		}
-		if _, err := time.Parse(time.RFC3339, v.raw); err != nil {
-			return fail("%s is not a valid date", strconv.Quote(v.raw))
+		if _, err := time.Parse(time.RFC3339Nano, v.raw); err != nil {
+			return nil, &inputErr{msg: fmt.Sprintf("%s: %s is not a valid date", field, strconv.Quote(v.raw)), index: index, field: field, content: true}
 		}
 		return v.raw, nil
 	case fEnum:
@@ -720,7 +740,7 @@ func (s *Server) bulkUpsert(g *gqlRequest, f *gqlField, ri *reqInfo) response {
 	}
 	for i, rec := range records {
 		if e, ok := rec["email"].(string); ok && s.failEmail(e) {
-			ies = append(ies, inputErr{msg: fmt.Sprintf("email: %s is in the sandbox's fail-emails set", e), index: i, field: "email"})
+			ies = append(ies, inputErr{msg: fmt.Sprintf("email: %s is in the sandbox's fail-emails set", e), index: i, field: "email", content: true})
 		}
 	}
 
@@ -730,12 +750,15 @@ func (s *Server) bulkUpsert(g *gqlRequest, f *gqlField, ri *reqInfo) response {
 		for i, rec := range records {
 			id, _ := rec["legacyConnectionId"].(int64)
 			if s.st.connection(strconv.FormatInt(id, 10)) == nil {
-				ies = append(ies, inputErr{msg: fmt.Sprintf("legacyConnectionId: no connection with id %d", id), index: i, field: "legacyConnectionId"})
+				ies = append(ies, inputErr{msg: fmt.Sprintf("legacyConnectionId: no connection with id %d", id), index: i, field: "legacyConnectionId", content: true})
 			}
 		}
 	}
 	if len(ies) > 0 {
 		sort.SliceStable(ies, func(a, b int) bool { return ies[a].index < ies[b].index })
+		if resp, ok := validationErrors(ies, records); ok {
+			return resp
+		}
 		return badInput(ies)
 	}
 	now := s.now()
@@ -761,6 +784,31 @@ func (s *Server) bulkUpsert(g *gqlRequest, f *gqlField, ri *reqInfo) response {
 	return reply(http.StatusOK, orderedObj{{"data", orderedObj{{f.key(), result}}}})
 }
 
+// validationErrors answers data errors as AC does (AC's WooCommerce plugin reads
+// this shape): errors[0].message "Validation errors", and in errors[0].extensions
+// one key per refused record, "<index>-storeRecurringPaymentId-<id>", whose value is
+// the message. Nothing of the batch is saved. Only when every error is a content
+// error of a record with an id; type errors stay GraphQL errors of the request.
+func validationErrors(ies []inputErr, records []map[string]any) (response, bool) {
+	ext := map[string]any{}
+	for _, e := range ies {
+		if !e.content || e.index < 0 || e.index >= len(records) {
+			return response{}, false
+		}
+		id, _ := records[e.index]["storeRecurringPaymentId"].(string)
+		if strings.TrimSpace(id) == "" {
+			return response{}, false
+		}
+		k := fmt.Sprintf("%d-storeRecurringPaymentId-%s", e.index, id)
+		if prev, ok := ext[k].(string); ok {
+			ext[k] = prev + "; " + e.msg
+		} else {
+			ext[k] = e.msg
+		}
+	}
+	return gqlReply([]gqlErr{{Message: "Validation errors", Extensions: ext}}, nil, true), true
+}
+
 // applyRPBatchLocked upserts a batch by (legacyConnectionId, storeRecurringPaymentId).
 // Fields present in the input overwrite, explicit nulls clear, absent ones are kept
 // (AC's merge behaviour is not documented). The email creates the contact when none
@@ -784,6 +832,8 @@ func (s *Server) applyRPBatchLocked(b *rpBatchRec, now time.Time) {
 		for k, v := range rec {
 			rp.Fields[k] = v
 		}
+		rp.SuppressAutomations, _ = rec["suppressAutomations"].(bool)
+		delete(rp.Fields, "suppressAutomations")
 		rp.Updated = now
 		email, _ := rec["email"].(string)
 		if !validEmail(email) {
@@ -847,7 +897,7 @@ func (s *Server) searchRP(g *gqlRequest, f *gqlField) response {
 	args, _, errs := resolveArgs(g, f, "filter")
 	allowed := map[string]bool{"id": true, "__typename": true}
 	for name, spec := range rpInputFields {
-		if spec.kind != fCustomerData && spec.kind != fAddress {
+		if spec.kind != fCustomerData && spec.kind != fAddress && !inputOnly[name] {
 			allowed[name] = true
 		}
 	}

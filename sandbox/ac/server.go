@@ -426,7 +426,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			if f.RetryAfter != "" {
 				sw.Header().Set("Retry-After", f.RetryAfter)
 			}
-			writeJSON(sw, f.Status, map[string]any{"message": http.StatusText(f.Status) + " (sandbox fault injection)"})
+			var body any = map[string]any{"message": http.StatusText(f.Status) + " (sandbox fault injection)"}
+			if f.Body != nil {
+				body = f.Body
+			}
+			writeJSON(sw, f.Status, body)
 			return
 		case f.Truncate:
 			// The rest of serve writes into buf; the log still records what was done.

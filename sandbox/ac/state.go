@@ -96,6 +96,9 @@ type rpRec struct {
 	Fields                  map[string]any `json:"fields"`
 	Created                 time.Time      `json:"created"`
 	Updated                 time.Time      `json:"updated"`
+	// SuppressAutomations is what the last upsert of the record asked
+	// (suppressAutomations), kept for tests: it is no field AC returns.
+	SuppressAutomations bool `json:"suppressAutomations,omitempty"`
 }
 
 // importContact is one contact of a queued bulk import, kept until it is applied.
@@ -408,6 +411,8 @@ type RecurringPayment struct {
 	Email                   string
 	Fields                  map[string]any
 	Created, Updated        time.Time
+	// SuppressAutomations: the last upsert asked AC not to start automations.
+	SuppressAutomations bool
 }
 
 // ImportBatch is a bulk import request and its outcome.
@@ -498,7 +503,7 @@ func (s *Server) Snapshot() Snapshot {
 		email, _ := rp.Fields["email"].(string)
 		sn.RecurringPayments = append(sn.RecurringPayments, RecurringPayment{ID: rp.ID, LegacyConnectionID: rp.LegacyConnectionID,
 			StoreRecurringPaymentID: rp.StoreRecurringPaymentID, Email: email, Fields: deepCopyMap(rp.Fields),
-			Created: rp.Created, Updated: rp.Updated})
+			Created: rp.Created, Updated: rp.Updated, SuppressAutomations: rp.SuppressAutomations})
 	}
 	for _, im := range st.Imports {
 		sn.Imports = append(sn.Imports, ImportBatch{BatchID: im.ID, Status: im.Status, Queued: im.Queued,

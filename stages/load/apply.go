@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cb2ac/cb2ac/schemas"
 	"github.com/cb2ac/cb2ac/stages/load/ac"
@@ -18,6 +19,8 @@ const (
 	CodeRejected      = "ac_rejected"        // AC refused the record; its message is in the row
 	CodeImportFailed  = "ac_import_failed"   // the bulk import reported the email as failed
 	CodeContactFailed = "contact_not_synced" // a recurring payment held back because its contact failed
+	CodeImportTimeout = "ac_import_timeout"  // the bulk import did not complete within import_timeout
+	CodeNotConfirmed  = "ac_not_confirmed"   // AC accepted the batch but did not show the record within confirm_timeout
 )
 
 type applier struct {
@@ -34,6 +37,8 @@ type applier struct {
 	// progress counts records with an outcome out of total changed ones.
 	progress    func(done, total int64)
 	done, total int64
+	// suppress: automations kept quiet for this load (suppress_automations).
+	suppress bool
 }
 
 func (a *applier) fail(entity string, f failedEntry) {
@@ -95,10 +100,51 @@ func (a *applier) journal(id, entity, kind string, who func(string) (string, str
 	return nil
 }
 
-// split sends recs with send; when AC rejects the request as a whole it halves the
-// batch, down to single records, so one bad record cannot block the others. A
-// single rejected record becomes a failure with AC's own message.
-func split[T any](ctx context.Context, recs []T, key func(*T) string, send func(context.Context, []T) (outcome, error)) (outcome, error) {
+// split sends recs with send. When AC rejects the request as a whole and names the
+// records at fault (named: index in recs → AC's message), those become failures and
+// the others are sent again at once, without them: one more request per rejection,
+// as AC's WooCommerce plugin re-queues the records its "Validation errors" answer
+// does not name. When AC names none, split halves the batch, down to single records,
+// so one bad record cannot block the others; a single rejected record becomes a
+// failure with AC's own message.
+func split[T any](ctx context.Context, recs []T, key func(*T) string, send func(context.Context, []T) (outcome, error), named func(error, []T) map[int]string) (outcome, error) {
+	var done outcome
+	for len(recs) > 0 {
+		out, err := send(ctx, recs)
+		if err == nil {
+			return outcome{acked: append(done.acked, out.acked...), failed: append(done.failed, out.failed...)}, nil
+		}
+		if !ac.Rejected(err) {
+			return outcome{}, err
+		}
+		bad := map[int]string{}
+		if named != nil {
+			bad = named(err, recs)
+		}
+		if len(bad) == 0 {
+			break // AC named no record of this batch: halve it
+		}
+		rest := recs[:0:0]
+		for i := range recs {
+			if msg, ok := bad[i]; ok {
+				done.failed = append(done.failed, failedEntry{Key: key(&recs[i]), Message: msg})
+			} else {
+				rest = append(rest, recs[i])
+			}
+		}
+		recs = rest
+	}
+	if len(recs) == 0 {
+		return done, nil
+	}
+	out, err := halve(ctx, recs, key, send)
+	if err != nil {
+		return outcome{}, err
+	}
+	return outcome{acked: append(done.acked, out.acked...), failed: append(done.failed, out.failed...)}, nil
+}
+
+func halve[T any](ctx context.Context, recs []T, key func(*T) string, send func(context.Context, []T) (outcome, error)) (outcome, error) {
 	out, err := send(ctx, recs)
 	if err == nil {
 		return out, nil
@@ -110,15 +156,46 @@ func split[T any](ctx context.Context, recs []T, key func(*T) string, send func(
 		return outcome{failed: []failedEntry{{Key: key(&recs[0]), Message: err.Error()}}}, nil
 	}
 	mid := len(recs) / 2
-	left, err := split(ctx, recs[:mid], key, send)
+	left, err := halve(ctx, recs[:mid], key, send)
 	if err != nil {
 		return outcome{}, err
 	}
-	right, err := split(ctx, recs[mid:], key, send)
+	right, err := halve(ctx, recs[mid:], key, send)
 	if err != nil {
 		return outcome{}, err
 	}
 	return outcome{acked: append(left.acked, right.acked...), failed: append(left.failed, right.failed...)}, nil
+}
+
+// namedImportFailures reads the indexes of a refused bulk import's failureReasons.
+func namedImportFailures(err error, batch []contactChange) map[int]string {
+	var e *ac.Error
+	if !errors.As(err, &e) {
+		return nil
+	}
+	out := map[int]string{}
+	for i, msg := range e.ImportFailures() {
+		if i < len(batch) {
+			out[i] = "activecampaign import/bulk_import: " + msg
+		}
+	}
+	return out
+}
+
+// namedRPFailures reads the records of a "Validation errors" answer.
+func namedRPFailures(err error, batch []rpChange) map[int]string {
+	var e *ac.Error
+	if !errors.As(err, &e) {
+		return nil
+	}
+	byID := e.RecordErrors()
+	out := map[int]string{}
+	for i := range batch {
+		if msg, ok := byID[batch[i].Key]; ok {
+			out[i] = "activecampaign bulkUpsertRecurringPayments: " + ac.ValidationErrorsMessage + ": " + msg
+		}
+	}
+	return out
 }
 
 type contactChange = Change[schemas.Contact]
@@ -154,7 +231,7 @@ func (a *applier) contacts(ctx context.Context, d *Diff[schemas.Contact]) error 
 		// records are sent again below. Polling a failed import again would fail
 		// every resume for good.
 		var ended *ac.ImportEndedError
-		if ac.IsNotFound(err) || errors.As(err, &ended) {
+		if ac.IsImportUnknown(err) || errors.As(err, &ended) {
 			continue
 		}
 		if err != nil {
@@ -165,7 +242,7 @@ func (a *applier) contacts(ctx context.Context, d *Diff[schemas.Contact]) error 
 		}
 	}
 
-	var upserts, emailChanges, deletes []contactChange
+	var upserts, clears, emailChanges, deletes []contactChange
 	for _, ch := range d.Changes {
 		if a.j.done(EntityContact, ch.Key) {
 			continue
@@ -175,12 +252,24 @@ func (a *applier) contacts(ctx context.Context, d *Diff[schemas.Contact]) error 
 			deletes = append(deletes, ch)
 		case ch.Op == OpUpdate && ch.Old != nil && !strings.EqualFold(ch.Old.Email, ch.New.Email):
 			emailChanges = append(emailChanges, ch)
+		case len(cleared(ch)) > 0:
+			clears = append(clears, ch)
 		default:
 			upserts = append(upserts, ch)
 		}
 	}
 	key := func(c *contactChange) string { return c.Key }
 
+	// Updates that clear a value go through contact/sync, where an empty value is
+	// sent; AC's importer reference does not say what a blank cell does.
+	for _, ch := range clears {
+		err := a.run(ctx, EntityContact, "sync", who, func(ctx context.Context) (outcome, error) {
+			return a.syncEach(ctx, []contactChange{ch})
+		})
+		if err != nil {
+			return err
+		}
+	}
 	// Creates and updates: bulk import batches packed by count and bytes; a batch too
 	// small for the importer goes contact by contact, each journaled on its own.
 	for _, batch := range a.importBatches(upserts) {
@@ -196,7 +285,7 @@ func (a *applier) contacts(ctx context.Context, d *Diff[schemas.Contact]) error 
 			continue
 		}
 		err := a.run(ctx, EntityContact, "import", who, func(ctx context.Context) (outcome, error) {
-			return split(ctx, batch, key, a.bulkImport)
+			return split(ctx, batch, key, a.bulkImport, namedImportFailures)
 		})
 		if err != nil {
 			return err
@@ -236,7 +325,7 @@ func (a *applier) importBatches(chs []contactChange) [][]contactChange {
 	size := 0
 	const overhead = 64 // the request envelope
 	for _, ch := range chs {
-		n := ac.ImportSize(a.importContact(ch.New))
+		n := ac.ImportSize(a.importContact(ch))
 		if len(cur) > 0 && (len(cur) == a.cfg.BulkImportBatch || size+n+overhead > ac.MaxImportBytes) {
 			out = append(out, cur)
 			cur, size = nil, 0
@@ -250,24 +339,71 @@ func (a *applier) importBatches(chs []contactChange) [][]contactChange {
 	return out
 }
 
-func (a *applier) importContact(c *schemas.Contact) ac.ImportContact {
+// The empty-value rule, the same on every contact path (contact/sync, PUT and the
+// bulk import): a value is sent when it has one; a value the last synced row had
+// and the new row has not is cleared, by sending "" through contact/sync or PUT
+// (never through the bulk import, whose handling of blank cells AC does not
+// document); a value cb2ac never had is not sent, so AC keeps what it got from
+// elsewhere. Company goes as orgname on contact/sync and PUT and as
+// customer_acct_name on the import.
+
+// cleared lists what a change clears: attribute names (firstName, lastName, phone,
+// orgname) and custom field titles.
+func cleared(ch contactChange) []string {
+	if ch.Old == nil || ch.New == nil {
+		return nil
+	}
+	var out []string
+	for _, p := range [][3]string{{"firstName", ch.Old.FirstName, ch.New.FirstName}, {"lastName", ch.Old.LastName, ch.New.LastName},
+		{"phone", ch.Old.Phone, ch.New.Phone}, {"orgname", ch.Old.Company, ch.New.Company}} {
+		if p[1] != "" && p[2] == "" {
+			out = append(out, p[0])
+		}
+	}
+	now := map[string]string{}
+	for _, f := range ch.New.Fields {
+		now[f.Title] = f.Value
+	}
+	for _, f := range ch.Old.Fields {
+		if f.Value != "" && now[f.Title] == "" {
+			out = append(out, "fields."+f.Title)
+		}
+	}
+	return out
+}
+
+func (a *applier) importContact(ch contactChange) ac.ImportContact {
+	c := ch.New
 	ic := ac.ImportContact{
 		Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, Phone: c.Phone,
-		CustomerAcctName: c.Company, ExcludeAutomations: a.cfg.ExcludeAutomations,
-		Subscribe: []ac.ImportList{{ListID: json.Number(a.setup.ListID)}},
+		CustomerAcctName: c.Company, ExcludeAutomations: a.suppress || a.cfg.ExcludeAutomations,
+	}
+	// A create asks the importer to subscribe the contact (it never re-subscribes
+	// an unsubscribed one, per AC's importer reference); an update leaves the list
+	// membership alone, like contact/sync.
+	if ch.Op == OpCreate {
+		ic.Subscribe = []ac.ImportList{{ListID: json.Number(a.setup.ListID)}}
 	}
 	for _, f := range c.Fields {
-		if id := a.setup.Fields[f.Title]; id != "" {
+		if id := a.setup.Fields[f.Title]; id != "" && f.Value != "" {
 			ic.Fields = append(ic.Fields, ac.ImportField{ID: json.Number(id), Value: f.Value})
 		}
 	}
 	return ic
 }
 
-func (a *applier) acContact(c *schemas.Contact) ac.Contact {
-	ct := ac.Contact{Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, Phone: c.Phone}
+func (a *applier) acContact(ch contactChange) ac.Contact {
+	c := ch.New
+	ct := ac.Contact{Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, Phone: c.Phone, Orgname: c.Company}
+	clear := map[string]bool{}
+	for _, k := range cleared(ch) {
+		clear[k] = true
+		if !strings.HasPrefix(k, "fields.") {
+			ct.Clear = append(ct.Clear, k)
+		}
+	}
 	for _, f := range c.Fields {
-		if id := a.setup.Fields[f.Title]; id != "" {
+		if id := a.setup.Fields[f.Title]; id != "" && (f.Value != "" || clear["fields."+f.Title]) {
 			ct.FieldValues = append(ct.FieldValues, ac.FieldValue{Field: ac.ID(id), Value: f.Value})
 		}
 	}
@@ -281,7 +417,7 @@ func (a *applier) bulkImport(ctx context.Context, batch []contactChange) (outcom
 	ics := make([]ac.ImportContact, len(batch))
 	keys := make([]string, len(batch))
 	for i := range batch {
-		ics[i] = a.importContact(batch[i].New)
+		ics[i] = a.importContact(batch[i])
 		keys[i] = batch[i].Key
 	}
 	batchID, err := a.c.BulkImport(ctx, ics)
@@ -295,8 +431,19 @@ func (a *applier) bulkImport(ctx context.Context, batch []contactChange) (outcom
 }
 
 // waitImport turns a finished import into an outcome: AC reports failures by email.
+// An import still running at import_timeout is left to the next run: its contacts
+// are reported (ac_import_timeout), not counted as synced, and their recurring
+// payments wait with them.
 func (a *applier) waitImport(ctx context.Context, batchID string, batch []contactChange) (outcome, error) {
-	res, err := a.c.WaitImport(ctx, batchID, a.cfg.ImportPoll)
+	res, err := a.c.WaitImport(ctx, batchID, a.cfg.ImportPoll, a.cfg.ImportTimeout)
+	var late *ac.ImportTimeoutError
+	if errors.As(err, &late) {
+		var out outcome
+		for _, ch := range batch {
+			out.failed = append(out.failed, failedEntry{Key: ch.Key, Code: CodeImportTimeout, Message: late.Error()})
+		}
+		return out, nil
+	}
 	if err != nil {
 		return outcome{}, err
 	}
@@ -326,7 +473,7 @@ func (a *applier) syncEach(ctx context.Context, batch []contactChange) (outcome,
 		id, synced := a.j.synced[ch.Key] // by an attempt that stopped before subscribing
 		var err error
 		if !synced {
-			id, err = a.c.SyncContact(ctx, a.acContact(ch.New))
+			id, err = a.c.SyncContact(ctx, a.acContact(ch))
 			if err == nil && ch.Op == OpCreate {
 				err = a.j.append(journalEntry{Batch: a.j.nextID(opSynced), Entity: EntityContact, Op: opSynced,
 					Keys: []string{ch.Key}, Contact: string(id)})
@@ -347,10 +494,14 @@ func (a *applier) syncEach(ctx context.Context, batch []contactChange) (outcome,
 	return out, nil
 }
 
+// subscribe puts a contact on the list only when it has never been on it: any
+// status AC holds (0 unconfirmed, 1 active, 2 unsubscribed, 3 bounced) is kept.
+// AC's terms do not allow adding contacts as confirmed by hand over an unconfirmed
+// status, and an unsubscribed or bounced contact stays so.
 func (a *applier) subscribe(ctx context.Context, id ac.ID) error {
 	list := ac.ID(a.setup.ListID)
 	st, err := a.c.ListStatus(ctx, id, list)
-	if err != nil || st == ac.Subscribed || st == ac.Unsubscribed {
+	if err != nil || st != ac.NotOnList {
 		return err
 	}
 	return a.c.SetListStatus(ctx, id, list, ac.Subscribed)
@@ -365,7 +516,7 @@ func (a *applier) changeEmail(ctx context.Context, ch contactChange) (outcome, e
 		// Not in AC under the old email (removed there): create it under the new one.
 		return a.syncEach(ctx, []contactChange{{Key: ch.Key, Op: OpCreate, New: ch.New}})
 	}
-	err = a.c.UpdateContact(ctx, found.ID, a.acContact(ch.New))
+	err = a.c.UpdateContact(ctx, found.ID, a.acContact(ch))
 	switch {
 	case err == nil:
 		return outcome{acked: []string{ch.Key}}, nil
@@ -460,7 +611,7 @@ func (a *applier) recurringPayments(ctx context.Context, d *Diff[schemas.Recurri
 	for i := 0; i*size < len(send); i++ {
 		batch := send[i*size : min((i+1)*size, len(send))]
 		err := a.run(ctx, EntityRecurringPayment, "upsert", who, func(ctx context.Context) (outcome, error) {
-			return split(ctx, batch, func(c *rpChange) string { return c.Key }, upsert)
+			return split(ctx, batch, func(c *rpChange) string { return c.Key }, upsert, namedRPFailures)
 		})
 		if err != nil {
 			return err
@@ -469,17 +620,112 @@ func (a *applier) recurringPayments(ctx context.Context, d *Diff[schemas.Recurri
 	return nil
 }
 
+// upsertRPs sends one batch. AC answers with the id of an asynchronous batch and
+// documents no way to ask for its status, so a record counts as synced only once
+// searchRecurringPayment shows it as sent (confirm); what AC does not show within
+// confirm_timeout is reported and sent again next run.
 func (a *applier) upsertRPs(ctx context.Context, batch []rpChange, fate map[string]contactFate) (outcome, error) {
 	inputs := make([]map[string]any, len(batch))
-	var out outcome
 	for i, ch := range batch {
 		inputs[i] = rpInput(a.connID, ch, fate[ch.New.StoreCustomerID])
-		out.acked = append(out.acked, ch.Key)
+		if a.suppress {
+			inputs[i]["suppressAutomations"] = true
+		}
 	}
 	if _, err := a.c.UpsertRecurringPaymentInputs(ctx, inputs); err != nil {
 		return outcome{}, err
 	}
-	return out, nil
+	return a.confirm(ctx, batch, inputs)
+}
+
+// confirm polls searchRecurringPayment (by connection and storeRecurringPaymentId)
+// until AC holds each record as sent, backing off from import_poll up to 30s, for
+// at most confirm_timeout.
+func (a *applier) confirm(ctx context.Context, batch []rpChange, inputs []map[string]any) (outcome, error) {
+	var out outcome
+	var pending []int
+	switch a.cfg.Confirm {
+	case "off":
+		for _, ch := range batch {
+			out.acked = append(out.acked, ch.Key)
+		}
+		return out, nil
+	case "batch":
+		// The last record stands for its batch.
+		pending = []int{len(batch) - 1}
+		for _, ch := range batch[:len(batch)-1] {
+			out.acked = append(out.acked, ch.Key)
+		}
+	default:
+		pending = make([]int, len(batch))
+		for i := range pending {
+			pending[i] = i
+		}
+	}
+	delay := a.cfg.ImportPoll
+	if delay <= 0 {
+		delay = 2 * time.Second
+	}
+	start := time.Now()
+	for {
+		t := time.NewTimer(min(delay, max(a.cfg.ConfirmTimeout-time.Since(start), 0)))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return outcome{}, ctx.Err()
+		case <-t.C:
+		}
+		var still []int
+		for _, i := range pending {
+			found, err := a.c.SearchRecurringPayments(ctx, a.connID, batch[i].Key)
+			if err != nil {
+				return outcome{}, err
+			}
+			if len(found) > 0 && holds(found[0], inputs[i]) {
+				out.acked = append(out.acked, batch[i].Key)
+			} else {
+				still = append(still, i)
+			}
+		}
+		pending = still
+		if len(pending) == 0 {
+			return out, nil
+		}
+		if time.Since(start) >= a.cfg.ConfirmTimeout {
+			if a.cfg.Confirm == "batch" {
+				out.acked = nil // the batch is not known to be processed
+				for _, ch := range batch[:len(batch)-1] {
+					out.failed = append(out.failed, failedEntry{Key: ch.Key, Code: CodeNotConfirmed,
+						Message: fmt.Sprintf("AC did not show the last record of this record's batch within %s (activecampaign.confirm_timeout); sent again next run", a.cfg.ConfirmTimeout)})
+				}
+			}
+			for _, i := range pending {
+				out.failed = append(out.failed, failedEntry{Key: batch[i].Key, Code: CodeNotConfirmed,
+					Message: fmt.Sprintf("AC accepted the batch but searchRecurringPayment did not show this record as sent within %s (activecampaign.confirm_timeout); sent again next run", a.cfg.ConfirmTimeout)})
+			}
+			return out, nil
+		}
+		delay = min(delay*2, 30*time.Second)
+	}
+}
+
+// confirmFields are compared to decide that AC holds a record as sent: the status
+// pair, the amount and the store's modification date change with every real update
+// transform sends.
+var confirmFields = []string{"normalizedStatus", "storeStatus", "paymentAmount", "storeModifiedDate"}
+
+// holds reports whether AC's record carries what was sent in the confirm fields.
+func holds(got ac.RecurringPayment, sent map[string]any) bool {
+	for _, f := range confirmFields {
+		w, ok := sent[f]
+		if !ok {
+			continue
+		}
+		if !sameValue(w, got[f]) {
+			return false
+		}
+	}
+	return true
 }
 
 // rpInput is the GraphQL input of one change. AC merges an upsert into the record it

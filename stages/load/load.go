@@ -27,8 +27,36 @@ type Config struct {
 	// personal data Chargebee cleared (pii_cleared = cleared). An erasure request
 	// covers the marketing copy too, so the default deletes it.
 	OnCustomerErased string `yaml:"on_customer_erased" json:"on_customer_erased,omitempty"`
-	// ExcludeAutomations asks the bulk import not to start automations.
+	// ExcludeAutomations asks every bulk import not to start automations, whatever
+	// suppress_automations decides (kept from before suppress_automations).
 	ExcludeAutomations bool `yaml:"exclude_automations" json:"exclude_automations,omitempty"`
+	// SuppressAutomations keeps AC's automations from starting for what this load
+	// sends: suppressAutomations: true on every recurring payment (as AC's
+	// WooCommerce plugin does for its historical sync) and exclude_automations: true
+	// on every bulk import. Unset: on for a first sync, a --full load and a backfill
+	// (a load whose transform is not this run's own), off for the nightly changes.
+	SuppressAutomations *bool `yaml:"suppress_automations" json:"suppress_automations,omitempty"`
+	// FieldPrefix is put before the title of every custom field cb2ac creates or
+	// adopts ("CB " → "CB Plan"), for accounts other integrations share.
+	FieldPrefix string `yaml:"field_prefix" json:"field_prefix,omitempty"`
+	// ImportTimeout bounds the wait for one bulk import to complete (default 30m).
+	// Past it the import's contacts are reported (ac_import_timeout) and sent again
+	// next run; they are not counted as synced.
+	ImportTimeout time.Duration `yaml:"import_timeout" json:"import_timeout,omitempty"`
+	// ConfirmTimeout bounds the wait for AC to show the recurring payments of a batch
+	// it accepted (default 10m); records it does not show by then are reported
+	// (ac_not_confirmed) and sent again next run.
+	ConfirmTimeout time.Duration `yaml:"confirm_timeout" json:"confirm_timeout,omitempty"`
+	// Confirm says how a recurring payment AC accepted is confirmed before it counts
+	// as synced (AC answers bulkUpsertRecurringPayments with the id of an
+	// asynchronous batch and documents no status query for it): "all" (default)
+	// searches every record of the batch; "batch" searches only its last record
+	// (the batch was processed; a record AC dropped on its own is found by verify);
+	// "off" counts a record as synced when AC accepted the batch.
+	Confirm string `yaml:"confirm_recurring_payments" json:"confirm_recurring_payments,omitempty"`
+	// ImportRateWait is the wait after the bulk importer's "Rate limit exceeded."
+	// (default 1m, as AC's message says).
+	ImportRateWait time.Duration `yaml:"import_rate_wait" json:"import_rate_wait,omitempty"`
 	// RateLimit is requests per second for the account (default 5, AC's limit; the
 	// account's other integrations share it, so lower it if they are busy).
 	RateLimit float64 `yaml:"rate_limit" json:"rate_limit,omitempty"`
@@ -83,6 +111,24 @@ func (c *Config) defaults() {
 	if c.BulkImportMin <= 0 {
 		c.BulkImportMin = 10
 	}
+	if c.ImportTimeout <= 0 {
+		c.ImportTimeout = 30 * time.Minute
+	}
+	if c.Confirm == "" {
+		c.Confirm = "all"
+	}
+	if c.ConfirmTimeout <= 0 {
+		c.ConfirmTimeout = 10 * time.Minute
+	}
+}
+
+// suppress decides suppress_automations for one load: the configured value, else on
+// for a first sync or --full (no synced snapshot to diff against) and a backfill.
+func (c Config) suppress(firstOrFull, backfill bool) bool {
+	if c.SuppressAutomations != nil {
+		return *c.SuppressAutomations
+	}
+	return firstOrFull || backfill
 }
 
 // Options are the inputs of one load run.
@@ -101,6 +147,9 @@ type Options struct {
 	Progress func(done, total int64)
 	// Redact leaves emails out of errors.csv (schemas.ValidationError.RedactEmail).
 	Redact bool
+	// Backfill: the transform loaded is not this run's own (load --in another run):
+	// historical data, sent with automations suppressed unless configured otherwise.
+	Backfill bool
 }
 
 // Result is what the pipeline needs back: counts, and the setup to cache.
@@ -167,7 +216,11 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 		return res, fmt.Errorf("load: %w", err)
 	}
 	defer j.Close()
-	a := &applier{c: opts.Client, cfg: cfg, setup: setup, connID: connID, j: j, runID: opts.RunID, progress: opts.Progress}
+	a := &applier{c: opts.Client, cfg: cfg, setup: setup, connID: connID, j: j, runID: opts.RunID, progress: opts.Progress,
+		suppress: cfg.suppress(opts.Synced == "", opts.Backfill)}
+	if a.suppress {
+		res.Add("automations_suppressed", 1)
+	}
 	for _, k := range []string{"create", "update", "delete"} {
 		a.total += res.Counts["contacts_"+k] + res.Counts["recurring_payments_"+k]
 	}

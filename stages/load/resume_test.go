@@ -65,7 +65,7 @@ func TestResumeResendsFailedImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.Flush()
-	if _, err := c.WaitImport(context.Background(), batchID, time.Millisecond); err == nil {
+	if _, err := c.WaitImport(context.Background(), batchID, time.Millisecond, 0); err == nil {
 		t.Fatal("the import did not fail")
 	}
 	got := resumeWrites(t, srv, c, in, out, Config{APIURL: url, BulkImportMin: 1, ImportPoll: 5 * time.Millisecond},

@@ -17,14 +17,16 @@ type Setup struct {
 	ListName     string            `json:"list_name,omitempty"`
 	ConnectionID string            `json:"connection_id"`
 	Fields       map[string]string `json:"fields"` // configured title → AC field id
+	// FieldPrefix is the field_prefix the fields were resolved with.
+	FieldPrefix string `json:"field_prefix,omitempty"`
 }
 
 // ErrListMissing says the configured list is not in AC: the user must create it.
 var ErrListMissing = errors.New("list not found")
 
 // covers reports whether a cached setup still fits the config.
-func (s *Setup) covers(apiURL, list string, fields []schemas.ContactField) bool {
-	if s == nil || s.APIURL != apiURL || s.ConnectionID == "" || s.ListID == "" {
+func (s *Setup) covers(apiURL, list, prefix string, fields []schemas.ContactField) bool {
+	if s == nil || s.APIURL != apiURL || s.ConnectionID == "" || s.ListID == "" || s.FieldPrefix != prefix {
 		return false
 	}
 	if list != s.ListID && !strings.EqualFold(list, s.ListName) {
@@ -45,7 +47,7 @@ func EnsureSetup(ctx context.Context, c *ac.Client, cached *Setup, cfg Config, f
 	if err := c.CheckToken(ctx); err != nil {
 		return nil, err
 	}
-	if cached.covers(cfg.APIURL, cfg.List, fields) {
+	if cached.covers(cfg.APIURL, cfg.List, cfg.FieldPrefix, fields) {
 		return cached, nil
 	}
 	list, err := c.FindList(ctx, cfg.List)
@@ -55,7 +57,7 @@ func EnsureSetup(ctx context.Context, c *ac.Client, cached *Setup, cfg Config, f
 	if list == nil {
 		return nil, fmt.Errorf("%w: ActiveCampaign has no list %q; create it in AC (Contacts → Lists → Add a list) or set activecampaign.list", ErrListMissing, cfg.List)
 	}
-	s := &Setup{APIURL: cfg.APIURL, ListID: string(list.ID), ListName: list.Name, Fields: map[string]string{}}
+	s := &Setup{APIURL: cfg.APIURL, ListID: string(list.ID), ListName: list.Name, Fields: map[string]string{}, FieldPrefix: cfg.FieldPrefix}
 	conn, err := c.EnsureConnection(ctx, ac.Connection{
 		Service: "cb2ac", ExternalID: cfg.ConnectionExternalID(), Name: "Chargebee (cb2ac)",
 		LogoURL: "https://www.chargebee.com/favicon.ico", LinkURL: "https://github.com/cb2ac/cb2ac", ListID: string(list.ID),
@@ -70,65 +72,96 @@ func EnsureSetup(ctx context.Context, c *ac.Client, cached *Setup, cfg Config, f
 	return s, nil
 }
 
-func ensureFields(ctx context.Context, c *ac.Client, s *Setup, want []schemas.ContactField) error {
-	existing, rels, err := c.Fields(ctx)
-	if err != nil {
-		return fmt.Errorf("custom fields: %w", err)
+// ErrFieldType says an existing AC field has the title (or perstag) of one of
+// cb2ac's fields but a type cb2ac's values do not fit.
+var ErrFieldType = errors.New("custom field type mismatch")
+
+// fits reports whether values written for a field of type want can go into an
+// existing field of type got. Text goes into any free-text field; every other type
+// only into its own (a date value into a dropdown, or text into a date field,
+// would be refused or mangled by AC).
+func fits(want, got string) bool {
+	want, got = strings.ToLower(want), strings.ToLower(got)
+	if want == got {
+		return true
 	}
-	index := func(fs []ac.Field) (map[string]ac.Field, map[string]ac.Field) {
-		byTitle, byTag := map[string]ac.Field{}, map[string]ac.Field{}
-		for _, f := range fs {
+	return want == "text" && (got == "textarea" || got == "hidden")
+}
+
+func ensureFields(ctx context.Context, c *ac.Client, s *Setup, want []schemas.ContactField) error {
+	var byTitle, byTag map[string]ac.Field
+	attached := map[string]bool{}
+	reload := func() error {
+		existing, rels, err := c.Fields(ctx)
+		if err != nil {
+			return fmt.Errorf("custom fields: %w", err)
+		}
+		byTitle, byTag = map[string]ac.Field{}, map[string]ac.Field{}
+		for _, f := range existing {
 			byTitle[strings.ToLower(f.Title)] = f
 			if f.Perstag != "" {
 				byTag[strings.ToUpper(f.Perstag)] = f
 			}
 		}
-		return byTitle, byTag
-	}
-	byTitle, byTag := index(existing)
-	attached := map[string]bool{}
-	for _, r := range rels {
-		if string(r.Relid) == s.ListID || r.Relid == "0" {
-			attached[string(r.Field)] = true
+		for _, r := range rels {
+			if string(r.Relid) == s.ListID || r.Relid == "0" {
+				attached[string(r.Field)] = true
+			}
 		}
+		return nil
+	}
+	if err := reload(); err != nil {
+		return err
 	}
 	for _, f := range want {
-		// Titles match ignoring case, as AC's own duplicate check does.
-		got, ok := byTitle[strings.ToLower(f.Title)]
-		if !ok && f.Perstag != "" {
-			got, ok = byTag[strings.ToUpper(f.Perstag)]
-		}
-		if !ok {
-			created, err := c.CreateField(ctx, ac.Field{Title: f.Title, Type: fieldType(f.Type), Perstag: f.Perstag, Descript: "Filled by cb2ac from Chargebee"})
-			var e *ac.Error
-			if errors.As(err, &e) && (e.HasCode("duplicate") || e.HasCode("field_invalid")) {
-				// Someone created it meanwhile, or it differs only in case: adopt it.
-				existing, rels, err = c.Fields(ctx)
-				if err != nil {
-					return fmt.Errorf("custom fields: %w", err)
-				}
-				byTitle, byTag = index(existing)
-				for _, r := range rels {
-					if string(r.Relid) == s.ListID || r.Relid == "0" {
-						attached[string(r.Field)] = true
-					}
-				}
-				got, ok = byTitle[strings.ToLower(f.Title)]
-				if !ok && f.Perstag != "" {
-					got, ok = byTag[strings.ToUpper(f.Perstag)]
-				}
-				if !ok {
-					return fmt.Errorf("custom field %q: AC says it exists but it is not in the field list: %w", f.Title, e)
-				}
-			} else if err != nil {
-				return fmt.Errorf("custom field %q: %w", f.Title, err)
-			} else {
-				got = *created
+		title := s.FieldPrefix + f.Title
+		typ := fieldType(f.Type)
+		lookup := func() (ac.Field, bool) {
+			// Titles match ignoring case, as AC's own duplicate check does.
+			got, ok := byTitle[strings.ToLower(title)]
+			if !ok && f.Perstag != "" {
+				got, ok = byTag[strings.ToUpper(f.Perstag)]
 			}
+			return got, ok
+		}
+		got, ok := lookup()
+		for attempt := 1; !ok; attempt++ {
+			created, err := c.CreateField(ctx, ac.Field{Title: title, Type: typ, Perstag: f.Perstag, Descript: "Filled by cb2ac from Chargebee"})
+			if err == nil {
+				got, ok = *created, true
+				break
+			}
+			var e *ac.Error
+			var amb *ac.AmbiguousError
+			switch {
+			case errors.As(err, &e) && (e.HasCode("duplicate") || e.HasCode("field_invalid")):
+				// Someone created it meanwhile, or it differs only in case: adopt it.
+				if err := reload(); err != nil {
+					return err
+				}
+				if got, ok = lookup(); !ok {
+					return fmt.Errorf("custom field %q: AC says it exists but it is not in the field list: %w", title, e)
+				}
+			case errors.As(err, &amb) && attempt < c.MaxAttempts():
+				// AC may have created it before the answer was lost: look before
+				// creating again (POST /fields is not idempotent).
+				if err := c.Backoff(ctx, attempt); err != nil {
+					return err
+				}
+				if err := reload(); err != nil {
+					return err
+				}
+				got, ok = lookup()
+			default:
+				return fmt.Errorf("custom field %q: %w", title, err)
+			}
+		}
+		if !fits(typ, got.Type) {
+			return fmt.Errorf("%w: ActiveCampaign already has a field %q (id %s) of type %s, and cb2ac would write %s values into it; rename or delete that field in AC, or set activecampaign.field_prefix so cb2ac uses its own titles", ErrFieldType, got.Title, got.ID, got.Type, typ)
 		}
 		if !attached[string(got.ID)] {
 			if err := c.AttachField(ctx, got.ID, ac.ID(s.ListID)); err != nil {
-				return fmt.Errorf("attach field %q to the list: %w", f.Title, err)
+				return fmt.Errorf("attach field %q to the list: %w", title, err)
 			}
 			attached[string(got.ID)] = true
 		}

@@ -2,12 +2,15 @@ package ac
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // CheckToken proves the token works (AC answers a bad one with 403).
@@ -124,8 +127,35 @@ type Connection struct {
 }
 
 // EnsureConnection finds the connection by (service, externalid) or creates it.
-// Looking first matters: POST /connections is not idempotent.
+// Looking first matters: POST /connections is not idempotent (AC reference: a
+// retried POST may duplicate). A create whose outcome is unknown (a timeout, a 5xx)
+// is never sent again blind: cb2ac looks for the connection again first, so a
+// create AC did apply is adopted instead of duplicated.
 func (c *Client) EnsureConnection(ctx context.Context, want Connection) (*Connection, error) {
+	for attempt := 1; ; attempt++ {
+		found, err := c.findConnection(ctx, want)
+		if err != nil || found != nil {
+			return found, err
+		}
+		var out struct {
+			Connection Connection `json:"connection"`
+		}
+		err = c.doOpts(ctx, "connections/create", http.MethodPost, "/connections", map[string]any{"connection": want}, &out, doOpts{noReplay: true})
+		var amb *AmbiguousError
+		if errors.As(err, &amb) && attempt < c.cfg.MaxAttempts {
+			if err := c.backoff(ctx, attempt); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &out.Connection, nil
+	}
+}
+
+func (c *Client) findConnection(ctx context.Context, want Connection) (*Connection, error) {
 	var found *Connection
 	path := "/connections?filters[service]=" + url.QueryEscape(want.Service) + "&filters[externalid]=" + url.QueryEscape(want.ExternalID)
 	err := c.paginate(ctx, "connections", path, func(p pageOf) (int, error) {
@@ -137,17 +167,28 @@ func (c *Client) EnsureConnection(ctx context.Context, want Connection) (*Connec
 		}
 		return len(p.Connections), nil
 	})
-	if err != nil || found != nil {
-		return found, err
-	}
-	var out struct {
-		Connection Connection `json:"connection"`
-	}
-	if err := c.do(ctx, "connections/create", http.MethodPost, "/connections", map[string]any{"connection": want}, &out); err != nil {
-		return nil, err
-	}
-	return &out.Connection, nil
+	return found, err
 }
+
+// backoff waits before the next attempt of a create (full jitter, like do).
+func (c *Client) backoff(ctx context.Context, attempt int) error {
+	c.retries.Add(1)
+	ceiling := c.cfg.BaseBackoff << (attempt - 1)
+	t := time.NewTimer(min(time.Duration(rand.Int64N(int64(ceiling))+1), c.cfg.MaxWait))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Backoff waits before attempt+1 of a create the caller retries itself.
+func (c *Client) Backoff(ctx context.Context, attempt int) error { return c.backoff(ctx, attempt) }
+
+// MaxAttempts is the configured number of tries of one request.
+func (c *Client) MaxAttempts() int { return c.cfg.MaxAttempts }
 
 // Field is a custom contact field.
 type Field struct {
@@ -191,7 +232,9 @@ func (c *Client) CreateField(ctx context.Context, f Field) (*Field, error) {
 		Field  *Field  `json:"field"`
 		Fields []Field `json:"fields"` // the documented (list-shaped) 201 body
 	}
-	if err := c.do(ctx, "fields/create", http.MethodPost, "/fields", map[string]any{"field": body}, &out); err != nil {
+	// Not replayed blind: an *AmbiguousError tells the caller to look at the field
+	// list before creating again (POST /fields is not idempotent).
+	if err := c.doOpts(ctx, "fields/create", http.MethodPost, "/fields", map[string]any{"field": body}, &out, doOpts{noReplay: true}); err != nil {
 		return nil, err
 	}
 	if out.Field != nil && out.Field.ID != "" {
@@ -217,14 +260,40 @@ type FieldValue struct {
 	Value string `json:"value"`
 }
 
-// Contact is an AC contact.
+// Contact is an AC contact as contact/sync and PUT /contacts/{id} take it. A name,
+// phone, company (orgname) or field value is sent when it is not empty; an empty one
+// is sent only when its attribute is named in Clear (cb2ac's rule: a value it sent
+// before and Chargebee no longer has is cleared, a value it never had is left to
+// whatever AC holds).
 type Contact struct {
 	ID          ID           `json:"id,omitempty"`
 	Email       string       `json:"email"`
-	FirstName   string       `json:"firstName"`
-	LastName    string       `json:"lastName"`
-	Phone       string       `json:"phone"`
+	FirstName   string       `json:"firstName,omitempty"`
+	LastName    string       `json:"lastName,omitempty"`
+	Phone       string       `json:"phone,omitempty"`
+	Orgname     string       `json:"orgname,omitempty"`
 	FieldValues []FieldValue `json:"fieldValues,omitempty"`
+	// Clear lists attributes (firstName, lastName, phone, orgname) sent as "".
+	Clear []string `json:"-"`
+}
+
+// MarshalJSON adds the cleared attributes as "".
+func (ct Contact) MarshalJSON() ([]byte, error) {
+	type plain Contact
+	b, err := json.Marshal(plain(ct))
+	if err != nil || len(ct.Clear) == 0 {
+		return b, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	for _, k := range ct.Clear {
+		if v, _ := m[k].(string); v == "" {
+			m[k] = ""
+		}
+	}
+	return json.Marshal(m)
 }
 
 // contactRecord is a contact as AC answers it: there fieldValues is a list of
@@ -279,14 +348,17 @@ func (c *Client) DeleteContact(ctx context.Context, id ID) error {
 	return err
 }
 
-// List statuses of contactLists.
+// List statuses of contactLists (AC: 0 unconfirmed, 1 active, 2 unsubscribed, 3
+// bounced), and NotOnList for a contact with no membership of the list.
 const (
+	NotOnList    = -1
+	Unconfirmed  = 0
 	Subscribed   = 1
 	Unsubscribed = 2
+	Bounced      = 3
 )
 
-// ListStatus is the contact's status on the list: Subscribed, Unsubscribed, or 0
-// when the contact is not on it.
+// ListStatus is the contact's status on the list (0–3), or NotOnList.
 func (c *Client) ListStatus(ctx context.Context, contactID, listID ID) (int, error) {
 	var out struct {
 		ContactLists []struct {
@@ -306,7 +378,7 @@ func (c *Client) ListStatus(ctx context.Context, contactID, listID ID) (int, err
 			return int(n), nil
 		}
 	}
-	return 0, nil
+	return NotOnList, nil
 }
 
 // SetListStatus subscribes (1) or unsubscribes (2) a contact.

@@ -3,9 +3,11 @@ package ac
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -85,14 +87,52 @@ func (e *ImportEndedError) Error() string {
 	return fmt.Sprintf("activecampaign import/info: bulk import %s ended %s", e.BatchID, e.Status)
 }
 
-// WaitImport polls import/info until the batch is completed (or failed). AC may
-// answer status false for about a second after queuing, so the first poll waits.
-func (c *Client) WaitImport(ctx context.Context, batchID string, poll time.Duration) (*ImportResult, error) {
+// ImportTimeoutError is a bulk import still not completed when the wait's deadline
+// (activecampaign.import_timeout) passed: its contacts are not known to be
+// imported, and are left to the next run.
+type ImportTimeoutError struct {
+	BatchID string
+	Status  string // the last status AC reported ("" while it answered false)
+	Waited  time.Duration
+}
+
+func (e *ImportTimeoutError) Error() string {
+	st := e.Status
+	if st == "" {
+		st = "not started"
+	}
+	return fmt.Sprintf("activecampaign import/info: bulk import %s still %s after %s (activecampaign.import_timeout); its contacts are sent again next run", e.BatchID, st, e.Waited.Round(time.Second))
+}
+
+// IsImportUnknown reports that import/info refused the batch id (a 4xx other than
+// throttling): AC does not know the import, so its contacts are to be sent again.
+// What AC answers for an unknown batchId is UNVERIFIED; its reference only shows
+// 400 {"message":"'batchId' is a required field."} for a missing one.
+func IsImportUnknown(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Op == "import/info" && e.Status >= 400 && e.Status < 500 &&
+		e.Status != http.StatusTooManyRequests && e.Status != http.StatusUnauthorized && e.Status != http.StatusForbidden
+}
+
+// WaitImport polls import/info until the batch is completed (or failed), for at
+// most timeout (0 = no deadline). AC answers status false for about a second after
+// queuing (AC's bulk-import-status reference), so the first poll waits; waiting,
+// claimed and active mean "not yet".
+func (c *Client) WaitImport(ctx context.Context, batchID string, poll, timeout time.Duration) (*ImportResult, error) {
 	if poll <= 0 {
 		poll = 2 * time.Second
 	}
+	start := time.Now()
 	delay := poll
+	last := ""
 	for {
+		if timeout > 0 {
+			left := timeout - time.Since(start)
+			if left <= 0 {
+				return nil, &ImportTimeoutError{BatchID: batchID, Status: last, Waited: time.Since(start)}
+			}
+			delay = min(delay, left)
+		}
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
@@ -110,6 +150,7 @@ func (c *Client) WaitImport(ctx context.Context, batchID string, poll time.Durat
 		}
 		var status string
 		_ = json.Unmarshal(out.Status, &status) // false while AC is still queuing
+		last = status
 		switch status {
 		case "completed":
 			r := &ImportResult{Status: status, Failed: out.Failure}
@@ -131,7 +172,9 @@ func (c *Client) graphQL(ctx context.Context, op, query string, vars map[string]
 		Data   json.RawMessage `json:"data"`
 		Errors []ErrorItem     `json:"errors"`
 	}
-	if err := c.do(ctx, op, http.MethodPost, "/ecom/graphql", map[string]any{"query": query, "variables": vars}, &resp); err != nil {
+	// A query writes nothing: it is not counted as a write request.
+	o := doOpts{read: strings.HasPrefix(strings.TrimSpace(query), "query")}
+	if err := c.doOpts(ctx, op, http.MethodPost, "/ecom/graphql", map[string]any{"query": query, "variables": vars}, &resp, o); err != nil {
 		return err
 	}
 	if len(resp.Errors) > 0 {
@@ -171,6 +214,11 @@ func (c *Client) UpsertRecurringPaymentInputs(ctx context.Context, inputs []map[
 	return string(out.Bulk.RecordID), err
 }
 
+// UpsertResult is what AC answers a bulkUpsertRecurringPayments with: the id of an
+// asynchronous batch (BulkAsync.recordId). AC's reference documents no query for a
+// batch's status, so the records' arrival is confirmed by searching for them.
+type UpsertResult struct{ RecordID string }
+
 // RecurringPaymentInput turns a transform row into the GraphQL input: null columns
 // are left out, amounts go as decimal strings (BigDecimal), and cb2ac's own columns
 // (deleted, row_hash) are not sent.
@@ -207,19 +255,46 @@ type RecurringPayment map[string]any
 var searchFields = strings.Join([]string{
 	"legacyConnectionId", "storeRecurringPaymentId", "email", "normalizedStatus", "storeStatus",
 	"storeCustomerId", "billingInterval", "billingIntervalCount", "paymentAmount", "discountAmount",
-	"taxAmount", "lastPaymentStatus", "lastPaymentDate", "startDate", "renewalDate",
+	"taxAmount", "shippingAmount", "lastPaymentStatus", "lastPaymentDate", "startDate", "renewalDate",
 	"nextPaymentDate", "anchorDate", "cancelledDate", "paymentMethodExpiration", "currency",
 	"storeCreatedDate", "storeModifiedDate", "isTrial", "cancelAtPeriodEnd", "totalCycles",
+	"storeExternalId", "notes", "lineItemNames", "lineItemSkus", "lineItemCategories",
+	"lineItemBrands", "lineItemTags", "lineItemStorePrimaryIds",
 }, " ")
 
-// SearchRecurringPayments finds recurring payments by storeRecurringPaymentId.
-func (c *Client) SearchRecurringPayments(ctx context.Context, storeID string) ([]RecurringPayment, error) {
-	q := `query cb2acSearch($id: String!) {
-  searchRecurringPayment(filter: {storeRecurringPaymentId: {value: $id, filterOperator: EQ}}) { ` + searchFields + ` }
+// SearchFields are the fields SearchRecurringPayments asks for (the scalar and list
+// fields of AC's searchRecurringPayment example).
+func SearchFields() []string { return strings.Fields(searchFields) }
+
+// SearchRecurringPayments finds the recurring payments of one connection with this
+// storeRecurringPaymentId (the composite key; both are RecurringPaymentFilter
+// attributes in AC's reference). connectionID 0 searches every connection.
+func (c *Client) SearchRecurringPayments(ctx context.Context, connectionID int64, storeID string) ([]RecurringPayment, error) {
+	filter := `{storeRecurringPaymentId: {value: $id, filterOperator: EQ}}`
+	params := `$id: String!`
+	vars := map[string]any{"id": storeID}
+	if connectionID != 0 {
+		filter = `{legacyConnectionId: {value: $conn, filterOperator: EQ}, storeRecurringPaymentId: {value: $id, filterOperator: EQ}}`
+		params = `$conn: Int!, $id: String!`
+		vars["conn"] = connectionID
+	}
+	q := `query cb2acSearch(` + params + `) {
+  searchRecurringPayment(filter: ` + filter + `) { ` + searchFields + ` }
 }`
 	var out struct {
 		Search []RecurringPayment `json:"searchRecurringPayment"`
 	}
-	err := c.graphQL(ctx, "searchRecurringPayment", q, map[string]any{"id": storeID}, &out)
-	return out.Search, err
+	err := c.graphQL(ctx, "searchRecurringPayment", q, vars, &out)
+	if err != nil || connectionID == 0 {
+		return out.Search, err
+	}
+	// Filter again here: a search that ignored the connection must not make
+	// another store's record count as ours.
+	var mine []RecurringPayment
+	for _, rp := range out.Search {
+		if fmt.Sprint(rp["legacyConnectionId"]) == strconv.FormatInt(connectionID, 10) {
+			mine = append(mine, rp)
+		}
+	}
+	return mine, nil
 }

@@ -38,6 +38,13 @@ type Config struct {
 	BaseBackoff time.Duration
 	// MaxWait caps one wait, Retry-After included (default 2m).
 	MaxWait time.Duration
+	// ImportRateWait is the wait after the bulk importer's own rate limit, which AC
+	// answers with HTTP 400 {"message":"Rate limit exceeded.","failureReasons":["Up
+	// to 100 imports may be requested per minute...retry this request in a minute."]}
+	// and no documented Retry-After (AC's bulk-import reference, sample
+	// bulk-import.error-400.json). Default 1m, as its message says; a Retry-After,
+	// if AC sends one, wins.
+	ImportRateWait time.Duration
 	// HTTPClient replaces the default transport (tests).
 	HTTPClient *http.Client
 }
@@ -88,6 +95,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.MaxWait <= 0 {
 		cfg.MaxWait = 2 * time.Minute
+	}
+	if cfg.ImportRateWait <= 0 {
+		cfg.ImportRateWait = time.Minute
 	}
 	hc := cfg.HTTPClient
 	if hc == nil {
@@ -171,7 +181,8 @@ func (e *Error) HasCode(code string) bool {
 
 // Rejected reports whether AC refused the request's content (a 4xx other than auth
 // and throttling, or GraphQL errors): retrying it unchanged will not help, but
-// splitting the batch may.
+// splitting the batch may. The bulk importer's 400 "Rate limit exceeded." is
+// throttling, not a rejection.
 func Rejected(err error) bool {
 	var e *Error
 	if !errors.As(err, &e) {
@@ -182,10 +193,105 @@ func Rejected(err error) bool {
 		return true
 	case e.Status == http.StatusUnauthorized, e.Status == http.StatusForbidden, e.Status == http.StatusTooManyRequests:
 		return false
+	case e.importRateLimited():
+		return false
 	case e.Status >= 400 && e.Status < 500:
 		return true
 	}
 	return false
+}
+
+// importRateLimited: the bulk importer's own limit (20 single-contact and 100
+// multi-contact requests a minute) comes back as HTTP 400 with the message "Rate
+// limit exceeded." (AC reference sample bulk-import.error-400.json, "Other Error").
+func (e *Error) importRateLimited() bool {
+	return e.Status == http.StatusBadRequest && strings.EqualFold(strings.TrimSpace(e.Message), "Rate limit exceeded.")
+}
+
+// IsRateLimited reports an answer that means "too many requests, try later": 429,
+// or the bulk importer's 400 "Rate limit exceeded.".
+func IsRateLimited(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && (e.Status == http.StatusTooManyRequests || e.importRateLimited())
+}
+
+// ValidationErrorsMessage is errors[0].message of a bulkUpsertRecurringPayments that
+// AC refused because of some of its records; errors[0].extensions then holds one key
+// per failing record containing "storeRecurringPaymentId-<id>" (AC's WooCommerce
+// plugin, Cofe_Order_Repository::split_errors_from_response / get_error_record).
+const ValidationErrorsMessage = "Validation errors"
+
+// RecordErrors returns the records AC names in a "Validation errors" GraphQL answer:
+// storeRecurringPaymentId → AC's message for it. Nil when the answer names none (then
+// the caller falls back to splitting the batch).
+func (e *Error) RecordErrors() map[string]string {
+	const marker = "storeRecurringPaymentId-"
+	var out map[string]string
+	for _, it := range e.Errors {
+		if !strings.EqualFold(strings.TrimSpace(it.Message), ValidationErrorsMessage) || len(it.Extensions) == 0 {
+			continue
+		}
+		var ext map[string]json.RawMessage
+		if json.Unmarshal(it.Extensions, &ext) != nil {
+			continue
+		}
+		for k, v := range ext {
+			i := strings.Index(k, marker)
+			if i < 0 || len(k) == i+len(marker) {
+				continue
+			}
+			// The plugin takes the text between the dashes; an id may hold dashes
+			// itself, so cb2ac takes all of what follows the marker.
+			id := k[i+len(marker):]
+			var msg string
+			if json.Unmarshal(v, &msg) != nil {
+				msg = string(v)
+			}
+			if msg == "" || msg == "null" {
+				continue // the plugin skips keys without a message too
+			}
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[id] = msg
+		}
+	}
+	return out
+}
+
+// ImportFailures returns the contacts a refused bulk import names: index in the
+// request's contacts → AC's failureReason (400 {"failureReasons":[{"contact":230,
+// "failureReason":"..."}]}, AC's bulk-import reference). Nil when it names none.
+func (e *Error) ImportFailures() map[int]string {
+	if e.Status != http.StatusBadRequest || len(e.FailureReasons) == 0 {
+		return nil
+	}
+	var items []json.RawMessage
+	if json.Unmarshal(e.FailureReasons, &items) != nil {
+		return nil
+	}
+	var out map[int]string
+	for _, raw := range items {
+		var fr struct {
+			Contact *json.Number `json:"contact"`
+			Reason  string       `json:"failureReason"`
+		}
+		if json.Unmarshal(raw, &fr) != nil || fr.Contact == nil {
+			continue // a plain string reason names no contact
+		}
+		i, err := fr.Contact.Int64()
+		if err != nil || i < 0 {
+			continue
+		}
+		if out == nil {
+			out = map[int]string{}
+		}
+		if out[int(i)] != "" {
+			out[int(i)] += "; "
+		}
+		out[int(i)] += fr.Reason
+	}
+	return out
 }
 
 // IsNotFound reports a 404.
@@ -228,6 +334,34 @@ func retryAfter(h http.Header) time.Duration {
 // Retried: 429 and 503 (after Retry-After when given), other 5xx, timeouts and
 // connection errors. Not retried: everything AC answered with a 4xx.
 func (c *Client) do(ctx context.Context, op, method, path string, in, out any) error {
+	return c.doOpts(ctx, op, method, path, in, out, doOpts{})
+}
+
+// doOpts changes how do retries.
+type doOpts struct {
+	// noReplay: a create that is not idempotent (POST /connections, POST /fields)
+	// is not sent again after an answer that leaves unknown whether AC made the
+	// record (a timeout, a dropped connection, a 5xx): do returns, and the caller
+	// looks before creating again. Throttling (429/503 with nothing done) is still
+	// waited out and retried.
+	noReplay bool
+	// read: a POST that writes nothing (a GraphQL query), not counted in Writes.
+	read bool
+}
+
+// AmbiguousError is a create whose outcome is unknown: the request may or may not
+// have been applied.
+type AmbiguousError struct {
+	Op  string
+	Err error
+}
+
+func (e *AmbiguousError) Error() string {
+	return e.Err.Error() + " (whether AC created it is unknown)"
+}
+func (e *AmbiguousError) Unwrap() error { return e.Err }
+
+func (c *Client) doOpts(ctx context.Context, op, method, path string, in, out any, o doOpts) error {
 	var body []byte
 	if in != nil {
 		var err error
@@ -235,7 +369,7 @@ func (c *Client) do(ctx context.Context, op, method, path string, in, out any) e
 			return fmt.Errorf("activecampaign %s: %w", op, err)
 		}
 	}
-	write := method != http.MethodGet
+	write := method != http.MethodGet && !o.read
 	var last error
 	for attempt := 1; attempt <= c.cfg.MaxAttempts; attempt++ {
 		if err := c.limiter.Wait(ctx); err != nil {
@@ -253,6 +387,9 @@ func (c *Client) do(ctx context.Context, op, method, path string, in, out any) e
 				return fmt.Errorf("activecampaign %s: %w", op, ctx.Err())
 			}
 			last = fmt.Errorf("activecampaign %s: %w", op, err)
+			if o.noReplay {
+				return &AmbiguousError{Op: op, Err: last}
+			}
 		case status >= 200 && status < 300:
 			if out == nil || len(bytes.TrimSpace(respBody)) == 0 {
 				return nil
@@ -260,6 +397,9 @@ func (c *Client) do(ctx context.Context, op, method, path string, in, out any) e
 			if err := json.Unmarshal(respBody, out); err != nil {
 				// A truncated body is a transport fault: try again.
 				last = fmt.Errorf("activecampaign %s: bad JSON answer: %w", op, err)
+				if o.noReplay {
+					return &AmbiguousError{Op: op, Err: last}
+				}
 				break
 			}
 			return nil
@@ -269,8 +409,21 @@ func (c *Client) do(ctx context.Context, op, method, path string, in, out any) e
 			last, wait = e, e.RetryAfter
 		case status >= 500:
 			last = decodeError(op, status, respBody, h)
+			if o.noReplay {
+				return &AmbiguousError{Op: op, Err: last}
+			}
 		default:
-			return decodeError(op, status, respBody, h)
+			e := decodeError(op, status, respBody, h)
+			if !e.importRateLimited() {
+				return e
+			}
+			// Throttled by the importer's own limit: nothing was queued, so sending
+			// it again after the wait is safe.
+			c.throttle.Add(1)
+			last, wait = e, e.RetryAfter
+			if wait == 0 {
+				wait = c.cfg.ImportRateWait
+			}
 		}
 		if attempt == c.cfg.MaxAttempts {
 			break

@@ -169,3 +169,129 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// AC's "Validation errors" answer names the refused records in errors[0].extensions,
+// one key per record containing storeRecurringPaymentId-<id> (AC's WooCommerce
+// plugin splits the key on "-" and takes what follows storeRecurringPaymentId); an
+// id with dashes of its own is kept whole.
+func TestRecordErrorsFromExtensions(t *testing.T) {
+	body := `{"errors":[{"message":"Validation errors","extensions":{
+		"recurringPayments-storeRecurringPaymentId-sub_1":"email: not a valid email",
+		"0-storeRecurringPaymentId-AzZ-123-x":["startDate: bad format"],
+		"classification":"ValidationError"}}],"data":null}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(body)) }))
+	defer srv.Close()
+	c, _ := New(fast(srv.URL))
+	_, err := c.UpsertRecurringPaymentInputs(context.Background(), []map[string]any{{"storeRecurringPaymentId": "sub_1"}})
+	var e *Error
+	if !errors.As(err, &e) || !Rejected(err) {
+		t.Fatalf("err %v", err)
+	}
+	got := e.RecordErrors()
+	if len(got) != 2 || got["sub_1"] != "email: not a valid email" || !strings.Contains(got["AzZ-123-x"], "startDate") {
+		t.Fatalf("record errors %v", got)
+	}
+	// A GraphQL error that is not AC's "Validation errors" names nothing.
+	other := &Error{Errors: []ErrorItem{{Message: "Cannot query field", Extensions: json.RawMessage(`{"x-storeRecurringPaymentId-a":"b"}`)}}}
+	if other.RecordErrors() != nil {
+		t.Fatal("names records outside a Validation errors answer")
+	}
+}
+
+// The importer's 400: failureReasons as {contact: index, failureReason} name the
+// contacts; its "Rate limit exceeded." is throttling (retried after ImportRateWait,
+// never Rejected). Both shapes from AC's sample bulk-import.error-400.json.
+func TestBulkImport400Shapes(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		if n.Add(1) == 1 {
+			w.Write([]byte(`{"success":0,"message":"Rate limit exceeded.","failureReasons":["Up to 100 imports may be requested per minute.Please batch contacts into larger requests, or retry this request in a minute."]}`))
+			return
+		}
+		w.Write([]byte(`{"success":0,"message":"JSON payload did not pass validation. Please fix failure Reasons and retry. The import was not queued for processing.","failureReasons":[{"contact":1,"failureReason":"Field 'email' incorrect format"}]}`))
+	}))
+	defer srv.Close()
+	cfg := fast(srv.URL)
+	cfg.ImportRateWait = 30 * time.Millisecond
+	c, _ := New(cfg)
+	start := time.Now()
+	_, err := c.BulkImport(context.Background(), []ImportContact{{Email: "a@example.com"}, {Email: "bad"}})
+	if n.Load() != 2 || time.Since(start) < 30*time.Millisecond {
+		t.Fatalf("%d attempts after %v: the rate limit was not waited out", n.Load(), time.Since(start))
+	}
+	var e *Error
+	if !errors.As(err, &e) || !Rejected(err) || IsRateLimited(err) {
+		t.Fatalf("err %v", err)
+	}
+	if got := e.ImportFailures(); len(got) != 1 || got[1] != "Field 'email' incorrect format" {
+		t.Fatalf("import failures %v", got)
+	}
+	limited := &Error{Status: http.StatusBadRequest, Message: "Rate limit exceeded."}
+	if Rejected(limited) || !IsRateLimited(limited) || limited.ImportFailures() != nil {
+		t.Fatal("the importer's rate limit counted as a rejection")
+	}
+}
+
+// import/info: status false at first (AC's status reference), a deadline, and a
+// batch id AC refuses.
+func TestWaitImportDeadlineAndUnknown(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("batchId") == "nope" {
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"success":0,"message":"'batchId' is a required field."}`))
+			return
+		}
+		w.Write([]byte(`{"status":false,"success":[],"failure":[]}`))
+	}))
+	defer srv.Close()
+	c, _ := New(fast(srv.URL))
+	_, err := c.WaitImport(context.Background(), "b1", 5*time.Millisecond, 40*time.Millisecond)
+	var late *ImportTimeoutError
+	if !errors.As(err, &late) || !strings.Contains(err.Error(), "import_timeout") {
+		t.Fatalf("deadline: %v", err)
+	}
+	if _, err := c.WaitImport(context.Background(), "nope", time.Millisecond, 0); !IsImportUnknown(err) {
+		t.Fatalf("unknown batch: %v", err)
+	}
+}
+
+// A create is not replayed blind after a lost answer: the caller gets an
+// AmbiguousError and looks first.
+func TestCreateConnectionLooksBeforeRetry(t *testing.T) {
+	var posts, gets atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			posts.Add(1)
+			w.WriteHeader(http.StatusBadGateway) // AC made it; the proxy lost the answer
+			return
+		}
+		if gets.Add(1) == 1 {
+			w.Write([]byte(`{"connections":[],"meta":{"total":"0"}}`))
+			return
+		}
+		w.Write([]byte(`{"connections":[{"id":"7","service":"cb2ac","externalid":"site"}],"meta":{"total":"1"}}`))
+	}))
+	defer srv.Close()
+	c, _ := New(fast(srv.URL))
+	got, err := c.EnsureConnection(context.Background(), Connection{Service: "cb2ac", ExternalID: "site"})
+	if err != nil || got.ID != "7" || posts.Load() != 1 {
+		t.Fatalf("connection %+v, %v, %d POSTs (want 1, then adopted)", got, err, posts.Load())
+	}
+}
+
+// A GraphQL query (searchRecurringPayment) is a POST that writes nothing: it is
+// not counted as a write request in the load summary.
+func TestSearchIsNoWrite(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"data":{"searchRecurringPayment":[]}}`))
+	}))
+	defer srv.Close()
+	c, _ := New(fast(srv.URL))
+	if _, err := c.SearchRecurringPayments(context.Background(), 1, "sub_1"); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats(); st.Requests != 1 || st.Writes != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}

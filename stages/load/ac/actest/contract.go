@@ -303,7 +303,7 @@ func (s *suite) checkContacts(ctx context.Context, t *testing.T) {
 // is on the list.
 func (s *suite) checkListStatus(ctx context.Context, t *testing.T) {
 	id := s.contacts[s.email("moved")]
-	if st, err := s.c.ListStatus(ctx, id, s.list.ID); err != nil || st != 0 {
+	if st, err := s.c.ListStatus(ctx, id, s.list.ID); err != nil || st != ac.NotOnList {
 		t.Fatalf("ListStatus before any subscription = %d, %v; want 0", st, err)
 	}
 	for _, st := range []int{ac.Subscribed, ac.Unsubscribed, ac.Subscribed} {
@@ -346,7 +346,7 @@ func (s *suite) checkBulkImport(ctx context.Context, t *testing.T) {
 	}
 	wctx, cancel := context.WithTimeout(ctx, s.tg.AsyncTimeout)
 	defer cancel()
-	res, err := s.c.WaitImport(wctx, batch, 200*time.Millisecond)
+	res, err := s.c.WaitImport(wctx, batch, 200*time.Millisecond, 0)
 	if err != nil {
 		t.Fatalf("WaitImport: %v", err)
 	}
@@ -380,6 +380,9 @@ func (s *suite) checkBulkImport(ctx context.Context, t *testing.T) {
 	var e *ac.Error
 	if !errors.As(err, &e) || e.Status != http.StatusBadRequest || len(e.FailureReasons) == 0 || !ac.Rejected(err) {
 		t.Errorf("invalid email in an import: got %v, want a rejected 400 with failureReasons", err)
+	} else if _, ok := e.ImportFailures()[1]; !ok {
+		// AC's reference: failureReasons[].contact is the index of the bad contact.
+		t.Errorf("invalid email in an import: failureReasons %s do not name contact 1", e.FailureReasons)
 	}
 	if c, _ := s.c.FindContact(ctx, s.email("bulk3")); c != nil {
 		s.remember(s.email("bulk3"), c.ID)
@@ -422,7 +425,7 @@ func (s *suite) checkRecurringPayments(ctx context.Context, t *testing.T) {
 	s.awaitRP(ctx, t, storeID, func(m ac.RecurringPayment) bool {
 		return m["normalizedStatus"] == "CANCELLED" && m["nextPaymentDate"] == nil
 	})
-	all, err := s.c.SearchRecurringPayments(ctx, storeID)
+	all, err := s.c.SearchRecurringPayments(ctx, 0, storeID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,6 +445,42 @@ func (s *suite) checkRecurringPayments(ctx context.Context, t *testing.T) {
 	var e *ac.Error
 	if !errors.As(err, &e) || !ac.Rejected(err) || len(e.Errors) == 0 {
 		t.Errorf("bad enum: got %v, want a rejected GraphQL error", err)
+	}
+
+	// A value AC's own checks refuse (a date not in its format) in a batch of two:
+	// AC answers "Validation errors" naming the record in extensions (the shape AC's
+	// WooCommerce plugin reads).
+	good, worse := rp, rp
+	good.StoreRecurringPaymentID, worse.StoreRecurringPaymentID = s.tg.Prefix+"-sub3", s.tg.Prefix+"-sub4"
+	worse.StartDate = ptr("2024-02-14")
+	_, err = s.c.UpsertRecurringPayments(ctx, s.connID, []schemas.RecurringPayment{good, worse})
+	if !errors.As(err, &e) || !ac.Rejected(err) {
+		t.Errorf("bad date: got %v, want a rejected batch", err)
+	} else if named := e.RecordErrors(); named[worse.StoreRecurringPaymentID] == "" || named[good.StoreRecurringPaymentID] != "" {
+		t.Errorf("bad date: \"Validation errors\" should name %s only, got %v (%v)", worse.StoreRecurringPaymentID, named, err)
+	}
+
+	// What AC accepts beyond the reference's example: dates as AC's plugin sends
+	// them (+00:00) and with milliseconds, suppressAutomations (the plugin's
+	// historical sync), and the reference's other fields.
+	more := ac.RecurringPaymentInput(s.connID, &rp)
+	more["startDate"], more["renewalDate"] = "2024-01-08T10:12:00+00:00", "2026-12-08T10:12:00.000Z"
+	more["suppressAutomations"], more["shippingAmount"], more["storeExternalId"] = true, "1.00", "ext-1"
+	more["lineItemBrands"], more["lineItemTags"], more["notes"] = []string{"Acme"}, []string{"gold"}, []string{"a note"}
+	more["customerData"] = map[string]any{"firstName": "Rae", "smsMarketingState": "NOT_SUBSCRIBED", "smsOptInLevel": "UNKNOWN"}
+	if _, err := s.c.UpsertRecurringPaymentInputs(ctx, []map[string]any{more}); err != nil {
+		t.Errorf("reference fields, +00:00 and millisecond dates, suppressAutomations: %v", err)
+	} else {
+		s.awaitRP(ctx, t, storeID, func(m ac.RecurringPayment) bool { return same(m["storeExternalId"], "ext-1") })
+	}
+	// Fields the issue lists as accepted that AC's reference page does not show
+	// (UNVERIFIED until this passes on a live account): name, address3, the
+	// address's email.
+	issue := ac.RecurringPaymentInput(s.connID, &rp)
+	issue["name"] = "Pro plan"
+	issue["billingAddress"] = map[string]any{"address1": "1 Main St", "address3": "Floor 3", "email": email}
+	if _, err := s.c.UpsertRecurringPaymentInputs(ctx, []map[string]any{issue}); err != nil {
+		t.Errorf("name, address3, address email: %v", err)
 	}
 	if c, _ := s.c.FindContact(ctx, email); c != nil {
 		s.remember(email, c.ID) // AC makes a contact for the recurring payment's email
@@ -471,7 +510,7 @@ func (s *suite) awaitRP(ctx context.Context, t *testing.T, storeID string, ok fu
 		if s.tg.Flush != nil {
 			s.tg.Flush()
 		}
-		found, err := s.c.SearchRecurringPayments(ctx, storeID)
+		found, err := s.c.SearchRecurringPayments(ctx, s.connID, storeID)
 		if err != nil {
 			t.Fatalf("SearchRecurringPayments: %v", err)
 		}
