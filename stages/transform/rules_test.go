@@ -492,3 +492,58 @@ func TestErasedCustomer(t *testing.T) {
 		t.Errorf("scheduled_for_clear mapped as erased: %+v", ct)
 	}
 }
+
+// An ended subscription (cancelled, transferred, deleted, or its customer deleted)
+// carries no renewalDate or nextPaymentDate, whatever its last term left: AC
+// automations would read them as a coming payment. A live one keeps them.
+func TestEndedSubscriptionsHaveNoFutureDates(t *testing.T) {
+	m, _ := NewMapper(Config{})
+	c := &schemas.Customer{ID: "c1", Email: "a@example.com"}
+	cases := []struct {
+		name    string
+		edit    func(s *schemas.Subscription, c *schemas.Customer)
+		cleared bool
+	}{
+		{"active", func(*schemas.Subscription, *schemas.Customer) {}, false},
+		{"non_renewing", func(s *schemas.Subscription, _ *schemas.Customer) { s.Status = "non_renewing" }, false},
+		{"cancelled", func(s *schemas.Subscription, _ *schemas.Customer) { s.Status, s.CancelledAt = "cancelled", i64(1800000000) }, true},
+		{"transferred", func(s *schemas.Subscription, _ *schemas.Customer) { s.Status = "transferred" }, true},
+		{"deleted while active", func(s *schemas.Subscription, _ *schemas.Customer) { s.Deleted = true }, true},
+		{"customer deleted", func(_ *schemas.Subscription, c *schemas.Customer) { c.Deleted = true }, true},
+	}
+	for _, tc := range cases {
+		s, cc := testSub("USD"), *c
+		s.CurrentTermStart, s.CurrentTermEnd, s.NextBillingAt = i64(1790000000), i64(1900000000), i64(1900000000)
+		tc.edit(&s, &cc)
+		rp, err := m.RecurringPayment(&cc, &s, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cleared := rp.RenewalDate == nil && rp.NextPaymentDate == nil; cleared != tc.cleared {
+			t.Errorf("%s: renewalDate %v, nextPaymentDate %v; want cleared %v", tc.name, rp.RenewalDate, rp.NextPaymentDate, tc.cleared)
+		}
+		if rp.AnchorDate == nil {
+			t.Errorf("%s: anchorDate (the term's start, a past date) lost", tc.name)
+		}
+	}
+}
+
+// AC's address has three lines (address3): Chargebee's line3 is no longer merged
+// into address2. The recurring payment's name is the plan's customer-facing name.
+func TestAddressLinesAndName(t *testing.T) {
+	m, _ := NewMapper(Config{})
+	c := &schemas.Customer{ID: "c1", Email: "a@example.com",
+		BillingAddress: schemas.Address{Line1: "Acme GmbH", Line2: "Hinterhaus", Line3: "3. OG", City: "Köln"}}
+	s := testSub("USD")
+	in := &Inputs{Catalog: &Catalog{Prices: map[string]*schemas.ItemPrice{"pro": {ID: "pro", Name: "Pro USD Monthly", ExternalName: "Pro"}}}}
+	rp, err := m.RecurringPayment(c, &s, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := rp.BillingAddress; a == nil || a.Address1 != "Acme GmbH" || a.Address2 != "Hinterhaus" || a.Address3 != "3. OG" {
+		t.Errorf("billing address %+v", rp.BillingAddress)
+	}
+	if rp.Name == nil || *rp.Name != "Pro" {
+		t.Errorf("name %v, want the plan's customer-facing name Pro", rp.Name)
+	}
+}

@@ -406,6 +406,9 @@ func (m *Mapper) recurringPayment(c *schemas.Customer, cv []attrValue, s *schema
 		if l.category != "" && !slices.Contains(rp.LineItemCategories, l.category) {
 			rp.LineItemCategories = append(rp.LineItemCategories, l.category)
 		}
+		if s.Items[i].ItemType == "plan" && rp.Name == nil {
+			rp.Name = ptr(l.name)
+		}
 		rp.LineItemNames = append(rp.LineItemNames, l.name)
 		rp.LineItemSkus = append(rp.LineItemSkus, l.sku)
 		rp.LineItemStorePrimaryIDs = append(rp.LineItemStorePrimaryIDs, l.primary)
@@ -415,6 +418,11 @@ func (m *Mapper) recurringPayment(c *schemas.Customer, cv []attrValue, s *schema
 			b := truthy(v)
 			rp.CustomerData.AcceptsMarketing = &b
 		}
+	}
+	if s.Status == "cancelled" || s.Status == "transferred" || rp.Deleted {
+		// An ended subscription bills no more: a renewal or payment date left from
+		// its last term would read as a coming payment to AC's automations.
+		rp.RenewalDate, rp.NextPaymentDate = nil, nil
 	}
 	if erased {
 		// Chargebee cleared the customer's personal data: none of it leaves here.
@@ -535,7 +543,7 @@ func totalCycles(s *schemas.Subscription, cat *Catalog) int64 {
 func acAddress(a *schemas.Address) *schemas.ACAddress {
 	out := schemas.ACAddress{
 		FirstName: a.FirstName, LastName: a.LastName, Company: a.Company,
-		Address1: a.Line1, Address2: strings.TrimSpace(a.Line2 + " " + a.Line3),
+		Address1: a.Line1, Address2: a.Line2, Address3: a.Line3,
 		City: a.City, Province: cmp.Or(a.StateCode, a.State), Postal: a.Zip,
 		Country: a.Country, Phone: a.Phone,
 	}
