@@ -23,7 +23,7 @@ import (
 // version is set at build time (-ldflags "-X main.version=...").
 var version = "dev"
 
-// Exit codes (design.md §4), decided here and nowhere else.
+// Exit codes (README "Running it every night"), decided here and nowhere else.
 const (
 	exitOK       = 0
 	exitFailed   = 1

@@ -85,7 +85,7 @@ func equal[T any](t *testing.T, entity string, a, b []T) {
 }
 
 // The snapshot is accepted by `cb2ac validate --in` (the pipeline's own path: input
-// check, manifest, stage), and every rejection code of design.md §3 shows up.
+// check, manifest, stage), and every rejection code of README "Validation rules" shows up.
 func TestSnapshotValidates(t *testing.T) {
 	dir := t.TempDir()
 	res := mustGenerate(t, options{format: formatSnapshot, out: filepath.Join(dir, "snap")})

@@ -6,7 +6,7 @@ import (
 	"unicode/utf8"
 )
 
-// Error codes written to errors.csv. The first nine are design.md §3's; the rest name
+// Error codes written to errors.csv. The first nine are README "Validation rules"; the rest name
 // problems those do not cover, so no record is dropped without a code.
 const (
 	MissingEmail     = "missing_email"
