@@ -2248,7 +2248,7 @@ func (g *gen) readme(nc, ns, ni, np, ngift int) string {
 	w("# Fixtures\n\n")
 	w("Generated, do not edit by hand: regenerate with `go run ./scripts/genfixtures` (add `-out DIR` to write elsewhere).\n")
 	w("The output is byte-for-byte identical on every run.\n\n")
-	w("Chargebee API v2 list pages, read by the `pages` extract source (README "Commands", ARCHITECTURE.md) and served by the sandbox\n")
+	w("Chargebee API v2 list pages, read by the `pages` extract source (README \"Commands\", ARCHITECTURE.md) and served by the sandbox\n")
 	w("(sandbox/chargebee): each file is one `{\"list\":[...],\"next_offset\":\"...\"}` page as the API returns it, 20 entries a page,\n")
 	w("`next_offset` absent on the last page. Every object uses only the field names, types and enum values of Chargebee's\n")
 	w("official Go SDK (chargebee-go v3.48.0, models/<resource>/<resource>.go and enum/; recorded in\n")
