@@ -360,3 +360,30 @@ func TestUpsertAcceptsWhatACAccepts(t *testing.T) {
 		t.Fatalf("suppressAutomations is an input flag, not a RecurringPayment field: %v", bad)
 	}
 }
+
+// The document is validated against the schema (acschema/schema.graphql) by
+// gqlparser: errors name the field and its line and column; fragments, aliases and
+// @skip/@include are standard GraphQL and work. A bad literal value names its
+// record, field and location.
+func TestGraphQLValidatedAgainstSchema(t *testing.T) {
+	_, c := newTest(t, Options{ApplyDelay: -1})
+	c.addConnections(1)
+	got := c.gql("query {\n  searchRecurringPayment {\n    storeRecurringPaymentId\n    emial\n  }\n}", nil)
+	if str(got, "errors", 0, "extensions", "code") != "GRAPHQL_VALIDATION_FAILED" || !strings.Contains(str(got, "errors", 0, "message"), `"emial"`) ||
+		path(got, "errors", 0, "locations", 0, "line") != float64(4) || path(got, "errors", 0, "locations", 0, "column") != float64(5) {
+		t.Fatalf("misspelt field: %v", got)
+	}
+	if got := c.gql("query {\n  searchRecurringPayment { id ", nil); path(got, "errors", 0, "locations", 0, "line") != float64(2) {
+		t.Fatalf("syntax error without its line: %v", got)
+	}
+	bad := c.gql("mutation {\n  bulkUpsertRecurringPayments(recurringPayments: [{legacyConnectionId: 1, storeRecurringPaymentId: \"s1\",\n    billingInterval: MONTH}]) { recordId }\n}", nil)
+	if str(bad, "errors", 0, "extensions", "field") != "billingInterval" || path(bad, "errors", 0, "locations", 0, "line") != float64(3) ||
+		path(bad, "errors", 0, "locations", 0, "column") != float64(22) {
+		t.Fatalf("bad enum literal: %v", bad)
+	}
+	ok := c.gql(`mutation Up { a: bulkUpsertRecurringPayments(recurringPayments: {legacyConnectionId: 1, storeRecurringPaymentId: "s1"}) { ...Rec t: __typename @skip(if: true) } }
+fragment Rec on BulkAsync { recordId }`, nil)
+	if ok["errors"] != nil || str(ok, "data", "a", "recordId") == "" || path(ok, "data", "a", "t") != nil {
+		t.Fatalf("fragment, alias, @skip: %v", ok)
+	}
+}

@@ -506,7 +506,9 @@ func TestEndedSubscriptionsHaveNoFutureDates(t *testing.T) {
 	}{
 		{"active", func(*schemas.Subscription, *schemas.Customer) {}, false},
 		{"non_renewing", func(s *schemas.Subscription, _ *schemas.Customer) { s.Status = "non_renewing" }, false},
-		{"cancelled", func(s *schemas.Subscription, _ *schemas.Customer) { s.Status, s.CancelledAt = "cancelled", i64(1800000000) }, true},
+		{"cancelled", func(s *schemas.Subscription, _ *schemas.Customer) {
+			s.Status, s.CancelledAt = "cancelled", i64(1800000000)
+		}, true},
 		{"transferred", func(s *schemas.Subscription, _ *schemas.Customer) { s.Status = "transferred" }, true},
 		{"deleted while active", func(s *schemas.Subscription, _ *schemas.Customer) { s.Deleted = true }, true},
 		{"customer deleted", func(_ *schemas.Subscription, c *schemas.Customer) { c.Deleted = true }, true},

@@ -266,21 +266,29 @@ var searchFields = strings.Join([]string{
 // fields of AC's searchRecurringPayment example).
 func SearchFields() []string { return strings.Fields(searchFields) }
 
+// searchQuery is the searchRecurringPayment text: by storeRecurringPaymentId ($id),
+// and by legacyConnectionId ($conn) too when byConnection.
+func searchQuery(byConnection bool) string {
+	filter := `{storeRecurringPaymentId: {value: $id, filterOperator: EQ}}`
+	params := `$id: String!`
+	if byConnection {
+		filter = `{legacyConnectionId: {value: $conn, filterOperator: EQ}, storeRecurringPaymentId: {value: $id, filterOperator: EQ}}`
+		params = `$conn: Int!, $id: String!`
+	}
+	return `query cb2acSearch(` + params + `) {
+  searchRecurringPayment(filter: ` + filter + `) { ` + searchFields + ` }
+}`
+}
+
 // SearchRecurringPayments finds the recurring payments of one connection with this
 // storeRecurringPaymentId (the composite key; both are RecurringPaymentFilter
 // attributes in AC's reference). connectionID 0 searches every connection.
 func (c *Client) SearchRecurringPayments(ctx context.Context, connectionID int64, storeID string) ([]RecurringPayment, error) {
-	filter := `{storeRecurringPaymentId: {value: $id, filterOperator: EQ}}`
-	params := `$id: String!`
 	vars := map[string]any{"id": storeID}
 	if connectionID != 0 {
-		filter = `{legacyConnectionId: {value: $conn, filterOperator: EQ}, storeRecurringPaymentId: {value: $id, filterOperator: EQ}}`
-		params = `$conn: Int!, $id: String!`
 		vars["conn"] = connectionID
 	}
-	q := `query cb2acSearch(` + params + `) {
-  searchRecurringPayment(filter: ` + filter + `) { ` + searchFields + ` }
-}`
+	q := searchQuery(connectionID != 0)
 	var out struct {
 		Search []RecurringPayment `json:"searchRecurringPayment"`
 	}
