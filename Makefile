@@ -19,7 +19,7 @@ test: vet fmt-check
 # point and run through every API fault, day 1 and day 2, against the sandboxes;
 # `make test` runs a subset of them. About 3 minutes.
 reliability:
-	CB2AC_RELIABILITY=full $(GO) test -count=1 -v -run 'TestReliability' .
+	CB2AC_RELIABILITY=full $(GO) test -count=1 -v -run 'TestReliability' ./internal/cli
 
 # The API contract suites against real accounts (read README "Development"): AC when
 # AC_API_URL/AC_API_TOKEN are set, Chargebee (read-only) when CHARGEBEE_SITE /

@@ -1,4 +1,4 @@
-package main
+package cli
 
 // End-to-end tests of `extract --source chargebee` through the built binary,
 // against an in-process Chargebee sandbox on 127.0.0.1.

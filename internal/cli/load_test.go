@@ -1,4 +1,4 @@
-package main
+package cli
 
 // End-to-end tests of the load through the CLI binary, against in-process
 // ActiveCampaign (and, for day 2, Chargebee) sandboxes on 127.0.0.1. They check what

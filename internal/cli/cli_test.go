@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -25,6 +25,11 @@ var binary string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	// The end-to-end tests run the CLI as a user does, from the repository root:
+	// fixtures/, testdata/ and scripts/ are found where the README says.
+	if err := os.Chdir("../.."); err != nil {
+		panic(err)
+	}
 	dir, err := os.MkdirTemp("", "cb2ac-e2e-")
 	if err != nil {
 		panic(err)
@@ -286,10 +291,10 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test -run %s -update to create it)", err, t.Name())
+		t.Fatalf("%v (run go test ./internal/cli -run %s -update to create it)", err, t.Name())
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; if the change is intended, run go test -run %s -update and review the diff", path, t.Name())
+		t.Errorf("%s differs from the golden file; if the change is intended, run go test ./internal/cli -run %s -update and review the diff", path, t.Name())
 	}
 }
 

@@ -1,4 +1,4 @@
-package main
+package cli
 
 // The bad-input corpus (testdata/badinput): malformed and hostile Chargebee pages and
 // records, each run through the real path (`cb2ac run --source pages`, the built

@@ -1,4 +1,4 @@
-package main
+package cli
 
 // Secrets and customer data: the Chargebee key and the AC token come only from the
 // environment or a *_FILE, no command takes one as a flag and no example passes one;

@@ -1,4 +1,4 @@
-package main
+package cli
 
 // A data dir that cannot be written, and a disk that fills in the middle of a stage:
 // the command exits 1 with one line naming the file at fault, the stage is recorded

@@ -1,4 +1,4 @@
-package main
+package cli
 
 // The reliability matrices of issue 7, through the CLI binary: the whole job
 // (`run --source chargebee`, the real Chargebee and AC clients against the in-process

@@ -1,0 +1,311 @@
+// Package cli is cb2ac's command line: it builds the commands, runs them, and maps
+// every error to the exit code a scheduler acts on (exitCode, the one place that
+// decides). main.go only calls Main.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cb2ac/cb2ac/pipeline"
+	"github.com/cb2ac/cb2ac/schemas"
+	"github.com/cb2ac/cb2ac/stages/extract"
+)
+
+// version is the build's version, set by Main from main's build-time value.
+var version = "dev"
+
+// Exit codes (README "Running it every night"), decided here and nowhere else.
+const (
+	exitOK       = 0
+	exitFailed   = 1
+	exitRejected = 2
+	exitLocked   = 75 // EX_TEMPFAIL: another run holds the lock; try again later
+)
+
+// defaultMemoryLimit is the soft limit a stage's Go heap is held to unless GOMEMLIMIT
+// says otherwise: near it the GC runs more often instead of letting the heap grow to
+// twice what is live. The stages stream and hold about 650 MiB at 1M customers, so
+// this keeps them under 1 GiB RSS; a bigger site sets GOMEMLIMIT (or "off").
+const defaultMemoryLimit = 900 << 20
+
+// Main runs the command line args (os.Args) and returns the process's exit code.
+func Main(args []string, buildVersion string) int {
+	if buildVersion != "" {
+		version = buildVersion
+	}
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newApp(os.Stdout, os.Stderr).RunContext(ctx, args)
+	stop()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "cb2ac: %v\n", err)
+	}
+	return exitCode(err)
+}
+
+// exitCode maps every error to the exit code a scheduler acts on.
+func exitCode(err error) int {
+	var (
+		rejected *pipeline.RejectedError
+		locked   *pipeline.LockedError
+	)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &locked):
+		return exitLocked
+	case errors.As(err, &rejected):
+		return exitRejected
+	default:
+		return exitFailed
+	}
+}
+
+// Flags every command accepts, before or after the command name.
+var globalFlags = []cli.Flag{
+	&cli.StringFlag{Name: "data-dir", Usage: "data folder with state.json and runs/ (default: config data_dir, else ./data)"},
+	&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "config file (cb2ac.yaml)", EnvVars: []string{"CB2AC_CONFIG"}},
+	&cli.StringFlag{Name: "run-id", Usage: "run to write (default: a new run named after the UTC start time) or read"},
+	&cli.BoolFlag{Name: "csv", Usage: "also write a CSV twin of every Parquet file"},
+	&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format on stderr: text or json"},
+	&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
+	&cli.StringFlag{Name: "metrics-file", Usage: "after run: write a Prometheus textfile here (node_exporter textfile collector); default: config metrics_file"},
+}
+
+func withGlobals(flags ...cli.Flag) []cli.Flag { return append(flags, globalFlags...) }
+
+// redactFlag is accepted by the commands that write an errors.csv (validate, load,
+// run); `errors --redact` redacts what it prints instead.
+var redactFlag = &cli.BoolFlag{Name: "redact", Usage: "write errors.csv without emails (default: config redact_errors)"}
+
+// global reads a global flag from wherever it was set: the command's flags win over
+// the app's.
+func global(c *cli.Context, name string) string {
+	for _, ctx := range c.Lineage() {
+		if ctx.IsSet(name) {
+			return ctx.String(name)
+		}
+	}
+	return c.String(name)
+}
+
+func globalBool(c *cli.Context, name string) bool {
+	for _, ctx := range c.Lineage() {
+		if ctx.IsSet(name) {
+			return ctx.Bool(name)
+		}
+	}
+	return false
+}
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	pipeline.Version = version
+	return &cli.App{
+		Name:    "cb2ac",
+		Usage:   "sync Chargebee customers and subscriptions to ActiveCampaign contacts and Recurring Payments",
+		Version: version,
+		Flags:   append(append([]cli.Flag{}, globalFlags...), profileFlags...), // profiling: profile.go
+		Before:  startProfiles,
+		After:   func(*cli.Context) error { stopProfiles(); return nil },
+		Writer:  stdout, ErrWriter: stderr,
+		// Errors are printed and mapped to exit codes by main, not by the cli library.
+		ExitErrHandler: func(*cli.Context, error) {},
+		Commands: []*cli.Command{
+			{
+				Name:  "extract",
+				Usage: "read Chargebee data into RUN/extract",
+				Flags: withGlobals(
+					&cli.StringFlag{Name: "source", Value: extract.SourcePages, Usage: "chargebee (the API), pages (a folder of API list pages) or snapshot (an older RUN/extract, for a backfill)"},
+					&cli.StringFlag{Name: "in", Usage: "pages folder, or RUN/extract for --source snapshot"},
+					&cli.IntFlag{Name: "limit", Usage: "keep only the N most recently created customers (trial run)"},
+					&cli.BoolFlag{Name: "full", Usage: "chargebee: read everything, with no updated_at filter (default: what changed since the last successful run)"},
+					&cli.StringFlag{Name: "since", Usage: "chargebee: read what changed since TIME (RFC 3339, YYYY-MM-DD or Unix seconds) instead of the watermark"},
+					&cli.IntFlag{Name: "rate-limit", Usage: "chargebee: requests per minute across all lists (default: chargebee.rate_limit_per_minute, 100)"},
+				),
+				Action: func(c *cli.Context) error {
+					p, err := setup(c, stdout, stderr)
+					if err != nil {
+						return err
+					}
+					return locked(p, func() error {
+						_, err := p.Extract(c.Context, extractRequest(c))
+						return err
+					})
+				},
+			},
+			{
+				Name:  "validate",
+				Usage: "apply the sync rules: RUN/extract → RUN/validate + errors.csv",
+				Flags: withGlobals(
+					&cli.StringFlag{Name: "in", Usage: "extract folder to read (default: this run's, or the latest run's)"},
+					&cli.StringFlag{Name: "on-error", Usage: "ignore (carry good rows on) or fail (exit 2 after writing errors.csv)"},
+					&cli.BoolFlag{Name: "sync-gift-purchasers", Usage: "sync customers who bought a gift and have no subscription of their own"},
+					redactFlag,
+				),
+				Action: func(c *cli.Context) error {
+					p, err := setup(c, stdout, stderr)
+					if err != nil {
+						return err
+					}
+					return locked(p, func() error {
+						_, err := p.Validate(c.Context, pipeline.StageRequest{RunID: global(c, "run-id"), In: c.String("in")})
+						return err
+					})
+				},
+			},
+			{
+				Name:  "transform",
+				Usage: "map to AC: RUN/validate → RUN/transform (contacts, recurring_payments)",
+				Flags: withGlobals(
+					&cli.StringFlag{Name: "in", Usage: "validate folder to read (default: this run's, or the latest run's)"},
+				),
+				Action: func(c *cli.Context) error {
+					p, err := setup(c, stdout, stderr)
+					if err != nil {
+						return err
+					}
+					return locked(p, func() error {
+						_, err := p.Transform(c.Context, pipeline.StageRequest{RunID: global(c, "run-id"), In: c.String("in")})
+						return err
+					})
+				},
+			},
+			{
+				Name:  "run",
+				Usage: "run the stages in order in one new run",
+				Flags: append(withGlobals(
+					&cli.StringFlag{Name: "source", Value: extract.SourcePages, Usage: "chargebee, pages or snapshot (see extract)"},
+					&cli.StringFlag{Name: "in", Usage: "pages folder, or RUN/extract for --source snapshot"},
+					&cli.IntFlag{Name: "limit", Usage: "keep only the N most recently created customers (trial run)"},
+					&cli.BoolFlag{Name: "full", Usage: "chargebee: read everything (see extract)"},
+					&cli.StringFlag{Name: "since", Usage: "chargebee: read what changed since TIME (see extract)"},
+					&cli.IntFlag{Name: "rate-limit", Usage: "chargebee: requests per minute (see extract)"},
+					&cli.StringFlag{Name: "on-error", Usage: "ignore or fail (see validate)"},
+					&cli.BoolFlag{Name: "sync-gift-purchasers", Usage: "see validate"},
+					&cli.BoolFlag{Name: "resume", Usage: "continue the load of the latest run (or --run-id) where it stopped, instead of a new run"},
+					&cli.BoolFlag{Name: "full-load", Usage: "send every record to AC again, not only what changed"},
+					redactFlag,
+				), sandboxFlags...),
+				Action: func(c *cli.Context) error {
+					p, err := setup(c, stdout, stderr)
+					if err != nil {
+						return err
+					}
+					if !p.Cfg.Sync.On() {
+						// Before the lock: a paused job touches nothing.
+						fmt.Fprintln(stdout, "sync is disabled (sync.enabled: false in the config): nothing done")
+						return nil
+					}
+					req := pipeline.RunRequest{ExtractRequest: extractRequest(c), Resume: c.Bool("resume"), FullLoad: c.Bool("full-load")}
+					return locked(p, func() error {
+						if !c.Bool("sandbox") {
+							run, err := p.RunAll(c.Context, req)
+							return afterRun(c, p, run, err)
+						}
+						if p.Cfg.ActiveCampaign.List == "" {
+							p.Cfg.ActiveCampaign.List = sandboxList
+						}
+						sbx, err := startSandboxes(c, p.Cfg.DataDir, &req.Options)
+						if err != nil {
+							return err
+						}
+						run, err := p.RunAll(c.Context, req)
+						return afterRun(c, p, run, errors.Join(err, sbx.close(stdout)))
+					})
+				},
+			},
+			loadCommand(stdout, stderr),
+			planCommand(stdout, stderr),
+			verifyCommand(stdout, stderr),
+			statusCommand(stdout, stderr),
+			errorsCommand(stdout, stderr),
+			unlinkCommand(stdout, stderr, os.Stdin),
+			pruneCommand(stdout, stderr),
+			sandboxCommand(stdout, stderr),
+			{
+				Name:      "inspect",
+				Usage:     "print the schema and first rows of a Parquet or CSV file cb2ac wrote",
+				ArgsUsage: "FILE",
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "format", Value: "table", Usage: "table, csv or json"},
+					&cli.IntFlag{Name: "limit", Aliases: []string{"n"}, Value: 10, Usage: "rows to print (0 = all)"},
+				},
+				Action: func(c *cli.Context) error {
+					if c.NArg() != 1 {
+						return fmt.Errorf("inspect: want one FILE argument")
+					}
+					return schemas.Inspect(stdout, c.Args().First(), c.Int("limit"), c.String("format"))
+				},
+			},
+		},
+	}
+}
+
+func extractRequest(c *cli.Context) pipeline.ExtractRequest {
+	opts := extract.Options{Source: c.String("source"), In: c.String("in"), Limit: c.Int("limit")}
+	opts.Full, opts.Since, opts.RateLimit = c.Bool("full"), c.String("since"), float64(c.Int("rate-limit"))
+	opts.Progress = extract.ProgressTo(c.App.ErrWriter) // live progress on a terminal only
+	return pipeline.ExtractRequest{RunID: global(c, "run-id"), Options: opts}
+}
+
+// setup loads the config, applies flag overrides and builds the pipeline.
+func setup(c *cli.Context, stdout, stderr io.Writer) (*pipeline.Pipeline, error) {
+	log, err := newLogger(stderr, global(c, "log-format"), global(c, "log-level"))
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := pipeline.LoadConfig(global(c, "config"))
+	if err != nil {
+		return nil, err
+	}
+	if d := global(c, "data-dir"); d != "" {
+		cfg.DataDir = d
+	}
+	if globalBool(c, "csv") {
+		cfg.CSV = true
+	}
+	if c.IsSet("on-error") {
+		cfg.OnError = c.String("on-error")
+	}
+	if c.IsSet("sync-gift-purchasers") {
+		cfg.Validate.SyncGiftPurchasers = c.Bool("sync-gift-purchasers")
+	}
+	if c.IsSet("redact") {
+		cfg.RedactErrors = c.Bool("redact")
+	}
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
+	p := pipeline.New(cfg, log, stdout)
+	if w := extract.ProgressTo(c.App.ErrWriter); w != nil {
+		p.Progress = w
+	}
+	return p, nil
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
