@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -9,7 +10,9 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -176,4 +179,28 @@ func randomSecret() string {
 	b := make([]byte, 16)
 	rand.Read(b) // never fails (crypto/rand)
 	return "sbx-" + hex.EncodeToString(b)
+}
+
+// sandboxFlagsFor are the flags both sandbox commands take: where to listen and
+// how to misbehave (the rate limit's unit differs: AC counts per second, Chargebee
+// per minute, as the real services do).
+func sandboxFlagsFor(addr string, rate int, rateUsage, failCodes string) []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "addr", Value: addr, Usage: "address to listen on (port 0: any free port)"},
+		&cli.IntFlag{Name: "rate-limit", Value: rate, Usage: rateUsage},
+		&cli.Float64Flag{Name: "fail-rate", Usage: "share of requests answered " + failCodes + " (0..1)"},
+		&cli.DurationFlag{Name: "latency", Usage: "delay added to every request"},
+	}
+}
+
+// untilStopped blocks a foreground sandbox until SIGINT or SIGTERM, or until the
+// command's context ends.
+func untilStopped(c *cli.Context) {
+	ctx := c.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
 }

@@ -1,13 +1,10 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/urfave/cli/v2"
 
@@ -21,17 +18,13 @@ func sandboxACCommand(stdout, stderr io.Writer) *cli.Command {
 	return &cli.Command{
 		Name:  "ac",
 		Usage: "run a local ActiveCampaign emulator (REST v3 + Recurring Payments GraphQL)",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:0", Usage: "address to listen on (port 0 = a free port)"},
+		Flags: append(sandboxFlagsFor("127.0.0.1:0", 5, "requests per second for the account, REST and GraphQL together (0 = off)", "500 or 503"),
 			&cli.StringFlag{Name: "state", Usage: "JSON file the account is kept in across restarts (default: memory only)"},
 			&cli.StringFlag{Name: "token-env", Value: "AC_API_TOKEN", Usage: "environment variable holding the accepted Api-Token (default token \"" + acsandbox.DefaultToken + "\" when unset)"},
-			&cli.IntFlag{Name: "rate-limit", Value: 5, Usage: "requests per second for the account, REST and GraphQL together (0 = off)"},
-			&cli.Float64Flag{Name: "fail-rate", Usage: "fraction of requests answered 500 or 503 (0..1)"},
 			&cli.StringFlag{Name: "fail-emails", Usage: "comma-separated emails whose records always fail"},
-			&cli.DurationFlag{Name: "latency", Usage: "delay added to every request"},
 			&cli.StringSliceFlag{Name: "list", Value: cli.NewStringSlice("Customers"), Usage: "list that exists in the account (repeatable)"},
 			&cli.DurationFlag{Name: "apply-delay", Value: acsandbox.DefaultApplyDelay, Usage: "delay before bulk imports and recurring payment batches are applied"},
-		},
+		),
 		Action: func(c *cli.Context) error {
 			token := os.Getenv(c.String("token-env"))
 			var failEmails []string
@@ -70,13 +63,7 @@ func sandboxACCommand(stdout, stderr io.Writer) *cli.Command {
 			}
 			fmt.Fprintf(stderr, "sandbox ac: serving %s/api/3 (token from %s); Ctrl-C to stop\n", url, tokenFrom)
 
-			ctx := c.Context
-			if ctx == nil {
-				ctx = context.Background()
-			}
-			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			<-ctx.Done()
+			untilStopped(c)
 			if err := srv.Close(); err != nil {
 				return fmt.Errorf("sandbox ac: %w", err)
 			}

@@ -20,17 +20,13 @@ func sandboxChargebeeCommand(stdout, stderr io.Writer) *cli.Command {
 	return &cli.Command{
 		Name:  "chargebee",
 		Usage: "serve Chargebee API v2 list endpoints from a folder of list pages (fixtures/chargebee), for demos and tests",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:7431", Usage: "address to listen on (port 0: any free port)"},
+		Flags: append(sandboxFlagsFor("127.0.0.1:7431", 0, "API requests allowed per minute; over it, 429 until the minute ends (0 = no limit)", "500/502/503"),
 			&cli.StringFlag{Name: "pages", Usage: "folder of list pages to serve: DIR/customers/*.json, DIR/subscriptions/*.json, ..."},
 			&cli.StringSliceFlag{Name: "apply", Usage: "change set(s) applied over --pages at start, by id (fixtures/chargebee-day2)"},
 			&cli.StringFlag{Name: "key-env", Value: "CHARGEBEE_API_KEY", Usage: "environment variable holding the only API key accepted (unset: any non-empty key)"},
-			&cli.Float64Flag{Name: "fail-rate", Usage: "share of API requests answered 500/502/503 (0..1)"},
-			&cli.DurationFlag{Name: "latency", Usage: "delay added to every API request"},
-			&cli.IntFlag{Name: "rate-limit", Usage: "API requests allowed per minute; over it, 429 until the minute ends (0 = no limit)"},
 			&cli.BoolFlag{Name: "retry-after", Usage: "send Retry-After with 429s (Chargebee does not document one)"},
 			&cli.Uint64Flag{Name: "seed", Usage: "seed of the --fail-rate choices"},
-		},
+		),
 		Action: func(c *cli.Context) error {
 			srv, err := cbsandbox.New(cbsandbox.Options{
 				Addr: c.String("addr"), APIKey: os.Getenv(c.String("key-env")), Pages: c.String("pages"),
@@ -60,7 +56,7 @@ func sandboxChargebeeCommand(stdout, stderr io.Writer) *cli.Command {
 				url, n["customers"], n["subscriptions"], n["invoices"], n["item_prices"], n["gifts"])
 			fmt.Fprintf(stdout, "use it with: CHARGEBEE_API_URL=%s CHARGEBEE_API_KEY=<the key> cb2ac extract --source chargebee\n", url)
 			fmt.Fprintf(stdout, "admin: POST %s/admin/apply?dir=DIR, GET %s/admin/requests (same Basic auth); Ctrl-C stops\n", strings.TrimSuffix(url, "/api/v2"), strings.TrimSuffix(url, "/api/v2"))
-			<-c.Context.Done()
+			untilStopped(c)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
 			return srv.Shutdown(ctx)
