@@ -938,9 +938,10 @@ func TestLoadSandboxRateLimit(t *testing.T) {
 			}
 		}
 	}()
-	// One confirming search per batch keeps this test at the pace it had; "all"
-	// would add a search per recurring payment at 5 requests a second.
-	cfg := writeConfig(t, acConfig{importBatch: 10, importMin: 1, rpBatch: 25, extraYAMLKeys: "  confirm_recurring_payments: batch\n"})
+	// confirm_recurring_payments: batch (the default), one confirming search per
+	// batch, keeps this test at the pace it had; "all" would add a search per
+	// recurring payment at 5 requests a second.
+	cfg := writeConfig(t, acConfig{importBatch: 10, importMin: 1, rpBatch: 25})
 	r := cb2acEnv(t, ac.env(), "--data-dir", data, "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day2Run, "--full-load")
 	close(loadDone)
 	<-neighbourDone

@@ -444,7 +444,9 @@ func relKills() []relKill {
 	}{{"customers", true}, {"subscriptions", false}, {"invoices", false}, {"gifts", false}} {
 		ks = append(ks, relKill{name: "chargebee incremental " + c.entity, day: 2, cb: relCBAt(c.entity, 0), reduced: c.red})
 	}
-	// Day 1's load: setup, 3 bulk imports of 25, 19 recurring payment batches of 4.
+	// Day 1's load: setup, 3 bulk imports of 25, 19 recurring payment batches of 4,
+	// then their confirmation (confirm_recurring_payments: batch, one search per
+	// batch and round).
 	ks = append(ks,
 		relKill{name: "setup: connection", day: 1, ac: relACAt("connections_create", 0), load: true},
 		relKill{name: "setup: half the fields created", day: 1, ac: relACAt("fields_create", 9), load: true},
@@ -461,9 +463,18 @@ func relKills() []relKill {
 			again: relACAt("bulkUpsertRecurringPayments", 3), reduced: true},
 		relKill{name: "recurring payment batch 10 of 19, journal line torn, the resume killed at batch 14", day: 1,
 			ac: relACAt("bulkUpsertRecurringPayments", 9), load: true, torn: true, again: relACAt("bulkUpsertRecurringPayments", 4)},
+		// Every batch is sent before the first is confirmed: a kill in between
+		// leaves them journaled as sent, not acknowledged; the resume confirms them
+		// without sending them again, a plain re-run sends them again.
+		relKill{name: "all 19 batches sent, none confirmed", day: 1, ac: relACAt("searchRecurringPayment", 0), load: true, reduced: true},
+		relKill{name: "all 19 batches sent, none confirmed, plain re-run", day: 1, ac: relACAt("searchRecurringPayment", 0), load: true, plain: true},
+		relKill{name: "confirmation half way", day: 1, ac: relACAt("searchRecurringPayment", 9), load: true},
+		relKill{name: "all batches sent, the resume killed confirming them", day: 1, ac: relACAt("searchRecurringPayment", 0), load: true,
+			again: relACAt("searchRecurringPayment", 5)},
 	)
 	// Day 2's load: 5 contact/syncs (one a new contact, then subscribed), an email
-	// change (find, then update by id), 2 recurring payment batches.
+	// change (find, then update by id), 2 recurring payment batches, then their
+	// confirmation.
 	ks = append(ks,
 		relKill{name: "first contact/sync", day: 2, ac: relACAt("contact_sync", 0), load: true},
 		relKill{name: "new contact synced, not yet on the list", day: 2, ac: relACAt("contactLists", 0), load: true, reduced: true},
@@ -472,6 +483,7 @@ func relKills() []relKill {
 		relKill{name: "first recurring payment batch", day: 2, ac: relACAt("bulkUpsertRecurringPayments", 0), load: true},
 		relKill{name: "second recurring payment batch", day: 2, ac: relACAt("bulkUpsertRecurringPayments", 1), load: true, reduced: true},
 		relKill{name: "second recurring payment batch, plain re-run", day: 2, ac: relACAt("bulkUpsertRecurringPayments", 1), load: true, plain: true},
+		relKill{name: "both batches sent, none confirmed", day: 2, ac: relACAt("searchRecurringPayment", 0), load: true},
 		relKill{name: "new contact synced, then the resume killed at the email change", day: 2, ac: relACAt("contactLists", 0), load: true,
 			again: relACAt("contact_update", 0)},
 	)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -51,6 +52,14 @@ func (s *Server) FailImports(n int) {
 	s.failImports.Add(int64(n))
 }
 
+// DropRecurringPaymentBatches makes the next n batches of recurring payments that
+// AC accepts write nothing when they are applied: the client got a recordId, and
+// searchRecurringPayment never shows the records (AC documents no status query for
+// such a batch).
+func (s *Server) DropRecurringPaymentBatches(n int) {
+	s.dropRPs.Add(int64(n))
+}
+
 // nextFault takes the first queued fault for op, if any.
 func (s *Server) nextFault(op string) *Fault {
 	s.faultMu.Lock()
@@ -65,13 +74,19 @@ func (s *Server) nextFault(op string) *Fault {
 }
 
 // takeImportFailure reports whether the import being queued is to fail.
-func (s *Server) takeImportFailure() bool {
+func (s *Server) takeImportFailure() bool { return take(&s.failImports) }
+
+// takeRPBatchDrop reports whether the recurring payment batch being queued is to
+// be dropped.
+func (s *Server) takeRPBatchDrop() bool { return take(&s.dropRPs) }
+
+func take(n *atomic.Int64) bool {
 	for {
-		n := s.failImports.Load()
-		if n <= 0 {
+		v := n.Load()
+		if v <= 0 {
 			return false
 		}
-		if s.failImports.CompareAndSwap(n, n-1) {
+		if n.CompareAndSwap(v, v-1) {
 			return true
 		}
 	}

@@ -389,7 +389,8 @@ func (s *Server) bulkUpsert(g *gqlRequest, f *collected, ri *reqInfo) response {
 	}
 	now := s.now()
 	seq, _ := strconv.ParseInt(s.st.nextID("job"), 10, 64)
-	b := &rpBatchRec{ID: newUUID(), Seq: seq, Status: "waiting", Count: len(records), Failure: []string{}, Created: now, Pending: records}
+	b := &rpBatchRec{ID: newUUID(), Seq: seq, Status: "waiting", Count: len(records), Failure: []string{}, Created: now, Pending: records,
+		Drop: s.takeRPBatchDrop()}
 	s.st.RPBatches = append(s.st.RPBatches, b)
 	s.armLocked()
 	s.touch()
@@ -440,6 +441,10 @@ func validationErrors(ies []inputErr, records []map[string]any) (response, bool)
 // (AC's merge behaviour is not documented). The email creates the contact when none
 // exists, and customerData's names, phone and company update it, per the reference.
 func (s *Server) applyRPBatchLocked(b *rpBatchRec, now time.Time) {
+	if b.Drop {
+		b.Pending, b.Status, b.Completed = nil, "failed", &now
+		return
+	}
 	st := s.st
 	for _, rec := range b.Pending {
 		conn, _ := rec["legacyConnectionId"].(int64)

@@ -387,3 +387,29 @@ fragment Rec on BulkAsync { recordId }`, nil)
 		t.Fatalf("fragment, alias, @skip: %v", ok)
 	}
 }
+
+// DropRecurringPaymentBatches: AC accepts the batch (a recordId), then it never
+// shows; the batch after it is applied as usual.
+func TestDropRecurringPaymentBatches(t *testing.T) {
+	srv, c := newTest(t, Options{ApplyDelay: -1})
+	c.addConnections(1)
+	srv.DropRecurringPaymentBatches(1)
+	for _, id := range []string{"s1", "s2"} {
+		got := c.gql(upsertWithVars, map[string]any{"rps": []any{rpVar(1, id, id+"@example.com", nil)}})
+		if got["errors"] != nil || str(got, "data", "bulkUpsertRecurringPayments", "recordId") == "" {
+			t.Fatalf("%s: %v", id, got)
+		}
+	}
+	srv.Flush()
+	search := func(id string) int {
+		got := c.gql(`query($id: String!) { searchRecurringPayment(filter: {storeRecurringPaymentId: {value: $id, filterOperator: EQ}}) { storeRecurringPaymentId } }`,
+			map[string]any{"id": id})
+		return len(path(got, "data", "searchRecurringPayment").([]any))
+	}
+	if n := search("s1"); n != 0 {
+		t.Errorf("the dropped batch shows %d records", n)
+	}
+	if n := search("s2"); n != 1 {
+		t.Errorf("the batch after the dropped one shows %d records, want 1", n)
+	}
+}

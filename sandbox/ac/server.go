@@ -134,6 +134,7 @@ type Server struct {
 	faultMu     sync.Mutex
 	faults      []Fault
 	failImports atomic.Int64
+	dropRPs     atomic.Int64
 
 	logMu sync.Mutex
 	log   []Request

@@ -137,6 +137,8 @@ type rpBatchRec struct {
 	Created   time.Time        `json:"created"`
 	Completed *time.Time       `json:"completed,omitempty"`
 	Pending   []map[string]any `json:"pending,omitempty"`
+	// Drop: the batch writes nothing when applied (Server.DropRecurringPaymentBatches).
+	Drop bool `json:"drop,omitempty"`
 }
 
 type state struct {

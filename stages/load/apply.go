@@ -68,6 +68,13 @@ func (a *applier) replayFailures() {
 type outcome struct {
 	acked  []string
 	failed []failedEntry
+	// tails: the last record of each request AC accepted, set by the recurring
+	// payment sends (the record a confirmation by batch searches).
+	tails []string
+}
+
+func (o outcome) plus(p outcome) outcome {
+	return outcome{acked: append(o.acked, p.acked...), failed: append(o.failed, p.failed...), tails: append(o.tails, p.tails...)}
 }
 
 // run applies one batch and journals its outcome; who(key) gives the customer id and
@@ -112,7 +119,7 @@ func split[T any](ctx context.Context, recs []T, key func(*T) string, send func(
 	for len(recs) > 0 {
 		out, err := send(ctx, recs)
 		if err == nil {
-			return outcome{acked: append(done.acked, out.acked...), failed: append(done.failed, out.failed...)}, nil
+			return done.plus(out), nil
 		}
 		if !ac.Rejected(err) {
 			return outcome{}, err
@@ -141,7 +148,7 @@ func split[T any](ctx context.Context, recs []T, key func(*T) string, send func(
 	if err != nil {
 		return outcome{}, err
 	}
-	return outcome{acked: append(done.acked, out.acked...), failed: append(done.failed, out.failed...)}, nil
+	return done.plus(out), nil
 }
 
 func halve[T any](ctx context.Context, recs []T, key func(*T) string, send func(context.Context, []T) (outcome, error)) (outcome, error) {
@@ -164,7 +171,7 @@ func halve[T any](ctx context.Context, recs []T, key func(*T) string, send func(
 	if err != nil {
 		return outcome{}, err
 	}
-	return outcome{acked: append(left.acked, right.acked...), failed: append(left.failed, right.failed...)}, nil
+	return left.plus(right), nil
 }
 
 // namedImportFailures reads the indexes of a refused bulk import's failureReasons.
@@ -567,6 +574,14 @@ type rpChange = Change[schemas.RecurringPayment]
 // recurringPayments upserts changed recurring payments in batches. AC has no delete
 // for them: a subscription deleted in Chargebee is sent as CANCELLED with storeStatus
 // "deleted", so automations stop treating it as live.
+//
+// AC answers each batch with the id of an asynchronous batch and documents no way
+// to ask for its status, so a record counts as synced only once
+// searchRecurringPayment shows it as sent. Every batch is sent first (what AC
+// rejects at once is an error row then), each journaled as "sent"; the sent batches
+// are then confirmed together (confirm). A load stopped in between has journaled
+// none of those records as acknowledged: --resume confirms them, the next plain run
+// sends them again (upserts by key).
 func (a *applier) recurringPayments(ctx context.Context, d *Diff[schemas.RecurringPayment], cd *Diff[schemas.Contact]) error {
 	// A recurring payment carries its customer's email, and customerData writes
 	// into the contact: what it may say depends on what became of the contact.
@@ -584,9 +599,58 @@ func (a *applier) recurringPayments(ctx context.Context, d *Diff[schemas.Recurri
 			fate[ch.Key] = fateGone
 		}
 	}
+	change := func(k string) *rpChange {
+		if i, ok := d.changed[k]; ok {
+			return &d.Changes[i]
+		}
+		return nil
+	}
+	who := func(k string) (string, string) {
+		if ch := change(k); ch != nil {
+			return ch.New.StoreCustomerID, ch.New.Email
+		}
+		return "", ""
+	}
+	// want is what the confirmation compares for a record: the confirm fields of
+	// its input, recomputed rather than kept from the send.
+	want := func(k string) map[string]any {
+		ch := change(k)
+		if ch == nil {
+			return nil
+		}
+		in := rpInput(a.connID, *ch, fate[ch.New.StoreCustomerID])
+		w := make(map[string]any, len(confirmFields))
+		for _, f := range confirmFields {
+			if v, ok := in[f]; ok {
+				w[f] = v
+			}
+		}
+		return w
+	}
+
+	// Batches an earlier attempt of this load sent and had not confirmed: they are
+	// confirmed with this attempt's, not sent again.
+	var pending []*sentBatch
+	awaiting := map[string]bool{}
+	for _, e := range a.j.sent {
+		if e.Entity != EntityRecurringPayment {
+			continue
+		}
+		var keys []string
+		for _, k := range e.Keys {
+			if !a.j.done(EntityRecurringPayment, k) && change(k) != nil {
+				keys = append(keys, k)
+				awaiting[k] = true
+			}
+		}
+		if len(keys) > 0 {
+			pending = append(pending, a.awaitBatch(keys, e.Tails, want))
+		}
+	}
+
 	var send []rpChange
 	for _, ch := range d.Changes {
-		if a.j.done(EntityRecurringPayment, ch.Key) {
+		if a.j.done(EntityRecurringPayment, ch.Key) || awaiting[ch.Key] {
 			continue
 		}
 		if a.failedContacts[ch.New.StoreCustomerID] {
@@ -596,117 +660,200 @@ func (a *applier) recurringPayments(ctx context.Context, d *Diff[schemas.Recurri
 		}
 		send = append(send, ch)
 	}
-	byKey := map[string]*schemas.RecurringPayment{}
-	for _, ch := range send {
-		byKey[ch.Key] = ch.New
-	}
-	who := func(k string) (string, string) {
-		if rp := byKey[k]; rp != nil {
-			return rp.StoreCustomerID, rp.Email
-		}
-		return "", ""
-	}
 	upsert := func(ctx context.Context, batch []rpChange) (outcome, error) { return a.upsertRPs(ctx, batch, fate) }
 	size := a.cfg.RecurringPaymentBatch
 	for i := 0; i*size < len(send); i++ {
 		batch := send[i*size : min((i+1)*size, len(send))]
-		err := a.run(ctx, EntityRecurringPayment, "upsert", who, func(ctx context.Context) (outcome, error) {
-			return split(ctx, batch, func(c *rpChange) string { return c.Key }, upsert, namedRPFailures)
-		})
+		if a.cfg.Confirm == "off" {
+			err := a.run(ctx, EntityRecurringPayment, "upsert", who, func(ctx context.Context) (outcome, error) {
+				return split(ctx, batch, func(c *rpChange) string { return c.Key }, upsert, namedRPFailures)
+			})
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		id := a.j.nextID(opSent)
+		out, err := split(ctx, batch, func(c *rpChange) string { return c.Key }, upsert, namedRPFailures)
 		if err != nil {
+			return fmt.Errorf("batch %s: %w", id, err)
+		}
+		if err := a.journalSent(id, who, out); err != nil {
 			return err
 		}
+		if len(out.acked) > 0 {
+			pending = append(pending, a.awaitBatch(out.acked, out.tails, want))
+		}
+	}
+	return a.confirm(ctx, pending, who)
+}
+
+// journalSent writes a "sent" line: the records AC accepted, awaiting
+// confirmation, and those it rejected at once (error rows now).
+func (a *applier) journalSent(id string, who func(string) (string, string), out outcome) error {
+	for i, f := range out.failed {
+		f.CustomerID, f.Email = who(f.Key)
+		if f.Code == "" {
+			f.Code = CodeRejected
+		}
+		out.failed[i] = f
+		a.fail(EntityRecurringPayment, f)
+	}
+	if err := a.j.append(journalEntry{Batch: id, Entity: EntityRecurringPayment, Op: opSent, Keys: out.acked, Tails: out.tails, Failed: out.failed}); err != nil {
+		return err
+	}
+	if a.progress != nil && len(out.failed) > 0 {
+		a.done += int64(len(out.failed))
+		a.progress(min(a.done, a.total), a.total)
 	}
 	return nil
 }
 
-// upsertRPs sends one batch. AC answers with the id of an asynchronous batch and
-// documents no way to ask for its status, so a record counts as synced only once
-// searchRecurringPayment shows it as sent (confirm); what AC does not show within
-// confirm_timeout is reported and sent again next run.
+// upsertRPs sends one request; its records are acknowledged by AC, to be confirmed.
 func (a *applier) upsertRPs(ctx context.Context, batch []rpChange, fate map[string]contactFate) (outcome, error) {
 	inputs := make([]map[string]any, len(batch))
+	keys := make([]string, len(batch))
 	for i, ch := range batch {
 		inputs[i] = rpInput(a.connID, ch, fate[ch.New.StoreCustomerID])
 		if a.suppress {
 			inputs[i]["suppressAutomations"] = true
 		}
+		keys[i] = ch.Key
 	}
 	if _, err := a.c.UpsertRecurringPaymentInputs(ctx, inputs); err != nil {
 		return outcome{}, err
 	}
-	return a.confirm(ctx, batch, inputs)
+	return outcome{acked: keys, tails: keys[len(keys)-1:]}, nil
 }
 
-// confirm polls searchRecurringPayment (by connection and storeRecurringPaymentId)
-// until AC holds each record as sent, backing off from import_poll up to 30s, for
-// at most confirm_timeout.
-func (a *applier) confirm(ctx context.Context, batch []rpChange, inputs []map[string]any) (outcome, error) {
-	var out outcome
-	var pending []int
-	switch a.cfg.Confirm {
-	case "off":
-		for _, ch := range batch {
-			out.acked = append(out.acked, ch.Key)
+// sentBatch is a batch AC accepted and was not yet seen to hold: its keys, and the
+// records the confirmation searches for with the confirm fields sent (every record
+// under "all"; under "batch" the last record of each request AC accepted, which
+// stands for its asynchronous batch). Only this is kept per batch, not its inputs.
+type sentBatch struct {
+	keys []string
+	look []lookup
+}
+
+type lookup struct {
+	key  string
+	want map[string]any
+	seen bool
+}
+
+func (a *applier) awaitBatch(keys, tails []string, want func(string) map[string]any) *sentBatch {
+	b := &sentBatch{keys: keys}
+	look := keys
+	if a.cfg.Confirm == "batch" {
+		in := map[string]bool{}
+		for _, k := range keys {
+			in[k] = true
 		}
-		return out, nil
-	case "batch":
-		// The last record stands for its batch.
-		pending = []int{len(batch) - 1}
-		for _, ch := range batch[:len(batch)-1] {
-			out.acked = append(out.acked, ch.Key)
+		look = nil
+		for _, k := range tails {
+			if in[k] {
+				look = append(look, k)
+			}
 		}
-	default:
-		pending = make([]int, len(batch))
-		for i := range pending {
-			pending[i] = i
+		if len(look) == 0 { // a line written without tails: the last record stands for the batch
+			look = keys[len(keys)-1:]
 		}
+	}
+	for _, k := range look {
+		b.look = append(b.look, lookup{key: k, want: want(k)})
+	}
+	return b
+}
+
+// confirm waits import_poll once, then searches (searchRecurringPayment, by
+// connection and storeRecurringPaymentId) for the records the sent batches are
+// confirmed by, round after round, backing off up to 30s, and journals each batch
+// as soon as its outcome is known: acknowledged when AC holds its records as sent,
+// ac_not_confirmed rows when it still does not at confirm_timeout. The timeout runs
+// from the start of the confirmation, which follows the last send; a record is
+// reported only after a search made past that deadline (one round over many
+// batches can outlast it), so every batch has had at least confirm_timeout since
+// it was sent.
+func (a *applier) confirm(ctx context.Context, pending []*sentBatch, who func(string) (string, string)) error {
+	if a.cfg.Confirm == "off" { // batches an attempt sent under another setting
+		for _, b := range pending {
+			if err := a.journal(a.j.nextID("upsert"), EntityRecurringPayment, "upsert", who, outcome{acked: b.keys}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(pending) == 0 {
+		return nil
 	}
 	delay := a.cfg.ImportPoll
 	if delay <= 0 {
 		delay = 2 * time.Second
 	}
-	start := time.Now()
-	for {
-		t := time.NewTimer(min(delay, max(a.cfg.ConfirmTimeout-time.Since(start), 0)))
+	deadline := time.Now().Add(a.cfg.ConfirmTimeout)
+	for len(pending) > 0 {
+		t := time.NewTimer(min(delay, max(time.Until(deadline), 0)))
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return outcome{}, ctx.Err()
+			return fmt.Errorf("confirming recurring payments: %w", ctx.Err())
 		case <-t.C:
 		}
-		var still []int
-		for _, i := range pending {
-			found, err := a.c.SearchRecurringPayments(ctx, a.connID, batch[i].Key)
-			if err != nil {
-				return outcome{}, err
+		still := pending[:0]
+		for _, b := range pending {
+			late := !time.Now().Before(deadline)
+			seen := true
+			for i := range b.look {
+				l := &b.look[i]
+				if l.seen {
+					continue
+				}
+				found, err := a.c.SearchRecurringPayments(ctx, a.connID, l.key)
+				if err != nil {
+					return fmt.Errorf("confirming recurring payments: %w", err)
+				}
+				l.seen = len(found) > 0 && holds(found[0], l.want)
+				seen = seen && l.seen
 			}
-			if len(found) > 0 && holds(found[0], inputs[i]) {
-				out.acked = append(out.acked, batch[i].Key)
-			} else {
-				still = append(still, i)
+			if !seen && !late {
+				still = append(still, b)
+				continue
+			}
+			if err := a.journal(a.j.nextID("upsert"), EntityRecurringPayment, "upsert", who, b.outcome(a.cfg.ConfirmTimeout)); err != nil {
+				return err
 			}
 		}
 		pending = still
-		if len(pending) == 0 {
-			return out, nil
-		}
-		if time.Since(start) >= a.cfg.ConfirmTimeout {
-			if a.cfg.Confirm == "batch" {
-				out.acked = nil // the batch is not known to be processed
-				for _, ch := range batch[:len(batch)-1] {
-					out.failed = append(out.failed, failedEntry{Key: ch.Key, Code: CodeNotConfirmed,
-						Message: fmt.Sprintf("AC did not show the last record of this record's batch within %s (activecampaign.confirm_timeout); sent again next run", a.cfg.ConfirmTimeout)})
-				}
-			}
-			for _, i := range pending {
-				out.failed = append(out.failed, failedEntry{Key: batch[i].Key, Code: CodeNotConfirmed,
-					Message: fmt.Sprintf("AC accepted the batch but searchRecurringPayment did not show this record as sent within %s (activecampaign.confirm_timeout); sent again next run", a.cfg.ConfirmTimeout)})
-			}
-			return out, nil
-		}
 		delay = min(delay*2, 30*time.Second)
 	}
+	return nil
+}
+
+// outcome of a batch whose searches are over: every record acknowledged when AC
+// showed every record looked for; else those it showed, and ac_not_confirmed rows
+// for the others (under "batch", a record not looked for goes with its batch).
+func (b *sentBatch) outcome(timeout time.Duration) outcome {
+	var out outcome
+	look := map[string]bool{}
+	all := true
+	for _, l := range b.look {
+		look[l.key] = l.seen
+		all = all && l.seen
+	}
+	for _, k := range b.keys {
+		seen, looked := look[k]
+		switch {
+		case all || seen:
+			out.acked = append(out.acked, k)
+		case looked:
+			out.failed = append(out.failed, failedEntry{Key: k, Code: CodeNotConfirmed,
+				Message: fmt.Sprintf("AC accepted the batch but searchRecurringPayment did not show this record as sent within %s (activecampaign.confirm_timeout); sent again next run", timeout)})
+		default:
+			out.failed = append(out.failed, failedEntry{Key: k, Code: CodeNotConfirmed,
+				Message: fmt.Sprintf("AC did not show the last record of this record's batch within %s (activecampaign.confirm_timeout); sent again next run", timeout)})
+		}
+	}
+	return out
 }
 
 // confirmFields are compared to decide that AC holds a record as sent: the status

@@ -163,11 +163,11 @@ func TestRPNotConfirmedIsNotSynced(t *testing.T) {
 		t.Error("no searchRecurringPayment to confirm")
 	}
 
-	// Once AC has them, the same load confirms them; "batch" searches one record.
+	// Once AC has them, the same load confirms them; "all" searches each record.
 	srv.Flush()
 	srv.ResetLog()
 	out2 := t.TempDir()
-	cfg.Confirm = "batch"
+	cfg.Confirm = "all"
 	if _, err := Run(context.Background(), Options{In: in, RunID: "r2", Client: c}, cfg, out2); err != nil {
 		t.Fatal(err)
 	}

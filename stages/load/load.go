@@ -43,16 +43,20 @@ type Config struct {
 	// Past it the import's contacts are reported (ac_import_timeout) and sent again
 	// next run; they are not counted as synced.
 	ImportTimeout time.Duration `yaml:"import_timeout" json:"import_timeout,omitempty"`
-	// ConfirmTimeout bounds the wait for AC to show the recurring payments of a batch
-	// it accepted (default 10m); records it does not show by then are reported
+	// ConfirmTimeout bounds the wait for AC to show the recurring payments it
+	// accepted (default 10m), counted from the start of the confirmation, which
+	// follows the last batch sent; records it does not show by then are reported
 	// (ac_not_confirmed) and sent again next run.
 	ConfirmTimeout time.Duration `yaml:"confirm_timeout" json:"confirm_timeout,omitempty"`
 	// Confirm says how a recurring payment AC accepted is confirmed before it counts
 	// as synced (AC answers bulkUpsertRecurringPayments with the id of an
-	// asynchronous batch and documents no status query for it): "all" (default)
-	// searches every record of the batch; "batch" searches only its last record
-	// (the batch was processed; a record AC dropped on its own is found by verify);
-	// "off" counts a record as synced when AC accepted the batch.
+	// asynchronous batch and documents no status query for it): "batch" (default)
+	// searches only the batch's last record: AC rejects invalid records
+	// synchronously (Validation errors), and applies an accepted batch as a whole,
+	// so its last record stands for it (a record AC dropped on its own is found by
+	// verify); "all" searches every record, one request per record, for small
+	// accounts; "off" counts a record as synced when AC accepted the batch. Every
+	// batch is sent first, then the sent batches are confirmed together.
 	Confirm string `yaml:"confirm_recurring_payments" json:"confirm_recurring_payments,omitempty"`
 	// ImportRateWait is the wait after the bulk importer's "Rate limit exceeded."
 	// (default 1m, as AC's message says).
@@ -115,7 +119,7 @@ func (c *Config) defaults() {
 		c.ImportTimeout = 30 * time.Minute
 	}
 	if c.Confirm == "" {
-		c.Confirm = "all"
+		c.Confirm = "batch"
 	}
 	if c.ConfirmTimeout <= 0 {
 		c.ConfirmTimeout = 10 * time.Minute
@@ -323,17 +327,19 @@ func writeSynced[T any](tb *schemas.Table[T], dir, name, entity string, old sour
 }
 
 // journal is load/journal.jsonl: one fsynced line per acknowledged batch, one per
-// bulk import AC has queued but not yet reported on, and one per contact created
+// bulk import AC has queued but not yet reported on, one per batch of recurring
+// payments AC accepted but was not yet seen to hold, and one per contact created
 // but not yet subscribed to the list. A resumed load skips every record the journal
 // holds an outcome for, acknowledged or rejected, so no record is sent twice; a
-// queued import is polled for its outcome instead of being sent again, and a
-// created contact is only subscribed.
+// queued import is polled for its outcome and a sent batch confirmed instead of
+// being sent again, and a created contact is only subscribed.
 type journal struct {
 	f      *os.File
 	seq    int                    // lines so far: batch ids stay unique across attempts
 	acked  map[string]bool        // entity/key AC acknowledged
 	failed map[string]failedEntry // entity/key AC rejected, with the error row
 	queued []journalEntry         // imports queued in AC whose outcome is not journaled
+	sent   []journalEntry         // recurring payment batches AC accepted, not yet confirmed
 	synced map[string]ac.ID       // contact key → AC id: created, not yet subscribed
 }
 
@@ -341,6 +347,14 @@ type journal struct {
 // is known: the import runs for seconds, and a load killed meanwhile must not send
 // those contacts again.
 const opQueued = "queued"
+
+// opSent marks a line written when AC accepted a batch of recurring payments (an
+// asynchronous batch), before they are confirmed: every batch is sent before the
+// first is confirmed, and a load killed meanwhile confirms those records on
+// resume rather than sending them again. Keys await confirmation, Tails are the
+// records the confirmation searches under confirm_recurring_payments: batch (the
+// last of each request AC accepted), Failed the records AC rejected at once.
+const opSent = "sent"
 
 // opSynced marks a line written when contact/sync created a contact, before its
 // list subscription (a second request): a load killed in between only subscribes
@@ -357,6 +371,8 @@ type journalEntry struct {
 	// keys under this batchId, and its outcome is still to come.
 	Import string   `json:"import,omitempty"`
 	Keys   []string `json:"keys,omitempty"`
+	// Tails is set on a "sent" line: the last record of each request AC accepted.
+	Tails []string `json:"tails,omitempty"`
 	// Contact is set on a "synced" line: the AC id of the contact created for
 	// Keys[0].
 	Contact string    `json:"contact,omitempty"`
@@ -387,7 +403,7 @@ func openJournal(path string, resume bool) (*journal, error) {
 			}
 			b = b[:whole]
 		}
-		var queued []journalEntry
+		var queued, sent []journalEntry
 		for _, line := range strings.Split(string(b), "\n") {
 			var e journalEntry
 			if line == "" || json.Unmarshal([]byte(line), &e) != nil {
@@ -396,6 +412,11 @@ func openJournal(path string, resume bool) (*journal, error) {
 			j.seq++
 			if e.Op == opQueued {
 				queued = append(queued, e)
+				continue
+			}
+			if e.Op == opSent {
+				j.record(e) // its rejections
+				sent = append(sent, e)
 				continue
 			}
 			if e.Op == opSynced && len(e.Keys) == 1 {
@@ -407,6 +428,11 @@ func openJournal(path string, resume bool) (*journal, error) {
 		for _, q := range queued {
 			if j.open(q) {
 				j.queued = append(j.queued, q)
+			}
+		}
+		for _, q := range sent {
+			if j.open(q) {
+				j.sent = append(j.sent, q)
 			}
 		}
 	}
@@ -431,7 +457,8 @@ func (j *journal) record(e journalEntry) {
 	}
 }
 
-// open reports whether a queued import still has keys without an outcome.
+// open reports whether a queued import or a sent batch still has keys without an
+// outcome.
 func (j *journal) open(q journalEntry) bool {
 	for _, k := range q.Keys {
 		if !j.done(q.Entity, k) {
