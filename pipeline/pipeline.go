@@ -183,8 +183,15 @@ func summary(stage string, rep schemas.Report) string {
 	c := rep.Counts
 	switch stage {
 	case StageExtract:
-		return fmt.Sprintf("customers=%d subscriptions=%d invoices=%d item_prices=%d gifts=%d",
-			c["customers"], c["subscriptions"], c["invoices"], c["item_prices"], c["gifts"])
+		line := fmt.Sprintf("customers=%d subscriptions=%d invoices=%d credit_notes=%d payment_sources=%d",
+			c["customers"], c["subscriptions"], c["invoices"], c["credit_notes"], c["payment_sources"])
+		// The catalog lists of the site's product catalog (2.0 or 1.0), and gifts.
+		for _, k := range []string{"item_prices", "items", "plans", "addons", "gifts"} {
+			if c[k] > 0 {
+				line += fmt.Sprintf(" %s=%d", k, c[k])
+			}
+		}
+		return line
 	case StageValidate:
 		return fmt.Sprintf("customers=%d/%d subscriptions=%d/%d invoices=%d rejected=%d errors=%d",
 			c["customers"], c["customers_in"], c["subscriptions"], c["subscriptions_in"], c["invoices"], c["rejected"], c["errors"])
