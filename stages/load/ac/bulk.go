@@ -204,14 +204,38 @@ func (c *Client) UpsertRecurringPayments(ctx context.Context, connectionID int64
 
 // UpsertRecurringPaymentInputs sends one batch of RecurringPaymentInput objects as
 // they are: the caller may add explicit nulls, which clear a field in AC.
+//
+// The batch counts as accepted only when AC's answer says so: a non-null
+// bulkUpsertRecurringPayments with a recordId. A 200 without one (null, no data,
+// an empty id) is a *NotAcknowledgedError: nothing says AC took the write.
 func (c *Client) UpsertRecurringPaymentInputs(ctx context.Context, inputs []map[string]any) (string, error) {
+	const op = "bulkUpsertRecurringPayments"
 	var out struct {
-		Bulk struct {
+		Bulk *struct {
 			RecordID ID `json:"recordId"`
 		} `json:"bulkUpsertRecurringPayments"`
 	}
-	err := c.graphQL(ctx, "bulkUpsertRecurringPayments", upsertMutation, map[string]any{"recurringPayments": inputs}, &out)
-	return string(out.Bulk.RecordID), err
+	if err := c.graphQL(ctx, op, upsertMutation, map[string]any{"recurringPayments": inputs}, &out); err != nil {
+		return "", err
+	}
+	switch {
+	case out.Bulk == nil:
+		return "", &NotAcknowledgedError{Op: op, Detail: "the answer's bulkUpsertRecurringPayments is null"}
+	case out.Bulk.RecordID == "":
+		return "", &NotAcknowledgedError{Op: op, Detail: "the answer holds no recordId"}
+	}
+	return string(out.Bulk.RecordID), nil
+}
+
+// NotAcknowledgedError is a write AC answered with success (HTTP 200, no errors)
+// but without the result that confirms it (a null result, no record id): the write
+// is not known to have reached AC, so it does not count as done.
+type NotAcknowledgedError struct {
+	Op, Detail string
+}
+
+func (e *NotAcknowledgedError) Error() string {
+	return fmt.Sprintf("activecampaign %s: not acknowledged: %s", e.Op, e.Detail)
 }
 
 // UpsertResult is what AC answers a bulkUpsertRecurringPayments with: the id of an

@@ -1,0 +1,64 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	acsandbox "github.com/cb2ac/cb2ac/sandbox/ac"
+	"github.com/cb2ac/cb2ac/stages/load/ac"
+)
+
+// Tests of issue 18: a write counts only when AC's answer says so.
+
+// A GraphQL 200 whose bulkUpsertRecurringPayments is null (or without a recordId)
+// is not an acknowledgement: the batch's records are error rows, stay out of the
+// synced snapshot and go again next run, even with confirm_recurring_payments: off.
+func TestRPNullResultIsNotAcknowledged(t *testing.T) {
+	for _, body := range []map[string]any{
+		{"data": map[string]any{"bulkUpsertRecurringPayments": nil}},
+		{"data": map[string]any{"bulkUpsertRecurringPayments": map[string]any{"recordId": nil}}},
+		{"data": nil},
+	} {
+		for _, confirm := range []string{"off", "batch"} {
+			srv, c, url := sandboxWith(t, acsandbox.Options{ApplyDelay: time.Millisecond}, ac.Config{})
+			srv.Inject(acsandbox.Fault{Op: "bulkUpsertRecurringPayments", Status: http.StatusOK, Body: body}, 1)
+			out := t.TempDir()
+			cfg := cfgFor(url, func(c *Config) { c.Confirm = confirm; c.ConfirmTimeout = 100 * time.Millisecond })
+			res, err := Run(context.Background(), Options{In: transformDir(t, 2), RunID: "r1", Client: c}, cfg, out)
+			if err != nil {
+				t.Fatalf("%v %s: %v", body, confirm, err)
+			}
+			rows := errorRows(t, out)
+			for _, k := range []string{"sub_1", "sub_2"} {
+				if r := rows[k]; r[0] != CodeNotAcknowledged || !strings.Contains(r[1], "not acknowledged") {
+					t.Errorf("%v %s: %s row %v, want %s", body, confirm, k, r, CodeNotAcknowledged)
+				}
+			}
+			if k := syncedKeys(t, out); len(k) != 0 {
+				t.Errorf("%v %s: synced %v though AC acknowledged nothing", body, confirm, k)
+			}
+			if res.Counts["rejected"] != 2 {
+				t.Errorf("%v %s: rejected %d, want 2", body, confirm, res.Counts["rejected"])
+			}
+		}
+	}
+}
+
+// The client itself refuses to return a batch id it did not get.
+func TestUpsertWithoutRecordIDIsAnError(t *testing.T) {
+	srv, c, _ := sandboxWith(t, acsandbox.Options{ApplyDelay: time.Millisecond}, ac.Config{})
+	srv.Inject(acsandbox.Fault{Op: "bulkUpsertRecurringPayments", Status: http.StatusOK,
+		Body: map[string]any{"data": map[string]any{"bulkUpsertRecurringPayments": nil}}}, 1)
+	id, err := c.UpsertRecurringPaymentInputs(context.Background(), []map[string]any{{"legacyConnectionId": 1, "storeRecurringPaymentId": "sub_1"}})
+	var na *ac.NotAcknowledgedError
+	if !errors.As(err, &na) || id != "" {
+		t.Fatalf("id %q, err %v; want a NotAcknowledgedError", id, err)
+	}
+	if ac.Rejected(err) {
+		t.Error("a missing acknowledgement is not a rejection of the records")
+	}
+}
