@@ -62,3 +62,65 @@ func TestUpsertWithoutRecordIDIsAnError(t *testing.T) {
 		t.Error("a missing acknowledgement is not a rejection of the records")
 	}
 }
+
+func internalServerError() map[string]any {
+	return map[string]any{"data": nil, "errors": []any{map[string]any{
+		"message": "Internal server error", "extensions": map[string]any{"code": "INTERNAL_SERVER_ERROR"}}}}
+}
+
+// A GraphQL INTERNAL_SERVER_ERROR in a 200 is the server failing, not the records:
+// retried with backoff like a 5xx, never halved into per-record rejections.
+func TestGraphQLInternalErrorIsRetried(t *testing.T) {
+	srv, c, url := sandboxWith(t, acsandbox.Options{ApplyDelay: time.Millisecond}, ac.Config{})
+	srv.Inject(acsandbox.Fault{Op: "bulkUpsertRecurringPayments", Status: http.StatusOK, Body: internalServerError()}, 2)
+	out := t.TempDir()
+	res, err := Run(context.Background(), Options{In: transformDir(t, 4), RunID: "r1", Client: c}, cfgFor(url, nil), out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := countOps(srv, "bulkUpsertRecurringPayments"); n != 3 {
+		t.Errorf("%d bulkUpsertRecurringPayments requests, want 3 (two server errors, then the same batch)", n)
+	}
+	if rows := errorRows(t, out); len(rows) != 0 || res.Counts["rejected"] != 0 {
+		t.Errorf("error rows %v, rejected %d; want none", rows, res.Counts["rejected"])
+	}
+	if k := syncedKeys(t, out); len(k) != 4 {
+		t.Errorf("synced %v, want all 4", k)
+	}
+}
+
+// When the server errors persist, the load fails (exit 1, sent again next run)
+// with the batch as it was: no halving, no record blamed.
+func TestGraphQLInternalErrorPersistingFailsTheLoad(t *testing.T) {
+	srv, c, url := sandboxWith(t, acsandbox.Options{ApplyDelay: time.Millisecond}, ac.Config{MaxAttempts: 3})
+	srv.Inject(acsandbox.Fault{Op: "bulkUpsertRecurringPayments", Status: http.StatusOK, Body: internalServerError()}, 100)
+	out := t.TempDir()
+	_, err := Run(context.Background(), Options{In: transformDir(t, 4), RunID: "r1", Client: c}, cfgFor(url, nil), out)
+	if err == nil || !strings.Contains(err.Error(), "Internal server error") {
+		t.Fatalf("err %v, want the server error", err)
+	}
+	if ac.Rejected(err) {
+		t.Error("a server-side GraphQL error counted as a rejection")
+	}
+	if n := countOps(srv, "bulkUpsertRecurringPayments"); n != 3 {
+		t.Errorf("%d bulkUpsertRecurringPayments requests, want 3 (MaxAttempts, no halving)", n)
+	}
+	for k, r := range errorRows(t, out) {
+		if strings.HasPrefix(k, "sub_") {
+			t.Errorf("%s blamed: %v", k, r)
+		}
+	}
+}
+
+// Only server-side codes are transient: a validation error stays a rejection.
+func TestGraphQLErrorCodes(t *testing.T) {
+	for code, rejected := range map[string]bool{
+		"INTERNAL_SERVER_ERROR": false, "SERVICE_UNAVAILABLE": false,
+		"BAD_USER_INPUT": true, "GRAPHQL_VALIDATION_FAILED": true, "": true,
+	} {
+		e := &ac.Error{Op: "x", Errors: []ac.ErrorItem{{Message: "m", Extensions: []byte(`{"code":"` + code + `"}`)}}}
+		if got := ac.Rejected(e); got != rejected {
+			t.Errorf("code %q: Rejected %v, want %v", code, got, rejected)
+		}
+	}
+}

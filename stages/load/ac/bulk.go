@@ -166,7 +166,8 @@ func (c *Client) WaitImport(ctx context.Context, batchID string, poll, timeout t
 }
 
 // graphQL posts one operation to /ecom/graphql. GraphQL errors come back in a 200
-// answer; they become an *Error with Status 0.
+// answer; they become an *Error with Status 0: a rejection, unless a server-side
+// code makes them transient (retried, then returned as a failure, see ServerSide).
 func (c *Client) graphQL(ctx context.Context, op, query string, vars map[string]any, out any) error {
 	var resp struct {
 		Data   json.RawMessage `json:"data"`
@@ -174,6 +175,15 @@ func (c *Client) graphQL(ctx context.Context, op, query string, vars map[string]
 	}
 	// A query writes nothing: it is not counted as a write request.
 	o := doOpts{read: strings.HasPrefix(strings.TrimSpace(query), "query")}
+	// A server-side GraphQL error (INTERNAL_SERVER_ERROR and its kin) in a 200 is
+	// the server failing, not the records: retried with backoff like a 5xx.
+	o.check = func() error {
+		if e := (&Error{Op: op, Errors: resp.Errors}); len(resp.Errors) > 0 && e.ServerSide() {
+			resp.Data, resp.Errors = nil, nil // the next attempt decodes afresh
+			return e
+		}
+		return nil
+	}
 	if err := c.doOpts(ctx, op, http.MethodPost, "/ecom/graphql", map[string]any{"query": query, "variables": vars}, &resp, o); err != nil {
 		return err
 	}

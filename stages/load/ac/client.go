@@ -190,13 +190,40 @@ func Rejected(err error) bool {
 	}
 	switch {
 	case e.Status == 0: // GraphQL errors in a 200 answer
-		return true
+		return !e.ServerSide()
 	case e.Status == http.StatusUnauthorized, e.Status == http.StatusForbidden, e.Status == http.StatusTooManyRequests:
 		return false
 	case e.importRateLimited():
 		return false
 	case e.Status >= 400 && e.Status < 500:
 		return true
+	}
+	return false
+}
+
+// serverSideCodes are GraphQL error codes (errors[].extensions.code) that say the
+// server failed, not the request: Apollo's INTERNAL_SERVER_ERROR and its kin. They
+// are transient, retried with backoff like a 5xx, never rejections of the records.
+// Validation codes (BAD_USER_INPUT, GRAPHQL_VALIDATION_FAILED, ...) and errors with
+// no code stay rejections.
+var serverSideCodes = map[string]bool{
+	"INTERNAL_SERVER_ERROR": true, "INTERNAL_ERROR": true, "SERVICE_UNAVAILABLE": true,
+	"TIMEOUT": true, "TIMED_OUT": true, "GATEWAY_TIMEOUT": true, "DOWNSTREAM_SERVICE_ERROR": true,
+}
+
+// ServerSide reports GraphQL errors of which one carries a server-side code
+// (extensions.code, or code): the server failed, whatever the records hold.
+func (e *Error) ServerSide() bool {
+	for _, it := range e.Errors {
+		if serverSideCodes[strings.ToUpper(it.Code)] {
+			return true
+		}
+		var ext struct {
+			Code string `json:"code"`
+		}
+		if len(it.Extensions) > 0 && json.Unmarshal(it.Extensions, &ext) == nil && serverSideCodes[strings.ToUpper(ext.Code)] {
+			return true
+		}
 	}
 	return false
 }
@@ -347,6 +374,9 @@ type doOpts struct {
 	noReplay bool
 	// read: a POST that writes nothing (a GraphQL query), not counted in Writes.
 	read bool
+	// check looks at a 2xx answer decoded into out: an error it returns is
+	// transient (a GraphQL server-side error in a 200) and retried like a 5xx.
+	check func() error
 }
 
 // AmbiguousError is a create whose outcome is unknown: the request may or may not
@@ -401,6 +431,15 @@ func (c *Client) doOpts(ctx context.Context, op, method, path string, in, out an
 					return &AmbiguousError{Op: op, Err: last}
 				}
 				break
+			}
+			if o.check != nil {
+				if err := o.check(); err != nil {
+					last = err
+					if o.noReplay {
+						return &AmbiguousError{Op: op, Err: last}
+					}
+					break
+				}
 			}
 			return nil
 		case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
