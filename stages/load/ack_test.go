@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -121,6 +123,32 @@ func TestGraphQLErrorCodes(t *testing.T) {
 		e := &ac.Error{Op: "x", Errors: []ac.ErrorItem{{Message: "m", Extensions: []byte(`{"code":"` + code + `"}`)}}}
 		if got := ac.Rejected(e); got != rejected {
 			t.Errorf("code %q: Rejected %v, want %v", code, got, rejected)
+		}
+	}
+}
+
+// A server that echoes the token back in its refusal: neither load/errors.csv nor
+// journal.jsonl gets it.
+func TestEchoedTokenNeverWritten(t *testing.T) {
+	srv, c, url := sandboxWith(t, acsandbox.Options{ApplyDelay: time.Millisecond}, ac.Config{})
+	srv.Inject(acsandbox.Fault{Op: "bulkUpsertRecurringPayments", Status: http.StatusOK, Body: map[string]any{"errors": []any{map[string]any{
+		"message":    "Validation errors",
+		"extensions": map[string]any{"storeRecurringPaymentId-sub_1": "refused; you sent Api-Token: " + acsandbox.DefaultToken},
+	}}}}, 1)
+	out := t.TempDir()
+	if _, err := Run(context.Background(), Options{In: transformDir(t, 2), RunID: "r1", Client: c}, cfgFor(url, nil), out); err != nil {
+		t.Fatal(err)
+	}
+	if r := errorRows(t, out)["sub_1"]; r[0] != CodeRejected || !strings.Contains(r[1], "[redacted]") {
+		t.Errorf("sub_1 row %v", r)
+	}
+	for _, f := range []string{ErrorsFile, JournalFile} {
+		b, err := os.ReadFile(filepath.Join(out, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), acsandbox.DefaultToken) {
+			t.Errorf("%s holds the AC token:\n%s", f, b)
 		}
 	}
 }

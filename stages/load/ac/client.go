@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -102,6 +103,13 @@ func New(cfg Config) (*Client, error) {
 	hc := cfg.HTTPClient
 	if hc == nil {
 		hc = &http.Client{Timeout: cfg.Timeout}
+	}
+	if hc.CheckRedirect == nil {
+		// Go's client forwards custom headers (Api-Token) on a redirect, to any
+		// host: cb2ac refuses a redirect to another host or from https to http.
+		cp := *hc
+		cp.CheckRedirect = checkRedirect
+		hc = &cp
 	}
 	// Space requests evenly, 10% under the limit: a token bucket with burst 1 never
 	// puts more than the limit into any one-second window, even one counted from an
@@ -416,6 +424,9 @@ func (c *Client) doOpts(ctx context.Context, op, method, path string, in, out an
 			if ctx.Err() != nil {
 				return fmt.Errorf("activecampaign %s: %w", op, ctx.Err())
 			}
+			if re := (*RedirectError)(nil); errors.As(err, &re) {
+				return fmt.Errorf("activecampaign %s: %w", op, re) // not retried: nothing was sent there
+			}
 			last = fmt.Errorf("activecampaign %s: %w", op, err)
 			if o.noReplay {
 				return &AmbiguousError{Op: op, Err: last}
@@ -509,16 +520,63 @@ func (c *Client) send(ctx context.Context, method, path string, body []byte) (in
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
-		return 0, nil, nil, err
+		return 0, nil, nil, scrub(err, c.token)
 	}
-	return resp.StatusCode, b, resp.Header, nil
+	// A server that echoes the request must not get the token written anywhere.
+	return resp.StatusCode, redact(b, c.token), resp.Header, nil
+}
+
+// RedirectError is a redirect cb2ac refused to follow: to another host (or port),
+// or from https to http. Following it would send the Api-Token there. It is not
+// retried: the API URL is to be corrected (AC Settings → Developer).
+type RedirectError struct {
+	From, To string // scheme://host of the request and of the redirect's target
+}
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("redirect from %s to %s refused: the API token is never sent to another host; check activecampaign.api_url (AC Settings → Developer)", e.From, e.To)
+}
+
+// checkRedirect follows a redirect only within the same scheme://host:port
+// (https → http refused too), at most 10 times, so the Api-Token header never
+// reaches another host.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	first := via[0].URL
+	from := first.Scheme + "://" + first.Host
+	to := req.URL.Scheme + "://" + req.URL.Host
+	if !strings.EqualFold(first.Host, req.URL.Host) || (first.Scheme == "https" && req.URL.Scheme != "https") {
+		return &RedirectError{From: from, To: to}
+	}
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	return nil
+}
+
+// apiTokenValue matches an Api-Token value as a server echoing the request may
+// write it: "Api-Token: v", "api_token=v", {"Api-Token":["v"]}, and the same with
+// JSON-escaped quotes; group 1 is what precedes the value.
+var apiTokenValue = regexp.MustCompile(`(?i)(api[-_ ]?token(?:\\?["'])?\s*[:=]\s*\[?\s*(?:\\?["'])?)([^\s"'\\,;&}\]]+)`)
+
+// redact takes the token, and any value labelled Api-Token, out of what AC (or
+// anything between) answered: an answer becomes error messages, which go to
+// errors.csv, journal.jsonl, logs and stderr. The replacement holds no quote, so
+// a JSON body stays JSON.
+func redact(b []byte, token string) []byte {
+	if apiTokenValue.Match(b) {
+		b = apiTokenValue.ReplaceAll(b, []byte("${1}[redacted]"))
+	}
+	if token != "" && bytes.Contains(b, []byte(token)) {
+		b = bytes.ReplaceAll(b, []byte(token), []byte("[redacted]"))
+	}
+	return b
 }
 
 // scrub keeps the token out of an error text (a URL error never holds it, as the
 // token travels in a header, but an error is printed and logged, so be certain).
 func scrub(err error, token string) error {
-	if token != "" && strings.Contains(err.Error(), token) {
-		return errors.New(strings.ReplaceAll(err.Error(), token, "[token]"))
+	if msg := err.Error(); string(redact([]byte(msg), token)) != msg {
+		return errors.New(string(redact([]byte(msg), token)))
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
