@@ -427,6 +427,9 @@ func (c *Client) doOpts(ctx context.Context, op, method, path string, in, out an
 			if re := (*RedirectError)(nil); errors.As(err, &re) {
 				return fmt.Errorf("activecampaign %s: %w", op, re) // not retried: nothing was sent there
 			}
+			if tl := (*TooLargeError)(nil); errors.As(err, &tl) {
+				return fmt.Errorf("activecampaign %s: %w", op, tl)
+			}
 			last = fmt.Errorf("activecampaign %s: %w", op, err)
 			if o.noReplay {
 				return &AmbiguousError{Op: op, Err: last}
@@ -496,6 +499,20 @@ func (c *Client) doOpts(ctx context.Context, op, method, path string, in, out an
 	return last
 }
 
+// maxResponseBytes caps what is read of one answer (64 MiB): AC's largest answers
+// (a page of 100 contacts, a search, an import's status) are a few hundred KB, so
+// this is generous; an endless or runaway body stops there with a TooLargeError
+// instead of exhausting memory. A variable for tests.
+var maxResponseBytes int64 = 64 << 20
+
+// TooLargeError is an answer longer than maxResponseBytes. It is not retried: the
+// same request would get the same answer.
+type TooLargeError struct{ Limit int64 }
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("answer larger than %d MiB, not read further (cb2ac's cap on one AC answer)", e.Limit>>20)
+}
+
 func (c *Client) send(ctx context.Context, method, path string, body []byte) (int, []byte, http.Header, error) {
 	var rd io.Reader
 	if body != nil {
@@ -518,9 +535,12 @@ func (c *Client) send(ctx context.Context, method, path string, body []byte) (in
 		return 0, nil, nil, scrub(err, c.token)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
 		return 0, nil, nil, scrub(err, c.token)
+	}
+	if int64(len(b)) > maxResponseBytes {
+		return 0, nil, nil, &TooLargeError{Limit: maxResponseBytes}
 	}
 	// A server that echoes the request must not get the token written anywhere.
 	return resp.StatusCode, redact(b, c.token), resp.Header, nil
