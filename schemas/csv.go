@@ -6,12 +6,83 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/gocarina/gocsv"
 
 	"github.com/cb2ac/cb2ac/internal/atomicfile"
 )
+
+// Spreadsheet formula injection: a cell a spreadsheet would run as a formula (it
+// begins with =, +, -, @, a tab or a carriage return: an email such as
+// "=HYPERLINK(...)@x.com" or "-2+3@x.com") is written with a single quote before it,
+// so Excel, LibreOffice and Google Sheets show it as text (OWASP "CSV Injection").
+// A plain number ("-12.50", "+1") is left as it is: a spreadsheet reads it as a
+// number, never as a formula. A cell that itself begins with a quote gets one more,
+// so ReadCSV, which takes one leading quote off, gives back exactly what was
+// written. Every CSV cb2ac writes goes through EscapeCell; Parquet keeps raw values.
+var plainNumber = regexp.MustCompile(`^[+-]?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
+
+// EscapeCell neutralises a cell a spreadsheet would run as a formula.
+func EscapeCell(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		if plainNumber.MatchString(s) {
+			return s
+		}
+		return "'" + s
+	case '\'':
+		return "'" + s
+	}
+	return s
+}
+
+// UnescapeCell undoes EscapeCell.
+func UnescapeCell(s string) string { return strings.TrimPrefix(s, "'") }
+
+// escapingWriter escapes every cell gocsv writes.
+type escapingWriter struct{ gocsv.CSVWriter }
+
+func (w escapingWriter) Write(row []string) error {
+	out := make([]string, len(row))
+	for i, c := range row {
+		out[i] = EscapeCell(c)
+	}
+	return w.CSVWriter.Write(out)
+}
+
+func safeWriter(w *csv.Writer) gocsv.CSVWriter {
+	return escapingWriter{gocsv.NewSafeCSVWriter(w)}
+}
+
+// unescapingReader undoes EscapeCell on every cell read.
+type unescapingReader struct{ r *csv.Reader }
+
+func (u unescapingReader) Read() ([]string, error) {
+	row, err := u.r.Read()
+	for i := range row {
+		row[i] = UnescapeCell(row[i])
+	}
+	return row, err
+}
+
+func (u unescapingReader) ReadAll() ([][]string, error) {
+	var rows [][]string
+	for {
+		row, err := u.Read()
+		if err == io.EOF {
+			return rows, nil
+		}
+		if err != nil {
+			return rows, err
+		}
+		rows = append(rows, row)
+	}
+}
 
 // CSVWriter streams records of one kind into a CSV file (gocsv, `csv` tags; nested
 // structs become dotted columns such as billingAddress.city). The header is written
@@ -38,10 +109,10 @@ func (c *CSVWriter[T]) Write(recs ...T) error {
 	}
 	var err error
 	if !c.header {
-		err = gocsv.MarshalCSV(recs, gocsv.NewSafeCSVWriter(c.w))
+		err = gocsv.MarshalCSV(recs, safeWriter(c.w))
 		c.header = true
 	} else {
-		err = gocsv.MarshalCSVWithoutHeaders(recs, gocsv.NewSafeCSVWriter(c.w))
+		err = gocsv.MarshalCSVWithoutHeaders(recs, safeWriter(c.w))
 	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", c.f.Path, err)
@@ -52,7 +123,7 @@ func (c *CSVWriter[T]) Write(recs ...T) error {
 // Commit writes the header if no row did, then publishes the file.
 func (c *CSVWriter[T]) Commit() error {
 	if !c.header {
-		if err := gocsv.MarshalCSV([]T{}, gocsv.NewSafeCSVWriter(c.w)); err != nil {
+		if err := gocsv.MarshalCSV([]T{}, safeWriter(c.w)); err != nil {
 			c.f.Abort()
 			return fmt.Errorf("write %s: %w", c.f.Path, err)
 		}
@@ -85,14 +156,15 @@ func WriteCSV[T any](path string, recs []T) error {
 	return w.Commit()
 }
 
-// ReadCSV reads a CSV file written by WriteCSV.
+// ReadCSV reads a CSV file written by WriteCSV, formula escapes undone.
 func ReadCSV[T any](path string) ([]T, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
+	defer f.Close()
 	var out []T
-	if err := gocsv.UnmarshalBytes(b, &out); err != nil {
+	if err := gocsv.UnmarshalCSV(unescapingReader{csv.NewReader(f)}, &out); err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	return out, nil
@@ -159,7 +231,7 @@ func WriteCSVTo[T any](w io.Writer, recs []T) error {
 	if recs == nil {
 		recs = []T{}
 	}
-	if err := gocsv.MarshalCSV(recs, gocsv.NewSafeCSVWriter(cw)); err != nil {
+	if err := gocsv.MarshalCSV(recs, safeWriter(cw)); err != nil {
 		return fmt.Errorf("write csv: %w", err)
 	}
 	cw.Flush()

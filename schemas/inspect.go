@@ -426,10 +426,12 @@ func inspOpenCSV(f *os.File, limit int, count bool) (inspSource, error) {
 	return c, nil
 }
 
+// inspStrings takes a CSV row as values: cb2ac's formula escapes (EscapeCell) are
+// undone, so every output format shows the raw value, and CSV output escapes once.
 func inspStrings(rec []string) []any {
 	row := make([]any, len(rec))
 	for i, s := range rec {
-		row[i] = s
+		row[i] = UnescapeCell(s)
 	}
 	return row
 }
@@ -612,7 +614,7 @@ func inspWriteCSV(w io.Writer, src inspSource, limit int) error {
 	err := inspEach(src, limit, func(row []any) error {
 		cells := make([]string, len(row))
 		for i, v := range row {
-			cells[i] = inspCell(v, "")
+			cells[i] = EscapeCell(inspCell(v, "")) // formula injection: see EscapeCell
 		}
 		return cw.Write(cells)
 	})

@@ -29,8 +29,29 @@ const (
 	exitOK       = 0
 	exitFailed   = 1
 	exitRejected = 2
+	exitCrash    = 70 // EX_SOFTWARE: a panic, a bug of cb2ac's; never 2, which means "records rejected"
 	exitLocked   = 75 // EX_TEMPFAIL: another run holds the lock; try again later
 )
+
+// PanicEnv is for tests only: when CB2AC_PANIC_AT names the command being run
+// (extract, validate, transform, load, run, ...), cb2ac panics as it starts it, so
+// the end-to-end tests can check that a panic exits with exitCrash. Next to
+// pipeline.CrashEnv, which kills the process instead.
+const PanicEnv = "CB2AC_PANIC_AT"
+
+// guard runs fn and turns a panic on this goroutine into exitCrash, with the panic
+// and its stack on w. Go's own exit for an unrecovered panic is 2, the code that
+// tells a scheduler "records rejected". Deferred clean-ups (the lock) have run by
+// the time the panic reaches here.
+func guard(w io.Writer, fn func() int) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(w, "cb2ac: internal error (a bug of cb2ac's; please report it with what follows): panic: %v\n%s", r, debug.Stack())
+			code = exitCrash
+		}
+	}()
+	return fn()
+}
 
 // defaultMemoryLimit is the soft limit a stage's Go heap is held to unless GOMEMLIMIT
 // says otherwise: near it the GC runs more often instead of letting the heap grow to
@@ -46,13 +67,15 @@ func Main(args []string, buildVersion string) int {
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newApp(os.Stdout, os.Stderr).RunContext(ctx, args)
-	stop()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "cb2ac: %v\n", err)
-	}
-	return exitCode(err)
+	return guard(os.Stderr, func() int {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		err := newApp(os.Stdout, os.Stderr).RunContext(ctx, args)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "cb2ac: %v\n", err)
+		}
+		return exitCode(err)
+	})
 }
 
 // exitCode maps every error to the exit code a scheduler acts on.
@@ -117,9 +140,14 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Usage:   "sync Chargebee customers and subscriptions to ActiveCampaign contacts and Recurring Payments",
 		Version: version,
 		Flags:   append(append([]cli.Flag{}, globalFlags...), profileFlags...), // profiling: profile.go
-		Before:  startProfiles,
-		After:   func(*cli.Context) error { stopProfiles(); return nil },
-		Writer:  stdout, ErrWriter: stderr,
+		Before: func(c *cli.Context) error {
+			if at := os.Getenv(PanicEnv); at != "" && at == c.Args().First() {
+				panic("test panic at " + at + " (" + PanicEnv + ")")
+			}
+			return startProfiles(c)
+		},
+		After:  func(*cli.Context) error { stopProfiles(); return nil },
+		Writer: stdout, ErrWriter: stderr,
 		// Errors are printed and mapped to exit codes by main, not by the cli library.
 		ExitErrHandler: func(*cli.Context, error) {},
 		Commands: []*cli.Command{

@@ -21,6 +21,9 @@ const (
 	CodeContactFailed = "contact_not_synced" // a recurring payment held back because its contact failed
 	CodeImportTimeout = "ac_import_timeout"  // the bulk import did not complete within import_timeout
 	CodeNotConfirmed  = "ac_not_confirmed"   // AC accepted the batch but did not show the record within confirm_timeout
+	// CodeNotAcknowledged: AC answered the batch with success but without a result
+	// (null bulkUpsertRecurringPayments, no recordId); sent again next run.
+	CodeNotAcknowledged = "ac_not_acknowledged"
 )
 
 type applier struct {
@@ -721,7 +724,17 @@ func (a *applier) upsertRPs(ctx context.Context, batch []rpChange, fate map[stri
 		keys[i] = ch.Key
 	}
 	if _, err := a.c.UpsertRecurringPaymentInputs(ctx, inputs); err != nil {
-		return outcome{}, err
+		var na *ac.NotAcknowledgedError
+		if !errors.As(err, &na) {
+			return outcome{}, err
+		}
+		// AC's answer does not say it took the batch: every record of it is an
+		// error row, keeps its old synced row and is sent again next run.
+		var out outcome
+		for _, k := range keys {
+			out.failed = append(out.failed, failedEntry{Key: k, Code: CodeNotAcknowledged, Message: err.Error() + "; sent again next run"})
+		}
+		return out, nil
 	}
 	return outcome{acked: keys, tails: keys[len(keys)-1:]}, nil
 }

@@ -166,7 +166,8 @@ func (c *Client) WaitImport(ctx context.Context, batchID string, poll, timeout t
 }
 
 // graphQL posts one operation to /ecom/graphql. GraphQL errors come back in a 200
-// answer; they become an *Error with Status 0.
+// answer; they become an *Error with Status 0: a rejection, unless a server-side
+// code makes them transient (retried, then returned as a failure, see ServerSide).
 func (c *Client) graphQL(ctx context.Context, op, query string, vars map[string]any, out any) error {
 	var resp struct {
 		Data   json.RawMessage `json:"data"`
@@ -174,6 +175,15 @@ func (c *Client) graphQL(ctx context.Context, op, query string, vars map[string]
 	}
 	// A query writes nothing: it is not counted as a write request.
 	o := doOpts{read: strings.HasPrefix(strings.TrimSpace(query), "query")}
+	// A server-side GraphQL error (INTERNAL_SERVER_ERROR and its kin) in a 200 is
+	// the server failing, not the records: retried with backoff like a 5xx.
+	o.check = func() error {
+		if e := (&Error{Op: op, Errors: resp.Errors}); len(resp.Errors) > 0 && e.ServerSide() {
+			resp.Data, resp.Errors = nil, nil // the next attempt decodes afresh
+			return e
+		}
+		return nil
+	}
 	if err := c.doOpts(ctx, op, http.MethodPost, "/ecom/graphql", map[string]any{"query": query, "variables": vars}, &resp, o); err != nil {
 		return err
 	}
@@ -204,14 +214,38 @@ func (c *Client) UpsertRecurringPayments(ctx context.Context, connectionID int64
 
 // UpsertRecurringPaymentInputs sends one batch of RecurringPaymentInput objects as
 // they are: the caller may add explicit nulls, which clear a field in AC.
+//
+// The batch counts as accepted only when AC's answer says so: a non-null
+// bulkUpsertRecurringPayments with a recordId. A 200 without one (null, no data,
+// an empty id) is a *NotAcknowledgedError: nothing says AC took the write.
 func (c *Client) UpsertRecurringPaymentInputs(ctx context.Context, inputs []map[string]any) (string, error) {
+	const op = "bulkUpsertRecurringPayments"
 	var out struct {
-		Bulk struct {
+		Bulk *struct {
 			RecordID ID `json:"recordId"`
 		} `json:"bulkUpsertRecurringPayments"`
 	}
-	err := c.graphQL(ctx, "bulkUpsertRecurringPayments", upsertMutation, map[string]any{"recurringPayments": inputs}, &out)
-	return string(out.Bulk.RecordID), err
+	if err := c.graphQL(ctx, op, upsertMutation, map[string]any{"recurringPayments": inputs}, &out); err != nil {
+		return "", err
+	}
+	switch {
+	case out.Bulk == nil:
+		return "", &NotAcknowledgedError{Op: op, Detail: "the answer's bulkUpsertRecurringPayments is null"}
+	case out.Bulk.RecordID == "":
+		return "", &NotAcknowledgedError{Op: op, Detail: "the answer holds no recordId"}
+	}
+	return string(out.Bulk.RecordID), nil
+}
+
+// NotAcknowledgedError is a write AC answered with success (HTTP 200, no errors)
+// but without the result that confirms it (a null result, no record id): the write
+// is not known to have reached AC, so it does not count as done.
+type NotAcknowledgedError struct {
+	Op, Detail string
+}
+
+func (e *NotAcknowledgedError) Error() string {
+	return fmt.Sprintf("activecampaign %s: not acknowledged: %s", e.Op, e.Detail)
 }
 
 // UpsertResult is what AC answers a bulkUpsertRecurringPayments with: the id of an

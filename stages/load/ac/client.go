@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -103,6 +104,13 @@ func New(cfg Config) (*Client, error) {
 	if hc == nil {
 		hc = &http.Client{Timeout: cfg.Timeout}
 	}
+	if hc.CheckRedirect == nil {
+		// Go's client forwards custom headers (Api-Token) on a redirect, to any
+		// host: cb2ac refuses a redirect to another host or from https to http.
+		cp := *hc
+		cp.CheckRedirect = checkRedirect
+		hc = &cp
+	}
 	// Space requests evenly, 10% under the limit: a token bucket with burst 1 never
 	// puts more than the limit into any one-second window, even one counted from an
 	// arbitrary start as AC's own counter may be. AC counts arrivals, not sends, and
@@ -190,13 +198,40 @@ func Rejected(err error) bool {
 	}
 	switch {
 	case e.Status == 0: // GraphQL errors in a 200 answer
-		return true
+		return !e.ServerSide()
 	case e.Status == http.StatusUnauthorized, e.Status == http.StatusForbidden, e.Status == http.StatusTooManyRequests:
 		return false
 	case e.importRateLimited():
 		return false
 	case e.Status >= 400 && e.Status < 500:
 		return true
+	}
+	return false
+}
+
+// serverSideCodes are GraphQL error codes (errors[].extensions.code) that say the
+// server failed, not the request: Apollo's INTERNAL_SERVER_ERROR and its kin. They
+// are transient, retried with backoff like a 5xx, never rejections of the records.
+// Validation codes (BAD_USER_INPUT, GRAPHQL_VALIDATION_FAILED, ...) and errors with
+// no code stay rejections.
+var serverSideCodes = map[string]bool{
+	"INTERNAL_SERVER_ERROR": true, "INTERNAL_ERROR": true, "SERVICE_UNAVAILABLE": true,
+	"TIMEOUT": true, "TIMED_OUT": true, "GATEWAY_TIMEOUT": true, "DOWNSTREAM_SERVICE_ERROR": true,
+}
+
+// ServerSide reports GraphQL errors of which one carries a server-side code
+// (extensions.code, or code): the server failed, whatever the records hold.
+func (e *Error) ServerSide() bool {
+	for _, it := range e.Errors {
+		if serverSideCodes[strings.ToUpper(it.Code)] {
+			return true
+		}
+		var ext struct {
+			Code string `json:"code"`
+		}
+		if len(it.Extensions) > 0 && json.Unmarshal(it.Extensions, &ext) == nil && serverSideCodes[strings.ToUpper(ext.Code)] {
+			return true
+		}
 	}
 	return false
 }
@@ -347,6 +382,9 @@ type doOpts struct {
 	noReplay bool
 	// read: a POST that writes nothing (a GraphQL query), not counted in Writes.
 	read bool
+	// check looks at a 2xx answer decoded into out: an error it returns is
+	// transient (a GraphQL server-side error in a 200) and retried like a 5xx.
+	check func() error
 }
 
 // AmbiguousError is a create whose outcome is unknown: the request may or may not
@@ -386,6 +424,12 @@ func (c *Client) doOpts(ctx context.Context, op, method, path string, in, out an
 			if ctx.Err() != nil {
 				return fmt.Errorf("activecampaign %s: %w", op, ctx.Err())
 			}
+			if re := (*RedirectError)(nil); errors.As(err, &re) {
+				return fmt.Errorf("activecampaign %s: %w", op, re) // not retried: nothing was sent there
+			}
+			if tl := (*TooLargeError)(nil); errors.As(err, &tl) {
+				return fmt.Errorf("activecampaign %s: %w", op, tl)
+			}
 			last = fmt.Errorf("activecampaign %s: %w", op, err)
 			if o.noReplay {
 				return &AmbiguousError{Op: op, Err: last}
@@ -401,6 +445,15 @@ func (c *Client) doOpts(ctx context.Context, op, method, path string, in, out an
 					return &AmbiguousError{Op: op, Err: last}
 				}
 				break
+			}
+			if o.check != nil {
+				if err := o.check(); err != nil {
+					last = err
+					if o.noReplay {
+						return &AmbiguousError{Op: op, Err: last}
+					}
+					break
+				}
 			}
 			return nil
 		case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
@@ -446,6 +499,20 @@ func (c *Client) doOpts(ctx context.Context, op, method, path string, in, out an
 	return last
 }
 
+// maxResponseBytes caps what is read of one answer (64 MiB): AC's largest answers
+// (a page of 100 contacts, a search, an import's status) are a few hundred KB, so
+// this is generous; an endless or runaway body stops there with a TooLargeError
+// instead of exhausting memory. A variable for tests.
+var maxResponseBytes int64 = 64 << 20
+
+// TooLargeError is an answer longer than maxResponseBytes. It is not retried: the
+// same request would get the same answer.
+type TooLargeError struct{ Limit int64 }
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("answer larger than %d MiB, not read further (cb2ac's cap on one AC answer)", e.Limit>>20)
+}
+
 func (c *Client) send(ctx context.Context, method, path string, body []byte) (int, []byte, http.Header, error) {
 	var rd io.Reader
 	if body != nil {
@@ -468,18 +535,68 @@ func (c *Client) send(ctx context.Context, method, path string, body []byte) (in
 		return 0, nil, nil, scrub(err, c.token)
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
-		return 0, nil, nil, err
+		return 0, nil, nil, scrub(err, c.token)
 	}
-	return resp.StatusCode, b, resp.Header, nil
+	if int64(len(b)) > maxResponseBytes {
+		return 0, nil, nil, &TooLargeError{Limit: maxResponseBytes}
+	}
+	// A server that echoes the request must not get the token written anywhere.
+	return resp.StatusCode, redact(b, c.token), resp.Header, nil
+}
+
+// RedirectError is a redirect cb2ac refused to follow: to another host (or port),
+// or from https to http. Following it would send the Api-Token there. It is not
+// retried: the API URL is to be corrected (AC Settings → Developer).
+type RedirectError struct {
+	From, To string // scheme://host of the request and of the redirect's target
+}
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("redirect from %s to %s refused: the API token is never sent to another host; check activecampaign.api_url (AC Settings → Developer)", e.From, e.To)
+}
+
+// checkRedirect follows a redirect only within the same scheme://host:port
+// (https → http refused too), at most 10 times, so the Api-Token header never
+// reaches another host.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	first := via[0].URL
+	from := first.Scheme + "://" + first.Host
+	to := req.URL.Scheme + "://" + req.URL.Host
+	if !strings.EqualFold(first.Host, req.URL.Host) || (first.Scheme == "https" && req.URL.Scheme != "https") {
+		return &RedirectError{From: from, To: to}
+	}
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	return nil
+}
+
+// apiTokenValue matches an Api-Token value as a server echoing the request may
+// write it: "Api-Token: v", "api_token=v", {"Api-Token":["v"]}, and the same with
+// JSON-escaped quotes; group 1 is what precedes the value.
+var apiTokenValue = regexp.MustCompile(`(?i)(api[-_ ]?token(?:\\?["'])?\s*[:=]\s*\[?\s*(?:\\?["'])?)([^\s"'\\,;&}\]]+)`)
+
+// redact takes the token, and any value labelled Api-Token, out of what AC (or
+// anything between) answered: an answer becomes error messages, which go to
+// errors.csv, journal.jsonl, logs and stderr. The replacement holds no quote, so
+// a JSON body stays JSON.
+func redact(b []byte, token string) []byte {
+	if apiTokenValue.Match(b) {
+		b = apiTokenValue.ReplaceAll(b, []byte("${1}[redacted]"))
+	}
+	if token != "" && bytes.Contains(b, []byte(token)) {
+		b = bytes.ReplaceAll(b, []byte(token), []byte("[redacted]"))
+	}
+	return b
 }
 
 // scrub keeps the token out of an error text (a URL error never holds it, as the
 // token travels in a header, but an error is printed and logged, so be certain).
 func scrub(err error, token string) error {
-	if token != "" && strings.Contains(err.Error(), token) {
-		return errors.New(strings.ReplaceAll(err.Error(), token, "[token]"))
+	if msg := err.Error(); string(redact([]byte(msg), token)) != msg {
+		return errors.New(string(redact([]byte(msg), token)))
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
