@@ -86,22 +86,24 @@ func ProgressTo(w io.Writer) io.Writer {
 // readAPI reads the Chargebee API: every list in full, or, with a previous extract,
 // each list that has a watermark there only for what changed since it, merged by id
 // into the previous copy. Each list has its own watermark, moved only by a
-// successful read of that list: the largest updated_at read, never later than the
-// moment the read started (lists are read concurrently and finish at different
-// times; a watermark taken at the end would skip what changed in a list after it
-// finished). A list skipped as not on this site keeps its previous copy and
-// watermark; a list with no watermark (never read, read empty, new in this
-// version) is read in full.
+// successful read of that list, and taken from Chargebee's clock only, never this
+// host's (a host ahead of Chargebee would otherwise set a watermark Chargebee has
+// not reached, one behind it would re-read more than needed): the largest
+// updated_at the read saw, never later than the Date of Chargebee's first answer
+// to that list. Lists are read concurrently and finish at different times; a
+// single watermark taken at the end would skip what changed in a list after that
+// list finished, which the per-list maximum avoids (a later change has a later
+// updated_at, by Chargebee's clock). The cap at the list's first answer keeps what
+// changed during the read: a list not sorted by updated_at (credit notes, plans,
+// addons) may have served a record before it changed and a later-changed one
+// after, and the overlap alone covers only 5 minutes of that. A list skipped as
+// not on this site keeps its previous copy and watermark; a list with no
+// watermark (never read, read empty, new in this version) is read in full.
 func readAPI(ctx context.Context, opts Options) (*Snapshot, map[string]int64, error) {
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
-	}
 	log := opts.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	started := now()
 
 	incremental := opts.Prev != "" && !opts.Full
 	var since int64
@@ -148,6 +150,7 @@ func readAPI(ctx context.Context, opts Options) (*Snapshot, map[string]int64, er
 	queries := map[string]chargebee.ListQuery{}
 	filtered := map[string]bool{} // lists read with updated_at[after]
 	skipped := map[string]bool{}
+	firstDate := map[string]int64{} // the Date of Chargebee's first answer per list
 	var skipMu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	for _, ep := range chargebee.Endpoints {
@@ -164,7 +167,14 @@ func readAPI(ctx context.Context, opts Options) (*Snapshot, map[string]int64, er
 		filtered[ep.Entity] = q.UpdatedAfter != nil
 		g.Go(func() error {
 			t0 := time.Now()
+			first := true
 			err := client.List(gctx, ep.Entity, q, func(p *chargebee.Page) error {
+				if first {
+					first = false
+					skipMu.Lock()
+					firstDate[ep.Entity] = p.Date
+					skipMu.Unlock()
+				}
 				prog.add(ep.Entity, len(p.List))
 				return delta.addPage(ep.Entity, p)
 			})
@@ -218,7 +228,10 @@ func readAPI(ctx context.Context, opts Options) (*Snapshot, map[string]int64, er
 			if filtered[ep.Entity] {
 				wm = max(wm, old)
 			}
-			if wm = min(wm, started.Unix()); wm > 0 {
+			if d := firstDate[ep.Entity]; d > 0 {
+				wm = min(wm, d)
+			}
+			if wm > 0 {
 				watermarks[ep.Entity] = wm
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -280,19 +281,54 @@ func TestOptionalListsMissing(t *testing.T) {
 	}
 }
 
-func TestWatermarkNeverAfterStart(t *testing.T) {
-	srv, url := sandbox(t, cbsandbox.Options{})
-	future := time.Now().Add(time.Hour).Unix()
-	srv.Add("customers", customer("a", 100, future, 1, "a@x")) // a clock ahead of ours
-	start := time.Now()
-	opts := apiOptions(url)
-	opts.Now = func() time.Time { return start }
-	rep, err := Run(context.Background(), opts, t.TempDir())
+// clockedSandbox serves a sandbox behind a Date header set by clock: Chargebee's
+// clock, which need not be this host's.
+func clockedSandbox(t *testing.T, opts cbsandbox.Options, clock func() time.Time) (*cbsandbox.Server, string) {
+	t.Helper()
+	opts.APIKey = testKey
+	srv, err := cbsandbox.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if wm := rep.Counts[CountWatermark]; wm != start.Unix() {
-		t.Errorf("watermark %d, want the start %d, not the future %d", wm, start.Unix(), future)
+	h := srv.Handler()
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Date", clock().UTC().Format(http.TimeFormat))
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(hs.Close)
+	return srv, hs.URL + "/api/v2"
+}
+
+// A list's watermark comes from Chargebee's clock only: the largest updated_at
+// read, never later than the Date of Chargebee's first answer to that list.
+// Neither a host ahead of Chargebee (whose clock capped nothing: a change made
+// early in a long read, served before it changed, was never read again) nor one
+// behind it (whose clock pulled the watermark back) moves it.
+func TestWatermarkOnChargebeesClock(t *testing.T) {
+	cbNow := time.Unix(1_800_000_000, 0)
+	for _, tc := range []struct {
+		name string
+		host time.Duration // this host's clock minus Chargebee's
+	}{{"host 30 minutes ahead", 30 * time.Minute}, {"host an hour behind", -time.Hour}} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, url := clockedSandbox(t, cbsandbox.Options{}, func() time.Time { return cbNow })
+			// A 20-minute read: the newest record read changed 20 minutes after the
+			// read started, by Chargebee's clock.
+			srv.Add("credit_notes", []byte(fmt.Sprintf(`{"credit_note":{"id":"cn1","customer_id":"a","date":%d,"updated_at":%d,"resource_version":1}}`, cbNow.Unix()-100, cbNow.Unix()+1200)))
+			srv.Add("customers", customer("a", 100, cbNow.Unix()-10, 1, "a@x"))
+			opts := apiOptions(url)
+			opts.Now = func() time.Time { return cbNow.Add(tc.host) }
+			rep, err := Run(context.Background(), opts, t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if wm := rep.Counts[CountListWatermark+"credit_notes"]; wm != cbNow.Unix() {
+				t.Errorf("credit_notes watermark %d, want Chargebee's Date at the read's start %d", wm, cbNow.Unix())
+			}
+			if wm := rep.Counts[CountListWatermark+"customers"]; wm != cbNow.Unix()-10 {
+				t.Errorf("customers watermark %d, want the newest updated_at read %d", wm, cbNow.Unix()-10)
+			}
+		})
 	}
 }
 

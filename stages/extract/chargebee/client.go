@@ -300,12 +300,13 @@ func (c *Client) ListPage(ctx context.Context, entity string, q ListQuery) (*Pag
 	u.RawQuery = q.Values().Encode()
 	path := "/" + entity
 	for attempt := 0; ; attempt++ {
-		body, retryAfter, err := c.do(ctx, entity, u.String(), path)
+		body, retryAfter, date, err := c.do(ctx, entity, u.String(), path)
 		if err == nil {
 			page, derr := DecodePage(bytes.NewReader(body))
 			if derr != nil {
 				return nil, fmt.Errorf("chargebee: GET %s: %w", path, derr)
 			}
+			page.Date = date
 			c.count(entity, func(s *Stats) { s.Pages++; s.Records += int64(len(page.List)) })
 			return page, nil
 		}
@@ -332,16 +333,17 @@ func (c *Client) ListPage(ctx context.Context, entity string, q ListQuery) (*Pag
 }
 
 // do sends one GET and returns the body of a 200. Any other answer is an *APIError
-// (or a network error); retryAfter is the server's Retry-After, if it sent one.
-func (c *Client) do(ctx context.Context, entity, rawURL, path string) (body []byte, retryAfter time.Duration, err error) {
+// (or a network error); retryAfter is the server's Retry-After, if it sent one;
+// date is the server's Date header (Unix seconds, 0 when absent).
+func (c *Client) do(ctx context.Context, entity, rawURL, path string) (body []byte, retryAfter time.Duration, date int64, err error) {
 	if err := c.wait(ctx); err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(actx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return nil, 0, fmt.Errorf("chargebee: GET %s: %w", path, err)
+		return nil, 0, 0, fmt.Errorf("chargebee: GET %s: %w", path, err)
 	}
 	// Set by hand, never as URL user info: url.Error messages print user names.
 	req.Header.Set("Authorization", basicAuth(c.cfg.APIKey.Reveal()))
@@ -350,17 +352,20 @@ func (c *Client) do(ctx context.Context, entity, rawURL, path string) (body []by
 	c.count(entity, func(s *Stats) { s.Requests++ })
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, 0, c.netError(ctx, path, err)
+		return nil, 0, 0, c.netError(ctx, path, err)
 	}
 	defer resp.Body.Close()
 	body, err = io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, 0, c.netError(ctx, path, err)
+		return nil, 0, 0, c.netError(ctx, path, err)
 	}
 	if resp.StatusCode == http.StatusOK {
-		return body, 0, nil
+		if t, perr := http.ParseTime(resp.Header.Get("Date")); perr == nil && t.Unix() > 0 {
+			date = t.Unix()
+		}
+		return body, 0, date, nil
 	}
-	return nil, parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), c.apiError(path, resp.StatusCode, body)
+	return nil, parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), 0, c.apiError(path, resp.StatusCode, body)
 }
 
 func basicAuth(key string) string {
