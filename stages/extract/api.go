@@ -163,21 +163,41 @@ func readAPI(ctx context.Context, opts Options) (*Snapshot, map[string]int64, er
 			after = &a
 		}
 		q := ep.Query(opts.PageSize, after)
+		skipMu.Lock() // the goroutines of earlier lists may write these maps
 		queries[ep.Entity] = q
 		filtered[ep.Entity] = q.UpdatedAfter != nil
+		skipMu.Unlock()
 		g.Go(func() error {
 			t0 := time.Now()
-			first := true
-			err := client.List(gctx, ep.Entity, q, func(p *chargebee.Page) error {
-				if first {
-					first = false
-					skipMu.Lock()
-					firstDate[ep.Entity] = p.Date
-					skipMu.Unlock()
-				}
-				prog.add(ep.Entity, len(p.List))
-				return delta.addPage(ep.Entity, p)
-			})
+			read := func(q chargebee.ListQuery) error {
+				first := true
+				return client.List(gctx, ep.Entity, q, func(p *chargebee.Page) error {
+					if first {
+						first = false
+						if q.UpdatedAfter != nil && p.Date > 0 && *q.UpdatedAfter > p.Date {
+							// Nothing has changed after a time Chargebee has not reached:
+							// the filter would skip every change until it does.
+							return &futureError{after: *q.UpdatedAfter, date: p.Date}
+						}
+						skipMu.Lock()
+						firstDate[ep.Entity] = p.Date
+						skipMu.Unlock()
+					}
+					prog.add(ep.Entity, len(p.List))
+					return delta.addPage(ep.Entity, p)
+				})
+			}
+			err := read(q)
+			if fe := (*futureError)(nil); errors.As(err, &fe) {
+				// A restored or hand-edited state.json: read the list in full, once.
+				log.Warn("chargebee list watermark is later than Chargebee's clock; reading the list in full", "entity", ep.Entity,
+					"updated_after", time.Unix(fe.after, 0).UTC().Format(time.RFC3339), "chargebee_date", time.Unix(fe.date, 0).UTC().Format(time.RFC3339))
+				full := ep.Query(opts.PageSize, nil)
+				skipMu.Lock()
+				queries[ep.Entity], filtered[ep.Entity] = full, false
+				skipMu.Unlock()
+				err = read(full)
+			}
 			st := client.Stats(ep.Entity)
 			if err != nil && ep.Optional && chargebee.NotOnSite(err) {
 				// A site without gifts, or the other product catalog's lists: the
@@ -281,6 +301,16 @@ func readAPI(ctx context.Context, opts Options) (*Snapshot, map[string]int64, er
 	}
 	counts["api.requests"] = total
 	return snap, counts, nil
+}
+
+// futureError is an incremental read whose updated_at[after] is later than the
+// Date of Chargebee's answer: a watermark in the future (a restored or edited
+// state.json, a clock set back), which would skip every change until Chargebee's
+// clock reaches it.
+type futureError struct{ after, date int64 }
+
+func (e *futureError) Error() string {
+	return fmt.Sprintf("updated_at[after] %d is later than Chargebee's clock %d", e.after, e.date)
 }
 
 // merge lays the changes over the previous extract, list by list. Lists read with

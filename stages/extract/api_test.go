@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -656,5 +657,55 @@ func TestListsAreEndpoints(t *testing.T) {
 		if lists[i].entity != ep.Entity {
 			t.Errorf("list %d is %s, endpoint %s", i, lists[i].entity, ep.Entity)
 		}
+	}
+}
+
+// A watermark later than Chargebee's clock (a restored or edited state.json) would
+// skip every change until Chargebee reaches it: the list is read in full instead,
+// with a warning, and its watermark comes back to what was read.
+func TestFutureWatermarkReadsListInFull(t *testing.T) {
+	srv, url := sandbox(t, cbsandbox.Options{})
+	now := time.Now().Unix()
+	srv.Add("customers", customer("a", 100, now-500, 1, "a@x"))
+	ctx := context.Background()
+	base := t.TempDir()
+	if _, err := Run(ctx, apiOptions(url), base); err != nil {
+		t.Fatal(err)
+	}
+	srv.Update("customers", customer("a", 100, now-100, 2, "a2@x"))
+	srv.ResetRequests()
+
+	var logs bytes.Buffer
+	opts := apiOptions(url)
+	opts.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	future := now + 24*3600
+	opts.Prev, opts.Watermarks = base, map[string]int64{"customers": future, "subscriptions": now - 500}
+	out := t.TempDir()
+	rep, err := Run(ctx, opts, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := schemas.Customers.ReadFile(filepath.Join(out, "customers.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Email != "a2@x" {
+		t.Errorf("customers %+v: want the change read", got)
+	}
+	if wm := rep.Counts[CountListWatermark+"customers"]; wm != now-100 {
+		t.Errorf("customers watermark %d, want %d (the newest read), not the future %d", wm, now-100, future)
+	}
+	if !strings.Contains(logs.String(), "later than Chargebee's clock") || !strings.Contains(logs.String(), "entity=customers") {
+		t.Errorf("no warning naming the list:\n%s", logs.String())
+	}
+	var full, filteredSubs bool
+	for _, q := range queriesOf(srv.Requests(), "customers") {
+		full = full || !q.Has("updated_at[after]")
+	}
+	for _, q := range queriesOf(srv.Requests(), "subscriptions") {
+		filteredSubs = filteredSubs || q.Has("updated_at[after]")
+	}
+	if !full || !filteredSubs {
+		t.Errorf("customers read in full %v, subscriptions still incremental %v", full, filteredSubs)
 	}
 }
