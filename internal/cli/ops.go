@@ -16,7 +16,7 @@ import (
 
 // locked runs fn holding the data dir's lock: two jobs never write one data dir.
 func locked(p *pipeline.Pipeline, fn func() error) error {
-	unlock, err := pipeline.Lock(p.Cfg.DataDir)
+	unlock, err := pipeline.Lock(p.Cfg.DataDir, p.Log)
 	if err != nil {
 		return err
 	}

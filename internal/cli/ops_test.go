@@ -106,7 +106,7 @@ func TestLockedDataDirExits75AndTouchesNothing(t *testing.T) {
 	}
 	// A lock held by another open file description conflicts exactly as one held by
 	// another process does (flock(2)).
-	unlock, err := pipeline.Lock(data)
+	unlock, err := pipeline.Lock(data, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
