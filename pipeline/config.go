@@ -78,6 +78,9 @@ type ChargebeeConfig struct {
 	Timeout time.Duration `yaml:"timeout" json:"timeout,omitempty"`
 	// MaxRetries is how often a 429, 5xx or network error is retried (default 8).
 	MaxRetries int `yaml:"max_retries" json:"max_retries,omitempty"`
+	// MaxPages bounds one list read (default 100000 pages, 10 million records): a
+	// next_offset that never ends stops there with an error.
+	MaxPages int `yaml:"max_pages" json:"max_pages,omitempty"`
 	// APIKey is set in-process only (cb2ac run --sandbox); otherwise it comes from
 	// the environment when the API is read.
 	APIKey chargebee.Secret `yaml:"-" json:"-"`
@@ -151,8 +154,8 @@ func (c *Config) Check() error {
 	if c.Retention.KeepRuns < 0 {
 		return fmt.Errorf("retention.keep_runs %d: want 0 (keep all) or more", c.Retention.KeepRuns)
 	}
-	if c.Chargebee.Timeout < 0 || c.Chargebee.MaxRetries < 0 {
-		return fmt.Errorf("chargebee.timeout and chargebee.max_retries must not be negative")
+	if c.Chargebee.Timeout < 0 || c.Chargebee.MaxRetries < 0 || c.Chargebee.MaxPages < 0 {
+		return fmt.Errorf("chargebee.timeout, chargebee.max_retries and chargebee.max_pages must not be negative")
 	}
 	if c.ActiveCampaign.Timeout < 0 || c.ActiveCampaign.MaxAttempts < 0 {
 		return fmt.Errorf("activecampaign.timeout and activecampaign.max_attempts must not be negative")

@@ -28,6 +28,11 @@ import (
 // collapses by id rather than being missed.
 const Overlap = 5 * time.Minute
 
+// IncrementalExtraPages is what an incremental read may page beyond twice the
+// previous copy's pages (100,000 records at 100 a page) before it stops as a
+// read without end; --full lifts it.
+const IncrementalExtraPages = 1000
+
 // Counts an API extract reports besides the entity counts. The pipeline reads the
 // watermarks and the format from the manifest to advance state.json when the run
 // succeeds.
@@ -163,6 +168,17 @@ func readAPI(ctx context.Context, opts Options) (*Snapshot, map[string]int64, er
 			after = &a
 		}
 		q := ep.Query(opts.PageSize, after)
+		if after != nil {
+			// An incremental read holds what changed: at most the previous copy
+			// again, plus what was created since. Its page limit scales with the
+			// previous copy (the client's own limit still applies).
+			l, _ := listFor(ep.Entity)
+			size := opts.PageSize
+			if size <= 0 || size > chargebee.MaxPageSize {
+				size = chargebee.MaxPageSize
+			}
+			q.MaxPages = 2*((l.count(prev)+size-1)/size) + IncrementalExtraPages
+		}
 		skipMu.Lock() // the goroutines of earlier lists may write these maps
 		queries[ep.Entity] = q
 		filtered[ep.Entity] = q.UpdatedAfter != nil

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -707,5 +708,39 @@ func TestFutureWatermarkReadsListInFull(t *testing.T) {
 	}
 	if !full || !filteredSubs {
 		t.Errorf("customers read in full %v, subscriptions still incremental %v", full, filteredSubs)
+	}
+}
+
+// An incremental read whose next_offset never ends stops at a page limit scaled
+// to the previous copy (twice its pages plus IncrementalExtraPages), naming the
+// list, instead of paging forever.
+func TestIncrementalReadWithoutEndStops(t *testing.T) {
+	var pages atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/customers") {
+			fmt.Fprint(w, `{"list":[]}`)
+			return
+		}
+		if !r.URL.Query().Has("updated_at[after]") {
+			fmt.Fprintf(w, `{"list":[%s]}`, customer("a", 100, 1000, 1, "a@x"))
+			return
+		}
+		i := pages.Add(1)
+		fmt.Fprintf(w, `{"list":[%s],"next_offset":"o%d"}`, customer(fmt.Sprint("n", i), 100, 2000, 1, "n@x"), i)
+	}))
+	defer ts.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	base := t.TempDir()
+	rep, err := Run(ctx, apiOptions(ts.URL), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := apiOptions(ts.URL)
+	opts.Prev, opts.Watermarks = base, ListWatermarks(rep.Counts)
+	_, err = Run(ctx, opts, t.TempDir())
+	want := int64(2*1 + IncrementalExtraPages)
+	if err == nil || !strings.Contains(err.Error(), "customers") || !strings.Contains(err.Error(), fmt.Sprintf("still more after %d pages", want)) || pages.Load() != want {
+		t.Fatalf("endless incremental read: %v after %d pages; want a stop after %d naming customers", err, pages.Load(), want)
 	}
 }

@@ -110,6 +110,13 @@ const (
 	DefaultBackoffBase   = 2 * time.Second
 	DefaultBackoffMax    = 64 * time.Second
 	MaxPageSize          = 100
+	// DefaultMaxPages bounds one list read: 100,000 pages is 10 million records
+	// at 100 a page, beyond any site cb2ac is sized for. A server whose
+	// next_offset never repeats and never ends stops here with an error.
+	DefaultMaxPages = 100_000
+	// maxEmptyPages is how many pages in a row may hold no record yet name a
+	// next_offset before the read is taken to be going nowhere.
+	maxEmptyPages = 3
 	// maxRetryAfter bounds a Retry-After a server might send: past it, failing
 	// and letting the scheduler retry later beats holding a run open for hours.
 	maxRetryAfter = 5 * time.Minute
@@ -130,6 +137,7 @@ type Config struct {
 	RatePerMinute float64
 	Timeout       time.Duration // per attempt, body included
 	MaxRetries    int           // retries after the first attempt; < 0 = none
+	MaxPages      int           // pages one list read may take (0 = DefaultMaxPages)
 	BackoffBase   time.Duration // first retry delay, doubled per retry, with jitter
 	BackoffMax    time.Duration
 	HTTPClient    *http.Client
@@ -183,6 +191,9 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	if cfg.MaxRetries == 0 {
 		cfg.MaxRetries = DefaultMaxRetries
+	}
+	if cfg.MaxPages <= 0 {
+		cfg.MaxPages = DefaultMaxPages
 	}
 	if cfg.BackoffBase <= 0 {
 		cfg.BackoffBase = DefaultBackoffBase
@@ -240,6 +251,7 @@ type ListQuery struct {
 	UpdatedBefore  *int64 // updated_at[before]
 	SortByUpdated  bool   // sort_by[asc]=updated_at (default order: created_at asc)
 	IncludeDeleted bool   // include_deleted=true
+	MaxPages       int    // pages this read may take, at most the client's MaxPages (0 = the client's); never sent
 }
 
 // Values encodes the query as Chargebee's query string parameters.
@@ -270,18 +282,39 @@ func (q ListQuery) Values() url.Values {
 
 // List reads every page of an entity's list from q.Offset on and hands each to fn
 // in order.
+//
+// A read that pages without end stops with an error naming the list: an offset
+// handed back twice, more than q.MaxPages pages (or the client's MaxPages), or
+// maxEmptyPages pages in a row that hold no record but name a next page.
 func (c *Client) List(ctx context.Context, entity string, q ListQuery, fn func(*Page) error) error {
+	limit := c.cfg.MaxPages
+	if q.MaxPages > 0 && q.MaxPages < limit {
+		limit = q.MaxPages
+	}
 	seen := map[string]bool{}
+	var pages, records, empty int
 	for {
+		if pages >= limit {
+			return fmt.Errorf("chargebee: GET /%s: still more after %d pages (%d records); stopping: a server that pages without end, or a list larger than the limit (chargebee.max_pages, or --full when an incremental read's limit, scaled to the previous copy, is too low)", entity, pages, records)
+		}
 		page, err := c.ListPage(ctx, entity, q)
 		if err != nil {
 			return err
 		}
+		pages++
+		records += len(page.List)
 		if err := fn(page); err != nil {
 			return err
 		}
 		if page.NextOffset == "" {
 			return nil
+		}
+		if len(page.List) == 0 {
+			if empty++; empty >= maxEmptyPages {
+				return fmt.Errorf("chargebee: GET /%s: %d empty pages in a row still name a next_offset; stopping", entity, empty)
+			}
+		} else {
+			empty = 0
 		}
 		if seen[page.NextOffset] {
 			// A server that hands back an offset twice would page forever.
