@@ -67,3 +67,37 @@ func TestCheckInput(t *testing.T) {
 		t.Error("a run id escaping runs/ was accepted")
 	}
 }
+
+// A stage's input files are checked against the manifest's sha256 before use: a
+// file replaced after the stage wrote it is refused, naming it.
+func TestCheckInputVerifiesChecksums(t *testing.T) {
+	run, err := OpenRun(t.TempDir(), "20261120T020000Z", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := run.StageDir(StageTransform)
+	os.MkdirAll(dir, 0o700)
+	path := filepath.Join(dir, "contacts.csv")
+	if err := os.WriteFile(path, []byte("email\na@x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	files, err := DescribeFiles(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run.setStage(StageTransform, &StageRecord{Status: StatusSucceeded, Files: files})
+	if _, err := CheckInput(dir, StageTransform); err != nil {
+		t.Fatalf("untouched input: %v", err)
+	}
+	// Same size, other content: only the hash tells.
+	if err := os.WriteFile(path, []byte("email\nb@x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CheckInput(dir, StageTransform); err == nil || !strings.Contains(err.Error(), "contacts.csv is not the file the transform stage wrote") {
+		t.Errorf("replaced file: %v", err)
+	}
+	os.Remove(path)
+	if _, err := CheckInput(dir, StageTransform); err == nil || !strings.Contains(err.Error(), "contacts.csv") {
+		t.Errorf("missing file: %v", err)
+	}
+}
