@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -78,6 +80,9 @@ type ChargebeeConfig struct {
 	Timeout time.Duration `yaml:"timeout" json:"timeout,omitempty"`
 	// MaxRetries is how often a 429, 5xx or network error is retried (default 8).
 	MaxRetries int `yaml:"max_retries" json:"max_retries,omitempty"`
+	// MaxPages bounds one list read (default 100000 pages, 10 million records): a
+	// next_offset that never ends stops there with an error.
+	MaxPages int `yaml:"max_pages" json:"max_pages,omitempty"`
 	// APIKey is set in-process only (cb2ac run --sandbox); otherwise it comes from
 	// the environment when the API is read.
 	APIKey chargebee.Secret `yaml:"-" json:"-"`
@@ -122,6 +127,14 @@ func LoadConfig(path string) (*Config, error) {
 	if cfg.ActiveCampaign.OnCustomerErased == "" {
 		cfg.ActiveCampaign.OnCustomerErased = "delete"
 	}
+	cfg.ActiveCampaign.APIURL = strings.TrimSpace(cfg.ActiveCampaign.APIURL)
+	// AC_API_URL is read when it is used (ACURL), but checked here with the file,
+	// so a bad one fails before any stage runs rather than at load.
+	if v := os.Getenv(EnvACAPIURL); v != "" {
+		if err := CheckACURL(EnvACAPIURL, v); err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+	}
 	if err := cfg.Check(); err != nil {
 		if path != "" {
 			return nil, fmt.Errorf("config %s: %w", path, err)
@@ -151,8 +164,13 @@ func (c *Config) Check() error {
 	if c.Retention.KeepRuns < 0 {
 		return fmt.Errorf("retention.keep_runs %d: want 0 (keep all) or more", c.Retention.KeepRuns)
 	}
-	if c.Chargebee.Timeout < 0 || c.Chargebee.MaxRetries < 0 {
-		return fmt.Errorf("chargebee.timeout and chargebee.max_retries must not be negative")
+	if c.Chargebee.Timeout < 0 || c.Chargebee.MaxRetries < 0 || c.Chargebee.MaxPages < 0 {
+		return fmt.Errorf("chargebee.timeout, chargebee.max_retries and chargebee.max_pages must not be negative")
+	}
+	if c.ActiveCampaign.APIURL != "" {
+		if err := CheckACURL("activecampaign.api_url", c.ActiveCampaign.APIURL); err != nil {
+			return err
+		}
 	}
 	if c.ActiveCampaign.Timeout < 0 || c.ActiveCampaign.MaxAttempts < 0 {
 		return fmt.Errorf("activecampaign.timeout and activecampaign.max_attempts must not be negative")
@@ -167,6 +185,31 @@ func (c *Config) Check() error {
 	}
 	if _, err := transform.NewMapper(c.Transform); err != nil {
 		return err
+	}
+	return nil
+}
+
+// EnvACAPIURL overrides activecampaign.api_url.
+const EnvACAPIURL = "AC_API_URL"
+
+// CheckACURL checks an AC API URL (name says where it came from): surrounding
+// white space (a trailing newline from a file or a shell) is ignored; what is
+// left must be an http(s) URL with a host and nothing else — no user name or
+// password (the token is AC_API_TOKEN, and a URL is written to state.json and
+// logs), no query or fragment. The message never repeats the URL, which may hold
+// a password.
+func CheckACURL(name, raw string) error {
+	v := strings.TrimSpace(raw)
+	u, err := url.Parse(v)
+	switch {
+	case err != nil || v == "":
+		return fmt.Errorf("%s is not a URL (want https://ACCOUNT.api-us1.com)", name)
+	case u.User != nil:
+		return fmt.Errorf("%s must not carry a user name or password (user:password@); the token comes from AC_API_TOKEN", name)
+	case u.Scheme != "http" && u.Scheme != "https", u.Host == "":
+		return fmt.Errorf("%s %q: want an http(s) URL with a host (https://ACCOUNT.api-us1.com)", name, v)
+	case u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(v, " \t\r\n"):
+		return fmt.Errorf("%s %q: want the account's base URL only, without a query, fragment or white space", name, v)
 	}
 	return nil
 }

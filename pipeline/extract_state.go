@@ -97,6 +97,7 @@ func (p *Pipeline) prepareChargebee(req *ExtractRequest, runID string) ([]Input,
 		RatePerMinute: c.RateLimitPerMinute,
 		Timeout:       c.Timeout,
 		MaxRetries:    c.MaxRetries,
+		MaxPages:      c.MaxPages,
 		UserAgent:     "cb2ac/" + Version,
 	}
 	req.Log = p.Log.With("run_id", runID, "stage", StageExtract)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -23,9 +24,10 @@ type LoadRequest struct {
 	Full   bool // diff against nothing: send everything again
 }
 
-// ACURL is the AC API URL: AC_API_URL wins over activecampaign.api_url.
+// ACURL is the AC API URL: AC_API_URL wins over activecampaign.api_url. Both were
+// checked when the config was read (CheckACURL); surrounding white space is dropped.
 func (p *Pipeline) ACURL() string {
-	if v := os.Getenv("AC_API_URL"); v != "" {
+	if v := strings.TrimSpace(os.Getenv(EnvACAPIURL)); v != "" {
 		return v
 	}
 	return p.Cfg.ActiveCampaign.APIURL

@@ -85,6 +85,60 @@ func (p *Pipeline) Unlink() error {
 	return nil
 }
 
+// dataDirEntries are the names cb2ac writes at the top of a data dir (the
+// metrics file is wherever metrics_file says, and is not among them).
+var dataDirEntries = map[string]bool{"state.json": true, "lock": true, "runs": true, "sandbox": true}
+
+// ownEntry says whether a data dir entry is one cb2ac writes, or a temp file
+// atomicfile left of one (".state.json.tmp-123").
+func ownEntry(name string) bool {
+	if dataDirEntries[name] {
+		return true
+	}
+	base, _, ok := strings.Cut(strings.TrimPrefix(name, "."), ".tmp-")
+	return ok && strings.HasPrefix(name, ".") && dataDirEntries[base]
+}
+
+// Purge deletes what cb2ac wrote in the data dir (state.json, runs/, sandbox/,
+// the lock) and then the folder, once empty. A folder that holds anything else is
+// not cb2ac's alone (data_dir naming a shared folder, another service's files):
+// it is refused with the names and nothing is deleted. The caller holds the lock.
+func (p *Pipeline) Purge() error {
+	dir := p.Cfg.DataDir
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("unlink --purge: %w", err)
+	}
+	var foreign []string
+	for _, e := range ents {
+		if !ownEntry(e.Name()) {
+			foreign = append(foreign, e.Name())
+		}
+	}
+	if len(foreign) > 0 {
+		shown := foreign
+		if len(shown) > 5 {
+			shown = append(shown[:5:5], fmt.Sprintf("and %d more", len(foreign)-5))
+		}
+		return fmt.Errorf("unlink --purge: %s holds files cb2ac did not write (%s); nothing deleted: it is not a cb2ac data dir alone", dir, strings.Join(shown, ", "))
+	}
+	for _, e := range ents {
+		if e.Name() == "lock" {
+			continue // last: the lock is held until the folder is gone
+		}
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return fmt.Errorf("unlink --purge: %w", err)
+		}
+	}
+	if err := os.Remove(LockPath(dir)); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("unlink --purge: %w", err)
+	}
+	if err := os.Remove(dir); err != nil {
+		return fmt.Errorf("unlink --purge: %w", err)
+	}
+	return nil
+}
+
 // --- status --------------------------------------------------------------
 
 // RunStatus is one row of `cb2ac status`.

@@ -229,7 +229,45 @@ func CheckInput(dir, stage string) (Input, error) {
 	case rec.Status != StatusSucceeded:
 		return Input{}, &InputError{dir, fmt.Sprintf("the %s stage did not succeed (status %s); re-run it", stage, rec.Status)}
 	}
+	if err := verifyFiles(dir, stage, rec.Files); err != nil {
+		return Input{}, err
+	}
 	return Input{RunID: m.RunID, Stage: stage, Dir: dir}, nil
+}
+
+// verifyFiles checks every file the manifest lists against its size and sha256,
+// streaming each file through the hash once: a file replaced or changed after the
+// stage wrote it (by hand, by another tool, a bad copy) is never used as input.
+func verifyFiles(dir, stage string, files []FileRecord) error {
+	for _, want := range files {
+		if want.Name == "" || filepath.Base(want.Name) != want.Name || want.SHA256 == "" {
+			return &InputError{dir, fmt.Sprintf("the manifest's %s stage lists a bad file entry %q", stage, want.Name)}
+		}
+		path := filepath.Join(dir, want.Name)
+		got, err := hashFile(path)
+		if err != nil {
+			return fmt.Errorf("%s, which the %s stage wrote, cannot be read (%w); re-run the %s stage", path, stage, err, stage)
+		}
+		if got.Bytes != want.Bytes || got.SHA256 != want.SHA256 {
+			return fmt.Errorf("%s is not the file the %s stage wrote (sha256 %.12s…, %d bytes; its manifest.json says %.12s…, %d bytes): it was replaced or changed; re-run the %s stage", path, stage, got.SHA256, got.Bytes, want.SHA256, want.Bytes, stage)
+		}
+	}
+	return nil
+}
+
+// hashFile streams a file through sha256 (never the whole file in memory).
+func hashFile(path string) (FileRecord, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return FileRecord{}, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return FileRecord{}, err
+	}
+	return FileRecord{Name: filepath.Base(path), Bytes: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
 // DescribeFiles lists a finished stage folder's files with rows, size and sha256,

@@ -464,6 +464,24 @@ func TestBadInput(t *testing.T) {
 		b, _ := os.ReadFile(filepath.Join(dir, "invoices.parquet"))
 		os.WriteFile(filepath.Join(dir, "customers.parquet"), b, 0o600)
 		r := cb2ac(t, "--data-dir", data, "--log-level", "error", "validate", "--run-id", fixedRun)
+		if r.code != 1 || !strings.Contains(r.stderr, "customers.parquet is not the file the extract stage wrote") {
+			t.Fatalf("replaced file: exit %d: %s", r.code, r.stderr)
+		}
+		// A manifest rewritten to match (its checksums agree) still meets the
+		// readers' own schema check.
+		mp := filepath.Join(data, "runs", fixedRun, "manifest.json")
+		var m pipeline.Manifest
+		if b, err := os.ReadFile(mp); err != nil || json.Unmarshal(b, &m) != nil {
+			t.Fatalf("manifest: %v", err)
+		}
+		files, err := pipeline.DescribeFiles(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Stages[pipeline.StageExtract].Files = files
+		mb, _ := json.Marshal(&m)
+		os.WriteFile(mp, mb, 0o600)
+		r = cb2ac(t, "--data-dir", data, "--log-level", "error", "validate", "--run-id", fixedRun)
 		if r.code != 1 || !strings.Contains(r.stderr, `customers.parquet: holds schema "invoice", want "customer"`) {
 			t.Fatalf("exit %d: %s", r.code, r.stderr)
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -16,7 +15,7 @@ import (
 
 // locked runs fn holding the data dir's lock: two jobs never write one data dir.
 func locked(p *pipeline.Pipeline, fn func() error) error {
-	unlock, err := pipeline.Lock(p.Cfg.DataDir)
+	unlock, err := pipeline.Lock(p.Cfg.DataDir, p.Log)
 	if err != nil {
 		return err
 	}
@@ -130,7 +129,7 @@ func unlinkCommand(stdout, stderr io.Writer, stdin io.Reader) *cli.Command {
 		Name:  "unlink",
 		Usage: "forget the ActiveCampaign connection ids and the synced state: the next run is a first sync",
 		Flags: withGlobals(
-			&cli.BoolFlag{Name: "purge", Usage: "also delete the whole data dir (runs, state, customer data)"},
+			&cli.BoolFlag{Name: "purge", Usage: "also delete the data dir (runs, state, customer data); refused if it holds files cb2ac did not write"},
 			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask before --purge"},
 		),
 		Action: func(c *cli.Context) error {
@@ -153,8 +152,8 @@ func unlinkCommand(stdout, stderr io.Writer, stdin io.Reader) *cli.Command {
 						return fmt.Errorf("unlink --purge: not confirmed; nothing deleted")
 					}
 				}
-				if err := os.RemoveAll(p.Cfg.DataDir); err != nil {
-					return fmt.Errorf("unlink --purge: %w", err)
+				if err := p.Purge(); err != nil {
+					return err
 				}
 				fmt.Fprintf(stdout, "purged %s\n", p.Cfg.DataDir)
 				return nil

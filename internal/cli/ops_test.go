@@ -106,7 +106,7 @@ func TestLockedDataDirExits75AndTouchesNothing(t *testing.T) {
 	}
 	// A lock held by another open file description conflicts exactly as one held by
 	// another process does (flock(2)).
-	unlock, err := pipeline.Lock(data)
+	unlock, err := pipeline.Lock(data, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -434,5 +434,46 @@ func TestAirflowDAG(t *testing.T) {
 		if r.code != 0 || !strings.Contains(r.stdout, "USAGE") {
 			t.Errorf("%s --help: exit %d\n%s%s", cmdline, r.code, r.stdout, r.stderr)
 		}
+	}
+}
+
+// unlink --purge deletes only what cb2ac wrote: a data_dir that holds anything
+// else (a shared folder, another service's database) is refused whole, with the
+// names, and nothing is deleted.
+func TestPurgeRefusesFolderNotCb2acs(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	if r := cb2ac(t, "--data-dir", data, "run", "--in", "fixtures/chargebee"); r.code != 0 {
+		t.Fatalf("run: exit %d: %s", r.code, r.stderr)
+	}
+	sibling := filepath.Join(data, "sibling.db")
+	if err := os.WriteFile(sibling, []byte("another service's data"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := cb2ac(t, "--data-dir", data, "unlink", "--purge", "--yes")
+	if r.code != 1 || !strings.Contains(r.stderr, "sibling.db") || !strings.Contains(r.stderr, "nothing deleted") {
+		t.Errorf("purge of a folder with a foreign file: exit %d, stderr %q; want 1 naming it", r.code, r.stderr)
+	}
+	for _, p := range []string{sibling, pipeline.RunsDir(data), pipeline.LockPath(data)} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s after a refused purge: %v", p, err)
+		}
+	}
+	// A folder that is not a cb2ac data dir at all keeps everything too.
+	other := t.TempDir()
+	os.MkdirAll(filepath.Join(other, "postgres", "base"), 0o700)
+	if r := cb2ac(t, "--data-dir", other, "unlink", "--purge", "--yes"); r.code != 1 || !strings.Contains(r.stderr, "postgres") {
+		t.Errorf("purge of a foreign folder: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(other, "postgres", "base")); err != nil {
+		t.Errorf("foreign folder's content after a refused purge: %v", err)
+	}
+	// cb2ac's own folder (a temp file atomicfile left included) is purged.
+	os.Remove(sibling)
+	os.WriteFile(filepath.Join(data, ".state.json.tmp-123"), nil, 0o600)
+	if r := cb2ac(t, "--data-dir", data, "unlink", "--purge", "--yes"); r.code != 0 {
+		t.Fatalf("purge: exit %d: %s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Errorf("data dir after purge: %v", err)
 	}
 }

@@ -28,6 +28,11 @@ import (
 // collapses by id rather than being missed.
 const Overlap = 5 * time.Minute
 
+// IncrementalExtraPages is what an incremental read may page beyond twice the
+// previous copy's pages (100,000 records at 100 a page) before it stops as a
+// read without end; --full lifts it.
+const IncrementalExtraPages = 1000
+
 // Counts an API extract reports besides the entity counts. The pipeline reads the
 // watermarks and the format from the manifest to advance state.json when the run
 // succeeds.
@@ -86,22 +91,24 @@ func ProgressTo(w io.Writer) io.Writer {
 // readAPI reads the Chargebee API: every list in full, or, with a previous extract,
 // each list that has a watermark there only for what changed since it, merged by id
 // into the previous copy. Each list has its own watermark, moved only by a
-// successful read of that list: the largest updated_at read, never later than the
-// moment the read started (lists are read concurrently and finish at different
-// times; a watermark taken at the end would skip what changed in a list after it
-// finished). A list skipped as not on this site keeps its previous copy and
-// watermark; a list with no watermark (never read, read empty, new in this
-// version) is read in full.
+// successful read of that list, and taken from Chargebee's clock only, never this
+// host's (a host ahead of Chargebee would otherwise set a watermark Chargebee has
+// not reached, one behind it would re-read more than needed): the largest
+// updated_at the read saw, never later than the Date of Chargebee's first answer
+// to that list. Lists are read concurrently and finish at different times; a
+// single watermark taken at the end would skip what changed in a list after that
+// list finished, which the per-list maximum avoids (a later change has a later
+// updated_at, by Chargebee's clock). The cap at the list's first answer keeps what
+// changed during the read: a list not sorted by updated_at (credit notes, plans,
+// addons) may have served a record before it changed and a later-changed one
+// after, and the overlap alone covers only 5 minutes of that. A list skipped as
+// not on this site keeps its previous copy and watermark; a list with no
+// watermark (never read, read empty, new in this version) is read in full.
 func readAPI(ctx context.Context, opts Options) (*Snapshot, map[string]int64, error) {
-	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
-	}
 	log := opts.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	started := now()
 
 	incremental := opts.Prev != "" && !opts.Full
 	var since int64
@@ -148,6 +155,7 @@ func readAPI(ctx context.Context, opts Options) (*Snapshot, map[string]int64, er
 	queries := map[string]chargebee.ListQuery{}
 	filtered := map[string]bool{} // lists read with updated_at[after]
 	skipped := map[string]bool{}
+	firstDate := map[string]int64{} // the Date of Chargebee's first answer per list
 	var skipMu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	for _, ep := range chargebee.Endpoints {
@@ -160,14 +168,52 @@ func readAPI(ctx context.Context, opts Options) (*Snapshot, map[string]int64, er
 			after = &a
 		}
 		q := ep.Query(opts.PageSize, after)
+		if after != nil {
+			// An incremental read holds what changed: at most the previous copy
+			// again, plus what was created since. Its page limit scales with the
+			// previous copy (the client's own limit still applies).
+			l, _ := listFor(ep.Entity)
+			size := opts.PageSize
+			if size <= 0 || size > chargebee.MaxPageSize {
+				size = chargebee.MaxPageSize
+			}
+			q.MaxPages = 2*((l.count(prev)+size-1)/size) + IncrementalExtraPages
+		}
+		skipMu.Lock() // the goroutines of earlier lists may write these maps
 		queries[ep.Entity] = q
 		filtered[ep.Entity] = q.UpdatedAfter != nil
+		skipMu.Unlock()
 		g.Go(func() error {
 			t0 := time.Now()
-			err := client.List(gctx, ep.Entity, q, func(p *chargebee.Page) error {
-				prog.add(ep.Entity, len(p.List))
-				return delta.addPage(ep.Entity, p)
-			})
+			read := func(q chargebee.ListQuery) error {
+				first := true
+				return client.List(gctx, ep.Entity, q, func(p *chargebee.Page) error {
+					if first {
+						first = false
+						if q.UpdatedAfter != nil && p.Date > 0 && *q.UpdatedAfter > p.Date {
+							// Nothing has changed after a time Chargebee has not reached:
+							// the filter would skip every change until it does.
+							return &futureError{after: *q.UpdatedAfter, date: p.Date}
+						}
+						skipMu.Lock()
+						firstDate[ep.Entity] = p.Date
+						skipMu.Unlock()
+					}
+					prog.add(ep.Entity, len(p.List))
+					return delta.addPage(ep.Entity, p)
+				})
+			}
+			err := read(q)
+			if fe := (*futureError)(nil); errors.As(err, &fe) {
+				// A restored or hand-edited state.json: read the list in full, once.
+				log.Warn("chargebee list watermark is later than Chargebee's clock; reading the list in full", "entity", ep.Entity,
+					"updated_after", time.Unix(fe.after, 0).UTC().Format(time.RFC3339), "chargebee_date", time.Unix(fe.date, 0).UTC().Format(time.RFC3339))
+				full := ep.Query(opts.PageSize, nil)
+				skipMu.Lock()
+				queries[ep.Entity], filtered[ep.Entity] = full, false
+				skipMu.Unlock()
+				err = read(full)
+			}
 			st := client.Stats(ep.Entity)
 			if err != nil && ep.Optional && chargebee.NotOnSite(err) {
 				// A site without gifts, or the other product catalog's lists: the
@@ -218,7 +264,10 @@ func readAPI(ctx context.Context, opts Options) (*Snapshot, map[string]int64, er
 			if filtered[ep.Entity] {
 				wm = max(wm, old)
 			}
-			if wm = min(wm, started.Unix()); wm > 0 {
+			if d := firstDate[ep.Entity]; d > 0 {
+				wm = min(wm, d)
+			}
+			if wm > 0 {
 				watermarks[ep.Entity] = wm
 			}
 		}
@@ -268,6 +317,16 @@ func readAPI(ctx context.Context, opts Options) (*Snapshot, map[string]int64, er
 	}
 	counts["api.requests"] = total
 	return snap, counts, nil
+}
+
+// futureError is an incremental read whose updated_at[after] is later than the
+// Date of Chargebee's answer: a watermark in the future (a restored or edited
+// state.json, a clock set back), which would skip every change until Chargebee's
+// clock reaches it.
+type futureError struct{ after, date int64 }
+
+func (e *futureError) Error() string {
+	return fmt.Sprintf("updated_at[after] %d is later than Chargebee's clock %d", e.after, e.date)
 }
 
 // merge lays the changes over the previous extract, list by list. Lists read with

@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -280,19 +283,54 @@ func TestOptionalListsMissing(t *testing.T) {
 	}
 }
 
-func TestWatermarkNeverAfterStart(t *testing.T) {
-	srv, url := sandbox(t, cbsandbox.Options{})
-	future := time.Now().Add(time.Hour).Unix()
-	srv.Add("customers", customer("a", 100, future, 1, "a@x")) // a clock ahead of ours
-	start := time.Now()
-	opts := apiOptions(url)
-	opts.Now = func() time.Time { return start }
-	rep, err := Run(context.Background(), opts, t.TempDir())
+// clockedSandbox serves a sandbox behind a Date header set by clock: Chargebee's
+// clock, which need not be this host's.
+func clockedSandbox(t *testing.T, opts cbsandbox.Options, clock func() time.Time) (*cbsandbox.Server, string) {
+	t.Helper()
+	opts.APIKey = testKey
+	srv, err := cbsandbox.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if wm := rep.Counts[CountWatermark]; wm != start.Unix() {
-		t.Errorf("watermark %d, want the start %d, not the future %d", wm, start.Unix(), future)
+	h := srv.Handler()
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Date", clock().UTC().Format(http.TimeFormat))
+		h.ServeHTTP(w, r)
+	}))
+	t.Cleanup(hs.Close)
+	return srv, hs.URL + "/api/v2"
+}
+
+// A list's watermark comes from Chargebee's clock only: the largest updated_at
+// read, never later than the Date of Chargebee's first answer to that list.
+// Neither a host ahead of Chargebee (whose clock capped nothing: a change made
+// early in a long read, served before it changed, was never read again) nor one
+// behind it (whose clock pulled the watermark back) moves it.
+func TestWatermarkOnChargebeesClock(t *testing.T) {
+	cbNow := time.Unix(1_800_000_000, 0)
+	for _, tc := range []struct {
+		name string
+		host time.Duration // this host's clock minus Chargebee's
+	}{{"host 30 minutes ahead", 30 * time.Minute}, {"host an hour behind", -time.Hour}} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, url := clockedSandbox(t, cbsandbox.Options{}, func() time.Time { return cbNow })
+			// A 20-minute read: the newest record read changed 20 minutes after the
+			// read started, by Chargebee's clock.
+			srv.Add("credit_notes", []byte(fmt.Sprintf(`{"credit_note":{"id":"cn1","customer_id":"a","date":%d,"updated_at":%d,"resource_version":1}}`, cbNow.Unix()-100, cbNow.Unix()+1200)))
+			srv.Add("customers", customer("a", 100, cbNow.Unix()-10, 1, "a@x"))
+			opts := apiOptions(url)
+			opts.Now = func() time.Time { return cbNow.Add(tc.host) }
+			rep, err := Run(context.Background(), opts, t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if wm := rep.Counts[CountListWatermark+"credit_notes"]; wm != cbNow.Unix() {
+				t.Errorf("credit_notes watermark %d, want Chargebee's Date at the read's start %d", wm, cbNow.Unix())
+			}
+			if wm := rep.Counts[CountListWatermark+"customers"]; wm != cbNow.Unix()-10 {
+				t.Errorf("customers watermark %d, want the newest updated_at read %d", wm, cbNow.Unix()-10)
+			}
+		})
 	}
 }
 
@@ -620,5 +658,89 @@ func TestListsAreEndpoints(t *testing.T) {
 		if lists[i].entity != ep.Entity {
 			t.Errorf("list %d is %s, endpoint %s", i, lists[i].entity, ep.Entity)
 		}
+	}
+}
+
+// A watermark later than Chargebee's clock (a restored or edited state.json) would
+// skip every change until Chargebee reaches it: the list is read in full instead,
+// with a warning, and its watermark comes back to what was read.
+func TestFutureWatermarkReadsListInFull(t *testing.T) {
+	srv, url := sandbox(t, cbsandbox.Options{})
+	now := time.Now().Unix()
+	srv.Add("customers", customer("a", 100, now-500, 1, "a@x"))
+	ctx := context.Background()
+	base := t.TempDir()
+	if _, err := Run(ctx, apiOptions(url), base); err != nil {
+		t.Fatal(err)
+	}
+	srv.Update("customers", customer("a", 100, now-100, 2, "a2@x"))
+	srv.ResetRequests()
+
+	var logs bytes.Buffer
+	opts := apiOptions(url)
+	opts.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	future := now + 24*3600
+	opts.Prev, opts.Watermarks = base, map[string]int64{"customers": future, "subscriptions": now - 500}
+	out := t.TempDir()
+	rep, err := Run(ctx, opts, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := schemas.Customers.ReadFile(filepath.Join(out, "customers.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Email != "a2@x" {
+		t.Errorf("customers %+v: want the change read", got)
+	}
+	if wm := rep.Counts[CountListWatermark+"customers"]; wm != now-100 {
+		t.Errorf("customers watermark %d, want %d (the newest read), not the future %d", wm, now-100, future)
+	}
+	if !strings.Contains(logs.String(), "later than Chargebee's clock") || !strings.Contains(logs.String(), "entity=customers") {
+		t.Errorf("no warning naming the list:\n%s", logs.String())
+	}
+	var full, filteredSubs bool
+	for _, q := range queriesOf(srv.Requests(), "customers") {
+		full = full || !q.Has("updated_at[after]")
+	}
+	for _, q := range queriesOf(srv.Requests(), "subscriptions") {
+		filteredSubs = filteredSubs || q.Has("updated_at[after]")
+	}
+	if !full || !filteredSubs {
+		t.Errorf("customers read in full %v, subscriptions still incremental %v", full, filteredSubs)
+	}
+}
+
+// An incremental read whose next_offset never ends stops at a page limit scaled
+// to the previous copy (twice its pages plus IncrementalExtraPages), naming the
+// list, instead of paging forever.
+func TestIncrementalReadWithoutEndStops(t *testing.T) {
+	var pages atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/customers") {
+			fmt.Fprint(w, `{"list":[]}`)
+			return
+		}
+		if !r.URL.Query().Has("updated_at[after]") {
+			fmt.Fprintf(w, `{"list":[%s]}`, customer("a", 100, 1000, 1, "a@x"))
+			return
+		}
+		i := pages.Add(1)
+		fmt.Fprintf(w, `{"list":[%s],"next_offset":"o%d"}`, customer(fmt.Sprint("n", i), 100, 2000, 1, "n@x"), i)
+	}))
+	defer ts.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	base := t.TempDir()
+	rep, err := Run(ctx, apiOptions(ts.URL), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := apiOptions(ts.URL)
+	opts.Prev, opts.Watermarks = base, ListWatermarks(rep.Counts)
+	_, err = Run(ctx, opts, t.TempDir())
+	want := int64(2*1 + IncrementalExtraPages)
+	if err == nil || !strings.Contains(err.Error(), "customers") || !strings.Contains(err.Error(), fmt.Sprintf("still more after %d pages", want)) || pages.Load() != want {
+		t.Fatalf("endless incremental read: %v after %d pages; want a stop after %d naming customers", err, pages.Load(), want)
 	}
 }

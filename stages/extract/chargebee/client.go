@@ -110,6 +110,13 @@ const (
 	DefaultBackoffBase   = 2 * time.Second
 	DefaultBackoffMax    = 64 * time.Second
 	MaxPageSize          = 100
+	// DefaultMaxPages bounds one list read: 100,000 pages is 10 million records
+	// at 100 a page, beyond any site cb2ac is sized for. A server whose
+	// next_offset never repeats and never ends stops here with an error.
+	DefaultMaxPages = 100_000
+	// maxEmptyPages is how many pages in a row may hold no record yet name a
+	// next_offset before the read is taken to be going nowhere.
+	maxEmptyPages = 3
 	// maxRetryAfter bounds a Retry-After a server might send: past it, failing
 	// and letting the scheduler retry later beats holding a run open for hours.
 	maxRetryAfter = 5 * time.Minute
@@ -130,6 +137,7 @@ type Config struct {
 	RatePerMinute float64
 	Timeout       time.Duration // per attempt, body included
 	MaxRetries    int           // retries after the first attempt; < 0 = none
+	MaxPages      int           // pages one list read may take (0 = DefaultMaxPages)
 	BackoffBase   time.Duration // first retry delay, doubled per retry, with jitter
 	BackoffMax    time.Duration
 	HTTPClient    *http.Client
@@ -183,6 +191,9 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	if cfg.MaxRetries == 0 {
 		cfg.MaxRetries = DefaultMaxRetries
+	}
+	if cfg.MaxPages <= 0 {
+		cfg.MaxPages = DefaultMaxPages
 	}
 	if cfg.BackoffBase <= 0 {
 		cfg.BackoffBase = DefaultBackoffBase
@@ -240,6 +251,7 @@ type ListQuery struct {
 	UpdatedBefore  *int64 // updated_at[before]
 	SortByUpdated  bool   // sort_by[asc]=updated_at (default order: created_at asc)
 	IncludeDeleted bool   // include_deleted=true
+	MaxPages       int    // pages this read may take, at most the client's MaxPages (0 = the client's); never sent
 }
 
 // Values encodes the query as Chargebee's query string parameters.
@@ -270,18 +282,39 @@ func (q ListQuery) Values() url.Values {
 
 // List reads every page of an entity's list from q.Offset on and hands each to fn
 // in order.
+//
+// A read that pages without end stops with an error naming the list: an offset
+// handed back twice, more than q.MaxPages pages (or the client's MaxPages), or
+// maxEmptyPages pages in a row that hold no record but name a next page.
 func (c *Client) List(ctx context.Context, entity string, q ListQuery, fn func(*Page) error) error {
+	limit := c.cfg.MaxPages
+	if q.MaxPages > 0 && q.MaxPages < limit {
+		limit = q.MaxPages
+	}
 	seen := map[string]bool{}
+	var pages, records, empty int
 	for {
+		if pages >= limit {
+			return fmt.Errorf("chargebee: GET /%s: still more after %d pages (%d records); stopping: a server that pages without end, or a list larger than the limit (chargebee.max_pages, or --full when an incremental read's limit, scaled to the previous copy, is too low)", entity, pages, records)
+		}
 		page, err := c.ListPage(ctx, entity, q)
 		if err != nil {
 			return err
 		}
+		pages++
+		records += len(page.List)
 		if err := fn(page); err != nil {
 			return err
 		}
 		if page.NextOffset == "" {
 			return nil
+		}
+		if len(page.List) == 0 {
+			if empty++; empty >= maxEmptyPages {
+				return fmt.Errorf("chargebee: GET /%s: %d empty pages in a row still name a next_offset; stopping", entity, empty)
+			}
+		} else {
+			empty = 0
 		}
 		if seen[page.NextOffset] {
 			// A server that hands back an offset twice would page forever.
@@ -300,12 +333,13 @@ func (c *Client) ListPage(ctx context.Context, entity string, q ListQuery) (*Pag
 	u.RawQuery = q.Values().Encode()
 	path := "/" + entity
 	for attempt := 0; ; attempt++ {
-		body, retryAfter, err := c.do(ctx, entity, u.String(), path)
+		body, retryAfter, date, err := c.do(ctx, entity, u.String(), path)
 		if err == nil {
 			page, derr := DecodePage(bytes.NewReader(body))
 			if derr != nil {
 				return nil, fmt.Errorf("chargebee: GET %s: %w", path, derr)
 			}
+			page.Date = date
 			c.count(entity, func(s *Stats) { s.Pages++; s.Records += int64(len(page.List)) })
 			return page, nil
 		}
@@ -332,16 +366,17 @@ func (c *Client) ListPage(ctx context.Context, entity string, q ListQuery) (*Pag
 }
 
 // do sends one GET and returns the body of a 200. Any other answer is an *APIError
-// (or a network error); retryAfter is the server's Retry-After, if it sent one.
-func (c *Client) do(ctx context.Context, entity, rawURL, path string) (body []byte, retryAfter time.Duration, err error) {
+// (or a network error); retryAfter is the server's Retry-After, if it sent one;
+// date is the server's Date header (Unix seconds, 0 when absent).
+func (c *Client) do(ctx context.Context, entity, rawURL, path string) (body []byte, retryAfter time.Duration, date int64, err error) {
 	if err := c.wait(ctx); err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(actx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return nil, 0, fmt.Errorf("chargebee: GET %s: %w", path, err)
+		return nil, 0, 0, fmt.Errorf("chargebee: GET %s: %w", path, err)
 	}
 	// Set by hand, never as URL user info: url.Error messages print user names.
 	req.Header.Set("Authorization", basicAuth(c.cfg.APIKey.Reveal()))
@@ -350,17 +385,20 @@ func (c *Client) do(ctx context.Context, entity, rawURL, path string) (body []by
 	c.count(entity, func(s *Stats) { s.Requests++ })
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, 0, c.netError(ctx, path, err)
+		return nil, 0, 0, c.netError(ctx, path, err)
 	}
 	defer resp.Body.Close()
 	body, err = io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, 0, c.netError(ctx, path, err)
+		return nil, 0, 0, c.netError(ctx, path, err)
 	}
 	if resp.StatusCode == http.StatusOK {
-		return body, 0, nil
+		if t, perr := http.ParseTime(resp.Header.Get("Date")); perr == nil && t.Unix() > 0 {
+			date = t.Unix()
+		}
+		return body, 0, date, nil
 	}
-	return nil, parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), c.apiError(path, resp.StatusCode, body)
+	return nil, parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), 0, c.apiError(path, resp.StatusCode, body)
 }
 
 func basicAuth(key string) string {

@@ -430,3 +430,44 @@ func TestDefaultRateLeavesHeadroom(t *testing.T) {
 		t.Errorf("default rate %d/min leaves the merchant no headroom under the 150/min limit", chargebee.DefaultRatePerMinute)
 	}
 }
+
+// endless serves a list whose next_offset never repeats and never ends: one new
+// record a page (none when empty is set).
+func endless(t *testing.T, empty bool) (*httptest.Server, *atomic.Int64) {
+	var n atomic.Int64
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := n.Add(1)
+		if empty {
+			fmt.Fprintf(w, `{"list":[],"next_offset":"o%d"}`, i)
+			return
+		}
+		fmt.Fprintf(w, `{"list":[{"customer":{"id":"c%d","updated_at":1,"resource_version":1}}],"next_offset":"o%d"}`, i, i)
+	}))
+	t.Cleanup(ts.Close)
+	return ts, &n
+}
+
+// A next_offset that never repeats and never ends stops at the page limit (the
+// client's, or a smaller one of the query's), with an error naming the list.
+func TestListStopsPagingWithoutEnd(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	ts, n := endless(t, false)
+	c := client(t, ts.URL, func(cfg *chargebee.Config) { cfg.MaxPages = 50 })
+	err := c.List(ctx, "customers", chargebee.ListQuery{}, func(*chargebee.Page) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "/customers: still more after 50 pages") || n.Load() != 50 {
+		t.Fatalf("endless list: %v after %d requests; want a stop after 50 pages naming the list", err, n.Load())
+	}
+	n.Store(0)
+	err = c.List(ctx, "customers", chargebee.ListQuery{MaxPages: 7}, func(*chargebee.Page) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "still more after 7 pages") || n.Load() != 7 {
+		t.Fatalf("query limit 7: %v after %d requests", err, n.Load())
+	}
+	// Empty pages that still name a next page stop sooner.
+	ts, n = endless(t, true)
+	c = client(t, ts.URL, nil)
+	err = c.List(ctx, "customers", chargebee.ListQuery{}, func(*chargebee.Page) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "empty pages in a row") || n.Load() != 3 {
+		t.Fatalf("endless empty pages: %v after %d requests", err, n.Load())
+	}
+}

@@ -18,6 +18,10 @@ import (
 type Page struct {
 	List       []Entry `json:"list"`
 	NextOffset string  `json:"next_offset,omitempty"`
+
+	// Date is the server's Date header of the answer (Unix seconds; 0 when absent
+	// or unreadable): Chargebee's clock, not this host's. Set by Client.ListPage.
+	Date int64 `json:"-"`
 }
 
 // Entry is one element of a list: resources wrapped by their type name.
