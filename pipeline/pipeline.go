@@ -84,6 +84,17 @@ func (p *Pipeline) checkPinned(run *Run, stage, from string) error {
 	return nil
 }
 
+// runRecovering runs a stage; on a panic it calls failed, then panics on.
+func runRecovering(ctx context.Context, out string, fn stageFunc, failed func(any)) (schemas.Report, error) {
+	defer func() {
+		if p := recover(); p != nil {
+			failed(p)
+			panic(p)
+		}
+	}()
+	return fn(ctx, out)
+}
+
 // runStageKeep is runStage that, with keep set, leaves the stage's own folder in
 // place: a resumed load needs its journal.
 func (p *Pipeline) runStageKeep(ctx context.Context, run *Run, stage string, inputs []Input, keep bool, fn stageFunc) (schemas.Report, error) {
@@ -116,7 +127,15 @@ func (p *Pipeline) runStageKeep(ctx context.Context, run *Run, stage string, inp
 	log.Info("stage started", "out", out)
 	crashAt(stage + ":started")
 
-	rep, err := fn(ctx, out)
+	rep, err := runRecovering(ctx, out, fn, func(p any) {
+		// A panic is a bug, and the process ends on it (exit 70, internal/cli); the
+		// manifest must not go on saying "running", so the stage is recorded failed
+		// first.
+		end := time.Now().UTC()
+		rec.EndedAt, rec.DurationMS = &end, end.Sub(start).Milliseconds()
+		rec.Status, rec.Error = StatusFailed, fmt.Sprintf("panic: %v", p)
+		_ = run.setStage(stage, rec)
+	})
 	if err == nil {
 		crashAt(stage + ":written")
 	}
