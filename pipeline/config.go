@@ -121,12 +121,6 @@ func LoadConfig(path string) (*Config, error) {
 	if cfg.OnError == "" {
 		cfg.OnError = OnErrorIgnore
 	}
-	if cfg.ActiveCampaign.OnCustomerDeleted == "" {
-		cfg.ActiveCampaign.OnCustomerDeleted = "keep"
-	}
-	if cfg.ActiveCampaign.OnCustomerErased == "" {
-		cfg.ActiveCampaign.OnCustomerErased = "delete"
-	}
 	cfg.ActiveCampaign.APIURL = strings.TrimSpace(cfg.ActiveCampaign.APIURL)
 	// AC_API_URL is read when it is used (ACURL), but checked here with the file,
 	// so a bad one fails before any stage runs rather than at load.
@@ -151,15 +145,8 @@ func (c *Config) Check() error {
 	default:
 		return fmt.Errorf("on_error %q: want ignore or fail", c.OnError)
 	}
-	switch c.ActiveCampaign.OnCustomerDeleted {
-	case "keep", "unsubscribe", "delete":
-	default:
-		return fmt.Errorf("activecampaign.on_customer_deleted %q: want keep, unsubscribe or delete", c.ActiveCampaign.OnCustomerDeleted)
-	}
-	switch c.ActiveCampaign.OnCustomerErased {
-	case "", "keep", "delete":
-	default:
-		return fmt.Errorf("activecampaign.on_customer_erased %q: want delete or keep", c.ActiveCampaign.OnCustomerErased)
+	if err := c.ActiveCampaign.Check(); err != nil {
+		return fmt.Errorf("activecampaign.%w", err)
 	}
 	if c.Retention.KeepRuns < 0 {
 		return fmt.Errorf("retention.keep_runs %d: want 0 (keep all) or more", c.Retention.KeepRuns)
@@ -171,17 +158,6 @@ func (c *Config) Check() error {
 		if err := CheckACURL("activecampaign.api_url", c.ActiveCampaign.APIURL); err != nil {
 			return err
 		}
-	}
-	if c.ActiveCampaign.Timeout < 0 || c.ActiveCampaign.MaxAttempts < 0 {
-		return fmt.Errorf("activecampaign.timeout and activecampaign.max_attempts must not be negative")
-	}
-	switch c.ActiveCampaign.Confirm {
-	case "", "all", "batch", "off":
-	default:
-		return fmt.Errorf("activecampaign.confirm_recurring_payments %q: want all, batch or off", c.ActiveCampaign.Confirm)
-	}
-	if c.ActiveCampaign.ImportTimeout < 0 || c.ActiveCampaign.ConfirmTimeout < 0 || c.ActiveCampaign.ImportRateWait < 0 {
-		return fmt.Errorf("activecampaign.import_timeout, confirm_timeout and import_rate_wait must not be negative")
 	}
 	if _, err := transform.NewMapper(c.Transform); err != nil {
 		return err

@@ -96,6 +96,33 @@ func (c Config) ConnectionExternalID() string {
 // list subscribes contacts to.
 const DefaultList = "Customers"
 
+// Check refuses values the loader would otherwise reject half way; an empty value
+// takes its default. Errors name the config key (under activecampaign).
+func (c Config) Check() error {
+	switch c.OnCustomerDeleted {
+	case "", "keep", "unsubscribe", "delete":
+	default:
+		return fmt.Errorf("on_customer_deleted %q: want keep, unsubscribe or delete", c.OnCustomerDeleted)
+	}
+	switch c.OnCustomerErased {
+	case "", "keep", "delete":
+	default:
+		return fmt.Errorf("on_customer_erased %q: want delete or keep", c.OnCustomerErased)
+	}
+	switch c.Confirm {
+	case "", "all", "batch", "off":
+	default:
+		return fmt.Errorf("confirm_recurring_payments %q: want all, batch or off", c.Confirm)
+	}
+	if c.Timeout < 0 || c.MaxAttempts < 0 {
+		return fmt.Errorf("timeout %v and max_attempts %d must not be negative", c.Timeout, c.MaxAttempts)
+	}
+	if c.ImportTimeout < 0 || c.ConfirmTimeout < 0 || c.ImportRateWait < 0 {
+		return fmt.Errorf("import_timeout, confirm_timeout and import_rate_wait must not be negative")
+	}
+	return nil
+}
+
 func (c *Config) defaults() {
 	if c.List == "" {
 		c.List = DefaultList
