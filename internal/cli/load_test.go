@@ -1043,3 +1043,81 @@ func TestLoadSandboxAutomationsNightlyAndBackfill(t *testing.T) {
 		}
 	}
 }
+
+// A customer whose only subscription is deleted in Chargebee (issue 18 item 12): the
+// customer is not a no_subscription error, nor its subscription customer_rejected; the
+// cancellation reaches AC (CANCELLED, storeStatus deleted) and the run exits 0.
+func TestLoadSandboxOnlySubscriptionDeleted(t *testing.T) {
+	ac := startAC(t, acsandbox.Options{})
+	cb, cbEnv := startCB(t)
+	env := append(ac.env(), cbEnv...)
+	data := t.TempDir()
+	cfg := writeConfig(t, acConfig{unthrottled: true})
+	mustExit(t, cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "run", "--source", "chargebee", "--run-id", day1Run), 0)
+	ac.Flush()
+	rpBefore := findRP(t, ac.Snapshot(), "sub_0003")
+	if got := rpBefore.Fields["normalizedStatus"]; got != "ACTIVE" {
+		t.Fatalf("day 1: sub_0003 normalizedStatus %v, want ACTIVE", got)
+	}
+
+	// cus_0003 has one subscription, sub_0003: delete it in Chargebee.
+	raw, err := os.ReadFile("fixtures/chargebee/subscriptions/page-001.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page struct{ List []map[string]map[string]any }
+	if err := json.Unmarshal(raw, &page); err != nil {
+		t.Fatal(err)
+	}
+	var entry map[string]map[string]any
+	for _, e := range page.List {
+		if e["subscription"]["id"] == "sub_0003" {
+			entry = e
+		}
+	}
+	if entry == nil {
+		t.Fatal("sub_0003 not in fixtures/chargebee/subscriptions/page-001.json")
+	}
+	entry["subscription"]["deleted"] = true
+	entry["subscription"]["updated_at"] = 1795184600
+	entry["subscription"]["resource_version"] = int64(1795184600000)
+	b, err := json.Marshal(entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cb.Update("subscriptions", b); err != nil {
+		t.Fatal(err)
+	}
+
+	r := cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "run", "--source", "chargebee", "--run-id", day2Run)
+	mustExit(t, r, 0)
+	if errs, err := os.ReadFile(filepath.Join(stageDir(data, day2Run, "validate"), "errors.csv")); err == nil && bytes.Contains(errs, []byte("cus_0003")) {
+		t.Errorf("validate rejected cus_0003 or its subscription:\n%s", errs)
+	}
+	var planned string
+	for _, e := range readTable(t, schemas.Plans, filepath.Join(stageDir(data, day2Run, "load"), "plan.parquet")) {
+		if e.Entity == "recurring_payment" && e.Key == "sub_0003" {
+			planned = e.Op
+		}
+	}
+	if planned != "delete" {
+		t.Errorf("sub_0003 planned %q, want delete (sent as cancelled)", planned)
+	}
+	ac.Flush()
+	rp := findRP(t, ac.Snapshot(), "sub_0003")
+	if rp.Fields["normalizedStatus"] != "CANCELLED" || rp.Fields["storeStatus"] != "deleted" {
+		t.Errorf("sub_0003 in AC: normalizedStatus %v, storeStatus %v; want CANCELLED, deleted", rp.Fields["normalizedStatus"], rp.Fields["storeStatus"])
+	}
+}
+
+// findRP finds a recurring payment in AC by its Chargebee subscription id.
+func findRP(t *testing.T, sn acsandbox.Snapshot, sub string) acsandbox.RecurringPayment {
+	t.Helper()
+	for _, rp := range sn.RecurringPayments {
+		if rp.StoreRecurringPaymentID == sub {
+			return rp
+		}
+	}
+	t.Fatalf("recurring payment %s is not in AC", sub)
+	return acsandbox.RecurringPayment{}
+}
