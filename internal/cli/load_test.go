@@ -1121,3 +1121,68 @@ func findRP(t *testing.T, sn acsandbox.Snapshot, sub string) acsandbox.Recurring
 	t.Fatalf("recurring payment %s is not in AC", sub)
 	return acsandbox.RecurringPayment{}
 }
+
+// acDelete sends DELETE /api/3/<path> to the AC sandbox, as someone in AC's UI would.
+func acDelete(t *testing.T, a *acServer, path string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodDelete, a.url+"/api/3/"+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Api-Token", a.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("DELETE %s: %s", path, resp.Status)
+	}
+}
+
+// The Deep Data connection cached in state.json is deleted in AC, and its recurring
+// payments with it (issue 18 item 7): the next night with changes finds the cached id
+// gone, sets up again (a new connection) and sends every recurring payment again,
+// exit 0, instead of exit 2 every night with nothing sent.
+func TestLoadSandboxConnectionDeletedInAC(t *testing.T) {
+	ac := startAC(t, acsandbox.Options{})
+	cb, cbEnv := startCB(t)
+	env := append(ac.env(), cbEnv...)
+	data := t.TempDir()
+	cfg := writeConfig(t, acConfig{unthrottled: true})
+	mustExit(t, cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "run", "--source", "chargebee", "--run-id", day1Run), 0)
+	ac.Flush()
+	sn := ac.Snapshot()
+	if len(sn.Connections) != 1 || len(sn.RecurringPayments) == 0 {
+		t.Fatalf("day 1: %d connections, %d recurring payments", len(sn.Connections), len(sn.RecurringPayments))
+	}
+	oldConn := sn.Connections[0].ID
+	acDelete(t, ac, "connections/"+oldConn)
+	ac.Flush()
+	before := ac.Snapshot()
+	if len(before.RecurringPayments) != 0 {
+		t.Fatalf("the sandbox kept %d recurring payments of the deleted connection", len(before.RecurringPayments))
+	}
+
+	if err := cb.Apply("fixtures/chargebee-day2"); err != nil {
+		t.Fatal(err)
+	}
+	r := cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "run", "--source", "chargebee", "--run-id", day2Run)
+	mustExit(t, r, 0)
+	ac.Flush()
+	after := ac.Snapshot()
+	if len(after.Connections) != 1 || after.Connections[0].ID == oldConn {
+		t.Fatalf("after day 2: connections %+v; want one new connection (the deleted one was %s)", after.Connections, oldConn)
+	}
+	checkHolds(t, after, stageDir(data, day2Run, "transform"), "keep", before)
+	m := readManifest(t, filepath.Join(data, "runs", day2Run)).Stages["load"]
+	if m.Counts["setup_redone"] != 1 || m.Counts["connection_changed"] != 1 {
+		t.Errorf("load counts %v: want setup_redone and connection_changed", m.Counts)
+	}
+	// The night after: the new connection is cached and nothing is sent again.
+	ac.ResetLog()
+	mustExit(t, cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "run", "--source", "chargebee", "--run-id", "20261122T020000Z"), 0)
+	if n := ac.WriteRequests(); n != 0 {
+		t.Errorf("day 3 made %d write requests, want 0", n)
+	}
+}
