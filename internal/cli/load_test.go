@@ -1043,3 +1043,257 @@ func TestLoadSandboxAutomationsNightlyAndBackfill(t *testing.T) {
 		}
 	}
 }
+
+// A customer whose only subscription is deleted in Chargebee (issue 18 item 12): the
+// customer is not a no_subscription error, nor its subscription customer_rejected; the
+// cancellation reaches AC (CANCELLED, storeStatus deleted) and the run exits 0.
+func TestLoadSandboxOnlySubscriptionDeleted(t *testing.T) {
+	ac := startAC(t, acsandbox.Options{})
+	cb, cbEnv := startCB(t)
+	env := append(ac.env(), cbEnv...)
+	data := t.TempDir()
+	cfg := writeConfig(t, acConfig{unthrottled: true})
+	mustExit(t, cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "run", "--source", "chargebee", "--run-id", day1Run), 0)
+	ac.Flush()
+	rpBefore := findRP(t, ac.Snapshot(), "sub_0003")
+	if got := rpBefore.Fields["normalizedStatus"]; got != "ACTIVE" {
+		t.Fatalf("day 1: sub_0003 normalizedStatus %v, want ACTIVE", got)
+	}
+
+	// cus_0003 has one subscription, sub_0003: delete it in Chargebee.
+	raw, err := os.ReadFile("fixtures/chargebee/subscriptions/page-001.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page struct{ List []map[string]map[string]any }
+	if err := json.Unmarshal(raw, &page); err != nil {
+		t.Fatal(err)
+	}
+	var entry map[string]map[string]any
+	for _, e := range page.List {
+		if e["subscription"]["id"] == "sub_0003" {
+			entry = e
+		}
+	}
+	if entry == nil {
+		t.Fatal("sub_0003 not in fixtures/chargebee/subscriptions/page-001.json")
+	}
+	entry["subscription"]["deleted"] = true
+	entry["subscription"]["updated_at"] = 1795184600
+	entry["subscription"]["resource_version"] = int64(1795184600000)
+	b, err := json.Marshal(entry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cb.Update("subscriptions", b); err != nil {
+		t.Fatal(err)
+	}
+
+	r := cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "run", "--source", "chargebee", "--run-id", day2Run)
+	mustExit(t, r, 0)
+	if errs, err := os.ReadFile(filepath.Join(stageDir(data, day2Run, "validate"), "errors.csv")); err == nil && bytes.Contains(errs, []byte("cus_0003")) {
+		t.Errorf("validate rejected cus_0003 or its subscription:\n%s", errs)
+	}
+	var planned string
+	for _, e := range readTable(t, schemas.Plans, filepath.Join(stageDir(data, day2Run, "load"), "plan.parquet")) {
+		if e.Entity == "recurring_payment" && e.Key == "sub_0003" {
+			planned = e.Op
+		}
+	}
+	if planned != "delete" {
+		t.Errorf("sub_0003 planned %q, want delete (sent as cancelled)", planned)
+	}
+	ac.Flush()
+	rp := findRP(t, ac.Snapshot(), "sub_0003")
+	if rp.Fields["normalizedStatus"] != "CANCELLED" || rp.Fields["storeStatus"] != "deleted" {
+		t.Errorf("sub_0003 in AC: normalizedStatus %v, storeStatus %v; want CANCELLED, deleted", rp.Fields["normalizedStatus"], rp.Fields["storeStatus"])
+	}
+}
+
+// findRP finds a recurring payment in AC by its Chargebee subscription id.
+func findRP(t *testing.T, sn acsandbox.Snapshot, sub string) acsandbox.RecurringPayment {
+	t.Helper()
+	for _, rp := range sn.RecurringPayments {
+		if rp.StoreRecurringPaymentID == sub {
+			return rp
+		}
+	}
+	t.Fatalf("recurring payment %s is not in AC", sub)
+	return acsandbox.RecurringPayment{}
+}
+
+// acDelete sends DELETE /api/3/<path> to the AC sandbox, as someone in AC's UI would.
+func acDelete(t *testing.T, a *acServer, path string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodDelete, a.url+"/api/3/"+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Api-Token", a.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("DELETE %s: %s", path, resp.Status)
+	}
+}
+
+// The Deep Data connection cached in state.json is deleted in AC, and its recurring
+// payments with it (issue 18 item 7): the next night with changes finds the cached id
+// gone, sets up again (a new connection) and sends every recurring payment again,
+// exit 0, instead of exit 2 every night with nothing sent.
+func TestLoadSandboxConnectionDeletedInAC(t *testing.T) {
+	ac := startAC(t, acsandbox.Options{})
+	cb, cbEnv := startCB(t)
+	env := append(ac.env(), cbEnv...)
+	data := t.TempDir()
+	cfg := writeConfig(t, acConfig{unthrottled: true})
+	mustExit(t, cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "run", "--source", "chargebee", "--run-id", day1Run), 0)
+	ac.Flush()
+	sn := ac.Snapshot()
+	if len(sn.Connections) != 1 || len(sn.RecurringPayments) == 0 {
+		t.Fatalf("day 1: %d connections, %d recurring payments", len(sn.Connections), len(sn.RecurringPayments))
+	}
+	oldConn := sn.Connections[0].ID
+	acDelete(t, ac, "connections/"+oldConn)
+	ac.Flush()
+	before := ac.Snapshot()
+	if len(before.RecurringPayments) != 0 {
+		t.Fatalf("the sandbox kept %d recurring payments of the deleted connection", len(before.RecurringPayments))
+	}
+
+	if err := cb.Apply("fixtures/chargebee-day2"); err != nil {
+		t.Fatal(err)
+	}
+	r := cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "run", "--source", "chargebee", "--run-id", day2Run)
+	mustExit(t, r, 0)
+	ac.Flush()
+	after := ac.Snapshot()
+	if len(after.Connections) != 1 || after.Connections[0].ID == oldConn {
+		t.Fatalf("after day 2: connections %+v; want one new connection (the deleted one was %s)", after.Connections, oldConn)
+	}
+	checkHolds(t, after, stageDir(data, day2Run, "transform"), "keep", before)
+	m := readManifest(t, filepath.Join(data, "runs", day2Run)).Stages["load"]
+	if m.Counts["setup_redone"] != 1 || m.Counts["connection_changed"] != 1 {
+		t.Errorf("load counts %v: want setup_redone and connection_changed", m.Counts)
+	}
+	// The night after: the new connection is cached and nothing is sent again.
+	ac.ResetLog()
+	mustExit(t, cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "run", "--source", "chargebee", "--run-id", "20261122T020000Z"), 0)
+	if n := ac.WriteRequests(); n != 0 {
+		t.Errorf("day 3 made %d write requests, want 0", n)
+	}
+}
+
+// fixtureEntry returns the list entry of fixtures/chargebee/<entity> whose object has
+// this id, decoded.
+func fixtureEntry(t *testing.T, entity, id string) map[string]map[string]any {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join("fixtures/chargebee", entity, "*.json"))
+	obj := strings.TrimSuffix(entity, "s")
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var page struct{ List []map[string]map[string]any }
+		if err := json.Unmarshal(raw, &page); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page.List {
+			if e[obj]["id"] == id {
+				return e
+			}
+		}
+	}
+	t.Fatalf("%s %s not in the fixtures", entity, id)
+	return nil
+}
+
+// cbUpdate changes one Chargebee object in the sandbox, with a later updated_at.
+func cbUpdate(t *testing.T, cb *cbsandbox.Server, entity, id string, at int64, edit func(o map[string]any)) {
+	t.Helper()
+	e := fixtureEntry(t, entity, id)
+	obj := e[strings.TrimSuffix(entity, "s")]
+	edit(obj)
+	obj["updated_at"], obj["resource_version"] = at, at*1000
+	b, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cb.Update(entity, b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An email change to an address AC already holds under another contact (a lead not
+// from Chargebee), issue 18 item 13: the contact's error row says email_taken and
+// what to do; the customer's recurring payments are not held back but sent to its
+// contact under the old email (a cancellation arrives); once the other contact is
+// gone the change goes through and the payments carry the new email.
+func TestLoadSandboxEmailTakenByLead(t *testing.T) {
+	ac := startAC(t, acsandbox.Options{})
+	cb, cbEnv := startCB(t)
+	env := append(ac.env(), cbEnv...)
+	data := t.TempDir()
+	cfg := writeConfig(t, acConfig{unthrottled: true})
+	mustExit(t, cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "run", "--source", "chargebee", "--run-id", day1Run), 0)
+
+	const oldEmail, lead = "eleni.papadopoulou@example.com", "lead@example.org"
+	req, _ := http.NewRequest(http.MethodPost, ac.url+"/api/3/contacts", strings.NewReader(`{"contact":{"email":"`+lead+`","firstName":"Lead"}}`))
+	req.Header.Set("Api-Token", ac.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode/100 != 2 {
+		t.Fatalf("create the lead: %v %v", err, resp)
+	}
+	var created struct{ Contact struct{ ID string } }
+	json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+
+	// cus_0003 takes the lead's address and cancels sub_0003 the same day.
+	cbUpdate(t, cb, "customers", "cus_0003", 1795184600, func(o map[string]any) { o["email"] = lead })
+	cbUpdate(t, cb, "subscriptions", "sub_0003", 1795184600, func(o map[string]any) { o["status"] = "cancelled"; o["cancelled_at"] = 1795184600 })
+	r := cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "run", "--source", "chargebee", "--run-id", day2Run)
+	mustExit(t, r, 2)
+	rows, err := schemas.ReadCSV[schemas.ValidationError](filepath.Join(stageDir(data, day2Run, "load"), "errors.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].RecordID != "cus_0003" || rows[0].Code != "email_taken" ||
+		!strings.Contains(rows[0].Message, "merge or delete that other contact in AC, or change the email in Chargebee") ||
+		!strings.Contains(rows[0].Message, "refused on every run") {
+		t.Fatalf("load errors.csv: %+v; want one email_taken row for cus_0003 saying what to do", rows)
+	}
+	ac.Flush()
+	sn := ac.Snapshot()
+	rp := findRP(t, sn, "sub_0003")
+	if rp.Fields["normalizedStatus"] != "CANCELLED" || !strings.EqualFold(rp.Email, oldEmail) {
+		t.Errorf("sub_0003 in AC: status %v, email %q; want CANCELLED under %s", rp.Fields["normalizedStatus"], rp.Email, oldEmail)
+	}
+	if c, ok := sn.ContactByEmail(lead); !ok || c.ID != created.Contact.ID || c.FirstName != "Lead" {
+		t.Errorf("the lead's contact: %+v, %v; want it untouched", c, ok)
+	}
+	if _, ok := sn.ContactByEmail(oldEmail); !ok {
+		t.Errorf("cus_0003's contact is gone from under %s", oldEmail)
+	}
+
+	// Someone deletes the lead in AC: the next run moves the contact and the payment.
+	acDelete(t, ac, "contacts/"+created.Contact.ID)
+	mustExit(t, cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "run", "--source", "chargebee", "--run-id", "20261122T020000Z"), 0)
+	ac.Flush()
+	sn = ac.Snapshot()
+	if _, ok := sn.ContactByEmail(lead); !ok {
+		t.Errorf("cus_0003's contact did not move to %s", lead)
+	}
+	if rp := findRP(t, sn, "sub_0003"); !strings.EqualFold(rp.Email, lead) || rp.Fields["normalizedStatus"] != "CANCELLED" {
+		t.Errorf("sub_0003 after the move: email %q, status %v", rp.Email, rp.Fields["normalizedStatus"])
+	}
+	// And the night after, nothing more to send.
+	ac.ResetLog()
+	mustExit(t, cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "run", "--source", "chargebee", "--run-id", "20261123T020000Z"), 0)
+	if n := ac.WriteRequests(); n != 0 {
+		t.Errorf("the night after made %d write requests, want 0", n)
+	}
+}

@@ -19,8 +19,12 @@ const (
 	CodeRejected      = "ac_rejected"        // AC refused the record; its message is in the row
 	CodeImportFailed  = "ac_import_failed"   // the bulk import reported the email as failed
 	CodeContactFailed = "contact_not_synced" // a recurring payment held back because its contact failed
-	CodeImportTimeout = "ac_import_timeout"  // the bulk import did not complete within import_timeout
-	CodeNotConfirmed  = "ac_not_confirmed"   // AC accepted the batch but did not show the record within confirm_timeout
+	// CodeEmailTaken: an email change to an address another AC contact already holds
+	// (a lead not from Chargebee); refused on every run until someone merges or
+	// deletes that contact in AC, or changes the email in Chargebee.
+	CodeEmailTaken    = "email_taken"
+	CodeImportTimeout = "ac_import_timeout" // the bulk import did not complete within import_timeout
+	CodeNotConfirmed  = "ac_not_confirmed"  // AC accepted the batch but did not show the record within confirm_timeout
 	// CodeNotAcknowledged: AC answered the batch with success but without a result
 	// (null bulkUpsertRecurringPayments, no recordId); sent again next run.
 	CodeNotAcknowledged = "ac_not_acknowledged"
@@ -35,7 +39,10 @@ type applier struct {
 	runID  string
 	errors []schemas.ValidationError
 	// contact keys that failed this load: their recurring payments wait for them.
-	failedContacts  map[string]bool
+	failedContacts map[string]bool
+	// emailTaken: failed contacts whose email change AC refused as taken; the
+	// contact is in AC under its old email, and its recurring payments go there.
+	emailTaken      map[string]bool
 	contactRequests int64
 	// progress counts records with an outcome out of total changed ones.
 	progress    func(done, total int64)
@@ -54,6 +61,12 @@ func (a *applier) fail(entity string, f failedEntry) {
 			a.failedContacts = map[string]bool{}
 		}
 		a.failedContacts[f.Key] = true
+		if f.Code == CodeEmailTaken {
+			if a.emailTaken == nil {
+				a.emailTaken = map[string]bool{}
+			}
+			a.emailTaken[f.Key] = true
+		}
 	}
 }
 
@@ -527,9 +540,19 @@ func (a *applier) changeEmail(ctx context.Context, ch contactChange) (outcome, e
 		return a.syncEach(ctx, []contactChange{{Key: ch.Key, Op: OpCreate, New: ch.New}})
 	}
 	err = a.c.UpdateContact(ctx, found.ID, a.acContact(ch))
+	var e *ac.Error
 	switch {
 	case err == nil:
 		return outcome{acked: []string{ch.Key}}, nil
+	case errors.As(err, &e) && e.HasCode("duplicate"):
+		// Another contact (not this customer's: the lookup by the old email found
+		// this one) holds the new address. It will be refused every run until a
+		// person acts; the recurring payments go on under the old email meanwhile.
+		return outcome{failed: []failedEntry{{Key: ch.Key, Code: CodeEmailTaken, Message: fmt.Sprintf(
+			"ActiveCampaign already has another contact with the email %s, so this customer's contact (still under %s) cannot take it; "+
+				"merge or delete that other contact in AC, or change the email in Chargebee. Until then this is refused on every run; "+
+				"the customer's recurring payments are sent meanwhile under %s",
+			ch.New.Email, ch.Old.Email, ch.Old.Email)}}}, nil
 	case ac.Rejected(err):
 		return outcome{failed: []failedEntry{{Key: ch.Key, Message: err.Error()}}}, nil
 	}
@@ -602,6 +625,23 @@ func (a *applier) recurringPayments(ctx context.Context, d *Diff[schemas.Recurri
 			fate[ch.Key] = fateGone
 		}
 	}
+	// A customer whose email change AC refused as taken (email_taken) stayed in AC
+	// under its old email: its payments go to that contact under that email (under
+	// the new one AC would attach them to the other contact). Their synced rows get
+	// a hash no transform row has, so they are sent again each run until the email
+	// change goes through and they can carry the new email.
+	underOld := map[string]bool{}
+	for _, ch := range d.Changes {
+		cust := ch.New.StoreCustomerID
+		if !a.emailTaken[cust] || fate[cust] != fateLive {
+			continue
+		}
+		if i, ok := cd.changed[cust]; ok && cd.Changes[i].Old != nil && cd.Changes[i].Old.Email != "" {
+			ch.New.Email = cd.Changes[i].Old.Email
+			ch.New.RowHash = ^ch.New.RowHash
+			underOld[ch.Key] = true
+		}
+	}
 	change := func(k string) *rpChange {
 		if i, ok := d.changed[k]; ok {
 			return &d.Changes[i]
@@ -654,6 +694,10 @@ func (a *applier) recurringPayments(ctx context.Context, d *Diff[schemas.Recurri
 	var send []rpChange
 	for _, ch := range d.Changes {
 		if a.j.done(EntityRecurringPayment, ch.Key) || awaiting[ch.Key] {
+			continue
+		}
+		if underOld[ch.Key] {
+			send = append(send, ch)
 			continue
 		}
 		if a.failedContacts[ch.New.StoreCustomerID] {

@@ -213,11 +213,46 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 	if err != nil {
 		return res, fmt.Errorf("load: %w", err)
 	}
-	rd, err := diff(EntityRecurringPayment, oldRPs, curRPs, rpKey,
-		func(r *schemas.RecurringPayment) uint64 { return r.RowHash },
-		func(r *schemas.RecurringPayment) uint8 { return b2u(r.Deleted) })
+	rpDiff := func(old source[schemas.RecurringPayment]) (*Diff[schemas.RecurringPayment], error) {
+		return diff(EntityRecurringPayment, old, curRPs, rpKey,
+			func(r *schemas.RecurringPayment) uint64 { return r.RowHash },
+			func(r *schemas.RecurringPayment) uint8 { return b2u(r.Deleted) })
+	}
+	rd, err := rpDiff(oldRPs)
 	if err != nil {
 		return res, fmt.Errorf("load: %w", err)
+	}
+
+	var setup *Setup
+	if !opts.DryRun {
+		if setup, err = EnsureSetup(ctx, opts.Client, opts.Setup, cfg, opts.Fields); err != nil {
+			return res, fmt.Errorf("load: %w", err)
+		}
+		// A cached connection or field may have been deleted in AC since: checked on a
+		// night that sends something (a clean night stays one request), and set up
+		// again (found or created) when so.
+		if setup == opts.Setup && len(cd.Changes)+len(rd.Changes) > 0 {
+			why, err := setup.Stale(ctx, opts.Client)
+			if err != nil {
+				return res, fmt.Errorf("load: %w", err)
+			}
+			if why != "" { // e.g. "connection 3 no longer exists in ActiveCampaign"
+				res.Add("setup_redone", 1)
+				if setup, err = EnsureSetup(ctx, opts.Client, nil, cfg, opts.Fields); err != nil {
+					return res, fmt.Errorf("load: %w", err)
+				}
+			}
+		}
+		// Recurring payments live in their connection: when it is not the one the
+		// synced snapshot was sent to (deleted in AC, with them), every recurring
+		// payment is new to AC again, so they are diffed against nothing.
+		if opts.Setup != nil && setup.ConnectionID != opts.Setup.ConnectionID && !oldRPs.empty() {
+			res.Add("connection_changed", 1)
+			oldRPs = source[schemas.RecurringPayment]{}
+			if rd, err = rpDiff(oldRPs); err != nil {
+				return res, fmt.Errorf("load: %w", err)
+			}
+		}
 	}
 	if err := writePlan(out, cd.Entries, rd.Entries); err != nil {
 		return res, fmt.Errorf("load: plan: %w", err)
@@ -230,11 +265,6 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 	}
 	if opts.DryRun {
 		return res, nil
-	}
-
-	setup, err := EnsureSetup(ctx, opts.Client, opts.Setup, cfg, opts.Fields)
-	if err != nil {
-		return res, fmt.Errorf("load: %w", err)
 	}
 	res.Setup = setup
 	connID, err := ac.ID(setup.ConnectionID).Int()

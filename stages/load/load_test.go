@@ -295,3 +295,58 @@ func TestEnsureSetupAdoptsFields(t *testing.T) {
 		t.Fatalf("missing list: %v", err)
 	}
 }
+
+// A custom field cached in state.json and deleted in AC since (issue 18 item 7): the
+// next load that sends something finds it gone, sets up again (the field is created
+// anew and attached) and writes the contacts' values into the new field, instead of
+// having every contact that carries it refused, night after night.
+func TestCachedFieldDeletedInAC(t *testing.T) {
+	srv, c, url := sandboxClient(t)
+	ctx := context.Background()
+	cfg := Config{APIURL: url, BulkImportMin: 1, ImportPoll: 5 * time.Millisecond, Confirm: "off"}
+	in1, out1 := transformDir(t, 2), t.TempDir()
+	res1, err := Run(ctx, Options{In: in1, RunID: "r1", Client: c, Fields: schemas.DefaultFields}, cfg, out1)
+	if err != nil || res1.Counts["rejected"] != 0 {
+		t.Fatalf("first load: %v, %v", err, res1.Counts)
+	}
+	oldPlan := res1.Setup.Fields["Plan"]
+	// Someone deletes "Plan" in AC.
+	req, _ := http.NewRequest(http.MethodDelete, url+"/api/3/fields/"+oldPlan, nil)
+	req.Header.Set("Api-Token", acsandbox.DefaultToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("delete field: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	if why, err := res1.Setup.Stale(ctx, c); err != nil || !strings.Contains(why, `"Plan"`) {
+		t.Fatalf("Stale = %q, %v; want the Plan field named", why, err)
+	}
+
+	// The next night a contact changes and carries a Plan value.
+	in2 := transformDir(t, 2)
+	cs, err := schemas.Contacts.ReadFile(filepath.Join(in2, ContactsFile+".parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs[0].Fields, cs[0].RowHash = schemas.FieldValues{{Title: "Plan", Value: "Pro"}}, 999
+	if err := schemas.Contacts.WriteFiles(in2, ContactsFile, cs, false); err != nil {
+		t.Fatal(err)
+	}
+	res2, err := Run(ctx, Options{In: in2, RunID: "r2", Client: c, Fields: schemas.DefaultFields, Setup: res1.Setup,
+		Synced: filepath.Join(out1, SyncedDir)}, cfg, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.Counts["rejected"] != 0 || res2.Counts["setup_redone"] != 1 || res2.Counts["connection_changed"] != 0 {
+		t.Errorf("second load counts %v: want no rejection, the setup redone, the same connection", res2.Counts)
+	}
+	newPlan := res2.Setup.Fields["Plan"]
+	if newPlan == "" || newPlan == oldPlan {
+		t.Fatalf("Plan field id %q after the load (was %q)", newPlan, oldPlan)
+	}
+	srv.Flush()
+	got, ok := srv.Snapshot().ContactByEmail(cs[0].Email)
+	if !ok || got.Fields[newPlan] != "Pro" {
+		t.Errorf("contact %s in AC: %+v; want Plan (field %s) = Pro", cs[0].Email, got, newPlan)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/cb2ac/cb2ac/schemas"
@@ -70,6 +71,48 @@ func EnsureSetup(ctx context.Context, c *ac.Client, cached *Setup, cfg Config, f
 		return nil, err
 	}
 	return s, nil
+}
+
+// Stale reports why a cached setup no longer holds in AC, or "" when it does: its
+// connection answers 404 (deleted in AC, with its recurring payments), or one of its
+// fields is gone from AC or no longer attached to the list. Two reads (the
+// connection, the field list); the loader asks only on a night that sends something.
+func (s *Setup) Stale(ctx context.Context, c *ac.Client) (string, error) {
+	ok, err := c.ConnectionExists(ctx, ac.ID(s.ConnectionID))
+	if err != nil {
+		return "", fmt.Errorf("check the cached connection %s: %w", s.ConnectionID, err)
+	}
+	if !ok {
+		return fmt.Sprintf("connection %s no longer exists in ActiveCampaign", s.ConnectionID), nil
+	}
+	existing, rels, err := c.Fields(ctx)
+	if err != nil {
+		return "", fmt.Errorf("check the cached custom fields: %w", err)
+	}
+	have, attached := map[string]bool{}, map[string]bool{}
+	for _, f := range existing {
+		have[string(f.ID)] = true
+	}
+	for _, r := range rels {
+		if string(r.Relid) == s.ListID || r.Relid == "0" {
+			attached[string(r.Field)] = true
+		}
+	}
+	titles := make([]string, 0, len(s.Fields))
+	for t := range s.Fields {
+		titles = append(titles, t)
+	}
+	sort.Strings(titles)
+	for _, t := range titles {
+		id := s.Fields[t]
+		if !have[id] {
+			return fmt.Sprintf("custom field %q (id %s) no longer exists in ActiveCampaign", t, id), nil
+		}
+		if !attached[id] {
+			return fmt.Sprintf("custom field %q (id %s) is no longer attached to the list", t, id), nil
+		}
+	}
+	return "", nil
 }
 
 // ErrFieldType says an existing AC field has the title (or perstag) of one of

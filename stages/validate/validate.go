@@ -308,7 +308,7 @@ type custInfo struct {
 }
 
 const (
-	custHasSub   uint8 = 1 << iota // a subscription that is not deleted names it
+	custHasSub   uint8 = 1 << iota // a subscription names it (a deleted one too)
 	custGifter                     // it bought a gift
 	custRejected                   // a record with this id got an error row
 )
@@ -441,9 +441,13 @@ func (c *checker) countKeys(ctx context.Context, in inputs) error {
 			c.subs.val[k].n++
 			c.subRow = append(c.subRow, int32(k))
 			ck, ok := c.customers.idx[s.CustomerID]
+			// A deleted subscription counts too: it is sent as cancelled, and a
+			// customer whose only subscription was deleted must go on for that
+			// cancellation to reach AC (otherwise the recurring payment stays
+			// ACTIVE there for good).
 			if !ok {
 				ck = -1
-			} else if !s.Deleted {
+			} else {
 				c.customers.val[ck].flags |= custHasSub
 			}
 			c.subCustomer = append(c.subCustomer, int32(ck))

@@ -155,6 +155,22 @@ func (c *Client) EnsureConnection(ctx context.Context, want Connection) (*Connec
 	}
 }
 
+// ConnectionExists reports whether AC still has the connection with this id
+// (GET /connections/{id}: 404 when it was deleted).
+func (c *Client) ConnectionExists(ctx context.Context, id ID) (bool, error) {
+	var out struct {
+		Connection Connection `json:"connection"`
+	}
+	err := c.do(ctx, "connections/get", http.MethodGet, "/connections/"+url.PathEscape(string(id)), nil, &out)
+	if IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return out.Connection.ID == "" || out.Connection.ID == id, nil
+}
+
 func (c *Client) findConnection(ctx context.Context, want Connection) (*Connection, error) {
 	var found *Connection
 	path := "/connections?filters[service]=" + url.QueryEscape(want.Service) + "&filters[externalid]=" + url.QueryEscape(want.ExternalID)
