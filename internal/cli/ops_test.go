@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/cb2ac/cb2ac/internal/promlint"
 	"github.com/cb2ac/cb2ac/pipeline"
 	acsandbox "github.com/cb2ac/cb2ac/sandbox/ac"
 )
@@ -335,39 +336,96 @@ func TestPruneKeepsTheSyncedRun(t *testing.T) {
 	}
 }
 
+// Every stage command writes the metrics file (the DAG runs one task per stage),
+// and run does; the file passes promtool's rules (internal/promlint), parses as the
+// Prometheus text format, is readable by node_exporter (0644) and holds no secret.
 func TestMetricsFileParses(t *testing.T) {
-	data := t.TempDir()
-	prom := filepath.Join(t.TempDir(), "cb2ac.prom")
-	if r := cb2ac(t, "--data-dir", data, "--metrics-file", prom, "run", "--in", "fixtures/chargebee"); r.code != 0 {
-		t.Fatalf("run: exit %d: %s", r.code, r.stderr)
-	}
-	f, err := os.Open(prom)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(f)
-	if err != nil {
-		t.Fatalf("metrics file is not Prometheus text format: %v", err)
-	}
-	value := func(family string, labels map[string]string) (float64, bool) {
-		mf := families[family]
-		if mf == nil {
+	ac := newOpsAC(t, acsandbox.Options{}, "")
+	const cbKey = "test_cbKEYnotInMetrics"
+	ac.env = append(ac.env, "CHARGEBEE_API_KEY="+cbKey)
+	dir := t.TempDir()
+	type valueFunc func(family string, labels map[string]string) (float64, bool)
+	read := func(prom string) (string, valueFunc) {
+		t.Helper()
+		data, err := os.ReadFile(prom)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Stat(prom); err != nil || fi.Mode().Perm() != 0o644 {
+			t.Errorf("%s: mode %v, %v; want 0644 (node_exporter reads it)", prom, fi.Mode(), err)
+		}
+		problems, err := promlint.Lint(data)
+		if err != nil {
+			t.Fatalf("metrics file is not Prometheus text format: %v\n%s", err, data)
+		}
+		for _, p := range problems {
+			t.Errorf("promtool rule broken: %s", p)
+		}
+		for _, secret := range []string{cbKey, acsandbox.DefaultToken} {
+			if strings.Contains(string(data), secret) {
+				t.Errorf("metrics file holds a secret")
+			}
+		}
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		families, err := parser.TextToMetricFamilies(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data), func(family string, labels map[string]string) (float64, bool) {
+			mf := families[family]
+			if mf == nil {
+				return 0, false
+			}
+		next:
+			for _, m := range mf.GetMetric() {
+				for _, lp := range m.GetLabel() {
+					if v, ok := labels[lp.GetName()]; ok && v != lp.GetValue() {
+						continue next
+					}
+				}
+				return m.GetGauge().GetValue(), true
+			}
 			return 0, false
 		}
-	next:
-		for _, m := range mf.GetMetric() {
-			for _, lp := range m.GetLabel() {
-				if v, ok := labels[lp.GetName()]; ok && v != lp.GetValue() {
-					continue next
-				}
-			}
-			return m.GetGauge().GetValue(), true
-		}
-		return 0, false
 	}
-	for _, stage := range []string{"extract", "validate", "transform"} {
+
+	// One command per stage into one run, as the DAG does: each leaves the file
+	// describing the stages done so far.
+	data, prom := filepath.Join(dir, "data"), filepath.Join(dir, "stages.prom")
+	const runID = "20261201T020000Z"
+	steps := [][]string{
+		{"extract", "--in", "fixtures/chargebee"},
+		{"validate"},
+		{"transform"},
+		{"load"},
+	}
+	for i, step := range steps {
+		args := append([]string{"--data-dir", data, "--metrics-file", prom, "--run-id", runID}, step...)
+		if r := ac.run(t, args...); r.code != 0 {
+			t.Fatalf("%s: exit %d: %s", step[0], r.code, r.stderr)
+		}
+		text, value := read(prom)
+		for j, done := range steps {
+			v, ok := value("cb2ac_stage_success", map[string]string{"stage": done[0]})
+			if j <= i && (!ok || v != 1) {
+				t.Errorf("after %s: cb2ac_stage_success{stage=%q} = %v, %v; want 1\n%s", step[0], done[0], v, ok, text)
+			}
+			if j > i && ok {
+				t.Errorf("after %s: %s already has a success metric", step[0], done[0])
+			}
+		}
+		if v, ok := value("cb2ac_build_info", nil); !ok || v != 1 {
+			t.Errorf("after %s: no cb2ac_build_info", step[0])
+		}
+	}
+
+	// run writes it too, with every stage.
+	prom = filepath.Join(dir, "run.prom")
+	if r := ac.run(t, "--data-dir", filepath.Join(dir, "data2"), "--metrics-file", prom, "run", "--in", "fixtures/chargebee"); r.code != 0 {
+		t.Fatalf("run: exit %d: %s", r.code, r.stderr)
+	}
+	text, value := read(prom)
+	for _, stage := range []string{"extract", "validate", "transform", "load"} {
 		if v, ok := value("cb2ac_stage_success", map[string]string{"stage": stage}); !ok || v != 1 {
 			t.Errorf("cb2ac_stage_success{stage=%q} = %v, %v; want 1", stage, v, ok)
 		}
@@ -375,8 +433,14 @@ func TestMetricsFileParses(t *testing.T) {
 			t.Errorf("no duration for %s", stage)
 		}
 	}
-	if v, ok := value("cb2ac_stage_count", map[string]string{"stage": "validate", "name": "rejected"}); !ok || v != 21 {
+	if v, ok := value("cb2ac_stage_records", map[string]string{"stage": "validate", "name": "rejected"}); !ok || v != 21 {
 		t.Errorf("validate rejected = %v, %v; want 21", v, ok)
+	}
+	if v, ok := value("cb2ac_extract_incremental", nil); !ok || v != 0 {
+		t.Errorf("cb2ac_extract_incremental = %v, %v; want 0 (a pages extract reads everything)", v, ok)
+	}
+	if strings.Contains(text, "cb2ac_stage_count") {
+		t.Errorf("the old cb2ac_stage_count family is still written")
 	}
 	last, ok := value("cb2ac_last_success_timestamp_seconds", nil)
 	if !ok || time.Since(time.Unix(int64(last), 0)) > time.Hour {
