@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -448,55 +449,133 @@ func TestMetricsFileParses(t *testing.T) {
 	}
 }
 
-// dagCommandRE finds the bash_command of every task in the Airflow DAG.
-var dagCommandRE = regexp.MustCompile(`bash_command=(.+),\n`)
-
+// The Airflow DAG, without Airflow: scripts/airflow/render_dag.py stubs the airflow
+// modules as Airflow 2.9+ and 3.x lay them out, runs the start task and every stage
+// task's bash command (templates rendered as Airflow does, a stand-in cb2ac on the
+// PATH that prints its arguments and exits FAKE_RC) for each version's context
+// shapes, Airflow 3's manual run without a logical date among them. The arguments
+// must name the right run, write the metrics file, carry a hostile backfill_from as
+// one argument, and be accepted by the real cb2ac; exit 2 must fail without retry,
+// 75 with.
 func TestAirflowDAG(t *testing.T) {
 	const dag = "scripts/airflow/cb2ac_dag.py"
-	if py, err := exec.LookPath("python3"); err != nil {
-		t.Log("python3 not installed: skipping py_compile (the command-line check below still runs)")
-	} else {
-		cache := t.TempDir()
-		cmd := exec.Command(py, "-c", "import py_compile,sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)", dag, filepath.Join(cache, "dag.pyc"))
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("py_compile %s: %v\n%s", dag, err, out)
-		}
-	}
-	src, err := os.ReadFile(dag)
+	py, err := exec.LookPath("python3")
 	if err != nil {
+		t.Skip("python3 not installed")
+	}
+	tmp := t.TempDir()
+	cmd := exec.Command(py, "-c", "import py_compile,sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)", dag, filepath.Join(tmp, "dag.pyc"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("py_compile %s: %v\n%s", dag, err, out)
+	}
+	stub := filepath.Join(tmp, "bin", "cb2ac")
+	if err := os.MkdirAll(filepath.Dir(stub), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	runID := regexp.MustCompile(`(?m)^RUN_ID = "(.*)"$`).FindSubmatch(src)
-	if runID == nil {
-		t.Fatal("no RUN_ID in the DAG")
+	stubSrc := "#!" + py + "\nimport json, os, sys\nprint(json.dumps(sys.argv[1:]))\nsys.exit(int(os.environ.get('FAKE_RC', '0')))\n"
+	if err := os.WriteFile(stub, []byte(stubSrc), 0o700); err != nil {
+		t.Fatal(err)
 	}
-	jinja := regexp.MustCompile(`\{\{[^}]*\}\}`)
-	cmds := dagCommandRE.FindAllSubmatch(src, -1)
-	if len(cmds) < 5 {
-		t.Fatalf("found %d bash commands in the DAG, want one per stage (5)", len(cmds))
+	marker := filepath.Join(tmp, "injected")
+	injected := `x"; touch ` + marker + `; $(touch ` + marker + `2) ` + "`touch " + marker + "3` {{ 7*7 }} '"
+
+	type task struct {
+		Argv             []string
+		Retries          int
+		ExecutionTimeout string `json:"execution_timeout"`
+		Exit0            string `json:"exit_0"`
+		Exit2            string `json:"exit_2"`
+		Exit75           string `json:"exit_75"`
 	}
-	for _, m := range cmds {
-		// "cb2ac ... --run-id " + RUN_ID + " ... extract ..." → one command line.
-		var line strings.Builder
-		for _, part := range strings.Split(string(m[1]), "+") {
-			part = strings.TrimSpace(part)
-			switch {
-			case part == "RUN_ID":
-				line.WriteString(string(runID[1]))
-			case strings.HasPrefix(part, `"`) && strings.HasSuffix(part, `"`):
-				line.WriteString(strings.Trim(part, `"`))
-			default:
-				t.Fatalf("cannot read DAG command piece %q", part)
+	type shape struct {
+		Branch string
+		RunID  string `json:"run_id"`
+		Tasks  map[string]task
+	}
+	stages := map[string][]string{
+		"extract":           {"extract", "--source", "chargebee"},
+		"validate":          {"validate"},
+		"validate_backfill": {"validate", "--in", ""},
+		"transform":         {"transform"},
+		"load":              {"load", "--resume"},
+	}
+	wantRunID := map[string]string{
+		"scheduled": "20261204T180000Z", "manual": "20261204T153312Z",
+		"manual_run_id_only": "20261204T153312Z", "backfill": "20261204T153312Z",
+	}
+	checked := map[string]bool{}
+	for _, major := range []string{"2", "3"} {
+		cmd := exec.Command(py, "scripts/airflow/render_dag.py", dag, filepath.Join(tmp, "airflow"+major), major, stub)
+		cmd.Env = append(os.Environ(), "INJECTED="+injected)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("Airflow %s: render_dag.py: %v\n%s", major, err, stderr.String())
+		}
+		var res map[string]json.RawMessage
+		if err := json.Unmarshal(out, &res); err != nil {
+			t.Fatalf("Airflow %s: %v\n%s", major, err, out)
+		}
+		var dagInfo struct {
+			Params        map[string]string
+			DagrunTimeout string `json:"dagrun_timeout"`
+		}
+		if err := json.Unmarshal(res["dag"], &dagInfo); err != nil {
+			t.Fatal(err)
+		}
+		if dagInfo.DagrunTimeout == "None" {
+			t.Errorf("Airflow %s: no dagrun_timeout", major)
+		}
+		shapes := []string{"scheduled", "manual", "backfill"}
+		if major == "3" {
+			shapes = append(shapes, "manual_run_id_only")
+		}
+		for _, name := range shapes {
+			var sh shape
+			if err := json.Unmarshal(res[name], &sh); err != nil || len(sh.Tasks) == 0 {
+				t.Fatalf("Airflow %s %s: %v\n%s", major, name, err, res[name])
+			}
+			where := "Airflow " + major + " " + name
+			if sh.RunID != wantRunID[name] {
+				t.Errorf("%s: run id %q, want %q", where, sh.RunID, wantRunID[name])
+			}
+			if want := map[bool]string{true: "validate_backfill", false: "extract"}[name == "backfill"]; sh.Branch != want {
+				t.Errorf("%s: start branches to %q, want %q", where, sh.Branch, want)
+			}
+			for id, want := range stages {
+				tk, ok := sh.Tasks[id]
+				if !ok {
+					t.Errorf("%s: no task %s", where, id)
+					continue
+				}
+				wantArgv := append([]string{"--data-dir", dagInfo.Params["data_dir"], "--run-id", sh.RunID, "--log-format", "json", "--metrics-file", dagInfo.Params["metrics_file"]}, want...)
+				if id == "validate_backfill" && name == "backfill" {
+					wantArgv[len(wantArgv)-1] = injected // one argument, verbatim
+				}
+				if strings.Join(tk.Argv, "\x00") != strings.Join(wantArgv, "\x00") {
+					t.Errorf("%s %s: cb2ac got\n%q\nwant\n%q", where, id, tk.Argv, wantArgv)
+				}
+				if tk.Exit0 != "ok" || tk.Exit2 != "fail_no_retry" || tk.Exit75 != "fail_retry" {
+					t.Errorf("%s %s: exit 0 → %s, 2 → %s, 75 → %s; want ok, fail_no_retry, fail_retry", where, id, tk.Exit0, tk.Exit2, tk.Exit75)
+				}
+				if tk.Retries < 1 || tk.ExecutionTimeout == "None" || tk.ExecutionTimeout == "" {
+					t.Errorf("%s %s: retries %d, execution_timeout %q", where, id, tk.Retries, tk.ExecutionTimeout)
+				}
+				// The real cb2ac accepts every task's arguments (once per task and kind of run).
+				key := id + "/" + strconv.FormatBool(name == "backfill")
+				if !checked[key] && len(tk.Argv) > 0 {
+					checked[key] = true
+					if r := cb2ac(t, append(tk.Argv, "--help")...); r.code != 0 || !strings.Contains(r.stdout, "USAGE") {
+						t.Errorf("%s %s: cb2ac %q --help: exit %d\n%s%s", where, id, tk.Argv, r.code, r.stdout, r.stderr)
+					}
+				}
 			}
 		}
-		cmdline := jinja.ReplaceAllString(line.String(), "X")
-		args := strings.Fields(cmdline)
-		if args[0] != "cb2ac" {
-			t.Fatalf("DAG command does not start with cb2ac: %q", cmdline)
-		}
-		r := cb2ac(t, append(args[1:], "--help")...)
-		if r.code != 0 || !strings.Contains(r.stdout, "USAGE") {
-			t.Errorf("%s --help: exit %d\n%s%s", cmdline, r.code, r.stdout, r.stderr)
+	}
+	for _, suffix := range []string{"", "2", "3"} {
+		if _, err := os.Stat(marker + suffix); err == nil {
+			t.Errorf("backfill_from ran shell code: %s exists", marker+suffix)
 		}
 	}
 }
