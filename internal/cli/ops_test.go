@@ -620,3 +620,110 @@ func TestPurgeRefusesFolderNotCb2acs(t *testing.T) {
 		t.Errorf("data dir after purge: %v", err)
 	}
 }
+
+// cronLineRE is a crontab entry, active or commented out: five time fields, then the
+// command.
+var cronLineRE = regexp.MustCompile(`^#? ?((?:\S+\s+){4}\S+)\s+(cd .*)$`)
+
+// The cron example: every job under `timeout`, human lines (stdout) and JSON logs
+// (stderr) in separate files, both rotated by scripts/cb2ac.logrotate; and the
+// 6-hourly line, run by bash against the fixtures with the paths moved into a temp
+// folder, leaves only JSON in the JSON log and no JSON in the summary.
+func TestCronExample(t *testing.T) {
+	src, err := os.ReadFile("scripts/cron.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotate, err := os.ReadFile("scripts/cb2ac.logrotate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const summary, jsonLog = "/var/log/cb2ac/summary.log", "/var/log/cb2ac/cb2ac.json.log"
+	for _, f := range []string{summary, jsonLog} {
+		if !strings.Contains(string(rotate), f) {
+			t.Errorf("cb2ac.logrotate does not rotate %s", f)
+		}
+	}
+	var active []string
+	jobs := 0
+	for _, line := range strings.Split(string(src), "\n") {
+		m := cronLineRE.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		jobs++
+		cmd := m[2]
+		if !regexp.MustCompile(`\btimeout (--kill-after=\S+ )?\d+[smhd]? cb2ac `).MatchString(cmd) {
+			t.Errorf("cron job without timeout: %s", line)
+		}
+		if strings.Contains(cmd, "2>&1") || !strings.Contains(cmd, ">> "+summary) || !strings.Contains(cmd, "2>> "+jsonLog) {
+			t.Errorf("cron job does not keep stdout (%s) and stderr (%s) apart: %s", summary, jsonLog, line)
+		}
+		if !strings.Contains(cmd, "--log-format json") {
+			t.Errorf("cron job without --log-format json: %s", line)
+		}
+		if !strings.HasPrefix(line, "#") {
+			active = append(active, cmd)
+		}
+	}
+	if jobs < 3 || len(active) != 1 {
+		t.Fatalf("found %d cron jobs, %d active; want the 6-hourly one active and the nightly and weekly ones commented", jobs, len(active))
+	}
+
+	// Run the active job as cron would, moved into a temp folder, on the fixtures.
+	tmp := t.TempDir()
+	fixtures, err := filepath.Abs("fixtures/chargebee")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"lib", "log", "etc", "textfile"} {
+		if err := os.MkdirAll(filepath.Join(tmp, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "etc", "cb2ac.yaml"), []byte("data_dir: ./data\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := strings.NewReplacer(
+		"/var/lib/cb2ac", filepath.Join(tmp, "lib"),
+		"/var/log/cb2ac", filepath.Join(tmp, "log"),
+		"/etc/cb2ac", filepath.Join(tmp, "etc"),
+		"/var/lib/node_exporter/textfile", filepath.Join(tmp, "textfile"),
+		"run --source chargebee", "run --in "+fixtures,
+	).Replace(active[0])
+	sh, bin := exec.Command("bash", "-c", cmd), filepath.Dir(binary)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AC_") && !strings.HasPrefix(kv, "CHARGEBEE_") && !strings.HasPrefix(kv, "CB2AC_") && !strings.HasPrefix(kv, "PATH=") {
+			sh.Env = append(sh.Env, kv)
+		}
+	}
+	sh.Env = append(sh.Env, "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	if out, err := sh.CombinedOutput(); err != nil || len(out) > 0 {
+		t.Fatalf("%s: %v; cron would mail:\n%s", cmd, err, out)
+	}
+	human, err := os.ReadFile(filepath.Join(tmp, "log", "summary.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs, err := os.ReadFile(filepath.Join(tmp, "log", "cb2ac.json.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bytes.TrimSpace(human)) == 0 || len(bytes.TrimSpace(logs)) == 0 {
+		t.Fatalf("summary.log %d bytes, cb2ac.json.log %d bytes; want both written", len(human), len(logs))
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(human)), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "{") || strings.Contains(line, `"level":`) {
+			t.Errorf("a JSON log line in summary.log: %s", line)
+		}
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(logs)), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec["level"] == nil || rec["msg"] == nil {
+			t.Errorf("not a JSON log line in cb2ac.json.log: %s", line)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "textfile", "cb2ac.prom")); err != nil {
+		t.Errorf("the cron job wrote no metrics file: %v", err)
+	}
+}
