@@ -30,7 +30,9 @@ type File struct {
 
 // Create opens a temp file beside path. Call Commit to publish it or Abort to drop it;
 // calling Abort after Commit is a no-op, so `defer f.Abort()` is always safe.
-func Create(path string) (*File, error) {
+func Create(path string) (*File, error) { return create(path, FileMode) }
+
+func create(path string, mode os.FileMode) (*File, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, DirMode); err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
@@ -39,7 +41,7 @@ func Create(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	if err := tmp.Chmod(FileMode); err != nil {
+	if err := tmp.Chmod(mode); err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
 		return nil, fmt.Errorf("create %s: %w", path, err)
@@ -80,9 +82,14 @@ func (f *File) Abort() {
 	os.Remove(f.File.Name())
 }
 
-// WriteFile writes data to path atomically.
-func WriteFile(path string, data []byte) error {
-	f, err := Create(path)
+// WriteFile writes data to path atomically, with FileMode.
+func WriteFile(path string, data []byte) error { return WriteFileMode(path, data, FileMode) }
+
+// WriteFileMode writes data to path atomically with mode (whatever the umask), for
+// the rare file another user must read and that holds nothing private (the metrics
+// file node_exporter reads). A missing folder is still created with DirMode.
+func WriteFileMode(path string, data []byte, mode os.FileMode) error {
+	f, err := create(path, mode)
 	if err != nil {
 		return err
 	}

@@ -104,7 +104,7 @@ var globalFlags = []cli.Flag{
 	&cli.BoolFlag{Name: "csv", Usage: "also write a CSV twin of every Parquet file"},
 	&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format on stderr: text or json"},
 	&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
-	&cli.StringFlag{Name: "metrics-file", Usage: "after run: write a Prometheus textfile here (node_exporter textfile collector); default: config metrics_file"},
+	&cli.StringFlag{Name: "metrics-file", Usage: "after run and each stage command: write a Prometheus textfile here (node_exporter textfile collector); default: config metrics_file"},
 }
 
 func withGlobals(flags ...cli.Flag) []cli.Flag { return append(flags, globalFlags...) }
@@ -168,8 +168,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 						return err
 					}
 					return locked(p, func() error {
-						_, err := p.Extract(c.Context, extractRequest(c))
-						return err
+						run, err := p.Extract(c.Context, extractRequest(c))
+						return afterStage(c, p, run, err)
 					})
 				},
 			},
@@ -188,8 +188,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 						return err
 					}
 					return locked(p, func() error {
-						_, err := p.Validate(c.Context, pipeline.StageRequest{RunID: global(c, "run-id"), In: c.String("in")})
-						return err
+						run, err := p.Validate(c.Context, pipeline.StageRequest{RunID: global(c, "run-id"), In: c.String("in")})
+						return afterStage(c, p, run, err)
 					})
 				},
 			},
@@ -205,8 +205,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 						return err
 					}
 					return locked(p, func() error {
-						_, err := p.Transform(c.Context, pipeline.StageRequest{RunID: global(c, "run-id"), In: c.String("in")})
-						return err
+						run, err := p.Transform(c.Context, pipeline.StageRequest{RunID: global(c, "run-id"), In: c.String("in")})
+						return afterStage(c, p, run, err)
 					})
 				},
 			},

@@ -25,11 +25,11 @@ func loadCommand(stdout, stderr io.Writer) *cli.Command {
 				return err
 			}
 			return locked(p, func() error {
-				_, err := p.Load(c.Context, pipeline.LoadRequest{
+				run, err := p.Load(c.Context, pipeline.LoadRequest{
 					StageRequest: pipeline.StageRequest{RunID: global(c, "run-id"), In: c.String("in")},
 					DryRun:       c.Bool("dry-run"), Resume: c.Bool("resume"), Full: c.Bool("full"),
 				})
-				return err
+				return afterStage(c, p, run, err)
 			})
 		},
 	}

@@ -49,6 +49,23 @@ func afterRun(c *cli.Context, p *pipeline.Pipeline, run *pipeline.Run, runErr er
 	return nil
 }
 
+// afterStage writes the metrics file after one stage command (extract, validate,
+// transform, load), whatever its outcome, so a scheduler that runs one task per
+// stage (the Airflow DAG) sees every stage, not only what `run` writes. Retention is
+// left to `run` and `prune`: a stage command is often a backfill into an old run.
+func afterStage(c *cli.Context, p *pipeline.Pipeline, run *pipeline.Run, stageErr error) error {
+	if path := metricsFile(c, p); path != "" && run != nil {
+		if err := p.WriteMetrics(path, run); err != nil {
+			if stageErr != nil {
+				p.Log.Error("metrics file not written", "err", err)
+				return stageErr
+			}
+			return err
+		}
+	}
+	return stageErr
+}
+
 func metricsFile(c *cli.Context, p *pipeline.Pipeline) string {
 	if v := global(c, "metrics-file"); v != "" {
 		return v

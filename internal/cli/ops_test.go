@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/cb2ac/cb2ac/internal/promlint"
 	"github.com/cb2ac/cb2ac/pipeline"
 	acsandbox "github.com/cb2ac/cb2ac/sandbox/ac"
 )
@@ -335,39 +337,96 @@ func TestPruneKeepsTheSyncedRun(t *testing.T) {
 	}
 }
 
+// Every stage command writes the metrics file (the DAG runs one task per stage),
+// and run does; the file passes promtool's rules (internal/promlint), parses as the
+// Prometheus text format, is readable by node_exporter (0644) and holds no secret.
 func TestMetricsFileParses(t *testing.T) {
-	data := t.TempDir()
-	prom := filepath.Join(t.TempDir(), "cb2ac.prom")
-	if r := cb2ac(t, "--data-dir", data, "--metrics-file", prom, "run", "--in", "fixtures/chargebee"); r.code != 0 {
-		t.Fatalf("run: exit %d: %s", r.code, r.stderr)
-	}
-	f, err := os.Open(prom)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	families, err := parser.TextToMetricFamilies(f)
-	if err != nil {
-		t.Fatalf("metrics file is not Prometheus text format: %v", err)
-	}
-	value := func(family string, labels map[string]string) (float64, bool) {
-		mf := families[family]
-		if mf == nil {
+	ac := newOpsAC(t, acsandbox.Options{}, "")
+	const cbKey = "test_cbKEYnotInMetrics"
+	ac.env = append(ac.env, "CHARGEBEE_API_KEY="+cbKey)
+	dir := t.TempDir()
+	type valueFunc func(family string, labels map[string]string) (float64, bool)
+	read := func(prom string) (string, valueFunc) {
+		t.Helper()
+		data, err := os.ReadFile(prom)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Stat(prom); err != nil || fi.Mode().Perm() != 0o644 {
+			t.Errorf("%s: mode %v, %v; want 0644 (node_exporter reads it)", prom, fi.Mode(), err)
+		}
+		problems, err := promlint.Lint(data)
+		if err != nil {
+			t.Fatalf("metrics file is not Prometheus text format: %v\n%s", err, data)
+		}
+		for _, p := range problems {
+			t.Errorf("promtool rule broken: %s", p)
+		}
+		for _, secret := range []string{cbKey, acsandbox.DefaultToken} {
+			if strings.Contains(string(data), secret) {
+				t.Errorf("metrics file holds a secret")
+			}
+		}
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		families, err := parser.TextToMetricFamilies(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data), func(family string, labels map[string]string) (float64, bool) {
+			mf := families[family]
+			if mf == nil {
+				return 0, false
+			}
+		next:
+			for _, m := range mf.GetMetric() {
+				for _, lp := range m.GetLabel() {
+					if v, ok := labels[lp.GetName()]; ok && v != lp.GetValue() {
+						continue next
+					}
+				}
+				return m.GetGauge().GetValue(), true
+			}
 			return 0, false
 		}
-	next:
-		for _, m := range mf.GetMetric() {
-			for _, lp := range m.GetLabel() {
-				if v, ok := labels[lp.GetName()]; ok && v != lp.GetValue() {
-					continue next
-				}
-			}
-			return m.GetGauge().GetValue(), true
-		}
-		return 0, false
 	}
-	for _, stage := range []string{"extract", "validate", "transform"} {
+
+	// One command per stage into one run, as the DAG does: each leaves the file
+	// describing the stages done so far.
+	data, prom := filepath.Join(dir, "data"), filepath.Join(dir, "stages.prom")
+	const runID = "20261201T020000Z"
+	steps := [][]string{
+		{"extract", "--in", "fixtures/chargebee"},
+		{"validate"},
+		{"transform"},
+		{"load"},
+	}
+	for i, step := range steps {
+		args := append([]string{"--data-dir", data, "--metrics-file", prom, "--run-id", runID}, step...)
+		if r := ac.run(t, args...); r.code != 0 {
+			t.Fatalf("%s: exit %d: %s", step[0], r.code, r.stderr)
+		}
+		text, value := read(prom)
+		for j, done := range steps {
+			v, ok := value("cb2ac_stage_success", map[string]string{"stage": done[0]})
+			if j <= i && (!ok || v != 1) {
+				t.Errorf("after %s: cb2ac_stage_success{stage=%q} = %v, %v; want 1\n%s", step[0], done[0], v, ok, text)
+			}
+			if j > i && ok {
+				t.Errorf("after %s: %s already has a success metric", step[0], done[0])
+			}
+		}
+		if v, ok := value("cb2ac_build_info", nil); !ok || v != 1 {
+			t.Errorf("after %s: no cb2ac_build_info", step[0])
+		}
+	}
+
+	// run writes it too, with every stage.
+	prom = filepath.Join(dir, "run.prom")
+	if r := ac.run(t, "--data-dir", filepath.Join(dir, "data2"), "--metrics-file", prom, "run", "--in", "fixtures/chargebee"); r.code != 0 {
+		t.Fatalf("run: exit %d: %s", r.code, r.stderr)
+	}
+	text, value := read(prom)
+	for _, stage := range []string{"extract", "validate", "transform", "load"} {
 		if v, ok := value("cb2ac_stage_success", map[string]string{"stage": stage}); !ok || v != 1 {
 			t.Errorf("cb2ac_stage_success{stage=%q} = %v, %v; want 1", stage, v, ok)
 		}
@@ -375,8 +434,14 @@ func TestMetricsFileParses(t *testing.T) {
 			t.Errorf("no duration for %s", stage)
 		}
 	}
-	if v, ok := value("cb2ac_stage_count", map[string]string{"stage": "validate", "name": "rejected"}); !ok || v != 21 {
+	if v, ok := value("cb2ac_stage_records", map[string]string{"stage": "validate", "name": "rejected"}); !ok || v != 21 {
 		t.Errorf("validate rejected = %v, %v; want 21", v, ok)
+	}
+	if v, ok := value("cb2ac_extract_incremental", nil); !ok || v != 0 {
+		t.Errorf("cb2ac_extract_incremental = %v, %v; want 0 (a pages extract reads everything)", v, ok)
+	}
+	if strings.Contains(text, "cb2ac_stage_count") {
+		t.Errorf("the old cb2ac_stage_count family is still written")
 	}
 	last, ok := value("cb2ac_last_success_timestamp_seconds", nil)
 	if !ok || time.Since(time.Unix(int64(last), 0)) > time.Hour {
@@ -384,55 +449,133 @@ func TestMetricsFileParses(t *testing.T) {
 	}
 }
 
-// dagCommandRE finds the bash_command of every task in the Airflow DAG.
-var dagCommandRE = regexp.MustCompile(`bash_command=(.+),\n`)
-
+// The Airflow DAG, without Airflow: scripts/airflow/render_dag.py stubs the airflow
+// modules as Airflow 2.9+ and 3.x lay them out, runs the start task and every stage
+// task's bash command (templates rendered as Airflow does, a stand-in cb2ac on the
+// PATH that prints its arguments and exits FAKE_RC) for each version's context
+// shapes, Airflow 3's manual run without a logical date among them. The arguments
+// must name the right run, write the metrics file, carry a hostile backfill_from as
+// one argument, and be accepted by the real cb2ac; exit 2 must fail without retry,
+// 75 with.
 func TestAirflowDAG(t *testing.T) {
 	const dag = "scripts/airflow/cb2ac_dag.py"
-	if py, err := exec.LookPath("python3"); err != nil {
-		t.Log("python3 not installed: skipping py_compile (the command-line check below still runs)")
-	} else {
-		cache := t.TempDir()
-		cmd := exec.Command(py, "-c", "import py_compile,sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)", dag, filepath.Join(cache, "dag.pyc"))
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("py_compile %s: %v\n%s", dag, err, out)
-		}
-	}
-	src, err := os.ReadFile(dag)
+	py, err := exec.LookPath("python3")
 	if err != nil {
+		t.Skip("python3 not installed")
+	}
+	tmp := t.TempDir()
+	cmd := exec.Command(py, "-c", "import py_compile,sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)", dag, filepath.Join(tmp, "dag.pyc"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("py_compile %s: %v\n%s", dag, err, out)
+	}
+	stub := filepath.Join(tmp, "bin", "cb2ac")
+	if err := os.MkdirAll(filepath.Dir(stub), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	runID := regexp.MustCompile(`(?m)^RUN_ID = "(.*)"$`).FindSubmatch(src)
-	if runID == nil {
-		t.Fatal("no RUN_ID in the DAG")
+	stubSrc := "#!" + py + "\nimport json, os, sys\nprint(json.dumps(sys.argv[1:]))\nsys.exit(int(os.environ.get('FAKE_RC', '0')))\n"
+	if err := os.WriteFile(stub, []byte(stubSrc), 0o700); err != nil {
+		t.Fatal(err)
 	}
-	jinja := regexp.MustCompile(`\{\{[^}]*\}\}`)
-	cmds := dagCommandRE.FindAllSubmatch(src, -1)
-	if len(cmds) < 5 {
-		t.Fatalf("found %d bash commands in the DAG, want one per stage (5)", len(cmds))
+	marker := filepath.Join(tmp, "injected")
+	injected := `x"; touch ` + marker + `; $(touch ` + marker + `2) ` + "`touch " + marker + "3` {{ 7*7 }} '"
+
+	type task struct {
+		Argv             []string
+		Retries          int
+		ExecutionTimeout string `json:"execution_timeout"`
+		Exit0            string `json:"exit_0"`
+		Exit2            string `json:"exit_2"`
+		Exit75           string `json:"exit_75"`
 	}
-	for _, m := range cmds {
-		// "cb2ac ... --run-id " + RUN_ID + " ... extract ..." → one command line.
-		var line strings.Builder
-		for _, part := range strings.Split(string(m[1]), "+") {
-			part = strings.TrimSpace(part)
-			switch {
-			case part == "RUN_ID":
-				line.WriteString(string(runID[1]))
-			case strings.HasPrefix(part, `"`) && strings.HasSuffix(part, `"`):
-				line.WriteString(strings.Trim(part, `"`))
-			default:
-				t.Fatalf("cannot read DAG command piece %q", part)
+	type shape struct {
+		Branch string
+		RunID  string `json:"run_id"`
+		Tasks  map[string]task
+	}
+	stages := map[string][]string{
+		"extract":           {"extract", "--source", "chargebee"},
+		"validate":          {"validate"},
+		"validate_backfill": {"validate", "--in", ""},
+		"transform":         {"transform"},
+		"load":              {"load", "--resume"},
+	}
+	wantRunID := map[string]string{
+		"scheduled": "20261204T180000Z", "manual": "20261204T153312Z",
+		"manual_run_id_only": "20261204T153312Z", "backfill": "20261204T153312Z",
+	}
+	checked := map[string]bool{}
+	for _, major := range []string{"2", "3"} {
+		cmd := exec.Command(py, "scripts/airflow/render_dag.py", dag, filepath.Join(tmp, "airflow"+major), major, stub)
+		cmd.Env = append(os.Environ(), "INJECTED="+injected)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("Airflow %s: render_dag.py: %v\n%s", major, err, stderr.String())
+		}
+		var res map[string]json.RawMessage
+		if err := json.Unmarshal(out, &res); err != nil {
+			t.Fatalf("Airflow %s: %v\n%s", major, err, out)
+		}
+		var dagInfo struct {
+			Params        map[string]string
+			DagrunTimeout string `json:"dagrun_timeout"`
+		}
+		if err := json.Unmarshal(res["dag"], &dagInfo); err != nil {
+			t.Fatal(err)
+		}
+		if dagInfo.DagrunTimeout == "None" {
+			t.Errorf("Airflow %s: no dagrun_timeout", major)
+		}
+		shapes := []string{"scheduled", "manual", "backfill"}
+		if major == "3" {
+			shapes = append(shapes, "manual_run_id_only")
+		}
+		for _, name := range shapes {
+			var sh shape
+			if err := json.Unmarshal(res[name], &sh); err != nil || len(sh.Tasks) == 0 {
+				t.Fatalf("Airflow %s %s: %v\n%s", major, name, err, res[name])
+			}
+			where := "Airflow " + major + " " + name
+			if sh.RunID != wantRunID[name] {
+				t.Errorf("%s: run id %q, want %q", where, sh.RunID, wantRunID[name])
+			}
+			if want := map[bool]string{true: "validate_backfill", false: "extract"}[name == "backfill"]; sh.Branch != want {
+				t.Errorf("%s: start branches to %q, want %q", where, sh.Branch, want)
+			}
+			for id, want := range stages {
+				tk, ok := sh.Tasks[id]
+				if !ok {
+					t.Errorf("%s: no task %s", where, id)
+					continue
+				}
+				wantArgv := append([]string{"--data-dir", dagInfo.Params["data_dir"], "--run-id", sh.RunID, "--log-format", "json", "--metrics-file", dagInfo.Params["metrics_file"]}, want...)
+				if id == "validate_backfill" && name == "backfill" {
+					wantArgv[len(wantArgv)-1] = injected // one argument, verbatim
+				}
+				if strings.Join(tk.Argv, "\x00") != strings.Join(wantArgv, "\x00") {
+					t.Errorf("%s %s: cb2ac got\n%q\nwant\n%q", where, id, tk.Argv, wantArgv)
+				}
+				if tk.Exit0 != "ok" || tk.Exit2 != "fail_no_retry" || tk.Exit75 != "fail_retry" {
+					t.Errorf("%s %s: exit 0 → %s, 2 → %s, 75 → %s; want ok, fail_no_retry, fail_retry", where, id, tk.Exit0, tk.Exit2, tk.Exit75)
+				}
+				if tk.Retries < 1 || tk.ExecutionTimeout == "None" || tk.ExecutionTimeout == "" {
+					t.Errorf("%s %s: retries %d, execution_timeout %q", where, id, tk.Retries, tk.ExecutionTimeout)
+				}
+				// The real cb2ac accepts every task's arguments (once per task and kind of run).
+				key := id + "/" + strconv.FormatBool(name == "backfill")
+				if !checked[key] && len(tk.Argv) > 0 {
+					checked[key] = true
+					if r := cb2ac(t, append(tk.Argv, "--help")...); r.code != 0 || !strings.Contains(r.stdout, "USAGE") {
+						t.Errorf("%s %s: cb2ac %q --help: exit %d\n%s%s", where, id, tk.Argv, r.code, r.stdout, r.stderr)
+					}
+				}
 			}
 		}
-		cmdline := jinja.ReplaceAllString(line.String(), "X")
-		args := strings.Fields(cmdline)
-		if args[0] != "cb2ac" {
-			t.Fatalf("DAG command does not start with cb2ac: %q", cmdline)
-		}
-		r := cb2ac(t, append(args[1:], "--help")...)
-		if r.code != 0 || !strings.Contains(r.stdout, "USAGE") {
-			t.Errorf("%s --help: exit %d\n%s%s", cmdline, r.code, r.stdout, r.stderr)
+	}
+	for _, suffix := range []string{"", "2", "3"} {
+		if _, err := os.Stat(marker + suffix); err == nil {
+			t.Errorf("backfill_from ran shell code: %s exists", marker+suffix)
 		}
 	}
 }
@@ -475,5 +618,112 @@ func TestPurgeRefusesFolderNotCb2acs(t *testing.T) {
 	}
 	if _, err := os.Stat(data); !os.IsNotExist(err) {
 		t.Errorf("data dir after purge: %v", err)
+	}
+}
+
+// cronLineRE is a crontab entry, active or commented out: five time fields, then the
+// command.
+var cronLineRE = regexp.MustCompile(`^#? ?((?:\S+\s+){4}\S+)\s+(cd .*)$`)
+
+// The cron example: every job under `timeout`, human lines (stdout) and JSON logs
+// (stderr) in separate files, both rotated by scripts/cb2ac.logrotate; and the
+// 6-hourly line, run by bash against the fixtures with the paths moved into a temp
+// folder, leaves only JSON in the JSON log and no JSON in the summary.
+func TestCronExample(t *testing.T) {
+	src, err := os.ReadFile("scripts/cron.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotate, err := os.ReadFile("scripts/cb2ac.logrotate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const summary, jsonLog = "/var/log/cb2ac/summary.log", "/var/log/cb2ac/cb2ac.json.log"
+	for _, f := range []string{summary, jsonLog} {
+		if !strings.Contains(string(rotate), f) {
+			t.Errorf("cb2ac.logrotate does not rotate %s", f)
+		}
+	}
+	var active []string
+	jobs := 0
+	for _, line := range strings.Split(string(src), "\n") {
+		m := cronLineRE.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		jobs++
+		cmd := m[2]
+		if !regexp.MustCompile(`\btimeout (--kill-after=\S+ )?\d+[smhd]? cb2ac `).MatchString(cmd) {
+			t.Errorf("cron job without timeout: %s", line)
+		}
+		if strings.Contains(cmd, "2>&1") || !strings.Contains(cmd, ">> "+summary) || !strings.Contains(cmd, "2>> "+jsonLog) {
+			t.Errorf("cron job does not keep stdout (%s) and stderr (%s) apart: %s", summary, jsonLog, line)
+		}
+		if !strings.Contains(cmd, "--log-format json") {
+			t.Errorf("cron job without --log-format json: %s", line)
+		}
+		if !strings.HasPrefix(line, "#") {
+			active = append(active, cmd)
+		}
+	}
+	if jobs < 3 || len(active) != 1 {
+		t.Fatalf("found %d cron jobs, %d active; want the 6-hourly one active and the nightly and weekly ones commented", jobs, len(active))
+	}
+
+	// Run the active job as cron would, moved into a temp folder, on the fixtures.
+	tmp := t.TempDir()
+	fixtures, err := filepath.Abs("fixtures/chargebee")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"lib", "log", "etc", "textfile"} {
+		if err := os.MkdirAll(filepath.Join(tmp, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "etc", "cb2ac.yaml"), []byte("data_dir: ./data\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := strings.NewReplacer(
+		"/var/lib/cb2ac", filepath.Join(tmp, "lib"),
+		"/var/log/cb2ac", filepath.Join(tmp, "log"),
+		"/etc/cb2ac", filepath.Join(tmp, "etc"),
+		"/var/lib/node_exporter/textfile", filepath.Join(tmp, "textfile"),
+		"run --source chargebee", "run --in "+fixtures,
+	).Replace(active[0])
+	sh, bin := exec.Command("bash", "-c", cmd), filepath.Dir(binary)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AC_") && !strings.HasPrefix(kv, "CHARGEBEE_") && !strings.HasPrefix(kv, "CB2AC_") && !strings.HasPrefix(kv, "PATH=") {
+			sh.Env = append(sh.Env, kv)
+		}
+	}
+	sh.Env = append(sh.Env, "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	if out, err := sh.CombinedOutput(); err != nil || len(out) > 0 {
+		t.Fatalf("%s: %v; cron would mail:\n%s", cmd, err, out)
+	}
+	human, err := os.ReadFile(filepath.Join(tmp, "log", "summary.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs, err := os.ReadFile(filepath.Join(tmp, "log", "cb2ac.json.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bytes.TrimSpace(human)) == 0 || len(bytes.TrimSpace(logs)) == 0 {
+		t.Fatalf("summary.log %d bytes, cb2ac.json.log %d bytes; want both written", len(human), len(logs))
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(human)), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "{") || strings.Contains(line, `"level":`) {
+			t.Errorf("a JSON log line in summary.log: %s", line)
+		}
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(logs)), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec["level"] == nil || rec["msg"] == nil {
+			t.Errorf("not a JSON log line in cb2ac.json.log: %s", line)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "textfile", "cb2ac.prom")); err != nil {
+		t.Errorf("the cron job wrote no metrics file: %v", err)
 	}
 }
