@@ -45,6 +45,14 @@ func (p *Pipeline) Load(ctx context.Context, req LoadRequest) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A resumed load ends by pointing state.json at its synced snapshot: resuming a run
+	// older than the one state.json names would move that pointer back, and the next
+	// run would send again (or delete) what the newer load already settled. Run ids
+	// sort by time (CheckRunID).
+	if req.Resume && st.Synced != nil && st.Synced.RunID > run.ID {
+		return nil, fmt.Errorf("load --resume: run %s is older than run %s, whose load state.json names as the last synced snapshot; "+
+			"resuming it would move the synced snapshot back. Leave run %s as it is: the next run sends whatever it did not", run.ID, st.Synced.RunID, run.ID)
+	}
 	cfg := p.Cfg.ActiveCampaign
 	cfg.APIURL = p.ACURL()
 	cfg.Site = p.Cfg.Chargebee.Site

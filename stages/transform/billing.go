@@ -2,6 +2,7 @@ package transform
 
 import (
 	"cmp"
+	"fmt"
 	"strings"
 
 	"github.com/cb2ac/cb2ac/internal/money"
@@ -70,7 +71,7 @@ type billFacts struct {
 	id                                               strmap.Ref
 	date, paidAt, amount, discount, tax, paid, failA int64
 	has                                              uint16 // the seven numbers above, then the flags below
-	status, currency                                 uint8
+	status, currency                                 uint16 // codes into billing.strs
 }
 
 const (
@@ -93,7 +94,7 @@ const (
 type billing struct {
 	m       *strmap.Map[billFacts]
 	ids     strmap.Arena
-	strs    []string // the few distinct statuses and currencies
+	strs    codes // the few distinct statuses and currencies
 	refunds *strmap.Map[int64]
 	subs    []string // scratch: the subscriptions an invoice concerns
 }
@@ -120,11 +121,12 @@ func (b *billing) addCreditNote(cn *schemas.CreditNote) {
 }
 
 // add takes one invoice into the index. A voided or deleted invoice says nothing.
+// The error is a code table overflowing (input validate would have rejected).
 // The invoice concerns its subscription_id, or on a consolidated invoice (no
 // subscription_id) every subscription its line items name.
-func (b *billing) add(v *schemas.Invoice) {
+func (b *billing) add(v *schemas.Invoice) error {
 	if v.Deleted || v.Status == "voided" {
-		return
+		return nil
 	}
 	subs := b.subs[:0]
 	if v.SubscriptionID != "" {
@@ -138,7 +140,7 @@ func (b *billing) add(v *schemas.Invoice) {
 	}
 	b.subs = subs
 	if len(subs) == 0 {
-		return
+		return nil
 	}
 	isDue := due(v.Status)
 	dunning := inDunning(v.DunningStatus)
@@ -176,7 +178,15 @@ func (b *billing) add(v *schemas.Invoice) {
 			}
 		}
 		keep := f.has & (subDueDunning | subDueFailedTxn)
-		*f = billFacts{id: b.ids.Add(v.ID), status: b.code(v.Status), currency: b.code(v.CurrencyCode), has: keep | hasRenewal}
+		status, err := b.strs.code("invoice statuses and currencies", v.Status)
+		if err != nil {
+			return fmt.Errorf("invoice %s: %w", v.ID, err)
+		}
+		currency, err := b.strs.code("invoice statuses and currencies", v.CurrencyCode)
+		if err != nil {
+			return fmt.Errorf("invoice %s: %w", v.ID, err)
+		}
+		*f = billFacts{id: b.ids.Add(v.ID), status: status, currency: currency, has: keep | hasRenewal}
 		amount, discount, tax := v.Total, v.Discount, v.Tax
 		if v.SubscriptionID == "" {
 			amount, discount, tax = lineSums(v, sub)
@@ -200,6 +210,7 @@ func (b *billing) add(v *schemas.Invoice) {
 			f.has |= renFailedTxn
 		}
 	}
+	return nil
 }
 
 // isRenewal reports whether the invoice is a per-cycle invoice of sub: its line
@@ -250,19 +261,47 @@ func lineSums(v *schemas.Invoice, sub string) (amount, discount, tax *int64) {
 	return &a, &d, &t
 }
 
-func (b *billing) code(s string) uint8 {
-	for i, v := range b.strs {
-		if v == s {
-			return uint8(i)
+// codes is a table of the few distinct strings of a column (statuses, currencies,
+// payment source types), numbered from 0. It grows to maxCodes entries; past that,
+// code returns an error instead of wrapping or panicking: input is never trusted
+// to be as small as validate makes it.
+type codes struct {
+	strs []string
+	idx  map[string]uint16 // built once the table outgrows a linear scan
+}
+
+const maxCodes = 1 << 16
+
+func (c *codes) code(what, s string) (uint16, error) {
+	if c.idx != nil {
+		if i, ok := c.idx[s]; ok {
+			return i, nil
+		}
+	} else {
+		for i, v := range c.strs {
+			if v == s {
+				return uint16(i), nil
+			}
 		}
 	}
-	if len(b.strs) == 256 {
-		// Validate lets only ISO currencies and Chargebee's invoice statuses through.
-		panic("transform: more than 256 distinct invoice statuses and currencies")
+	if len(c.strs) >= maxCodes {
+		return 0, fmt.Errorf("more than %d distinct %s (one is %q): the input is not what validate writes", maxCodes, what, s)
 	}
-	b.strs = append(b.strs, strings.Clone(s))
-	return uint8(len(b.strs) - 1)
+	s = strings.Clone(s)
+	c.strs = append(c.strs, s)
+	i := uint16(len(c.strs) - 1)
+	if c.idx != nil {
+		c.idx[s] = i
+	} else if len(c.strs) > 16 {
+		c.idx = make(map[string]uint16, 2*len(c.strs))
+		for j, v := range c.strs {
+			c.idx[v] = uint16(j)
+		}
+	}
+	return i, nil
 }
+
+func (c *codes) str(i uint16) string { return c.strs[i] }
 
 // get fills bl (and ren, which bl.Renewal then points to) for subscription subID.
 func (b *billing) get(subID string, bl *Billing, ren *Renewal) {
@@ -276,7 +315,7 @@ func (b *billing) get(subID string, bl *Billing, ren *Renewal) {
 	if f.has&hasRenewal == 0 {
 		return
 	}
-	*ren = Renewal{ID: b.ids.String(f.id), Status: b.strs[f.status], Currency: b.strs[f.currency],
+	*ren = Renewal{ID: b.ids.String(f.id), Status: b.strs.str(f.status), Currency: b.strs.str(f.currency),
 		Dunning: f.has&renDunning != 0, FailedTxn: f.has&renFailedTxn != 0}
 	vals := [...]int64{f.date, f.paidAt, f.amount, f.discount, f.tax, f.paid, f.failA}
 	ptrs := [...]**int64{&ren.Date, &ren.PaidAt, &ren.Amount, &ren.Discount, &ren.Tax, &ren.Paid, &ren.FailedAt}

@@ -2,6 +2,7 @@ package transform
 
 import (
 	"cmp"
+	"fmt"
 	"math/big"
 	"strings"
 
@@ -207,7 +208,7 @@ func paymentMethodOf(ps *schemas.PaymentSource) PaymentMethod {
 // the card expiry, no pointers.
 type sources struct {
 	m    *strmap.Map[sourceFacts]
-	strs []string
+	strs codes
 }
 
 type sourceFacts struct {
@@ -218,13 +219,18 @@ type sourceFacts struct {
 
 func newSources(hint int) *sources { return &sources{m: strmap.New[sourceFacts](hint)} }
 
-// add indexes a payment source; a deleted one is not used.
-func (s *sources) add(ps *schemas.PaymentSource) {
+// add indexes a payment source; a deleted one is not used. The error is the
+// table of types overflowing.
+func (s *sources) add(ps *schemas.PaymentSource) error {
 	if ps.Deleted {
-		return
+		return nil
+	}
+	typ, err := s.strs.code("payment source types", ps.Type)
+	if err != nil {
+		return fmt.Errorf("payment source %s: %w", ps.ID, err)
 	}
 	f, _ := s.m.Put(ps.ID)
-	*f = sourceFacts{typ: s.code(ps.Type)}
+	*f = sourceFacts{typ: typ}
 	if ps.CardExpiryMonth != nil {
 		f.has |= 1
 		f.month = *ps.CardExpiryMonth
@@ -233,16 +239,7 @@ func (s *sources) add(ps *schemas.PaymentSource) {
 		f.has |= 2
 		f.year = *ps.CardExpiryYear
 	}
-}
-
-func (s *sources) code(t string) uint16 {
-	for i, v := range s.strs {
-		if v == t {
-			return uint16(i)
-		}
-	}
-	s.strs = append(s.strs, strings.Clone(t))
-	return uint16(len(s.strs) - 1)
+	return nil
 }
 
 // lookup is a SourceLookup; the expiry pointers are fresh per call.
@@ -251,7 +248,7 @@ func (s *sources) lookup(id string) (PaymentMethod, bool) {
 	if !ok {
 		return PaymentMethod{}, false
 	}
-	pm := PaymentMethod{Type: s.strs[f.typ]}
+	pm := PaymentMethod{Type: s.strs.str(f.typ)}
 	if f.has&1 != 0 {
 		pm.ExpiryMonth = ptr(f.month)
 	}

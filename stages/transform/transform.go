@@ -158,8 +158,7 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (rep schemas
 	})
 	g.Go(func() error {
 		return eachOptional(schemas.PaymentSources, p("payment_sources"), func(ps *schemas.PaymentSource) error {
-			srcs.add(ps)
-			return nil
+			return srcs.add(ps)
 		})
 	})
 	g.Go(func() error {
@@ -210,8 +209,7 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (rep schemas
 	g, _ = errgroup.WithContext(ctx)
 	g.Go(func() error {
 		return schemas.Invoices.EachColumns(p("invoices"), invoiceCols, func(v *schemas.Invoice) error {
-			bill.add(v)
-			return nil
+			return bill.add(v)
 		})
 	})
 	g.Go(func() error {

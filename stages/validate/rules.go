@@ -31,6 +31,12 @@ var Statuses = map[string]bool{
 	"paused": true, "cancelled": true, "transferred": true,
 }
 
+// InvoiceStatuses are Chargebee's invoice statuses (complete list of the API v2 enum,
+// testdata/chargebee/chargebee-model-enums.tsv).
+var InvoiceStatuses = map[string]bool{
+	"paid": true, "posted": true, "payment_due": true, "not_paid": true, "voided": true, "pending": true,
+}
+
 // BillingUnits are Chargebee's billing_period_unit values.
 var BillingUnits = map[string]bool{"day": true, "week": true, "month": true, "year": true}
 

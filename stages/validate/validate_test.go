@@ -95,6 +95,10 @@ func TestRules(t *testing.T) {
 		{"unknown_status", func(_ *[]schemas.Customer, ss *[]schemas.Subscription, _ *[]schemas.Invoice, _ *[]schemas.Gift) {
 			(*ss)[0].Status = "suspended"
 		}, Config{}, []errKey{{"subscription", "s1", UnknownStatus, "status"}}, 1, 0},
+		{"unknown_status: an invoice status not in Chargebee's enum", func(_ *[]schemas.Customer, _ *[]schemas.Subscription, inv *[]schemas.Invoice, _ *[]schemas.Gift) {
+			*inv = []schemas.Invoice{{ID: "i1", CustomerID: "c1", SubscriptionID: "s1", Status: "made_up_7", CurrencyCode: "USD", Date: i64(t0), Total: i64(1000)},
+				{ID: "i2", CustomerID: "c1", SubscriptionID: "s1", Status: "paid", CurrencyCode: "USD", Date: i64(t0), Total: i64(1000)}}
+		}, Config{}, []errKey{{"invoice", "i1", UnknownStatus, "status"}}, 1, 1},
 		{"unknown_currency", func(_ *[]schemas.Customer, ss *[]schemas.Subscription, _ *[]schemas.Invoice, _ *[]schemas.Gift) {
 			(*ss)[0].CurrencyCode = "XYZ"
 		}, Config{}, []errKey{{"subscription", "s1", UnknownCurrency, "currency_code"}}, 1, 0},

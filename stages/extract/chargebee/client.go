@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -401,6 +402,31 @@ func (c *Client) do(ctx context.Context, entity, rawURL, path string) (body []by
 	return nil, parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), 0, c.apiError(path, resp.StatusCode, body)
 }
 
+// scrub replaces every form of the key a server could echo from a request with
+// [redacted]: the key, and the base64 of "key:" (the Authorization header cb2ac
+// sends) and of "key" (the SDKs' form without the colon), standard and URL-safe,
+// with or without padding (the unpadded form is a prefix of the padded one).
+func scrub(key Secret, s string) string {
+	k := key.Reveal()
+	if k == "" || s == "" {
+		return s
+	}
+	forms := []string{k}
+	for _, raw := range []string{k + ":", k} {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+			if f := strings.TrimRight(enc.EncodeToString([]byte(raw)), "="); f != "" {
+				forms = append(forms, f)
+			}
+		}
+	}
+	// Longest first: base64("key:") and base64("key") share a prefix.
+	slices.SortStableFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	for _, f := range forms {
+		s = strings.ReplaceAll(s, f, redacted)
+	}
+	return s
+}
+
 func basicAuth(key string) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(key+":"))
 }
@@ -606,15 +632,15 @@ func (c *Client) apiError(path string, status int, body []byte) *APIError {
 		e.Message = string(body)
 	}
 	e.Message = oneLine(c.cfg.APIKey, e.Message)
+	// The code and type come from the server too: an echo there is scrubbed alike.
+	e.Code, e.Type = scrub(c.cfg.APIKey, e.Code), scrub(c.cfg.APIKey, e.Type)
 	return e
 }
 
 // oneLine makes a server message fit one log or error line, and removes the key
-// should a server (or proxy) ever echo it back.
+// should a server (or proxy) ever echo it back (scrub).
 func oneLine(key Secret, s string) string {
-	if k := key.Reveal(); k != "" {
-		s = strings.ReplaceAll(s, k, redacted)
-	}
+	s = scrub(key, s)
 	s = strings.Join(strings.Fields(s), " ")
 	if r := []rune(s); len(r) > 300 {
 		s = string(r[:300]) + "…"

@@ -3,7 +3,9 @@ package chargebee_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -272,6 +274,69 @@ func TestKeyEchoedByServerIsScrubbed(t *testing.T) {
 	_, err := client(t, ts.URL, nil).ListPage(context.Background(), "customers", chargebee.ListQuery{})
 	if err == nil || strings.Contains(err.Error(), testKey) || strings.Contains(err.Error(), "\n") {
 		t.Errorf("got %q", err)
+	}
+}
+
+// A server (or proxy) that echoes the credentials in an error body: neither the key
+// nor its Basic-auth base64 forms ("key:" as sent, "key" as the SDKs' no-colon
+// form, padded or not) reach the error that goes to stderr, logs and manifest.json.
+func TestAuthorizationEchoedByServerIsScrubbed(t *testing.T) {
+	for _, key := range []string{testKey, testKey + "x", testKey + "xy"} { // every base64 padding
+		forms := map[string]string{
+			"key":             key,
+			"base64 key:":     base64.StdEncoding.EncodeToString([]byte(key + ":")),
+			"base64 key":      base64.StdEncoding.EncodeToString([]byte(key)),
+			"raw base64 key:": base64.RawStdEncoding.EncodeToString([]byte(key + ":")),
+			"raw base64 key":  base64.RawStdEncoding.EncodeToString([]byte(key)),
+			"url base64 key:": base64.URLEncoding.EncodeToString([]byte(key + ":")),
+			"url base64 key":  base64.URLEncoding.EncodeToString([]byte(key)),
+		}
+		bodies := map[string]func(r *http.Request) (int, string){
+			"401 JSON message echoes the header": func(r *http.Request) (int, string) {
+				b, _ := json.Marshal(map[string]string{"message": "bad credentials: " + r.Header.Get("Authorization"), "api_error_code": "api_authentication_failed"})
+				return http.StatusUnauthorized, string(b)
+			},
+			"400 plain text echoes every form": func(r *http.Request) (int, string) {
+				var b strings.Builder
+				b.WriteString("you sent " + r.Header.Get("Authorization"))
+				for _, f := range forms {
+					b.WriteString(" [" + f + "]")
+				}
+				return http.StatusBadRequest, b.String()
+			},
+			"400 JSON code and type echo it": func(r *http.Request) (int, string) {
+				b, _ := json.Marshal(map[string]string{"message": "no", "api_error_code": r.Header.Get("Authorization"),
+					"type": forms["base64 key"]})
+				return http.StatusBadRequest, string(b)
+			},
+		}
+		for name, body := range bodies {
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				status, b := body(r)
+				w.WriteHeader(status)
+				w.Write([]byte(b))
+			}))
+			_, err := client(t, ts.URL, func(c *chargebee.Config) { c.APIKey = chargebee.Secret(key) }).ListPage(context.Background(), "customers", chargebee.ListQuery{})
+			ts.Close()
+			if err == nil {
+				t.Fatalf("%s: no error", name)
+			}
+			var apiErr *chargebee.APIError
+			if !errors.As(err, &apiErr) {
+				t.Fatalf("%s: %T %v", name, err, err)
+			}
+			// The error string, and the fields a caller could print one by one.
+			for _, out := range []string{err.Error(), apiErr.Message, apiErr.Code, apiErr.Type, fmt.Sprintf("%+v", apiErr)} {
+				for fname, f := range forms {
+					if strings.Contains(out, f) {
+						t.Errorf("key %q, %s: the %s form %q is in %q", key, name, fname, f, out)
+					}
+				}
+			}
+			if !strings.Contains(err.Error(), "[redacted]") {
+				t.Errorf("key %q, %s: nothing redacted in %q", key, name, err)
+			}
+		}
 	}
 }
 
