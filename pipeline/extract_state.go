@@ -44,6 +44,29 @@ func (p *Pipeline) ChargebeeAPIURL() (string, error) {
 	return chargebee.DefaultBaseURL(site), nil
 }
 
+// chargebeeConfigured says whether a Chargebee site or API URL is set, in the
+// config or the environment.
+func (p *Pipeline) chargebeeConfigured() bool {
+	return strings.TrimSpace(os.Getenv(EnvChargebeeAPIURL)) != "" || p.Cfg.Chargebee.APIURL != "" ||
+		strings.TrimSpace(os.Getenv(EnvChargebeeSite)) != "" || p.Cfg.Chargebee.Site != ""
+}
+
+// ResolveSource fills in an extract's source when no --source was given: pages
+// when --in names a folder (as before), else the Chargebee API when a site is
+// configured; with neither, an error saying what to set.
+func (p *Pipeline) ResolveSource(opts *extract.Options) error {
+	switch {
+	case opts.Source != "":
+	case opts.In != "":
+		opts.Source = extract.SourcePages
+	case p.chargebeeConfigured():
+		opts.Source = extract.SourceChargebee
+	default:
+		return errors.New("nothing to read: set chargebee.site in the config, or CHARGEBEE_SITE or CHARGEBEE_API_URL, to read the Chargebee API; or give --in DIR (a folder of list pages), or --source snapshot --in RUN/extract")
+	}
+	return nil
+}
+
 var (
 	siteName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*$`)
 	siteURL  = regexp.MustCompile(`^https://([A-Za-z0-9][A-Za-z0-9-]*)\.chargebee\.com/api/v2$`)

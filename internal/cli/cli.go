@@ -155,7 +155,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 				Name:  "extract",
 				Usage: "read Chargebee data into RUN/extract",
 				Flags: withGlobals(
-					&cli.StringFlag{Name: "source", Value: extract.SourcePages, Usage: "chargebee (the API), pages (a folder of API list pages) or snapshot (an older RUN/extract, for a backfill)"},
+					&cli.StringFlag{Name: "source", Usage: "chargebee (the API), pages (a folder of API list pages) or snapshot (an older RUN/extract, for a backfill) (default: pages with --in, else chargebee when a site is configured)"},
 					&cli.StringFlag{Name: "in", Usage: "pages folder, or RUN/extract for --source snapshot"},
 					&cli.IntFlag{Name: "limit", Usage: "keep only the N most recently created customers (trial run)"},
 					&cli.BoolFlag{Name: "full", Usage: "chargebee: read everything, with no updated_at filter (default: what changed since the last successful run)"},
@@ -214,7 +214,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 				Name:  "run",
 				Usage: "run the stages in order in one new run",
 				Flags: append(withGlobals(
-					&cli.StringFlag{Name: "source", Value: extract.SourcePages, Usage: "chargebee, pages or snapshot (see extract)"},
+					&cli.StringFlag{Name: "source", Usage: "chargebee, pages or snapshot (see extract; default: pages with --in, else chargebee when a site is configured)"},
 					&cli.StringFlag{Name: "in", Usage: "pages folder, or RUN/extract for --source snapshot"},
 					&cli.IntFlag{Name: "limit", Usage: "keep only the N most recently created customers (trial run)"},
 					&cli.BoolFlag{Name: "full", Usage: "chargebee: read everything (see extract)"},
