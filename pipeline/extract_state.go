@@ -82,6 +82,36 @@ func SiteKey(apiURL string) string {
 	return apiURL
 }
 
+// chargebeeClientConfig is the Chargebee client's config: the API URL, the key
+// (from the environment unless set in-process) and the config's limits.
+func (p *Pipeline) chargebeeClientConfig() (chargebee.Config, error) {
+	apiURL, err := p.ChargebeeAPIURL()
+	if err != nil {
+		return chargebee.Config{}, err
+	}
+	key := p.Cfg.Chargebee.APIKey
+	if key == "" {
+		v, err := Secret(EnvChargebeeAPIKey)
+		if err != nil {
+			return chargebee.Config{}, err
+		}
+		if v == "" {
+			return chargebee.Config{}, errors.New("no Chargebee API key: set CHARGEBEE_API_KEY or CHARGEBEE_API_KEY_FILE")
+		}
+		key = chargebee.Secret(v)
+	}
+	c := p.Cfg.Chargebee
+	return chargebee.Config{
+		BaseURL:       apiURL,
+		APIKey:        key,
+		RatePerMinute: c.RateLimitPerMinute,
+		Timeout:       c.Timeout,
+		MaxRetries:    c.MaxRetries,
+		MaxPages:      c.MaxPages,
+		UserAgent:     "cb2ac/" + Version,
+	}, nil
+}
+
 // prepareChargebee completes an API extract's options from the config, the
 // environment and state.json, and returns the stage's inputs: the API URL, and the
 // previous extract when the read is incremental. With no usable previous extract of
@@ -98,31 +128,12 @@ func (p *Pipeline) prepareChargebee(req *ExtractRequest, runID string) ([]Input,
 			return nil, errors.New("--since and --full exclude each other")
 		}
 	}
-	apiURL, err := p.ChargebeeAPIURL()
+	api, err := p.chargebeeClientConfig()
 	if err != nil {
 		return nil, err
 	}
-	key := p.Cfg.Chargebee.APIKey
-	if key == "" {
-		v, err := Secret(EnvChargebeeAPIKey)
-		if err != nil {
-			return nil, err
-		}
-		if v == "" {
-			return nil, errors.New("no Chargebee API key: set CHARGEBEE_API_KEY or CHARGEBEE_API_KEY_FILE")
-		}
-		key = chargebee.Secret(v)
-	}
-	c := p.Cfg.Chargebee
-	req.API = chargebee.Config{
-		BaseURL:       apiURL,
-		APIKey:        key,
-		RatePerMinute: c.RateLimitPerMinute,
-		Timeout:       c.Timeout,
-		MaxRetries:    c.MaxRetries,
-		MaxPages:      c.MaxPages,
-		UserAgent:     "cb2ac/" + Version,
-	}
+	apiURL := api.BaseURL
+	req.API = api
 	req.Log = p.Log.With("run_id", runID, "stage", StageExtract)
 	if req.Summary == nil {
 		req.Summary = p.Out

@@ -224,6 +224,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 					&cli.BoolFlag{Name: "sync-gift-purchasers", Usage: "see validate"},
 					&cli.BoolFlag{Name: "resume", Usage: "continue the load of the latest run (or --run-id) where it stopped, instead of a new run"},
 					&cli.BoolFlag{Name: "full-load", Usage: "send every record to AC again, not only what changed"},
+					&cli.BoolFlag{Name: "no-check", Usage: "skip the set-up check run does first (see check)"},
 					redactFlag,
 				), sandboxFlags...),
 				Action: func(c *cli.Context) error {
@@ -237,8 +238,20 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 						return nil
 					}
 					req := pipeline.RunRequest{ExtractRequest: extractRequest(c), Resume: c.Bool("resume"), FullLoad: c.Bool("full-load")}
+					// The check first (not for --resume, which reads no source and whose
+					// load checks the token): a wrong key, token or list fails in
+					// seconds, not after the extract.
+					check := func() error {
+						if req.Resume || c.Bool("no-check") {
+							return nil
+						}
+						return p.Check(c.Context, pipeline.CheckRequest{Source: req.Source, In: req.In})
+					}
 					return locked(p, func() error {
 						if !c.Bool("sandbox") {
+							if err := check(); err != nil {
+								return err
+							}
 							run, err := p.RunAll(c.Context, req)
 							return afterRun(c, p, run, err)
 						}
@@ -249,11 +262,15 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 						if err != nil {
 							return err
 						}
+						if err := check(); err != nil {
+							return errors.Join(err, sbx.close(stdout))
+						}
 						run, err := p.RunAll(c.Context, req)
 						return afterRun(c, p, run, errors.Join(err, sbx.close(stdout)))
 					})
 				},
 			},
+			checkCommand(stdout, stderr),
 			loadCommand(stdout, stderr),
 			planCommand(stdout, stderr),
 			verifyCommand(stdout, stderr),
