@@ -70,7 +70,8 @@ func Main(args []string, buildVersion string) int {
 	return guard(os.Stderr, func() int {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		err := newApp(os.Stdout, os.Stderr).RunContext(ctx, args)
+		app := newApp(os.Stdout, os.Stderr)
+		err := app.RunContext(ctx, interspersed(app, args))
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "cb2ac: %v\n", err)
 		}
