@@ -31,3 +31,42 @@ func TestInterspersedArgs(t *testing.T) {
 		t.Errorf("a flag missing its value is left for the cli library to report: %q", got)
 	}
 }
+
+// Each command's help lists the flags it uses, not every global one; a global
+// flag is still accepted before any command.
+func TestCommandHelpListsOnlyItsFlags(t *testing.T) {
+	for _, tc := range []struct {
+		cmd        []string
+		has, lacks []string
+	}{
+		{[]string{"status"}, []string{"--last", "--data-dir", "--config", "--log-format"}, []string{"--run-id", "--csv", "--metrics-file", "--source"}},
+		{[]string{"prune"}, []string{"--keep", "--data-dir"}, []string{"--run-id", "--csv", "--metrics-file"}},
+		{[]string{"errors"}, []string{"--csv", "--run", "--code"}, []string{"--run-id", "--metrics-file"}},
+		{[]string{"load"}, []string{"--run-id", "--dry-run"}, []string{"--csv", "--metrics-file"}},
+		{[]string{"extract"}, []string{"--run-id", "--csv", "--source"}, []string{"--metrics-file"}},
+		{[]string{"run"}, []string{"--run-id", "--csv", "--metrics-file", "--no-check"}, nil},
+		{[]string{"inspect"}, []string{"--format"}, []string{"--data-dir", "--run-id"}},
+	} {
+		r := cb2ac(t, append(tc.cmd, "--help")...)
+		if r.code != 0 {
+			t.Fatalf("%v --help: exit %d %s", tc.cmd, r.code, r.stderr)
+		}
+		for _, f := range tc.has {
+			if !strings.Contains(r.stdout, f+" ") && !strings.Contains(r.stdout, f+",") {
+				t.Errorf("%v --help lacks %s:\n%s", tc.cmd, f, r.stdout)
+			}
+		}
+		for _, f := range tc.lacks {
+			if strings.Contains(r.stdout, f+" ") || strings.Contains(r.stdout, f+",") {
+				t.Errorf("%v --help lists %s, which it does not use:\n%s", tc.cmd, f, r.stdout)
+			}
+		}
+	}
+	data := t.TempDir()
+	if r := cb2ac(t, "--data-dir", data, "status", "--run-id", fixedRun); r.code != 1 || !strings.Contains(r.stderr, "run-id") {
+		t.Errorf("status --run-id: exit %d %s; want a refusal", r.code, r.stderr)
+	}
+	if r := cb2ac(t, "--data-dir", data, "--run-id", fixedRun, "--csv", "status"); r.code != 0 {
+		t.Errorf("global flags before status: exit %d %s", r.code, r.stderr)
+	}
+}
