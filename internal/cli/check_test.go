@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,6 +89,38 @@ func TestCheck(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("field of another type", func(t *testing.T) {
+		// A field cb2ac would create is taken, by title, by a date field: one line,
+		// and nothing created.
+		withField := writeConfig(t, acConfig{unthrottled: true})
+		f, err := os.OpenFile(withField, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.WriteString("field_mappings:\n  - title: Industry\n    source: customer.cf_industry\n")
+		f.Close()
+		if r := cb2acEnv(t, env, "--data-dir", t.TempDir(), "--config", withField, "check"); r.code != 0 || !strings.Contains(r.stdout, "custom fields to create") {
+			t.Fatalf("before the field exists: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		body := strings.NewReader(`{"field":{"title":"industry","type":"date"}}`)
+		req, _ := http.NewRequest(http.MethodPost, ac.url+"/api/3/fields", body)
+		req.Header.Set("Api-Token", ac.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != http.StatusCreated {
+			t.Fatalf("create the field in the sandbox: %v %v", err, resp)
+		}
+		resp.Body.Close()
+		ac.ResetLog()
+		r := cb2acEnv(t, env, "--data-dir", t.TempDir(), "--config", withField, "check")
+		mustExit(t, r, 1)
+		if lines := problemLines(r.stderr); len(lines) != 1 || !strings.Contains(lines[0], `field "industry"`) || !strings.Contains(lines[0], "field_prefix") {
+			t.Errorf("want one line naming the field and field_prefix, got %q", lines)
+		}
+		if n := ac.WriteRequests(); n != 0 {
+			t.Errorf("check made %d write requests", n)
+		}
+	})
 
 	t.Run("skipped parts", func(t *testing.T) {
 		// --dry-run skips AC; a pages source skips Chargebee.
