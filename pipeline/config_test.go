@@ -19,7 +19,7 @@ func TestExampleConfigLoads(t *testing.T) {
 
 func TestConfigErrors(t *testing.T) {
 	cases := map[string]string{
-		"datadir: x\n":        "field datadir not found",
+		"datadir: x\n":        "unknown key datadir at the top level; did you mean data_dir?",
 		"on_error: explode\n": "on_error",
 		"activecampaign:\n  on_customer_deleted: burn\n":             "on_customer_deleted",
 		"activecampaign:\n  max_attempts: -1\n":                      "activecampaign.timeout 0s and max_attempts -1 must not be negative",

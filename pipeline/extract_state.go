@@ -44,6 +44,29 @@ func (p *Pipeline) ChargebeeAPIURL() (string, error) {
 	return chargebee.DefaultBaseURL(site), nil
 }
 
+// chargebeeConfigured says whether a Chargebee site or API URL is set, in the
+// config or the environment.
+func (p *Pipeline) chargebeeConfigured() bool {
+	return strings.TrimSpace(os.Getenv(EnvChargebeeAPIURL)) != "" || p.Cfg.Chargebee.APIURL != "" ||
+		strings.TrimSpace(os.Getenv(EnvChargebeeSite)) != "" || p.Cfg.Chargebee.Site != ""
+}
+
+// ResolveSource fills in an extract's source when no --source was given: pages
+// when --in names a folder (as before), else the Chargebee API when a site is
+// configured; with neither, an error saying what to set.
+func (p *Pipeline) ResolveSource(opts *extract.Options) error {
+	switch {
+	case opts.Source != "":
+	case opts.In != "":
+		opts.Source = extract.SourcePages
+	case p.chargebeeConfigured():
+		opts.Source = extract.SourceChargebee
+	default:
+		return errors.New("nothing to read: set chargebee.site in the config, or CHARGEBEE_SITE or CHARGEBEE_API_URL, to read the Chargebee API; or give --in DIR (a folder of list pages), or --source snapshot --in RUN/extract")
+	}
+	return nil
+}
+
 var (
 	siteName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*$`)
 	siteURL  = regexp.MustCompile(`^https://([A-Za-z0-9][A-Za-z0-9-]*)\.chargebee\.com/api/v2$`)
@@ -57,6 +80,36 @@ func SiteKey(apiURL string) string {
 		return m[1]
 	}
 	return apiURL
+}
+
+// chargebeeClientConfig is the Chargebee client's config: the API URL, the key
+// (from the environment unless set in-process) and the config's limits.
+func (p *Pipeline) chargebeeClientConfig() (chargebee.Config, error) {
+	apiURL, err := p.ChargebeeAPIURL()
+	if err != nil {
+		return chargebee.Config{}, err
+	}
+	key := p.Cfg.Chargebee.APIKey
+	if key == "" {
+		v, err := Secret(EnvChargebeeAPIKey)
+		if err != nil {
+			return chargebee.Config{}, err
+		}
+		if v == "" {
+			return chargebee.Config{}, errors.New("no Chargebee API key: set CHARGEBEE_API_KEY or CHARGEBEE_API_KEY_FILE")
+		}
+		key = chargebee.Secret(v)
+	}
+	c := p.Cfg.Chargebee
+	return chargebee.Config{
+		BaseURL:       apiURL,
+		APIKey:        key,
+		RatePerMinute: c.RateLimitPerMinute,
+		Timeout:       c.Timeout,
+		MaxRetries:    c.MaxRetries,
+		MaxPages:      c.MaxPages,
+		UserAgent:     "cb2ac/" + Version,
+	}, nil
 }
 
 // prepareChargebee completes an API extract's options from the config, the
@@ -75,31 +128,12 @@ func (p *Pipeline) prepareChargebee(req *ExtractRequest, runID string) ([]Input,
 			return nil, errors.New("--since and --full exclude each other")
 		}
 	}
-	apiURL, err := p.ChargebeeAPIURL()
+	api, err := p.chargebeeClientConfig()
 	if err != nil {
 		return nil, err
 	}
-	key := p.Cfg.Chargebee.APIKey
-	if key == "" {
-		v, err := Secret(EnvChargebeeAPIKey)
-		if err != nil {
-			return nil, err
-		}
-		if v == "" {
-			return nil, errors.New("no Chargebee API key: set CHARGEBEE_API_KEY or CHARGEBEE_API_KEY_FILE")
-		}
-		key = chargebee.Secret(v)
-	}
-	c := p.Cfg.Chargebee
-	req.API = chargebee.Config{
-		BaseURL:       apiURL,
-		APIKey:        key,
-		RatePerMinute: c.RateLimitPerMinute,
-		Timeout:       c.Timeout,
-		MaxRetries:    c.MaxRetries,
-		MaxPages:      c.MaxPages,
-		UserAgent:     "cb2ac/" + Version,
-	}
+	apiURL := api.BaseURL
+	req.API = api
 	req.Log = p.Log.With("run_id", runID, "stage", StageExtract)
 	if req.Summary == nil {
 		req.Summary = p.Out

@@ -261,6 +261,9 @@ func (p *Pipeline) Extract(ctx context.Context, req ExtractRequest) (*Run, error
 	if id == "" {
 		id = p.newRunID()
 	}
+	if err := p.ResolveSource(&req.Options); err != nil {
+		return nil, fmt.Errorf("extract: %w", err)
+	}
 	var inputs []Input
 	switch req.Source {
 	case extract.SourceSnapshot:

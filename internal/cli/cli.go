@@ -70,7 +70,8 @@ func Main(args []string, buildVersion string) int {
 	return guard(os.Stderr, func() int {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		err := newApp(os.Stdout, os.Stderr).RunContext(ctx, args)
+		app := newApp(os.Stdout, os.Stderr)
+		err := app.RunContext(ctx, interspersed(app, args))
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "cb2ac: %v\n", err)
 		}
@@ -96,18 +97,26 @@ func exitCode(err error) int {
 	}
 }
 
-// Flags every command accepts, before or after the command name.
-var globalFlags = []cli.Flag{
-	&cli.StringFlag{Name: "data-dir", Usage: "data folder with state.json and runs/ (default: config data_dir, else ./data)"},
-	&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "config file (cb2ac.yaml)", EnvVars: []string{"CB2AC_CONFIG"}},
-	&cli.StringFlag{Name: "run-id", Usage: "run to write (default: a new run named after the UTC start time) or read"},
-	&cli.BoolFlag{Name: "csv", Usage: "also write a CSV twin of every Parquet file"},
-	&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format on stderr: text or json"},
-	&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"},
-	&cli.StringFlag{Name: "metrics-file", Usage: "after run and each stage command: write a Prometheus textfile here (node_exporter textfile collector); default: config metrics_file"},
-}
+// The global flags: every one is accepted before the command name; after it, a
+// command takes only those it uses (its help lists no others).
+var (
+	dataDirFlag     = &cli.StringFlag{Name: "data-dir", Usage: "data folder with state.json and runs/ (default: config data_dir, else ./data)"}
+	configFlag      = &cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "config file (cb2ac.yaml)", EnvVars: []string{"CB2AC_CONFIG"}}
+	runIDFlag       = &cli.StringFlag{Name: "run-id", Usage: "run to write (default: a new run named after the UTC start time) or read"}
+	csvFlag         = &cli.BoolFlag{Name: "csv", Usage: "also write a CSV twin of every Parquet file"}
+	logFormatFlag   = &cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format on stderr: text or json"}
+	logLevelFlag    = &cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error"}
+	metricsFileFlag = &cli.StringFlag{Name: "metrics-file", Usage: "after run and each stage command: write a Prometheus textfile here (node_exporter textfile collector); default: config metrics_file"}
+)
 
-func withGlobals(flags ...cli.Flag) []cli.Flag { return append(flags, globalFlags...) }
+var globalFlags = []cli.Flag{dataDirFlag, configFlag, runIDFlag, csvFlag, logFormatFlag, logLevelFlag, metricsFileFlag}
+
+// withGlobals is a command's flags plus the global ones every command that reads
+// the config uses (--data-dir, --config, --log-format, --log-level); a command
+// that also uses --run-id, --csv or --metrics-file lists it among flags.
+func withGlobals(flags ...cli.Flag) []cli.Flag {
+	return append(flags, dataDirFlag, configFlag, logFormatFlag, logLevelFlag)
+}
 
 // redactFlag is accepted by the commands that write an errors.csv (validate, load,
 // run); `errors --redact` redacts what it prints instead.
@@ -154,8 +163,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			{
 				Name:  "extract",
 				Usage: "read Chargebee data into RUN/extract",
-				Flags: withGlobals(
-					&cli.StringFlag{Name: "source", Value: extract.SourcePages, Usage: "chargebee (the API), pages (a folder of API list pages) or snapshot (an older RUN/extract, for a backfill)"},
+				Flags: withGlobals(runIDFlag, csvFlag, metricsFileFlag,
+					&cli.StringFlag{Name: "source", Usage: "chargebee (the API), pages (a folder of API list pages) or snapshot (an older RUN/extract, for a backfill) (default: pages with --in, else chargebee when a site is configured)"},
 					&cli.StringFlag{Name: "in", Usage: "pages folder, or RUN/extract for --source snapshot"},
 					&cli.IntFlag{Name: "limit", Usage: "keep only the N most recently created customers (trial run)"},
 					&cli.BoolFlag{Name: "full", Usage: "chargebee: read everything, with no updated_at filter (default: what changed since the last successful run)"},
@@ -176,7 +185,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			{
 				Name:  "validate",
 				Usage: "apply the sync rules: RUN/extract → RUN/validate + errors.csv",
-				Flags: withGlobals(
+				Flags: withGlobals(runIDFlag, csvFlag, metricsFileFlag,
 					&cli.StringFlag{Name: "in", Usage: "extract folder to read (default: this run's, or the latest run's)"},
 					&cli.StringFlag{Name: "on-error", Usage: "ignore (carry good rows on) or fail (exit 2 after writing errors.csv)"},
 					&cli.BoolFlag{Name: "sync-gift-purchasers", Usage: "sync customers who bought a gift and have no subscription of their own"},
@@ -196,7 +205,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			{
 				Name:  "transform",
 				Usage: "map to AC: RUN/validate → RUN/transform (contacts, recurring_payments)",
-				Flags: withGlobals(
+				Flags: withGlobals(runIDFlag, csvFlag, metricsFileFlag,
 					&cli.StringFlag{Name: "in", Usage: "validate folder to read (default: this run's, or the latest run's)"},
 				),
 				Action: func(c *cli.Context) error {
@@ -213,8 +222,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			{
 				Name:  "run",
 				Usage: "run the stages in order in one new run",
-				Flags: append(withGlobals(
-					&cli.StringFlag{Name: "source", Value: extract.SourcePages, Usage: "chargebee, pages or snapshot (see extract)"},
+				Flags: append(withGlobals(runIDFlag, csvFlag, metricsFileFlag,
+					&cli.StringFlag{Name: "source", Usage: "chargebee, pages or snapshot (see extract; default: pages with --in, else chargebee when a site is configured)"},
 					&cli.StringFlag{Name: "in", Usage: "pages folder, or RUN/extract for --source snapshot"},
 					&cli.IntFlag{Name: "limit", Usage: "keep only the N most recently created customers (trial run)"},
 					&cli.BoolFlag{Name: "full", Usage: "chargebee: read everything (see extract)"},
@@ -224,6 +233,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 					&cli.BoolFlag{Name: "sync-gift-purchasers", Usage: "see validate"},
 					&cli.BoolFlag{Name: "resume", Usage: "continue the load of the latest run (or --run-id) where it stopped, instead of a new run"},
 					&cli.BoolFlag{Name: "full-load", Usage: "send every record to AC again, not only what changed"},
+					&cli.BoolFlag{Name: "no-check", Usage: "skip the set-up check run does first (see check)"},
 					redactFlag,
 				), sandboxFlags...),
 				Action: func(c *cli.Context) error {
@@ -237,8 +247,20 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 						return nil
 					}
 					req := pipeline.RunRequest{ExtractRequest: extractRequest(c), Resume: c.Bool("resume"), FullLoad: c.Bool("full-load")}
+					// The check first (not for --resume, which reads no source and whose
+					// load checks the token): a wrong key, token or list fails in
+					// seconds, not after the extract.
+					check := func() error {
+						if req.Resume || c.Bool("no-check") {
+							return nil
+						}
+						return p.Check(c.Context, pipeline.CheckRequest{Source: req.Source, In: req.In})
+					}
 					return locked(p, func() error {
 						if !c.Bool("sandbox") {
+							if err := check(); err != nil {
+								return err
+							}
 							run, err := p.RunAll(c.Context, req)
 							return afterRun(c, p, run, err)
 						}
@@ -249,11 +271,15 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 						if err != nil {
 							return err
 						}
+						if err := check(); err != nil {
+							return errors.Join(err, sbx.close(stdout))
+						}
 						run, err := p.RunAll(c.Context, req)
 						return afterRun(c, p, run, errors.Join(err, sbx.close(stdout)))
 					})
 				},
 			},
+			checkCommand(stdout, stderr),
 			loadCommand(stdout, stderr),
 			planCommand(stdout, stderr),
 			verifyCommand(stdout, stderr),

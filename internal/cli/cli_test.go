@@ -494,7 +494,8 @@ func TestInspectCommand(t *testing.T) {
 		t.Fatal(r.stderr)
 	}
 	p := filepath.Join(data, "runs", fixedRun, "transform", "recurring_payments.parquet")
-	r := cb2ac(t, "inspect", "--format", "json", "--limit", "2", p)
+	// The README's order: flags after the file.
+	r := cb2ac(t, "inspect", p, "--format", "json", "--limit", "2")
 	if r.code != 0 {
 		t.Fatal(r.stderr)
 	}
@@ -510,6 +511,9 @@ func TestInspectCommand(t *testing.T) {
 	}
 	if doc.Schema.Name != "recurring_payment" || len(doc.Rows) != 2 || doc.Rows[0]["storeRecurringPaymentId"] == nil {
 		t.Errorf("inspect json: %+v", doc)
+	}
+	if r := cb2ac(t, "inspect", p, "-n", "1", "--format=csv"); r.code != 0 || strings.Count(strings.TrimSpace(r.stdout), "\n") != 1 {
+		t.Errorf("inspect FILE -n 1 --format=csv: exit %d, want a header and one row:\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if r := cb2ac(t, "inspect", filepath.Join(data, "nope.parquet")); r.code != 1 || !strings.Contains(r.stderr, "nope.parquet") {
 		t.Errorf("inspect of a missing file: exit %d %s", r.code, r.stderr)

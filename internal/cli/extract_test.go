@@ -340,6 +340,17 @@ var endpoints = []struct {
 	{"gifts", false, false, false},
 }
 
+// withoutCheck drops the first request, which must be the set-up check's probe that
+// `run` sends before its extract (customers, limit=1), and returns the extract's.
+func withoutCheck(t *testing.T, reqs []cbsandbox.Request) []cbsandbox.Request {
+	t.Helper()
+	if len(reqs) == 0 || reqs[0].Entity != "customers" || reqs[0].Query.Encode() != "limit=1" {
+		t.Errorf("run's first Chargebee request is not the check's probe (customers?limit=1): %+v", reqs[:min(1, len(reqs))])
+		return reqs
+	}
+	return reqs[1:]
+}
+
 func byEntity(reqs []cbsandbox.Request) map[string][]cbsandbox.Request {
 	out := map[string][]cbsandbox.Request{}
 	for _, r := range reqs {
@@ -444,7 +455,7 @@ func TestExtractChargebeeIncremental(t *testing.T) {
 	if !strings.Contains(r.stdout, "load      skip") {
 		t.Fatalf("run without AC should skip the load:\n%s", r.stdout)
 	}
-	assertFullRead(t, s.srv.Requests(), day1)
+	assertFullRead(t, withoutCheck(t, s.srv.Requests()), day1)
 	wm1 := s.watermark(t)
 	if wm1.RunID != run1 || wm1.Watermark != maxUpdated(day1) || wm1.Site != s.url {
 		t.Fatalf("state after night 1: %+v, want run %s watermark %d site %s", wm1, run1, maxUpdated(day1), s.url)
@@ -457,7 +468,7 @@ func TestExtractChargebeeIncremental(t *testing.T) {
 	s.srv.ResetRequests()
 	r = runWithKeyFile("run", "--source", "chargebee", "--rate-limit=-1", "--run-id", run2)
 	state2 := siteState(t, day1Pages, day2Pages)
-	reqs := byEntity(s.srv.Requests())
+	reqs := byEntity(withoutCheck(t, s.srv.Requests()))
 	total := 0
 	for _, ep := range endpoints {
 		rs := reqs[ep.entity]
@@ -636,6 +647,20 @@ func TestExtractChargebeeBadKey(t *testing.T) {
 		if files, _ := filepath.Glob(filepath.Join(s.extractDir(tc.runID), "*")); len(files) != 0 {
 			t.Errorf("%s: the failed extract left %v", tc.args[0], files)
 		}
+		if tc.args[0] == "run" {
+			// run's check found the key wrong before the extract started: no run
+			// folder, and the check's one request.
+			if _, err := os.Stat(filepath.Join(s.data, "runs", tc.runID)); err == nil {
+				t.Errorf("run: a run folder was made although the check failed")
+			}
+			if n := len(s.srv.Requests()); n != 1 || !strings.HasPrefix(errLines[0], "cb2ac: check chargebee: ") {
+				t.Errorf("run: %d requests, %q; want the check's one request and line", n, errLines[0])
+			}
+			if !bytes.Equal(s.state(t), state) {
+				t.Errorf("run: state.json changed:\n%s", s.state(t))
+			}
+			continue
+		}
 		if m := readManifest(t, filepath.Join(s.data, "runs", tc.runID)).Stages["extract"]; m == nil || m.Status != pipeline.StatusFailed {
 			t.Errorf("%s: manifest extract %+v, want failed", tc.args[0], m)
 		}
@@ -651,7 +676,7 @@ func TestExtractChargebeeBadKey(t *testing.T) {
 	if r := s.run(t, "", "run", "--source", "chargebee", "--rate-limit=-1", "--run-id", "20261122T020000Z"); r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	for _, req := range s.srv.Requests() {
+	for _, req := range withoutCheck(t, s.srv.Requests()) {
 		if _, ok := lists[req.Entity]; ok != req.Query.Has("updated_at[after]") {
 			t.Errorf("%s after a failed run: incremental %v, watermark %v (%v)", req.Entity, !ok, ok, req.Query)
 		}

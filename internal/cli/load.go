@@ -12,7 +12,7 @@ func loadCommand(stdout, stderr io.Writer) *cli.Command {
 	return &cli.Command{
 		Name:  "load",
 		Usage: "send what changed to ActiveCampaign: RUN/transform → RUN/load (plan, journal, synced snapshot)",
-		Flags: withGlobals(
+		Flags: withGlobals(runIDFlag, metricsFileFlag,
 			&cli.StringFlag{Name: "in", Usage: "transform folder to load (default: this run's, or the latest run's)"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "write the plan and stop: no request to AC"},
 			&cli.BoolFlag{Name: "resume", Usage: "continue a load that stopped, skipping the batches its journal acknowledges"},
@@ -40,7 +40,7 @@ func planCommand(stdout, stderr io.Writer) *cli.Command {
 	return &cli.Command{
 		Name:  "plan",
 		Usage: "show what load would send (writes RUN/load/plan.parquet and plan.csv; no request to AC)",
-		Flags: withGlobals(
+		Flags: withGlobals(runIDFlag,
 			&cli.StringFlag{Name: "in", Usage: "transform folder (default: this run's, or the latest run's)"},
 			&cli.BoolFlag{Name: "full", Usage: "diff against nothing"},
 		),

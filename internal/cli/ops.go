@@ -108,7 +108,7 @@ func errorsCommand(stdout, stderr io.Writer) *cli.Command {
 	return &cli.Command{
 		Name:  "errors",
 		Usage: "the error rows (validation and load) of the last run, or of --run",
-		Flags: withGlobals(
+		Flags: withGlobals(&cli.BoolFlag{Name: "csv", Usage: "print the raw rows as CSV"},
 			&cli.StringFlag{Name: "run", Usage: "run id (default: the latest run with an error file)"},
 			&cli.StringFlag{Name: "code", Usage: "only this error code (e.g. invalid_email, ac_rejected)"},
 			&cli.StringFlag{Name: "stage", Usage: "only validate or load"},

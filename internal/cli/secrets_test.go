@@ -234,7 +234,7 @@ func TestExamplesPassNoSecrets(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := cb2acEnv(t, nil, "--config", cfg, "--data-dir", t.TempDir(), "status")
-		if r.code != 1 || strings.Contains(r.stderr+r.stdout, val) || !strings.Contains(r.stderr, "not found") {
+		if r.code != 1 || strings.Contains(r.stderr+r.stdout, val) || !strings.Contains(r.stderr, "unknown key api_") || !strings.Contains(r.stderr, "secrets are never config keys") {
 			t.Errorf("config %q: exit %d, stderr %q", doc, r.code, r.stderr)
 		}
 	}

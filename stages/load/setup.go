@@ -56,7 +56,7 @@ func EnsureSetup(ctx context.Context, c *ac.Client, cached *Setup, cfg Config, f
 		return nil, fmt.Errorf("find list %q: %w", cfg.List, err)
 	}
 	if list == nil {
-		return nil, fmt.Errorf("%w: ActiveCampaign has no list %q; create it in AC (Contacts → Lists → Add a list) or set activecampaign.list", ErrListMissing, cfg.List)
+		return nil, listMissing(cfg.List)
 	}
 	s := &Setup{APIURL: cfg.APIURL, ListID: string(list.ID), ListName: list.Name, Fields: map[string]string{}, FieldPrefix: cfg.FieldPrefix}
 	conn, err := c.EnsureConnection(ctx, ac.Connection{
@@ -115,6 +115,71 @@ func (s *Setup) Stale(ctx context.Context, c *ac.Client) (string, error) {
 	return "", nil
 }
 
+// CheckSetup is EnsureSetup's read-only twin, for `cb2ac check`: it proves the
+// token, finds the list, and reads the custom fields, and returns one error per
+// problem, creating and attaching nothing. A field that is missing is no problem
+// (setup creates it); one whose title or perstag is taken by a field of another
+// type is. When the token is refused nothing else is asked.
+func CheckSetup(ctx context.Context, c *ac.Client, cfg Config, fields []schemas.ContactField) (list *ac.List, create int, problems []error) {
+	cfg.defaults()
+	if err := c.CheckToken(ctx); err != nil {
+		return nil, 0, []error{err}
+	}
+	list, err := c.FindList(ctx, cfg.List)
+	switch {
+	case err != nil:
+		problems = append(problems, fmt.Errorf("find list %q: %w", cfg.List, err))
+	case list == nil:
+		problems = append(problems, listMissing(cfg.List))
+	}
+	existing, _, err := c.Fields(ctx)
+	if err != nil {
+		return list, 0, append(problems, fmt.Errorf("custom fields: %w", err))
+	}
+	byTitle, byTag := indexFields(existing)
+	for _, f := range fields {
+		title, typ := cfg.FieldPrefix+f.Title, fieldType(f.Type)
+		got, ok := lookupField(byTitle, byTag, title, f.Perstag)
+		if !ok {
+			create++
+			continue
+		}
+		if !fits(typ, got.Type) {
+			problems = append(problems, fieldTypeError(got, typ))
+		}
+	}
+	return list, create, problems
+}
+
+func listMissing(name string) error {
+	return fmt.Errorf("%w: ActiveCampaign has no list %q; create it in AC (Contacts → Lists → Add a list) or set activecampaign.list", ErrListMissing, name)
+}
+
+func indexFields(existing []ac.Field) (byTitle, byTag map[string]ac.Field) {
+	byTitle, byTag = map[string]ac.Field{}, map[string]ac.Field{}
+	for _, f := range existing {
+		byTitle[strings.ToLower(f.Title)] = f
+		if f.Perstag != "" {
+			byTag[strings.ToUpper(f.Perstag)] = f
+		}
+	}
+	return byTitle, byTag
+}
+
+// lookupField finds a field by title, ignoring case as AC's own duplicate check
+// does, else by perstag.
+func lookupField(byTitle, byTag map[string]ac.Field, title, perstag string) (ac.Field, bool) {
+	got, ok := byTitle[strings.ToLower(title)]
+	if !ok && perstag != "" {
+		got, ok = byTag[strings.ToUpper(perstag)]
+	}
+	return got, ok
+}
+
+func fieldTypeError(got ac.Field, typ string) error {
+	return fmt.Errorf("%w: ActiveCampaign already has a field %q (id %s) of type %s, and cb2ac would write %s values into it; rename or delete that field in AC, or set activecampaign.field_prefix so cb2ac uses its own titles", ErrFieldType, got.Title, got.ID, got.Type, typ)
+}
+
 // ErrFieldType says an existing AC field has the title (or perstag) of one of
 // cb2ac's fields but a type cb2ac's values do not fit.
 var ErrFieldType = errors.New("custom field type mismatch")
@@ -139,13 +204,7 @@ func ensureFields(ctx context.Context, c *ac.Client, s *Setup, want []schemas.Co
 		if err != nil {
 			return fmt.Errorf("custom fields: %w", err)
 		}
-		byTitle, byTag = map[string]ac.Field{}, map[string]ac.Field{}
-		for _, f := range existing {
-			byTitle[strings.ToLower(f.Title)] = f
-			if f.Perstag != "" {
-				byTag[strings.ToUpper(f.Perstag)] = f
-			}
-		}
+		byTitle, byTag = indexFields(existing)
 		for _, r := range rels {
 			if string(r.Relid) == s.ListID || r.Relid == "0" {
 				attached[string(r.Field)] = true
@@ -159,14 +218,7 @@ func ensureFields(ctx context.Context, c *ac.Client, s *Setup, want []schemas.Co
 	for _, f := range want {
 		title := s.FieldPrefix + f.Title
 		typ := fieldType(f.Type)
-		lookup := func() (ac.Field, bool) {
-			// Titles match ignoring case, as AC's own duplicate check does.
-			got, ok := byTitle[strings.ToLower(title)]
-			if !ok && f.Perstag != "" {
-				got, ok = byTag[strings.ToUpper(f.Perstag)]
-			}
-			return got, ok
-		}
+		lookup := func() (ac.Field, bool) { return lookupField(byTitle, byTag, title, f.Perstag) }
 		got, ok := lookup()
 		for attempt := 1; !ok; attempt++ {
 			created, err := c.CreateField(ctx, ac.Field{Title: title, Type: typ, Perstag: f.Perstag, Descript: "Filled by cb2ac from Chargebee"})
@@ -200,7 +252,7 @@ func ensureFields(ctx context.Context, c *ac.Client, s *Setup, want []schemas.Co
 			}
 		}
 		if !fits(typ, got.Type) {
-			return fmt.Errorf("%w: ActiveCampaign already has a field %q (id %s) of type %s, and cb2ac would write %s values into it; rename or delete that field in AC, or set activecampaign.field_prefix so cb2ac uses its own titles", ErrFieldType, got.Title, got.ID, got.Type, typ)
+			return fieldTypeError(got, typ)
 		}
 		if !attached[string(got.ID)] {
 			if err := c.AttachField(ctx, got.ID, ac.ID(s.ListID)); err != nil {
