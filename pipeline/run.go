@@ -293,20 +293,15 @@ func DescribeFiles(dir string) ([]FileRecord, error) {
 }
 
 func describeFile(path string) (FileRecord, error) {
-	f, err := os.Open(path)
+	fr, err := hashFile(path)
 	if err != nil {
-		return FileRecord{}, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return FileRecord{}, err
-	}
-	fr := FileRecord{Name: filepath.Base(path), Bytes: n, SHA256: hex.EncodeToString(h.Sum(nil))}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return fr, err
 	}
+	f, err := os.Open(path)
+	if err != nil {
+		return fr, err
+	}
+	defer f.Close()
 	switch filepath.Ext(path) {
 	case ".parquet":
 		pf, err := file.NewParquetReader(f)
