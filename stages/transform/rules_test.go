@@ -527,6 +527,10 @@ func TestEndedSubscriptionsHaveNoFutureDates(t *testing.T) {
 		if rp.AnchorDate == nil {
 			t.Errorf("%s: anchorDate (the term's start, a past date) lost", tc.name)
 		}
+		// A deleted one reads in the file as AC will hold it: CANCELLED, "deleted".
+		if deleted := s.Deleted || cc.Deleted; deleted != (rp.NormalizedStatus == Cancelled && rp.StoreStatus == "deleted") {
+			t.Errorf("%s: status %s/%s (deleted %v)", tc.name, rp.NormalizedStatus, rp.StoreStatus, deleted)
+		}
 	}
 }
 

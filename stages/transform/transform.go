@@ -422,6 +422,11 @@ func (m *Mapper) recurringPayment(c *schemas.Customer, cv []attrValue, s *schema
 		// its last term would read as a coming payment to AC's automations.
 		rp.RenewalDate, rp.NextPaymentDate = nil, nil
 	}
+	if rp.Deleted {
+		// What AC is sent for a subscription (or customer) deleted in Chargebee: AC has
+		// no delete for recurring payments, so the file says what AC will hold.
+		rp.NormalizedStatus, rp.StoreStatus = Cancelled, "deleted"
+	}
 	if erased {
 		// Chargebee cleared the customer's personal data: none of it leaves here.
 		rp.Email, rp.CustomerData = "", schemas.CustomerData{}
