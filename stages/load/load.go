@@ -316,6 +316,14 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 	if applyErr != nil {
 		return res, fmt.Errorf("load: %w", applyErr)
 	}
+	// The synced snapshot says where each recurring payment lives in AC: the
+	// connection it was sent to (transform cannot know it).
+	for i := range rd.Changes {
+		if ch := &rd.Changes[i]; ch.New != nil && j.acked[EntityRecurringPayment+"/"+ch.Key] {
+			id := connID
+			ch.New.LegacyConnectionID = &id
+		}
+	}
 	dir := filepath.Join(out, SyncedDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return res, fmt.Errorf("load: synced snapshot: %w", err)

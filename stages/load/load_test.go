@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -348,5 +349,35 @@ func TestCachedFieldDeletedInAC(t *testing.T) {
 	got, ok := srv.Snapshot().ContactByEmail(cs[0].Email)
 	if !ok || got.Fields[newPlan] != "Pro" {
 		t.Errorf("contact %s in AC: %+v; want Plan (field %s) = Pro", cs[0].Email, got, newPlan)
+	}
+}
+
+// The synced snapshot says which AC connection each recurring payment was sent to
+// (transform leaves the column empty: only load knows it), and that id is no
+// changed field in the next plan.
+func TestSyncedSnapshotNamesTheConnection(t *testing.T) {
+	srv, c, url := sandboxClient(t)
+	in := transformDir(t, 2)
+	out := t.TempDir()
+	if _, err := Run(context.Background(), Options{In: in, RunID: "r1", Client: c}, Config{APIURL: url, BulkImportMin: 100}, out); err != nil {
+		t.Fatal(err)
+	}
+	conns := srv.Snapshot().Connections
+	if len(conns) != 1 {
+		t.Fatalf("%d connections", len(conns))
+	}
+	rps, err := schemas.RecurringPayments.ReadFile(filepath.Join(out, SyncedDir, RecurringPaymentsFile+".parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rp := range rps {
+		if rp.LegacyConnectionID == nil || strconv.FormatInt(*rp.LegacyConnectionID, 10) != conns[0].ID {
+			t.Errorf("%s: legacyConnectionId %v, want %s", rp.StoreRecurringPaymentID, rp.LegacyConnectionID, conns[0].ID)
+		}
+	}
+	cur := rps[0]
+	cur.LegacyConnectionID, cur.PaymentAmount = nil, "11.00"
+	if got := changedFields(&rps[0], &cur); !slices.Equal(got, []string{"paymentAmount"}) {
+		t.Errorf("changed fields %v, want [paymentAmount]", got)
 	}
 }
