@@ -1011,14 +1011,7 @@ func TestLoadSandboxAutomationsNightlyAndBackfill(t *testing.T) {
 	ac.ResetLog()
 	mustExit(t, cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "run", "--source", "chargebee", "--run-id", day2Run), 0)
 	ac.Flush()
-	sent := map[string]bool{}
-	for _, r := range ac.Requests() {
-		if r.Op == "bulkUpsertRecurringPayments" {
-			for _, k := range r.Keys {
-				sent[k] = true
-			}
-		}
-	}
+	sent := sentRecords(ac.Requests()).rps
 	if len(sent) == 0 {
 		t.Fatal("day 2 sent no recurring payment")
 	}
@@ -1031,14 +1024,7 @@ func TestLoadSandboxAutomationsNightlyAndBackfill(t *testing.T) {
 	ac.ResetLog()
 	mustExit(t, cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "load", "--in", stageDir(data, day1Run, "transform"), "--run-id", "20261125T020000Z"), 0)
 	ac.Flush()
-	back := map[string]bool{}
-	for _, r := range ac.Requests() {
-		if r.Op == "bulkUpsertRecurringPayments" {
-			for _, k := range r.Keys {
-				back[k] = true
-			}
-		}
-	}
+	back := sentRecords(ac.Requests()).rps
 	if len(back) == 0 {
 		t.Fatal("the backfill sent no recurring payment")
 	}
