@@ -60,6 +60,9 @@ func (p *Pipeline) Load(ctx context.Context, req LoadRequest) (*Run, error) {
 		Backfill: isBackfill(run, in)}
 	inputs := []Input{in}
 	if st.Synced != nil && !req.Full {
+		if err := p.checkSynced(st.Synced); err != nil {
+			return nil, fmt.Errorf("load: %w", err)
+		}
 		opts.Synced = filepath.Join(p.Cfg.DataDir, st.Synced.Dir)
 		inputs = append(inputs, Input{RunID: st.Synced.RunID, Stage: "synced", Dir: opts.Synced})
 	}
@@ -173,6 +176,66 @@ func isBackfill(run *Run, in Input) bool {
 	return false
 }
 
+// syncedPrefix names the synced snapshot's files among the load stage's files in
+// the manifest ("synced/contacts.parquet").
+const syncedPrefix = load.SyncedDir + "/"
+
+// withSyncedFiles adds the synced snapshot a load wrote (out/synced, absent after a
+// dry run or a failed apply) to the stage's files, so the manifest vouches for it
+// like for every other stage file.
+func withSyncedFiles(out string, files []FileRecord) ([]FileRecord, error) {
+	synced, err := DescribeFiles(filepath.Join(out, load.SyncedDir))
+	if errors.Is(err, os.ErrNotExist) {
+		return files, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range synced {
+		f.Name = syncedPrefix + f.Name
+		files = append(files, f)
+	}
+	return files, nil
+}
+
+// checkSynced verifies the synced snapshot state.json names against its run's
+// manifest before a diff reads it: a replaced or truncated file would make the diff
+// send (or skip) the wrong records without a word.
+func (p *Pipeline) checkSynced(s *SyncedState) error {
+	run, err := OpenRun(p.Cfg.DataDir, s.RunID, false)
+	if err != nil {
+		return fmt.Errorf("the synced snapshot state.json names: %w", err)
+	}
+	m, err := run.Manifest()
+	if err != nil {
+		return fmt.Errorf("the synced snapshot state.json names: %w", err)
+	}
+	rec := m.Stages[StageLoad]
+	if rec == nil || rec.Status != StatusSucceeded {
+		return fmt.Errorf("the synced snapshot state.json names (%s) belongs to a load its manifest does not call succeeded; restore that run folder, or load with --full to send every record again", s.Dir)
+	}
+	var files []FileRecord
+	for _, f := range rec.Files {
+		if strings.HasPrefix(f.Name, syncedPrefix) {
+			files = append(files, f)
+		}
+	}
+	if len(files) == 0 {
+		// A load of a cb2ac that did not list its synced files yet: nothing to check
+		// against, so it is read as before.
+		p.Log.Warn("the synced snapshot is not listed in its run's manifest (written by an older cb2ac); read without a checksum check", "run_id", s.RunID, "dir", s.Dir)
+		return nil
+	}
+	if filepath.Join(p.Cfg.DataDir, s.Dir) != filepath.Join(run.StageDir(StageLoad), load.SyncedDir) {
+		return fmt.Errorf("state.json names %s as the synced snapshot of run %s, which is not that run's load/%s folder", s.Dir, s.RunID, load.SyncedDir)
+	}
+	if err := verifyFiles(run.StageDir(StageLoad), StageLoad, files); err != nil {
+		return fmt.Errorf("the last synced snapshot (state.json) cannot be diffed against: %w. "+
+			"Restore it from a backup, or load with --full to send every record again (or `cb2ac unlink` to start over)", err)
+	}
+	return nil
+}
+
 // errNoAC says load was skipped because no AC account is configured.
 var errNoAC = errors.New("no ActiveCampaign API URL (activecampaign.api_url or AC_API_URL)")
 
@@ -198,6 +261,9 @@ func (p *Pipeline) Verify(ctx context.Context, sample int) error {
 	connID, err := ac.ID(st.AC.ConnectionID).Int()
 	if err != nil {
 		return fmt.Errorf("verify: connection id %q: %w", st.AC.ConnectionID, err)
+	}
+	if err := p.checkSynced(st.Synced); err != nil {
+		return fmt.Errorf("verify: %w", err)
 	}
 	checked, diffs, err := load.Verify(ctx, c, filepath.Join(p.Cfg.DataDir, st.Synced.Dir), connID, sample, uint64(p.Now().UnixNano()))
 	if err != nil {

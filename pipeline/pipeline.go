@@ -144,6 +144,9 @@ func (p *Pipeline) runStageKeep(ctx context.Context, run *Run, stage string, inp
 	if err == nil {
 		rec.Files, err = DescribeFiles(out)
 	}
+	if err == nil && stage == StageLoad {
+		rec.Files, err = withSyncedFiles(out, rec.Files)
+	}
 	if err != nil {
 		rec.Status, rec.Error = StatusFailed, err.Error()
 		if merr := run.setStage(stage, rec); merr != nil {
