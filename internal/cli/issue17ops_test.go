@@ -53,9 +53,11 @@ func TestSyncedFilesInManifestAndChecked(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, tamper := range map[string]func(){
-		"truncated": func() { os.WriteFile(synced+"contacts.parquet", orig["contacts.parquet"][:len(orig["contacts.parquet"])/2], 0o600) },
-		"replaced":  func() { os.WriteFile(synced+"recurring_payments.parquet", other, 0o600) },
-		"deleted":   func() { os.Remove(synced + "contacts.parquet") },
+		"truncated": func() {
+			os.WriteFile(synced+"contacts.parquet", orig["contacts.parquet"][:len(orig["contacts.parquet"])/2], 0o600)
+		},
+		"replaced": func() { os.WriteFile(synced+"recurring_payments.parquet", other, 0o600) },
+		"deleted":  func() { os.Remove(synced + "contacts.parquet") },
 	} {
 		t.Run(name, func(t *testing.T) {
 			tamper()
