@@ -64,7 +64,7 @@ func (p *Pipeline) Load(ctx context.Context, req LoadRequest) (*Run, error) {
 			return nil, fmt.Errorf("load: %w", err)
 		}
 		opts.Synced = filepath.Join(p.Cfg.DataDir, st.Synced.Dir)
-		inputs = append(inputs, Input{RunID: st.Synced.RunID, Stage: "synced", Dir: opts.Synced})
+		inputs = append(inputs, Input{RunID: st.Synced.RunID, Stage: syncedInput, Dir: opts.Synced})
 	}
 	if st.AC != nil && st.AC.APIURL == cfg.APIURL {
 		opts.Setup = st.AC
@@ -148,13 +148,15 @@ func isBackfill(run *Run, in Input) bool {
 		return true
 	}
 	m, err := run.Manifest()
-	if err != nil || m == nil {
-		return false
-	}
-	other := func(i Input) bool { return i.RunID != "" && i.RunID != run.ID }
-	// An incremental extract reads the API (an input without a run) and merges into
-	// the last extract (another run's): that is the nightly run. A snapshot extract
-	// reads another run's extract only.
+	return err == nil && m.Backfill()
+}
+
+// Backfill says whether the run's manifest shows it works on another run's data:
+// its extract read only another run's extract (--source snapshot), or a later stage
+// read another run's folder (--in). An incremental extract also reads another run
+// (the extract it merges into) but reads the API too: that is the nightly run.
+func (m *Manifest) Backfill() bool {
+	other := func(i Input) bool { return i.RunID != "" && i.RunID != m.RunID }
 	if rec := m.Stages[StageExtract]; rec != nil && len(rec.Inputs) > 0 {
 		all := true
 		for _, i := range rec.Inputs {
@@ -164,10 +166,11 @@ func isBackfill(run *Run, in Input) bool {
 			return true
 		}
 	}
-	for _, stage := range []string{StageValidate, StageTransform} {
+	for _, stage := range []string{StageValidate, StageTransform, StageLoad} {
 		if rec := m.Stages[stage]; rec != nil {
 			for _, i := range rec.Inputs {
-				if other(i) {
+				// The load's other input is the synced snapshot, always an earlier run's.
+				if other(i) && i.Stage != syncedInput {
 					return true
 				}
 			}
@@ -175,6 +178,10 @@ func isBackfill(run *Run, in Input) bool {
 	}
 	return false
 }
+
+// syncedInput is the Stage of a load's input that is the synced snapshot it diffed
+// against.
+const syncedInput = "synced"
 
 // syncedPrefix names the synced snapshot's files among the load stage's files in
 // the manifest ("synced/contacts.parquet").
