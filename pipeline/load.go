@@ -16,12 +16,19 @@ import (
 	"github.com/cb2ac/cb2ac/stages/load/ac"
 )
 
+// CountMovedBack is the load count of a backfill: the records it moved (or, in a
+// dry run, would move) back to older values in AC.
+const CountMovedBack = "backfill_moved_back"
+
 // LoadRequest says which transform output to load and how.
 type LoadRequest struct {
 	StageRequest
 	DryRun bool // plan only
 	Resume bool // continue a load that stopped, skipping journaled batches
 	Full   bool // diff against nothing: send everything again
+	// Yes confirms a backfill that moves records in AC back to older values
+	// (backfillConfirm); without it such a load stops before sending anything.
+	Yes bool
 }
 
 // ACURL is the AC API URL: AC_API_URL wins over activecampaign.api_url. Both were
@@ -58,6 +65,10 @@ func (p *Pipeline) Load(ctx context.Context, req LoadRequest) (*Run, error) {
 	cfg.Site = p.Cfg.Chargebee.Site
 	opts := load.Options{In: in.Dir, RunID: run.ID, DryRun: req.DryRun, Resume: req.Resume, Fields: p.Cfg.Transform.Fields(), Redact: p.Cfg.RedactErrors,
 		Backfill: isBackfill(run, in)}
+	movedBack := int64(-1)
+	if opts.Backfill {
+		opts.Confirm = p.backfillConfirm(in, st, req.Full, req.DryRun, req.Yes, &movedBack)
+	}
 	inputs := []Input{in}
 	if st.Synced != nil && !req.Full {
 		if err := p.checkSynced(st.Synced); err != nil {
@@ -95,9 +106,14 @@ func (p *Pipeline) Load(ctx context.Context, req LoadRequest) (*Run, error) {
 		if req.DryRun {
 			res.Add("dry_run", 1)
 		}
+		if movedBack >= 0 {
+			res.Add(CountMovedBack, movedBack)
+		}
 		return res.Report, err
 	})
-	p.printPlan(run, res.Report, req.DryRun)
+	if bf := (*BackfillError)(nil); !errors.As(err, &bf) { // stopped before the plan was written
+		p.printPlan(run, res.Report, req.DryRun)
+	}
 	if err != nil {
 		return run, err
 	}

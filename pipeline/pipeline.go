@@ -287,6 +287,11 @@ func (p *Pipeline) Extract(ctx context.Context, req ExtractRequest) (*Run, error
 		}
 		inputs = append(inputs, Input{Dir: filepath.Clean(req.In)})
 	case extract.SourceChargebee:
+		if req.RunID != "" {
+			if err := p.checkNotPast(id); err != nil {
+				return nil, fmt.Errorf("extract: %w", err)
+			}
+		}
 		in, err := p.prepareChargebee(&req, id)
 		if err != nil {
 			return nil, fmt.Errorf("extract: %w", err)
@@ -393,13 +398,15 @@ type RunRequest struct {
 	Resume bool
 	// FullLoad diffs against nothing: every record is sent again.
 	FullLoad bool
+	// Yes confirms a backfill load that moves records back (LoadRequest.Yes).
+	Yes bool
 }
 
 // RunAll chains the stages in one run. The load runs when an AC account is
 // configured; without one the run stops after transform and says so.
 func (p *Pipeline) RunAll(ctx context.Context, req RunRequest) (*Run, error) {
 	if req.Resume {
-		run, err := p.Load(ctx, LoadRequest{StageRequest: StageRequest{RunID: req.RunID}, Resume: true})
+		run, err := p.Load(ctx, LoadRequest{StageRequest: StageRequest{RunID: req.RunID}, Resume: true, Yes: req.Yes})
 		if err != nil {
 			return run, err
 		}
@@ -418,7 +425,7 @@ func (p *Pipeline) RunAll(ctx context.Context, req RunRequest) (*Run, error) {
 	}
 	if p.ACURL() == "" {
 		fmt.Fprintf(p.Out, "%-9s skip %v\n", StageLoad, errNoAC)
-	} else if _, err := p.Load(ctx, LoadRequest{StageRequest: StageRequest{RunID: run.ID}, Full: req.FullLoad}); err != nil {
+	} else if _, err := p.Load(ctx, LoadRequest{StageRequest: StageRequest{RunID: run.ID}, Full: req.FullLoad, Yes: req.Yes}); err != nil {
 		return run, err
 	}
 	if err := p.AdvanceExtractState(run); err != nil {

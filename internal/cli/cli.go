@@ -234,6 +234,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 					&cli.BoolFlag{Name: "resume", Usage: "continue the load of the latest run (or --run-id) where it stopped, instead of a new run"},
 					&cli.BoolFlag{Name: "full-load", Usage: "send every record to AC again, not only what changed"},
 					&cli.BoolFlag{Name: "no-check", Usage: "skip the set-up check run does first (see check)"},
+					yesFlag,
 					redactFlag,
 				), sandboxFlags...),
 				Action: func(c *cli.Context) error {
@@ -246,7 +247,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 						fmt.Fprintln(stdout, "sync is disabled (sync.enabled: false in the config): nothing done")
 						return nil
 					}
-					req := pipeline.RunRequest{ExtractRequest: extractRequest(c), Resume: c.Bool("resume"), FullLoad: c.Bool("full-load")}
+					req := pipeline.RunRequest{ExtractRequest: extractRequest(c), Resume: c.Bool("resume"), FullLoad: c.Bool("full-load"), Yes: c.Bool("yes")}
 					// The check first (not for --resume, which reads no source and whose
 					// load checks the token): a wrong key, token or list fails in
 					// seconds, not after the extract.

@@ -5,6 +5,7 @@ package cli
 // drift.
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,5 +76,94 @@ func TestSyncedFilesInManifestAndChecked(t *testing.T) {
 				os.WriteFile(synced+f, b, 0o600)
 			}
 		})
+	}
+}
+
+// twoNights syncs day 1 and day 2 from the Chargebee sandbox into the AC sandbox.
+func twoNights(t *testing.T) (ac *acServer, env []string, data, cfg string) {
+	t.Helper()
+	ac = startAC(t, acsandbox.Options{})
+	cb, cbEnv := startCB(t)
+	env = append(ac.env(), cbEnv...)
+	data, cfg = t.TempDir(), writeConfig(t, acConfig{unthrottled: true})
+	mustExit(t, cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "--log-level", "warn", "run", "--source", "chargebee", "--run-id", day1Run), 0)
+	if err := cb.Apply("fixtures/chargebee-day2"); err != nil {
+		t.Fatal(err)
+	}
+	mustExit(t, cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "--log-level", "warn", "run", "--source", "chargebee", "--run-id", day2Run), 0)
+	ac.Flush()
+	return ac, env, data, cfg
+}
+
+// A backfill of day 1 over the synced day 2 says how many records it moves back to
+// day 1's values and sends nothing without --yes; with --yes it sends them. A
+// backfill of data as new as the synced snapshot's moves nothing back and needs no
+// --yes. (Before: the backfill went out in silence.)
+func TestBackfillMovesBackNeedsYes(t *testing.T) {
+	ac, env, data, cfg := twoNights(t)
+	run := func(args ...string) result {
+		return cb2acEnv(t, env, append([]string{"--data-dir", data, "--config", cfg, "--log-level", "warn"}, args...)...)
+	}
+	day2 := readManifest(t, filepath.Join(data, "runs", day2Run)).Stages["load"].Counts
+	changedOnDay2 := day2["contacts_update"] + day2["contacts_delete"] + day2["recurring_payments_update"] + day2["recurring_payments_delete"]
+
+	back := stageDir(data, day1Run, "transform")
+	plan := run("plan", "--in", back, "--run-id", "20261124T020000Z")
+	mustExit(t, plan, 0)
+	pc := readManifest(t, filepath.Join(data, "runs", "20261124T020000Z")).Stages["load"].Counts
+	want := pc["contacts_update"] + pc["contacts_delete"] + pc["recurring_payments_update"] + pc["recurring_payments_delete"]
+	if want == 0 || want != changedOnDay2 || pc["backfill_moved_back"] != want {
+		t.Fatalf("plan of the backfill: moved back %d, updates+deletes %d, day 2 changed %d; want all equal and > 0", pc["backfill_moved_back"], want, changedOnDay2)
+	}
+	line := fmt.Sprintf("backfill: data read by run %s, older than the synced snapshot's (run %s): %d records move back to older values in ActiveCampaign", day1Run, day2Run, want)
+	if !strings.Contains(plan.stdout, line) {
+		t.Errorf("plan stdout lacks %q:\n%s", line, plan.stdout)
+	}
+
+	ac.ResetLog()
+	for _, args := range [][]string{
+		{"load", "--in", back, "--run-id", "20261125T020000Z"},
+		{"run", "--no-check", "--source", "snapshot", "--in", stageDir(data, day1Run, "extract"), "--run-id", "20261126T020000Z"},
+	} {
+		r := run(args...)
+		if r.code != 1 || !strings.Contains(r.stdout, line) || !strings.Contains(r.stderr, "--yes") || !strings.Contains(r.stderr, "nothing was sent") {
+			t.Errorf("%v without --yes: exit %d, want 1 with the count on stdout and --yes named:\n%s\n%s", args, r.code, r.stdout, r.stderr)
+		}
+	}
+	if reqs := ac.Requests(); len(reqs) != 0 {
+		t.Fatalf("unconfirmed backfills sent %d requests to AC, want none (first: %+v)", len(reqs), reqs[0])
+	}
+	before := len(readTable(t, schemas.RecurringPayments, filepath.Join(back, "recurring_payments.parquet")))
+	r := run("load", "--in", back, "--run-id", "20261125T020000Z", "--yes")
+	mustExit(t, r, 0)
+	ac.Flush()
+	if s := sentRecords(ac.Requests()); len(s.rps) == 0 || len(s.rps) > before {
+		t.Errorf("confirmed backfill sent %d recurring payments", len(s.rps))
+	}
+	if !strings.Contains(r.stdout, line) {
+		t.Errorf("confirmed backfill stdout lacks %q:\n%s", line, r.stdout)
+	}
+
+	// Day 2's data again over the backfill's synced snapshot: newer, nothing moves back.
+	r = run("run", "--no-check", "--source", "snapshot", "--in", stageDir(data, day2Run, "extract"), "--run-id", "20261127T020000Z")
+	mustExit(t, r, 0)
+	if want := fmt.Sprintf("backfill: data read by run %s, newer than or as new as the synced snapshot's (run %s): 0 records", day2Run, day1Run); !strings.Contains(r.stdout, want) {
+		t.Errorf("forward backfill: stdout lacks %q:\n%s", want, r.stdout)
+	}
+}
+
+// An API extract named after a date before a run that already read Chargebee is
+// refused, naming the snapshot backfill, and creates no run (before: today's data was
+// filed under the past date).
+func TestPastRunIDAPIExtractRefused(t *testing.T) {
+	_, env, data, cfg := twoNights(t)
+	for _, cmd := range []string{"extract", "run"} {
+		r := cb2acEnv(t, env, "--data-dir", data, "--config", cfg, cmd, "--source", "chargebee", "--run-id", "20261119T020000Z")
+		if r.code != 1 || !strings.Contains(r.stderr, "--source snapshot") || !strings.Contains(r.stderr, "backfill_from") || !strings.Contains(r.stderr, "older than run "+day2Run) {
+			t.Errorf("%s --run-id in the past: exit %d, want 1 naming the snapshot backfill: %s", cmd, r.code, r.stderr)
+		}
+		if _, err := os.Stat(filepath.Join(data, "runs", "20261119T020000Z")); !os.IsNotExist(err) {
+			t.Errorf("%s: the refused run's folder exists (%v)", cmd, err)
+		}
 	}
 }
