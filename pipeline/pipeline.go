@@ -140,7 +140,7 @@ func (p *Pipeline) runStageKeep(ctx context.Context, run *Run, stage string, inp
 		crashAt(stage + ":written")
 	}
 	end := p.Now().UTC()
-	rec.EndedAt, rec.DurationMS, rec.Counts = &end, end.Sub(start).Milliseconds(), rep.Counts
+	rec.EndedAt, rec.DurationMS, rec.Counts, rec.Drift = &end, end.Sub(start).Milliseconds(), rep.Counts, rep.Drift
 	if err == nil {
 		rec.Files, err = DescribeFiles(out)
 	}
@@ -304,10 +304,26 @@ func (p *Pipeline) Extract(ctx context.Context, req ExtractRequest) (*Run, error
 	}
 	opts := req.Options
 	opts.CSV = opts.CSV || p.Cfg.CSV
-	_, err = p.runStage(ctx, run, StageExtract, inputs, func(ctx context.Context, out string) (schemas.Report, error) {
+	rep, err := p.runStage(ctx, run, StageExtract, inputs, func(ctx context.Context, out string) (schemas.Report, error) {
 		return extract.Run(ctx, opts, out)
 	})
+	p.printDrift(run, rep.Drift)
 	return run, err
+}
+
+// printDrift says which fields Chargebee sent that cb2ac does not know: one line
+// per list under the extract's, and a warning in the log. Not an error: the
+// records still map; a new field may be worth mapping, and is said so here rather
+// than dropped in silence.
+func (p *Pipeline) printDrift(run *Run, drift []schemas.Drift) {
+	for _, d := range drift {
+		var parts []string
+		for _, f := range slices.Sorted(maps.Keys(d.UnknownFields)) {
+			parts = append(parts, fmt.Sprintf("%s=%d", f, d.UnknownFields[f]))
+		}
+		fmt.Fprintf(p.Out, "          schema drift: %s has fields Chargebee's SDK does not declare: %s\n", d.List, strings.Join(parts, " "))
+		p.Log.Warn("chargebee schema drift: unknown fields", "run_id", run.ID, "stage", StageExtract, "list", d.List, "unknown_fields", strings.Join(parts, " "))
+	}
 }
 
 // StageRequest picks a stage's input and output run. With In set, the input is that

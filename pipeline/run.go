@@ -19,6 +19,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 
 	"github.com/cb2ac/cb2ac/internal/atomicfile"
+	"github.com/cb2ac/cb2ac/schemas"
 )
 
 // Stage names, in pipeline order. They are also the folder names inside a run.
@@ -62,7 +63,10 @@ type StageRecord struct {
 	Inputs      []Input          `json:"inputs,omitempty"`
 	Counts      map[string]int64 `json:"counts,omitempty"`
 	Files       []FileRecord     `json:"files,omitempty"`
-	Error       string           `json:"error,omitempty"`
+	// Drift: the fields Chargebee sent that its SDK does not declare, per list
+	// (extract; see README "Schema drift").
+	Drift []schemas.Drift `json:"drift,omitempty"`
+	Error string          `json:"error,omitempty"`
 }
 
 // Input names what a stage read: another run's stage folder, or an outside folder

@@ -5,9 +5,11 @@ package cli
 // drift.
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -165,5 +167,61 @@ func TestPastRunIDAPIExtractRefused(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(data, "runs", "20261119T020000Z")); !os.IsNotExist(err) {
 			t.Errorf("%s: the refused run's folder exists (%v)", cmd, err)
 		}
+	}
+}
+
+// Fields Chargebee sends that its SDK does not declare are counted per list: a
+// schema drift line under the extract's and a drift entry in the manifest (before:
+// dropped in silence). The fixtures carry none.
+func TestSchemaDriftCountedPerList(t *testing.T) {
+	data := t.TempDir()
+	r := cb2ac(t, "--data-dir", data, "--log-level", "warn", "extract", "--in", "fixtures/chargebee", "--run-id", fixedRun)
+	mustExit(t, r, 0)
+	if strings.Contains(r.stdout, "drift") || readManifest(t, filepath.Join(data, "runs", fixedRun)).Stages["extract"].Drift != nil {
+		t.Errorf("the fixtures show drift:\n%s", r.stdout)
+	}
+
+	cb, cbEnv := startCB(t)
+	edit := func(entity, id string, fn func(e map[string]map[string]any)) {
+		e := fixtureEntry(t, entity, id)
+		fn(e)
+		b, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cb.Update(entity, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit("customers", "cus_0001", func(e map[string]map[string]any) {
+		e["customer"]["loyalty_tier"] = "gold"
+		e["card"]["wallet"] = "apple"
+	})
+	edit("customers", "cus_0002", func(e map[string]map[string]any) { e["customer"]["loyalty_tier"] = nil })
+	edit("subscriptions", "sub_0001", func(e map[string]map[string]any) {
+		e["subscription"]["renewal_hint"] = map[string]any{"a": []any{1, "}"}}
+		e["customer"]["loyalty_tier"] = "gold"
+	})
+	data = t.TempDir()
+	r = cb2acEnv(t, cbEnv, "--data-dir", data, "--config", writeConfig(t, acConfig{}), "--log-level", "warn", "extract", "--source", "chargebee", "--run-id", fixedRun)
+	mustExit(t, r, 0)
+	for _, line := range []string{
+		"schema drift: customers has fields Chargebee's SDK does not declare: card.wallet=1 loyalty_tier=2\n",
+		"schema drift: subscriptions has fields Chargebee's SDK does not declare: customer.loyalty_tier=1 renewal_hint=1\n",
+	} {
+		if !strings.Contains(r.stdout, line) {
+			t.Errorf("stdout lacks %q:\n%s", line, r.stdout)
+		}
+	}
+	if !strings.Contains(r.stderr, "schema drift") {
+		t.Errorf("no drift warning in the log:\n%s", r.stderr)
+	}
+	got := readManifest(t, filepath.Join(data, "runs", fixedRun)).Stages["extract"].Drift
+	want := []schemas.Drift{
+		{List: "customers", UnknownFields: map[string]int64{"card.wallet": 1, "loyalty_tier": 2}},
+		{List: "subscriptions", UnknownFields: map[string]int64{"customer.loyalty_tier": 1, "renewal_hint": 1}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("manifest drift = %+v, want %+v", got, want)
 	}
 }
