@@ -304,6 +304,9 @@ func (p *Pipeline) Extract(ctx context.Context, req ExtractRequest) (*Run, error
 	}
 	opts := req.Options
 	opts.CSV = opts.CSV || p.Cfg.CSV
+	if opts.Progress == nil {
+		opts.Progress = p.Progress
+	}
 	rep, err := p.runStage(ctx, run, StageExtract, inputs, func(ctx context.Context, out string) (schemas.Report, error) {
 		return extract.Run(ctx, opts, out)
 	})
