@@ -66,8 +66,10 @@ func (t *fakeTerm) screen() []string {
 // end, cursor back to column 0) and the load's progress bar (drawn from column 0,
 // cursor left at its end).
 var progressFrames = map[string]func(i int) string{
-	"extract": func(i int) string { return fmt.Sprintf("\rextract  customers %d/%dp subscriptions 0/0p\x1b[K\r", i*100, i) },
-	"load":    func(i int) string { return fmt.Sprintf("\rload      records %d/40 [=====>    ]", i) },
+	"extract": func(i int) string {
+		return fmt.Sprintf("\rextract  customers %d/%dp subscriptions 0/0p\x1b[K\r", i*100, i)
+	},
+	"load": func(i int) string { return fmt.Sprintf("\rload      records %d/40 [=====>    ]", i) },
 }
 
 var logLineRE = regexp.MustCompile(`^level=INFO msg="log line" i=[0-9]+$`)
