@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cb2ac/cb2ac/pipeline"
 	acsandbox "github.com/cb2ac/cb2ac/sandbox/ac"
 	"github.com/cb2ac/cb2ac/schemas"
 )
@@ -223,5 +224,38 @@ func TestSchemaDriftCountedPerList(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("manifest drift = %+v, want %+v", got, want)
+	}
+}
+
+// status through the CLI: a dry run's LOAD column says dry-run (its counts are a
+// plan), a backfill's STATE says backfill.
+func TestStatusMarksGolden(t *testing.T) {
+	data := t.TempDir()
+	ac := newOpsAC(t, acsandbox.Options{}, "")
+	const nightly, noAC, backfill = "20261101T020000Z", "20261102T020000Z", "20261103T020000Z"
+	mustExit(t, ac.run(t, "--data-dir", data, "--run-id", nightly, "run", "--in", "fixtures/chargebee"), 0)
+	mustExit(t, cb2ac(t, "--data-dir", data, "--run-id", noAC, "run", "--in", "fixtures/chargebee"), 0)
+	mustExit(t, ac.run(t, "--data-dir", data, "--run-id", noAC, "plan"), 0)
+	r := ac.run(t, "--data-dir", data, "--run-id", backfill, "run", "--source", "snapshot", "--in", stageDir(data, nightly, "extract"))
+	mustExit(t, r, 0) // its data is the synced snapshot's: nothing moves back, no --yes needed
+	if !strings.Contains(r.stdout, "0 records move back") {
+		t.Errorf("backfill stdout:\n%s", r.stdout)
+	}
+
+	st := cb2ac(t, "--data-dir", data, "status")
+	mustExit(t, st, 0)
+	golden(t, "status-marks.txt", []byte(durationRE.ReplaceAllString(st.stdout, "D ")))
+	js := cb2ac(t, "--data-dir", data, "status", "--json")
+	var rows []pipeline.RunStatus
+	if err := json.Unmarshal([]byte(js.stdout), &rows); err != nil || len(rows) != 3 {
+		t.Fatalf("status --json: %v\n%s", err, js.stdout)
+	}
+	got := map[string][2]bool{}
+	for _, row := range rows {
+		got[row.RunID] = [2]bool{row.DryRun, row.Backfill}
+	}
+	want := map[string][2]bool{nightly: {false, false}, noAC: {true, false}, backfill: {false, true}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("status --json (dry_run, backfill) = %v, want %v", got, want)
 	}
 }
