@@ -252,9 +252,9 @@ func (p *Pipeline) checkSynced(s *SyncedState) error {
 	if filepath.Join(p.Cfg.DataDir, s.Dir) != filepath.Join(run.StageDir(StageLoad), load.SyncedDir) {
 		return fmt.Errorf("state.json names %s as the synced snapshot of run %s, which is not that run's load/%s folder", s.Dir, s.RunID, load.SyncedDir)
 	}
-	if err := verifyFiles(run.StageDir(StageLoad), StageLoad, files); err != nil {
-		return fmt.Errorf("the last synced snapshot (state.json) cannot be diffed against: %w. "+
-			"Restore it from a backup, or load with --full to send every record again (or `cb2ac unlink` to start over)", err)
+	if err := verifyFiles(run.StageDir(StageLoad), StageLoad, files,
+		"restore it from a backup, or load with --full to send every record again (or `cb2ac unlink` to start over)"); err != nil {
+		return fmt.Errorf("the last synced snapshot (state.json) cannot be diffed against: %w", err)
 	}
 	return nil
 }
