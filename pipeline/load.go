@@ -16,12 +16,19 @@ import (
 	"github.com/cb2ac/cb2ac/stages/load/ac"
 )
 
+// CountMovedBack is the load count of a backfill: the records it moved (or, in a
+// dry run, would move) back to older values in AC.
+const CountMovedBack = "backfill_moved_back"
+
 // LoadRequest says which transform output to load and how.
 type LoadRequest struct {
 	StageRequest
 	DryRun bool // plan only
 	Resume bool // continue a load that stopped, skipping journaled batches
 	Full   bool // diff against nothing: send everything again
+	// Yes confirms a backfill that moves records in AC back to older values
+	// (backfillConfirm); without it such a load stops before sending anything.
+	Yes bool
 }
 
 // ACURL is the AC API URL: AC_API_URL wins over activecampaign.api_url. Both were
@@ -58,10 +65,17 @@ func (p *Pipeline) Load(ctx context.Context, req LoadRequest) (*Run, error) {
 	cfg.Site = p.Cfg.Chargebee.Site
 	opts := load.Options{In: in.Dir, RunID: run.ID, DryRun: req.DryRun, Resume: req.Resume, Fields: p.Cfg.Transform.Fields(), Redact: p.Cfg.RedactErrors,
 		Backfill: isBackfill(run, in)}
+	movedBack := int64(-1)
+	if opts.Backfill {
+		opts.Confirm = p.backfillConfirm(in, st, req.Full, req.DryRun, req.Yes, &movedBack)
+	}
 	inputs := []Input{in}
 	if st.Synced != nil && !req.Full {
+		if err := p.checkSynced(st.Synced); err != nil {
+			return nil, fmt.Errorf("load: %w", err)
+		}
 		opts.Synced = filepath.Join(p.Cfg.DataDir, st.Synced.Dir)
-		inputs = append(inputs, Input{RunID: st.Synced.RunID, Stage: "synced", Dir: opts.Synced})
+		inputs = append(inputs, Input{RunID: st.Synced.RunID, Stage: syncedInput, Dir: opts.Synced})
 	}
 	if st.AC != nil && st.AC.APIURL == cfg.APIURL {
 		opts.Setup = st.AC
@@ -92,9 +106,14 @@ func (p *Pipeline) Load(ctx context.Context, req LoadRequest) (*Run, error) {
 		if req.DryRun {
 			res.Add("dry_run", 1)
 		}
+		if movedBack >= 0 {
+			res.Add(CountMovedBack, movedBack)
+		}
 		return res.Report, err
 	})
-	p.printPlan(run, res.Report, req.DryRun)
+	if bf := (*BackfillError)(nil); !errors.As(err, &bf) { // stopped before the plan was written
+		p.printPlan(run, res.Report, req.DryRun)
+	}
 	if err != nil {
 		return run, err
 	}
@@ -145,13 +164,15 @@ func isBackfill(run *Run, in Input) bool {
 		return true
 	}
 	m, err := run.Manifest()
-	if err != nil || m == nil {
-		return false
-	}
-	other := func(i Input) bool { return i.RunID != "" && i.RunID != run.ID }
-	// An incremental extract reads the API (an input without a run) and merges into
-	// the last extract (another run's): that is the nightly run. A snapshot extract
-	// reads another run's extract only.
+	return err == nil && m.Backfill()
+}
+
+// Backfill says whether the run's manifest shows it works on another run's data:
+// its extract read only another run's extract (--source snapshot), or a later stage
+// read another run's folder (--in). An incremental extract also reads another run
+// (the extract it merges into) but reads the API too: that is the nightly run.
+func (m *Manifest) Backfill() bool {
+	other := func(i Input) bool { return i.RunID != "" && i.RunID != m.RunID }
 	if rec := m.Stages[StageExtract]; rec != nil && len(rec.Inputs) > 0 {
 		all := true
 		for _, i := range rec.Inputs {
@@ -161,16 +182,81 @@ func isBackfill(run *Run, in Input) bool {
 			return true
 		}
 	}
-	for _, stage := range []string{StageValidate, StageTransform} {
+	for _, stage := range []string{StageValidate, StageTransform, StageLoad} {
 		if rec := m.Stages[stage]; rec != nil {
 			for _, i := range rec.Inputs {
-				if other(i) {
+				// The load's other input is the synced snapshot, always an earlier run's.
+				if other(i) && i.Stage != syncedInput {
 					return true
 				}
 			}
 		}
 	}
 	return false
+}
+
+// syncedInput is the Stage of a load's input that is the synced snapshot it diffed
+// against.
+const syncedInput = "synced"
+
+// syncedPrefix names the synced snapshot's files among the load stage's files in
+// the manifest ("synced/contacts.parquet").
+const syncedPrefix = load.SyncedDir + "/"
+
+// withSyncedFiles adds the synced snapshot a load wrote (out/synced, absent after a
+// dry run or a failed apply) to the stage's files, so the manifest vouches for it
+// like for every other stage file.
+func withSyncedFiles(out string, files []FileRecord) ([]FileRecord, error) {
+	synced, err := DescribeFiles(filepath.Join(out, load.SyncedDir))
+	if errors.Is(err, os.ErrNotExist) {
+		return files, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range synced {
+		f.Name = syncedPrefix + f.Name
+		files = append(files, f)
+	}
+	return files, nil
+}
+
+// checkSynced verifies the synced snapshot state.json names against its run's
+// manifest before a diff reads it: a replaced or truncated file would make the diff
+// send (or skip) the wrong records without a word.
+func (p *Pipeline) checkSynced(s *SyncedState) error {
+	run, err := OpenRun(p.Cfg.DataDir, s.RunID, false)
+	if err != nil {
+		return fmt.Errorf("the synced snapshot state.json names: %w", err)
+	}
+	m, err := run.Manifest()
+	if err != nil {
+		return fmt.Errorf("the synced snapshot state.json names: %w", err)
+	}
+	rec := m.Stages[StageLoad]
+	if rec == nil || rec.Status != StatusSucceeded {
+		return fmt.Errorf("the synced snapshot state.json names (%s) belongs to a load its manifest does not call succeeded; restore that run folder, or load with --full to send every record again", s.Dir)
+	}
+	var files []FileRecord
+	for _, f := range rec.Files {
+		if strings.HasPrefix(f.Name, syncedPrefix) {
+			files = append(files, f)
+		}
+	}
+	if len(files) == 0 {
+		// A load of a cb2ac that did not list its synced files yet: nothing to check
+		// against, so it is read as before.
+		p.Log.Warn("the synced snapshot is not listed in its run's manifest (written by an older cb2ac); read without a checksum check", "run_id", s.RunID, "dir", s.Dir)
+		return nil
+	}
+	if filepath.Join(p.Cfg.DataDir, s.Dir) != filepath.Join(run.StageDir(StageLoad), load.SyncedDir) {
+		return fmt.Errorf("state.json names %s as the synced snapshot of run %s, which is not that run's load/%s folder", s.Dir, s.RunID, load.SyncedDir)
+	}
+	if err := verifyFiles(run.StageDir(StageLoad), StageLoad, files,
+		"restore it from a backup, or load with --full to send every record again (or `cb2ac unlink` to start over)"); err != nil {
+		return fmt.Errorf("the last synced snapshot (state.json) cannot be diffed against: %w", err)
+	}
+	return nil
 }
 
 // errNoAC says load was skipped because no AC account is configured.
@@ -198,6 +284,9 @@ func (p *Pipeline) Verify(ctx context.Context, sample int) error {
 	connID, err := ac.ID(st.AC.ConnectionID).Int()
 	if err != nil {
 		return fmt.Errorf("verify: connection id %q: %w", st.AC.ConnectionID, err)
+	}
+	if err := p.checkSynced(st.Synced); err != nil {
+		return fmt.Errorf("verify: %w", err)
 	}
 	checked, diffs, err := load.Verify(ctx, c, filepath.Join(p.Cfg.DataDir, st.Synced.Dir), connID, sample, uint64(p.Now().UnixNano()))
 	if err != nil {

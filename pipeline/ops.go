@@ -154,10 +154,15 @@ type RunStatus struct {
 	// Synced: the load finished, so state.json moved to this run's synced snapshot.
 	// Watermark: the extract became the next incremental base. Current: state.json
 	// points at this run now.
-	Synced    bool   `json:"synced"`
-	Watermark bool   `json:"watermark_advanced"`
-	Current   bool   `json:"current"`
-	Error     string `json:"error,omitempty"`
+	Synced    bool `json:"synced"`
+	Watermark bool `json:"watermark_advanced"`
+	Current   bool `json:"current"`
+	// DryRun: the load only planned (load --dry-run, plan): its counts are what it
+	// would have sent, and nothing was. Backfill: the run works on another run's
+	// data (Manifest.Backfill).
+	DryRun   bool   `json:"dry_run"`
+	Backfill bool   `json:"backfill"`
+	Error    string `json:"error,omitempty"`
 }
 
 // Status describes the last n runs, newest first.
@@ -214,7 +219,9 @@ func (p *Pipeline) Status(n int) ([]RunStatus, error) {
 			row.Unchanged = c["contacts_unchanged"] + c["recurring_payments_unchanged"]
 			row.Rejected += c["rejected"]
 			row.Synced = l.Status == StatusSucceeded && c["dry_run"] == 0
+			row.DryRun = c["dry_run"] > 0
 		}
+		row.Backfill = m.Backfill()
 		if e := m.Stages[StageExtract]; e != nil {
 			_, hasWM := e.Counts[extract.CountWatermark]
 			row.Watermark = allOK && hasWM && e.Counts[extract.CountLimited] == 0
@@ -240,11 +247,19 @@ func PrintStatus(w io.Writer, rows []RunStatus) error {
 		if r.Current {
 			state = append(state, "current")
 		}
+		if r.Backfill {
+			state = append(state, "backfill")
+		}
 		if len(state) == 0 {
 			state = append(state, "-")
 		}
+		load := short(r.Stages[StageLoad])
+		if r.DryRun && r.Stages[StageLoad] == StatusSucceeded {
+			// Its counts are a plan: nothing was sent.
+			load = "dry-run"
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\t%s\n", r.RunID,
-			short(r.Stages[StageExtract]), short(r.Stages[StageValidate]), short(r.Stages[StageTransform]), short(r.Stages[StageLoad]),
+			short(r.Stages[StageExtract]), short(r.Stages[StageValidate]), short(r.Stages[StageTransform]), load,
 			r.Created, r.Updated, r.Deleted, r.Unchanged, r.Rejected,
 			time.Duration(r.Duration*float64(time.Second)).Round(10*time.Millisecond), strings.Join(state, ","))
 	}

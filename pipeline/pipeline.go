@@ -140,9 +140,12 @@ func (p *Pipeline) runStageKeep(ctx context.Context, run *Run, stage string, inp
 		crashAt(stage + ":written")
 	}
 	end := p.Now().UTC()
-	rec.EndedAt, rec.DurationMS, rec.Counts = &end, end.Sub(start).Milliseconds(), rep.Counts
+	rec.EndedAt, rec.DurationMS, rec.Counts, rec.Drift = &end, end.Sub(start).Milliseconds(), rep.Counts, rep.Drift
 	if err == nil {
 		rec.Files, err = DescribeFiles(out)
+	}
+	if err == nil && stage == StageLoad {
+		rec.Files, err = withSyncedFiles(out, rec.Files)
 	}
 	if err != nil {
 		rec.Status, rec.Error = StatusFailed, err.Error()
@@ -284,6 +287,11 @@ func (p *Pipeline) Extract(ctx context.Context, req ExtractRequest) (*Run, error
 		}
 		inputs = append(inputs, Input{Dir: filepath.Clean(req.In)})
 	case extract.SourceChargebee:
+		if req.RunID != "" {
+			if err := p.checkNotPast(id); err != nil {
+				return nil, fmt.Errorf("extract: %w", err)
+			}
+		}
 		in, err := p.prepareChargebee(&req, id)
 		if err != nil {
 			return nil, fmt.Errorf("extract: %w", err)
@@ -296,10 +304,29 @@ func (p *Pipeline) Extract(ctx context.Context, req ExtractRequest) (*Run, error
 	}
 	opts := req.Options
 	opts.CSV = opts.CSV || p.Cfg.CSV
-	_, err = p.runStage(ctx, run, StageExtract, inputs, func(ctx context.Context, out string) (schemas.Report, error) {
+	if opts.Progress == nil {
+		opts.Progress = p.Progress
+	}
+	rep, err := p.runStage(ctx, run, StageExtract, inputs, func(ctx context.Context, out string) (schemas.Report, error) {
 		return extract.Run(ctx, opts, out)
 	})
+	p.printDrift(run, rep.Drift)
 	return run, err
+}
+
+// printDrift says which fields Chargebee sent that cb2ac does not know: one line
+// per list under the extract's, and a warning in the log. Not an error: the
+// records still map; a new field may be worth mapping, and is said so here rather
+// than dropped in silence.
+func (p *Pipeline) printDrift(run *Run, drift []schemas.Drift) {
+	for _, d := range drift {
+		var parts []string
+		for _, f := range slices.Sorted(maps.Keys(d.UnknownFields)) {
+			parts = append(parts, fmt.Sprintf("%s=%d", f, d.UnknownFields[f]))
+		}
+		fmt.Fprintf(p.Out, "          schema drift: %s has fields Chargebee's SDK does not declare: %s\n", d.List, strings.Join(parts, " "))
+		p.Log.Warn("chargebee schema drift: unknown fields", "run_id", run.ID, "stage", StageExtract, "list", d.List, "unknown_fields", strings.Join(parts, " "))
+	}
 }
 
 // StageRequest picks a stage's input and output run. With In set, the input is that
@@ -390,13 +417,15 @@ type RunRequest struct {
 	Resume bool
 	// FullLoad diffs against nothing: every record is sent again.
 	FullLoad bool
+	// Yes confirms a backfill load that moves records back (LoadRequest.Yes).
+	Yes bool
 }
 
 // RunAll chains the stages in one run. The load runs when an AC account is
 // configured; without one the run stops after transform and says so.
 func (p *Pipeline) RunAll(ctx context.Context, req RunRequest) (*Run, error) {
 	if req.Resume {
-		run, err := p.Load(ctx, LoadRequest{StageRequest: StageRequest{RunID: req.RunID}, Resume: true})
+		run, err := p.Load(ctx, LoadRequest{StageRequest: StageRequest{RunID: req.RunID}, Resume: true, Yes: req.Yes})
 		if err != nil {
 			return run, err
 		}
@@ -415,7 +444,7 @@ func (p *Pipeline) RunAll(ctx context.Context, req RunRequest) (*Run, error) {
 	}
 	if p.ACURL() == "" {
 		fmt.Fprintf(p.Out, "%-9s skip %v\n", StageLoad, errNoAC)
-	} else if _, err := p.Load(ctx, LoadRequest{StageRequest: StageRequest{RunID: run.ID}, Full: req.FullLoad}); err != nil {
+	} else if _, err := p.Load(ctx, LoadRequest{StageRequest: StageRequest{RunID: run.ID}, Full: req.FullLoad, Yes: req.Yes}); err != nil {
 		return run, err
 	}
 	if err := p.AdvanceExtractState(run); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 
 	"github.com/cb2ac/cb2ac/internal/atomicfile"
+	"github.com/cb2ac/cb2ac/schemas"
 )
 
 // Stage names, in pipeline order. They are also the folder names inside a run.
@@ -62,7 +63,10 @@ type StageRecord struct {
 	Inputs      []Input          `json:"inputs,omitempty"`
 	Counts      map[string]int64 `json:"counts,omitempty"`
 	Files       []FileRecord     `json:"files,omitempty"`
-	Error       string           `json:"error,omitempty"`
+	// Drift: the fields Chargebee sent that its SDK does not declare, per list
+	// (extract; see README "Schema drift").
+	Drift []schemas.Drift `json:"drift,omitempty"`
+	Error string          `json:"error,omitempty"`
 }
 
 // Input names what a stage read: another run's stage folder, or an outside folder
@@ -229,7 +233,7 @@ func CheckInput(dir, stage string) (Input, error) {
 	case rec.Status != StatusSucceeded:
 		return Input{}, &InputError{dir, fmt.Sprintf("the %s stage did not succeed (status %s); re-run it", stage, rec.Status)}
 	}
-	if err := verifyFiles(dir, stage, rec.Files); err != nil {
+	if err := verifyFiles(dir, stage, rec.Files, "re-run the "+stage+" stage"); err != nil {
 		return Input{}, err
 	}
 	return Input{RunID: m.RunID, Stage: stage, Dir: dir}, nil
@@ -238,18 +242,21 @@ func CheckInput(dir, stage string) (Input, error) {
 // verifyFiles checks every file the manifest lists against its size and sha256,
 // streaming each file through the hash once: a file replaced or changed after the
 // stage wrote it (by hand, by another tool, a bad copy) is never used as input.
-func verifyFiles(dir, stage string, files []FileRecord) error {
+// remedy ends the message: what to do about it.
+func verifyFiles(dir, stage string, files []FileRecord, remedy string) error {
 	for _, want := range files {
-		if want.Name == "" || filepath.Base(want.Name) != want.Name || want.SHA256 == "" {
+		// A name is a file of the stage folder, or of one folder in it (load's
+		// "synced/contacts.parquet"); never a way out of it.
+		if want.Name == "" || !filepath.IsLocal(want.Name) || strings.Count(want.Name, "/") > 1 || want.SHA256 == "" {
 			return &InputError{dir, fmt.Sprintf("the manifest's %s stage lists a bad file entry %q", stage, want.Name)}
 		}
 		path := filepath.Join(dir, want.Name)
 		got, err := hashFile(path)
 		if err != nil {
-			return fmt.Errorf("%s, which the %s stage wrote, cannot be read (%w); re-run the %s stage", path, stage, err, stage)
+			return fmt.Errorf("%s, which the %s stage wrote, cannot be read (%w); %s", path, stage, err, remedy)
 		}
 		if got.Bytes != want.Bytes || got.SHA256 != want.SHA256 {
-			return fmt.Errorf("%s is not the file the %s stage wrote (sha256 %.12s…, %d bytes; its manifest.json says %.12s…, %d bytes): it was replaced or changed; re-run the %s stage", path, stage, got.SHA256, got.Bytes, want.SHA256, want.Bytes, stage)
+			return fmt.Errorf("%s is not the file the %s stage wrote (sha256 %.12s…, %d bytes; its manifest.json says %.12s…, %d bytes): it was replaced or changed; %s", path, stage, got.SHA256, got.Bytes, want.SHA256, want.Bytes, remedy)
 		}
 	}
 	return nil

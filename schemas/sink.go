@@ -8,6 +8,16 @@ import (
 // the summary line (e.g. "customers": 64, "rejected": 9).
 type Report struct {
 	Counts map[string]int64 `json:"counts"`
+	// Drift is the schema drift an extract saw: per list, the fields Chargebee
+	// sent that cb2ac does not know (none: nil).
+	Drift []Drift `json:"drift,omitempty"`
+}
+
+// Drift is one list's unknown fields: field (resource.field for a resource beside
+// the list's own, as "card.wallet" in customers) → the records that carried it.
+type Drift struct {
+	List          string           `json:"list"`
+	UnknownFields map[string]int64 `json:"unknown_fields"`
 }
 
 // Add increments a count.

@@ -234,6 +234,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 					&cli.BoolFlag{Name: "resume", Usage: "continue the load of the latest run (or --run-id) where it stopped, instead of a new run"},
 					&cli.BoolFlag{Name: "full-load", Usage: "send every record to AC again, not only what changed"},
 					&cli.BoolFlag{Name: "no-check", Usage: "skip the set-up check run does first (see check)"},
+					yesFlag,
 					redactFlag,
 				), sandboxFlags...),
 				Action: func(c *cli.Context) error {
@@ -246,7 +247,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 						fmt.Fprintln(stdout, "sync is disabled (sync.enabled: false in the config): nothing done")
 						return nil
 					}
-					req := pipeline.RunRequest{ExtractRequest: extractRequest(c), Resume: c.Bool("resume"), FullLoad: c.Bool("full-load")}
+					req := pipeline.RunRequest{ExtractRequest: extractRequest(c), Resume: c.Bool("resume"), FullLoad: c.Bool("full-load"), Yes: c.Bool("yes")}
 					// The check first (not for --resume, which reads no source and whose
 					// load checks the token): a wrong key, token or list fails in
 					// seconds, not after the extract.
@@ -310,12 +311,22 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 func extractRequest(c *cli.Context) pipeline.ExtractRequest {
 	opts := extract.Options{Source: c.String("source"), In: c.String("in"), Limit: c.Int("limit")}
 	opts.Full, opts.Since, opts.RateLimit = c.Bool("full"), c.String("since"), float64(c.Int("rate-limit"))
-	opts.Progress = extract.ProgressTo(c.App.ErrWriter) // live progress on a terminal only
 	return pipeline.ExtractRequest{RunID: global(c, "run-id"), Options: opts}
 }
 
 // setup loads the config, applies flag overrides and builds the pipeline.
 func setup(c *cli.Context, stdout, stderr io.Writer) (*pipeline.Pipeline, error) {
+	// On a terminal the progress line and the log lines (and the summaries, when
+	// stdout is the terminal too) go through one console, so they never share a
+	// line. Live progress is drawn on a terminal only: in a log file it is noise.
+	var con *console
+	if t := extract.ProgressTo(stderr); t != nil {
+		con = newConsole(t)
+		stderr = con.lines(stderr)
+		if extract.ProgressTo(stdout) != nil {
+			stdout = con.lines(stdout)
+		}
+	}
 	log, err := newLogger(stderr, global(c, "log-format"), global(c, "log-level"))
 	if err != nil {
 		return nil, err
@@ -343,8 +354,8 @@ func setup(c *cli.Context, stdout, stderr io.Writer) (*pipeline.Pipeline, error)
 		return nil, err
 	}
 	p := pipeline.New(cfg, log, stdout)
-	if w := extract.ProgressTo(c.App.ErrWriter); w != nil {
-		p.Progress = w
+	if con != nil {
+		p.Progress = con.progress()
 	}
 	return p, nil
 }

@@ -17,6 +17,7 @@ func loadCommand(stdout, stderr io.Writer) *cli.Command {
 			&cli.BoolFlag{Name: "dry-run", Usage: "write the plan and stop: no request to AC"},
 			&cli.BoolFlag{Name: "resume", Usage: "continue a load that stopped, skipping the batches its journal acknowledges"},
 			&cli.BoolFlag{Name: "full", Usage: "diff against nothing: send every record again"},
+			yesFlag,
 			redactFlag,
 		),
 		Action: func(c *cli.Context) error {
@@ -27,13 +28,20 @@ func loadCommand(stdout, stderr io.Writer) *cli.Command {
 			return locked(p, func() error {
 				run, err := p.Load(c.Context, pipeline.LoadRequest{
 					StageRequest: pipeline.StageRequest{RunID: global(c, "run-id"), In: c.String("in")},
-					DryRun:       c.Bool("dry-run"), Resume: c.Bool("resume"), Full: c.Bool("full"),
+					DryRun:       c.Bool("dry-run"), Resume: c.Bool("resume"), Full: c.Bool("full"), Yes: c.Bool("yes"),
 				})
 				return afterStage(c, p, run, err)
 			})
 		},
 	}
 }
+
+// yesFlag confirms a backfill load that moves records in AC back to older values:
+// such a load prints how many and stops before sending anything unless it is given.
+// A flag, not a prompt: cron and Airflow have no terminal to answer on, and a
+// backfill is a decision to write down in the command (the DAG passes it on its
+// backfill path).
+var yesFlag = &cli.BoolFlag{Name: "yes", Usage: "backfill: send even though records move back to older values in ActiveCampaign (the load prints how many; without --yes it stops before sending anything)"}
 
 // plan is load --dry-run under the name people look for.
 func planCommand(stdout, stderr io.Writer) *cli.Command {

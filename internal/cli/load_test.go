@@ -1022,7 +1022,7 @@ func TestLoadSandboxAutomationsNightlyAndBackfill(t *testing.T) {
 	}
 	// The backfill sends day 1's rows back, automations kept quiet.
 	ac.ResetLog()
-	mustExit(t, cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "load", "--in", stageDir(data, day1Run, "transform"), "--run-id", "20261125T020000Z"), 0)
+	mustExit(t, cb2acEnv(t, env, "--data-dir", data, "--config", cfg, "load", "--in", stageDir(data, day1Run, "transform"), "--run-id", "20261125T020000Z", "--yes"), 0)
 	ac.Flush()
 	back := sentRecords(ac.Requests()).rps
 	if len(back) == 0 {

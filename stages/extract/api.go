@@ -151,7 +151,7 @@ func readAPI(ctx context.Context, opts Options) (*Snapshot, map[string]int64, er
 	}
 
 	prog := newProgress(opts.Progress)
-	delta := &Snapshot{}
+	delta := &Snapshot{unknown: &drift{}}
 	queries := map[string]chargebee.ListQuery{}
 	filtered := map[string]bool{} // lists read with updated_at[after]
 	skipped := map[string]bool{}
@@ -276,6 +276,7 @@ func readAPI(ctx context.Context, opts Options) (*Snapshot, map[string]int64, er
 	snap := delta
 	if incremental {
 		snap = merge(prev, delta, filtered, skipped)
+		snap.unknown = delta.unknown
 	}
 	snap.sortCanonical()
 

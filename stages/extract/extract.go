@@ -65,6 +65,10 @@ type Snapshot struct {
 	Plans          []schemas.CatalogPlan
 	Addons         []schemas.CatalogPlan
 	Gifts          []schemas.Gift
+
+	// unknown counts the fields Chargebee sent that its SDK does not declare, per
+	// list, over the pages read (nil for a snapshot source, which reads no page).
+	unknown *drift
 }
 
 // Run reads the source and writes the snapshot files into out.
@@ -103,6 +107,7 @@ func Run(ctx context.Context, opts Options, out string) (schemas.Report, error) 
 	if extra != nil && opts.Limit > 0 {
 		rep.Add(CountLimited, 1)
 	}
+	rep.Drift = snap.unknown.report()
 	return rep, nil
 }
 
@@ -131,7 +136,7 @@ func ReadPages(ctx context.Context, dir string) (*Snapshot, error) {
 	if !st.IsDir() {
 		return nil, fmt.Errorf("pages folder %s is not a folder", dir)
 	}
-	snap := &Snapshot{}
+	snap := &Snapshot{unknown: &drift{}}
 	g, ctx := errgroup.WithContext(ctx)
 	for _, pf := range pageFolders {
 		sub := filepath.Join(dir, pf.name)
@@ -189,6 +194,9 @@ func (s *Snapshot) addPage(entity string, p *chargebee.Page) error {
 	l, ok := listFor(entity)
 	if !ok {
 		return fmt.Errorf("unknown list %q", entity)
+	}
+	if s.unknown != nil {
+		s.unknown.add(entity, p.Unknown)
 	}
 	for i := range p.List {
 		if missing := l.addEntry(s, &p.List[i]); missing != "" {

@@ -181,6 +181,10 @@ type Options struct {
 	// Backfill: the transform loaded is not this run's own (load --in another run):
 	// historical data, sent with automations suppressed unless configured otherwise.
 	Backfill bool
+	// Confirm, when set, hears the plan's counts (contacts_update, ... as in the
+	// report) once the diff is made and before any request to AC, setup included;
+	// an error ends the load there, with nothing sent.
+	Confirm func(plan map[string]int64) error
 }
 
 // Result is what the pipeline needs back: counts, and the setup to cache.
@@ -221,6 +225,18 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 	rd, err := rpDiff(oldRPs)
 	if err != nil {
 		return res, fmt.Errorf("load: %w", err)
+	}
+	if opts.Confirm != nil {
+		plan := map[string]int64{}
+		for op, n := range counts(cd) {
+			plan["contacts_"+op] = n
+		}
+		for op, n := range counts(rd) {
+			plan["recurring_payments_"+op] = n
+		}
+		if err := opts.Confirm(plan); err != nil {
+			return res, fmt.Errorf("load: %w", err)
+		}
 	}
 
 	var setup *Setup

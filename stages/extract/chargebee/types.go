@@ -22,6 +22,10 @@ type Page struct {
 	// Date is the server's Date header of the answer (Unix seconds; 0 when absent
 	// or unreadable): Chargebee's clock, not this host's. Set by Client.ListPage.
 	Date int64 `json:"-"`
+
+	// Unknown counts the keys of the page's resources that Chargebee's SDK does not
+	// declare (schema drift), nil when there are none.
+	Unknown Unknown `json:"-"`
 }
 
 // Entry is one element of a list: resources wrapped by their type name.
@@ -72,7 +76,7 @@ func DecodePage(r io.Reader) (*Page, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("bad JSON: trailing data after the list page")
 	}
-	return &Page{List: *env.List, NextOffset: env.NextOffset}, nil
+	return &Page{List: *env.List, NextOffset: env.NextOffset, Unknown: unknownKeys(b)}, nil
 }
 
 // entryError names the first list entry that does not decode, by index, record and
