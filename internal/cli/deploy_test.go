@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"bytes"
 	"debug/buildinfo"
 	"debug/elf"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -308,4 +310,319 @@ func dockerIgnored(patterns []string, path string) string {
 		}
 	}
 	return ""
+}
+
+// dagTask is one task of a DAG as scripts/airflow/render_dag.py ran it.
+type dagTask struct {
+	Argv             []string
+	Downstream       []string
+	Retries          int
+	ExecutionTimeout string `json:"execution_timeout"`
+	Exit0            string `json:"exit_0"`
+	Exit2            string `json:"exit_2"`
+	Exit75           string `json:"exit_75"`
+	Pod              *dagPod
+}
+
+// dagPod is a KubernetesPodOperator's pod, as the DAG builds it.
+type dagPod struct {
+	Image   string
+	Cmds    []string
+	EnvVars map[string]string `json:"env_vars"`
+	EnvFrom []map[string]any  `json:"env_from"`
+	Secrets []struct {
+		DeployType   string `json:"deploy_type"`
+		DeployTarget string `json:"deploy_target"`
+		Secret, Key  string
+	}
+	Resources struct {
+		Requests, Limits map[string]string
+	} `json:"container_resources"`
+	VolumeMounts []struct {
+		MountPath string `json:"mount_path"`
+		ReadOnly  bool   `json:"read_only"`
+	} `json:"volume_mounts"`
+	SecurityContext struct {
+		RunAsNonRoot bool `json:"run_as_non_root"`
+		RunAsUser    int  `json:"run_as_user"`
+	} `json:"security_context"`
+	ContainerSecurityContext struct {
+		ReadOnlyRootFilesystem bool `json:"read_only_root_filesystem"`
+	} `json:"container_security_context"`
+}
+
+// The Airflow DAGs, without Airflow: scripts/airflow/render_dag.py stubs the airflow
+// (and kubernetes client) modules as Airflow 2.9+ and 3.x lay them out, runs the start
+// task and every other task (templates rendered with jinja2 as Airflow does; a
+// stand-in cb2ac that prints its arguments and exits FAKE_RC, on the PATH for
+// cb2ac_dag.py's bash commands, as the image's entrypoint for cb2ac_k8s_dag.py's
+// pods) for each version's context shapes: scheduled, late behind a previous run on a
+// bucket data dir, manual (Airflow 3's without a logical date among them), a
+// trigger's backfill, and DAG runs for a past interval (catchup, Airflow backfill),
+// which start must refuse unless they replay a snapshot. Every task's arguments must
+// name the right run and data dir, check must come first and ask Chargebee only when
+// the run reads it, a hostile backfill_from must stay one argument, the real cb2ac
+// must accept the arguments, exit 2 must fail without retry and 75 with; the pods
+// must take their secrets from Kubernetes secrets, run as the image's user, and have
+// the memory bench/results.md measured. Each DAG is also rendered with
+// LOAD_TAKES_YES on (a backfill load gets --yes=true), and the constant must agree
+// with whether this cb2ac's load takes --yes.
+func TestAirflowDAG(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 not installed")
+	}
+	// The interpreter itself, not a version manager's shim (which costs 100 ms a start,
+	// and the stub starts over a thousand times).
+	exe, err := exec.Command(py, "-c", "import sys, jinja2; print(sys.executable)").CombinedOutput()
+	if err != nil {
+		t.Skipf("python3 has no jinja2 (Airflow renders templates with it): %s", exe)
+	}
+	py = strings.TrimSpace(string(exe))
+	tmp := t.TempDir()
+	stub := filepath.Join(tmp, "bin", "cb2ac")
+	if err := os.MkdirAll(filepath.Dir(stub), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	stubSrc := "#!" + py + " -S\nimport json, os, sys\nprint(json.dumps(sys.argv[1:]))\nsys.exit(int(os.environ.get('FAKE_RC', '0')))\n"
+	if err := os.WriteFile(stub, []byte(stubSrc), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	marker := filepath.Join(tmp, "injected")
+	injected := `x"; touch ` + marker + `; $(touch ` + marker + `2) ` + "`touch " + marker + "3` {{ 7*7 }} '"
+
+	imageUID := 0
+	for _, in := range parseDockerfile(t, "Dockerfile") {
+		if in.cmd == "USER" {
+			uid, _, _ := strings.Cut(in.args, ":")
+			imageUID, _ = strconv.Atoi(uid)
+		}
+	}
+	yesAccepted := cb2ac(t, "load", "--yes", "--help").code == 0
+
+	// What start does with each shape: the run id it names, and the first stage
+	// ("" = refused: a past interval with nothing to replay).
+	type want struct{ runID, branch string }
+	shapes := map[string]want{
+		"scheduled":                 {"20261204T180000Z", "extract"},
+		"late":                      {"20261204T180000Z", "extract"},
+		"manual":                    {"20261204T153312Z", "extract"},
+		"manual_run_id_only":        {"20261204T153312Z", "extract"},
+		"backfill":                  {"20261204T153312Z", "validate_backfill"},
+		"catchup":                   {"", ""},
+		"airflow_backfill":          {"", ""},
+		"airflow_backfill_snapshot": {"20261102T060000Z", "validate_backfill"},
+	}
+	stages := map[string][]string{
+		"extract":           {"extract", "--source", "chargebee"},
+		"validate":          {"validate"},
+		"validate_backfill": {"validate", "--in"}, // + backfill_from
+		"transform":         {"transform"},
+		"load":              {"load", "--resume"},
+	}
+	checked := map[string]bool{}
+	for _, dag := range []string{"scripts/airflow/cb2ac_dag.py", "scripts/airflow/cb2ac_k8s_dag.py"} {
+		k8s := strings.Contains(dag, "k8s")
+		for _, f := range []string{dag, "scripts/airflow/cb2ac_airflow.py"} {
+			cmd := exec.Command(py, "-c", "import py_compile,sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)", f, filepath.Join(tmp, "dag.pyc"))
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("py_compile %s: %v\n%s", f, err, out)
+			}
+		}
+		for _, major := range []string{"2", "3"} {
+			for _, yes := range []bool{false, true} {
+				where0 := fmt.Sprintf("%s Airflow %s LOAD_TAKES_YES=%v", filepath.Base(dag), major, yes)
+				cmd := exec.Command(py, "scripts/airflow/render_dag.py", dag, filepath.Join(tmp, fmt.Sprintf("af-%s-%v-%s", major, yes, filepath.Base(dag))), major, stub)
+				cmd.Env = append(os.Environ(), "INJECTED="+injected, "LOAD_TAKES_YES="+map[bool]string{true: "1", false: "0"}[yes])
+				var stderr bytes.Buffer
+				cmd.Stderr = &stderr
+				out, err := cmd.Output()
+				if err != nil {
+					t.Fatalf("%s: render_dag.py: %v\n%s", where0, err, stderr.String())
+				}
+				var res map[string]json.RawMessage
+				if err := json.Unmarshal(out, &res); err != nil {
+					t.Fatalf("%s: %v\n%s", where0, err, out)
+				}
+				var info struct {
+					DagrunTimeout string `json:"dagrun_timeout"`
+					Catchup       bool
+					LoadTakesYes  bool `json:"load_takes_yes"`
+				}
+				if err := json.Unmarshal(res["dag"], &info); err != nil {
+					t.Fatal(err)
+				}
+				if info.DagrunTimeout == "None" || info.Catchup {
+					t.Errorf("%s: dagrun_timeout %s, catchup %v; want a timeout and no catchup", where0, info.DagrunTimeout, info.Catchup)
+				}
+				if !yes && info.LoadTakesYes != yesAccepted {
+					t.Errorf("%s: cb2ac_airflow.LOAD_TAKES_YES is %v, but this cb2ac's load accepts --yes: %v; make them agree", where0, info.LoadTakesYes, yesAccepted)
+				}
+				for name, w := range shapes {
+					raw, ok := res[name]
+					if !ok {
+						if name != "manual_run_id_only" || major == "3" {
+							t.Errorf("%s: render_dag.py gave no %s run", where0, name)
+						}
+						continue
+					}
+					where := where0 + " " + name
+					var sh struct {
+						Params     map[string]string
+						Branch     string
+						StartError string `json:"start_error"`
+						RunID      string `json:"run_id"`
+						Tasks      map[string]dagTask
+					}
+					if err := json.Unmarshal(raw, &sh); err != nil {
+						t.Fatalf("%s: %v\n%s", where, err, raw)
+					}
+					if sh.RunID != w.runID || sh.Branch != w.branch {
+						t.Errorf("%s: start named run %q and went to %q (error %q); want %q and %q", where, sh.RunID, sh.Branch, sh.StartError, w.runID, w.branch)
+					}
+					if w.branch == "" {
+						if !strings.Contains(sh.StartError, "past data interval") || !strings.Contains(sh.StartError, "backfill_from") {
+							t.Errorf("%s: start's refusal %q does not say why and what to do", where, sh.StartError)
+						}
+						continue
+					}
+					if d := sh.Tasks["check"].Downstream; len(d) != 1 || d[0] != "start" {
+						t.Errorf("%s: check is followed by %v; want start (check is the first task)", where, d)
+					}
+					if d := sh.Tasks["start"].Downstream; !slices.Contains(d, "extract") || !slices.Contains(d, "validate_backfill") {
+						t.Errorf("%s: start branches to %v", where, d)
+					}
+					dataDir, backfillFrom := sh.Params["data_dir"], sh.Params["backfill_from"]
+					source := "chargebee"
+					if backfillFrom != "" {
+						source = "snapshot"
+					}
+					expect := map[string][]string{"check": {"--data-dir", dataDir, "--log-format", "json", "check", "--source", source}}
+					for id, args := range stages {
+						argv := []string{"--data-dir", dataDir, "--run-id", sh.RunID, "--log-format", "json"}
+						if !k8s {
+							argv = append(argv, "--metrics-file", sh.Params["metrics_file"])
+						}
+						argv = append(argv, args...)
+						if id == "validate_backfill" {
+							argv = append(argv, backfillFrom) // one argument, verbatim
+						}
+						if id == "load" && yes {
+							argv = append(argv, "--yes="+strconv.FormatBool(backfillFrom != ""))
+						}
+						expect[id] = argv
+					}
+					for id, wantArgv := range expect {
+						tk, ok := sh.Tasks[id]
+						if !ok {
+							t.Errorf("%s: no task %s", where, id)
+							continue
+						}
+						if !slices.Equal(tk.Argv, wantArgv) {
+							t.Errorf("%s %s: cb2ac got\n%q\nwant\n%q", where, id, tk.Argv, wantArgv)
+						}
+						if tk.Exit0 != "ok" || tk.Exit2 != "fail_no_retry" || tk.Exit75 != "fail_retry" {
+							t.Errorf("%s %s: exit 0 → %s, 2 → %s, 75 → %s; want ok, fail_no_retry, fail_retry", where, id, tk.Exit0, tk.Exit2, tk.Exit75)
+						}
+						if tk.Retries < 1 || tk.ExecutionTimeout == "None" || tk.ExecutionTimeout == "" {
+							t.Errorf("%s %s: retries %d, execution_timeout %q", where, id, tk.Retries, tk.ExecutionTimeout)
+						}
+						if k8s {
+							checkPod(t, where+" "+id, tk.Pod, imageUID, id)
+						}
+						// The real cb2ac accepts every task's arguments (once per task and
+						// kind of run).
+						key := fmt.Sprintf("%s/%v/%v/%v", id, k8s, backfillFrom != "", yes)
+						if !checked[key] && len(tk.Argv) > 0 && (!yes || yesAccepted) {
+							checked[key] = true
+							if r := cb2ac(t, append(slices.Clone(tk.Argv), "--help")...); r.code != 0 || !strings.Contains(r.stdout, "USAGE") {
+								t.Errorf("%s %s: cb2ac %q --help: exit %d\n%s%s", where, id, tk.Argv, r.code, r.stdout, r.stderr)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, suffix := range []string{"", "2", "3"} {
+		if _, err := os.Stat(marker + suffix); err == nil {
+			t.Errorf("backfill_from ran shell code: %s exists", marker+suffix)
+		}
+	}
+}
+
+// checkPod holds a cb2ac_k8s_dag.py pod to what the image and bench/results.md say.
+func checkPod(t *testing.T, where string, pod *dagPod, imageUID int, task string) {
+	t.Helper()
+	if pod == nil {
+		t.Errorf("%s: not a KubernetesPodOperator", where)
+		return
+	}
+	if pod.Image == "" || len(pod.Cmds) != 0 {
+		t.Errorf("%s: image %q, cmds %q; want the image, its entrypoint (cb2ac) kept", where, pod.Image, pod.Cmds)
+	}
+	secrets := map[string]bool{}
+	for _, s := range pod.Secrets {
+		if s.DeployType == "env" && s.Secret != "" && s.Key != "" {
+			secrets[s.DeployTarget] = true
+		}
+	}
+	if !secrets["CHARGEBEE_API_KEY"] || !secrets["AC_API_TOKEN"] {
+		t.Errorf("%s: secrets %+v; want CHARGEBEE_API_KEY and AC_API_TOKEN from a Kubernetes secret", where, pod.Secrets)
+	}
+	if len(pod.EnvFrom) == 0 {
+		t.Errorf("%s: no env_from for the cloud credentials", where)
+	}
+	for k, v := range pod.EnvVars {
+		if strings.Contains(k, "KEY") || strings.Contains(k, "TOKEN") || strings.Contains(k, "SECRET") {
+			t.Errorf("%s: env var %s=%q in the DAG; secrets come from Kubernetes secrets", where, k, v)
+		}
+	}
+	configMounted, tmp := false, false
+	for _, m := range pod.VolumeMounts {
+		configMounted = configMounted || (m.ReadOnly && strings.HasPrefix(pod.EnvVars["CB2AC_CONFIG"], m.MountPath+"/"))
+		tmp = tmp || m.MountPath == "/tmp"
+	}
+	if !configMounted {
+		t.Errorf("%s: CB2AC_CONFIG %q is not in a read-only mounted volume", where, pod.EnvVars["CB2AC_CONFIG"])
+	}
+	if !pod.SecurityContext.RunAsNonRoot || pod.SecurityContext.RunAsUser != imageUID || imageUID == 0 {
+		t.Errorf("%s: pod runs as %d (non-root %v); want the image's user %d", where, pod.SecurityContext.RunAsUser, pod.SecurityContext.RunAsNonRoot, imageUID)
+	}
+	if !pod.ContainerSecurityContext.ReadOnlyRootFilesystem || !tmp {
+		t.Errorf("%s: want a read-only root filesystem and a writable /tmp", where)
+	}
+	if task == "check" {
+		return
+	}
+	// bench/results.md at 1M customers: stages peak at up to 927 MiB RSS; a first
+	// sync's plan (inside load) at 4077 MiB.
+	const mib = 1 << 20
+	req, lim := quantity(t, pod.Resources.Requests["memory"]), quantity(t, pod.Resources.Limits["memory"])
+	minLimit := int64(927 * mib)
+	if task == "load" {
+		minLimit = 4077 * mib
+	}
+	if req < 927*mib || lim < minLimit || lim < req {
+		t.Errorf("%s: memory request %s, limit %s; want ≥ 927 MiB requested and a limit ≥ %d MiB", where, pod.Resources.Requests["memory"], pod.Resources.Limits["memory"], minLimit/mib)
+	}
+	if g := pod.EnvVars["GOMEMLIMIT"]; g != "" && quantity(t, strings.TrimSuffix(g, "B")) >= lim {
+		t.Errorf("%s: GOMEMLIMIT %s is not below the memory limit %s", where, g, pod.Resources.Limits["memory"])
+	}
+}
+
+// quantity reads a Kubernetes memory quantity in the binary suffixes the DAG uses.
+func quantity(t *testing.T, s string) int64 {
+	t.Helper()
+	for i, suf := range []string{"Ki", "Mi", "Gi", "Ti"} {
+		if n, ok := strings.CutSuffix(s, suf); ok {
+			v, err := strconv.ParseInt(n, 10, 64)
+			if err != nil {
+				t.Fatalf("quantity %q: %v", s, err)
+			}
+			return v << (10 * (i + 1))
+		}
+	}
+	t.Fatalf("quantity %q: want a Ki/Mi/Gi/Ti suffix", s)
+	return 0
 }
