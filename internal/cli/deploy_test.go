@@ -411,7 +411,7 @@ func TestAirflowDAG(t *testing.T) {
 		"backfill":                  {"20261204T153312Z", "validate_backfill"},
 		"catchup":                   {"", ""},
 		"airflow_backfill":          {"", ""},
-		"airflow_backfill_snapshot": {"20261102T060000Z", "validate_backfill"},
+		"airflow_backfill_snapshot": {"20261204T180042Z", "validate_backfill"}, // a new run, named after its start
 	}
 	stages := map[string][]string{
 		"extract":           {"extract", "--source", "chargebee"},

@@ -17,7 +17,9 @@ The tasks, in both DAGs:
 - start: names the run (XCom run_id) and picks the first stage; refuses a DAG run for
   a past data interval (catchup, `airflow dags backfill`, a manual run given an old
   logical date) unless it is a snapshot backfill: an extract now reads Chargebee as
-  it is now, so it would file today's data under a past date's run id.
+  it is now, so it would file today's data under a past date's run id. A snapshot
+  backfill of a past interval is named after the time it starts (a new run folder),
+  not after the interval, whose own run folder may hold what was sent then.
 - a backfill (trigger param backfill_from = DATA/runs/<id>/extract) replays that
   extract snapshot through validate -> transform -> load.
 """
@@ -136,6 +138,11 @@ def start(**context):
             "folder (DATA/runs/<id>/extract; `cb2ac status` lists the runs). Keep catchup off."
             % (context.get("run_id"), why, run_id)
         )
+    if why:
+        # A snapshot replay for a past interval: that interval's own run folder may
+        # exist and hold what was sent then, so the replay is a new run, named after
+        # now.
+        run_id = _utcnow().strftime(RUN_ID_FORMAT)
     context["ti"].xcom_push(key="run_id", value=run_id)
     if backfill_from:
         return "validate_backfill"
