@@ -75,17 +75,18 @@ def _utcnow():
 
 
 def run_time(context):
-    """The time this DAG run is named after, from whichever the Airflow version put in
-    the context: the data interval's end (when a scheduled run's data is complete),
-    the logical date, run_after (Airflow 3), else the time in run_id
-    (manual__2026-12-04T15:33:12+00:00). An Airflow 3 manual run has no logical date."""
+    """The time this DAG run is named after. A scheduled (or backfill) run: its data
+    interval's end, when the interval's data is complete. Any other run (manual,
+    asset-triggered): its own time, the logical date, else run_after (an Airflow 3
+    manual run has no logical date), else the time in run_id
+    (manual__2026-12-04T15:33:12+00:00); not the data interval, which Airflow 2 sets
+    for a manual run to the last complete one, the very interval, and run id, of the
+    scheduled run before it."""
     dag_run = context.get("dag_run")
-    for t in (
-        context.get("data_interval_end"),
-        context.get("logical_date"),
-        getattr(dag_run, "run_after", None),
-        getattr(dag_run, "logical_date", None),
-    ):
+    times = [context.get("logical_date"), getattr(dag_run, "run_after", None), getattr(dag_run, "logical_date", None)]
+    if _run_type(context) in (None, "scheduled", "backfill"):
+        times.insert(0, context.get("data_interval_end"))
+    for t in times:
         if t is not None:
             return _utc(t)
     run_id = context.get("run_id") or getattr(dag_run, "run_id", "") or ""
@@ -94,6 +95,11 @@ def run_time(context):
         return _utc(datetime.fromisoformat(stamp))
     except ValueError:
         raise AirflowFailException("cb2ac: no time to name the run after in run_id %r" % run_id)
+
+
+def _run_type(context):
+    run_type = getattr(context.get("dag_run"), "run_type", None)
+    return getattr(run_type, "value", run_type)
 
 
 def cb2ac_run_id(context):
@@ -109,10 +115,7 @@ def _utc(t):
 
 def past_interval(context):
     """Why this DAG run is for a past data interval, or None when it is for now."""
-    dag_run = context.get("dag_run")
-    run_type = getattr(dag_run, "run_type", None)
-    run_type = getattr(run_type, "value", run_type)
-    if run_type == "backfill":
+    if _run_type(context) == "backfill":
         return "it is an Airflow backfill run"
     lag = _utcnow() - run_time(context)
     if lag > MAX_START_DELAY:

@@ -263,9 +263,13 @@ def contexts(major, params, injected):
         out["scheduled"] = ctx(end + soon, "scheduled", sched, start, (start, end))
         # Queued behind a previous run for 5 hours, on a bucket data dir.
         out["late"] = ctx(end + timedelta(hours=5), "scheduled", sched, start, (start, end), bucket)
+        # A manual run: logical date = the trigger's time, data interval = the last
+        # complete one (CronDataIntervalTimetable.infer_manual_data_interval), which
+        # is the 12:00 scheduled run's.
         man = "manual__2026-12-04T15:33:12.123456+00:00"
-        out["manual"] = ctx(manual + soon, "manual", man, manual, (manual, manual))
-        out["backfill"] = ctx(manual + soon, "manual", man, manual, (manual, manual), {"backfill_from": injected})
+        prev = (start - timedelta(hours=6), start)
+        out["manual"] = ctx(manual + soon, "manual", man, manual, prev)
+        out["backfill"] = ctx(manual + soon, "manual", man, manual, prev, {"backfill_from": injected})
         old = "scheduled__2026-11-02T00:00:00+00:00"
         out["catchup"] = ctx(end + soon, "scheduled", old, old_start, (old_start, old_end))
         bf = "backfill__2026-11-02T00:00:00+00:00"
