@@ -4,7 +4,8 @@ usage: python3 render_dag.py DAG_FILE WORK_DIR AIRFLOW_MAJOR(2|3) CB2AC_STUB
 
 Environment: INJECTED, a hostile backfill_from; LOAD_TAKES_YES=1 (or 0) renders the
 DAG as if cb2ac_airflow.LOAD_TAKES_YES were True (False); the output's dag.load_takes_yes
-is the value the file declares.
+is the value the file declares. EXIT_CODES (default 0,2,75): the exit codes each task
+is run with.
 
 Writes a stub of the airflow (and kubernetes client) modules into WORK_DIR laid out
 as the given Airflow major version has them (2: airflow.operators.bash, airflow.DAG;
@@ -360,7 +361,7 @@ def main():
                 else:
                     info["pod"] = {k: v for k, v in vars(task).items()
                                    if k not in ("dag", "args", "downstream", "task_id", "output", "_context")}
-                for rc in ("0", "2", "75"):
+                for rc in os.environ.get("EXIT_CODES", "0,2,75").split(","):
                     os.environ["FAKE_RC"] = rc
                     try:
                         task.execute(context)
