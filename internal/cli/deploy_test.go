@@ -472,6 +472,7 @@ func TestAirflowDAG(t *testing.T) {
 					where := where0 + " " + name
 					var sh struct {
 						Params     map[string]string
+						Variables  map[string]string
 						Branch     string
 						StartError string `json:"start_error"`
 						RunID      string `json:"run_id"`
@@ -495,7 +496,14 @@ func TestAirflowDAG(t *testing.T) {
 					if d := sh.Tasks["start"].Downstream; !slices.Contains(d, "extract") || !slices.Contains(d, "validate_backfill") {
 						t.Errorf("%s: start branches to %v", where, d)
 					}
+					// data_dir: the param, else the Airflow Variable, else the DAG's default.
 					dataDir, backfillFrom := sh.Params["data_dir"], sh.Params["backfill_from"]
+					if dataDir == "" {
+						dataDir = sh.Variables["cb2ac_data_dir"]
+					}
+					if dataDir == "" {
+						dataDir = map[bool]string{false: "/var/lib/cb2ac/data", true: "s3://my-bucket/cb2ac"}[k8s]
+					}
 					source := "chargebee"
 					if backfillFrom != "" {
 						source = "snapshot"

@@ -56,6 +56,13 @@ RUN_ID_TEMPLATE = "{{ ti.xcom_pull(task_ids='start', key='run_id') }}"
 CHECK_SOURCE_TEMPLATE = "{{ 'snapshot' if params.backfill_from else 'chargebee' }}"
 YES_TEMPLATE = "{{ 'true' if params.backfill_from else 'false' }}"
 
+
+def data_dir_template(default):
+    """The data dir, a folder or an object-storage URL: the DAG run's param data_dir,
+    else the Airflow Variable cb2ac_data_dir (one place to set it per deployment),
+    else default."""
+    return "{{ params.data_dir or var.value.get('cb2ac_data_dir', %r) }}" % default
+
 # Task settings both DAGs use.
 DEFAULT_ARGS = {
     "owner": "data",

@@ -72,7 +72,7 @@ class Cb2acOperator(BashOperator):
 # Every param and the run id reach the commands as environment variables.
 ENV = {
     "CB2AC_CONFIG": "{{ params.config }}",
-    "CB2AC_DATA_DIR": "{{ params.data_dir }}",
+    "CB2AC_DATA_DIR": cb.data_dir_template("/var/lib/cb2ac/data"),
     "CB2AC_METRICS_FILE": "{{ params.metrics_file }}",
     "CB2AC_BACKFILL_FROM": "{{ params.backfill_from }}",
     "CB2AC_RUN_ID": cb.RUN_ID_TEMPLATE,
@@ -98,8 +98,9 @@ with DAG(
     params={
         "config": "/etc/cb2ac/cb2ac.yaml",
         # A folder on this machine's disk (LocalExecutor), or an object-storage URL
-        # such as s3://bucket/cb2ac when tasks run on different workers.
-        "data_dir": "/var/lib/cb2ac/data",
+        # such as s3://bucket/cb2ac when tasks run on different workers; "" for the
+        # Airflow Variable cb2ac_data_dir, else /var/lib/cb2ac/data.
+        "data_dir": "",
         "metrics_file": "/var/lib/node_exporter/textfile/cb2ac.prom",
         "backfill_from": "",
     },

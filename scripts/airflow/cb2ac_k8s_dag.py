@@ -69,6 +69,8 @@ VOLUME_MOUNTS = [
     k8s.V1VolumeMount(name="config", mount_path="/etc/cb2ac", read_only=True),
     k8s.V1VolumeMount(name="tmp", mount_path="/tmp"),
 ]
+# param data_dir, else the Airflow Variable cb2ac_data_dir, else this bucket.
+DATA_DIR = cb.data_dir_template("s3://my-bucket/cb2ac")
 ENV = {"CB2AC_CONFIG": "/etc/cb2ac/cb2ac.yaml", "TMPDIR": "/tmp"}
 
 
@@ -151,7 +153,7 @@ def _exit_code(remote_pod, container):
 
 def stage(*args):
     """A stage command's arguments: the run, the data dir, JSON logs, then the stage."""
-    return ["--data-dir", "{{ params.data_dir }}", "--run-id", cb.RUN_ID_TEMPLATE, "--log-format", "json"] + list(args)
+    return ["--data-dir", DATA_DIR, "--run-id", cb.RUN_ID_TEMPLATE, "--log-format", "json"] + list(args)
 
 
 with DAG(
@@ -164,14 +166,14 @@ with DAG(
     dagrun_timeout=cb.DAGRUN_TIMEOUT,
     default_args=cb.DEFAULT_ARGS,
     params={
-        "data_dir": "s3://my-bucket/cb2ac",
+        "data_dir": "",
         "backfill_from": "",
     },
     tags=["cb2ac", "chargebee", "activecampaign"],
 ) as dag:
     check = Cb2acPodOperator(
         task_id="check",
-        arguments=["--data-dir", "{{ params.data_dir }}", "--log-format", "json", "check", "--source", cb.CHECK_SOURCE_TEMPLATE],
+        arguments=["--data-dir", DATA_DIR, "--log-format", "json", "check", "--source", cb.CHECK_SOURCE_TEMPLATE],
         container_resources=CHECK_RESOURCES,
         **cb.CHECK_ARGS,
     )

@@ -232,6 +232,16 @@ class TI:
         return self.xcom.get(key)
 
 
+class Variables:
+    """Airflow's var.value in a template: var.value.get(key, default)."""
+
+    def __init__(self, values):
+        self.values = values
+
+    def get(self, key, default_var=None):
+        return self.values.get(key, default_var)
+
+
 class DagRun:
     def __init__(self, run_id, logical_date, run_type, run_after=None):
         self.run_id, self.logical_date, self.run_type = run_id, logical_date, run_type
@@ -340,7 +350,10 @@ def main():
         cb2ac_airflow._utcnow = lambda: now
         ti = TI()
         context = dict(context, ti=ti)
-        out = {"params": context["params"]}
+        # Airflow 3's shapes run with the Variable cb2ac_data_dir set, Airflow 2's without.
+        variables = {"cb2ac_data_dir": "gs://variable-bucket/cb2ac"} if major == 3 else {}
+        context["var"] = {"value": Variables(variables)}
+        out = {"params": context["params"], "variables": variables}
         try:
             out["branch"] = dag.tasks["start"].python_callable(**context)
         except AirflowFailException as err:
