@@ -4,12 +4,21 @@ BIN      := bin/cb2ac
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 DEMO_DIR ?= data/demo
 
-.PHONY: all build test test-live reliability fuzz vet fmt-check demo fixtures bench clean
+.PHONY: all build image test test-live reliability fuzz vet fmt-check demo fixtures bench clean
 
 all: build
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) .
+
+# The container image (Dockerfile: a static binary on distroless static, non-root),
+# tagged $(IMAGE). Needs a docker engine; without the docker command it says so and
+# fails, since no image was made. internal/cli TestDockerfile checks what can be
+# checked without an engine.
+IMAGE ?= cb2ac:$(VERSION)
+image:
+	@command -v docker >/dev/null 2>&1 || { echo "make image: the docker command is not installed; install Docker (or build the Dockerfile with another OCI builder: podman build, buildah, kaniko)"; exit 1; }
+	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
 
 # vet, formatting and every test (unit, golden, end-to-end through the CLI).
 test: vet fmt-check
