@@ -355,6 +355,31 @@ func (c *Client) FindContact(ctx context.Context, email string) (*Contact, error
 	return nil, nil
 }
 
+// ContactFieldValue reads one custom field of the contact with this id (GET
+// /contacts/{id}/fieldValues): its value ("" when the contact has none), and
+// exists=false when AC has no contact with this id (404).
+func (c *Client) ContactFieldValue(ctx context.Context, id, field ID) (value string, exists bool, err error) {
+	var out struct {
+		FieldValues []struct {
+			Field ID     `json:"field"`
+			Value string `json:"value"`
+		} `json:"fieldValues"`
+	}
+	err = c.do(ctx, "contacts/fieldValues", http.MethodGet, "/contacts/"+url.PathEscape(string(id))+"/fieldValues", nil, &out)
+	if IsNotFound(err) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	for _, fv := range out.FieldValues {
+		if fv.Field == field {
+			return fv.Value, true, nil
+		}
+	}
+	return "", true, nil
+}
+
 // DeleteContact deletes a contact; an already deleted one is not an error.
 func (c *Client) DeleteContact(ctx context.Context, id ID) error {
 	err := c.do(ctx, "contacts/delete", http.MethodDelete, "/contacts/"+url.PathEscape(string(id)), nil, nil)
