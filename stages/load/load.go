@@ -355,7 +355,7 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 	return res, nil
 }
 
-func contactKey(c *schemas.Contact) string     { return c.CustomerID }
+func contactKey(c *schemas.Contact) string { return c.CustomerID }
 
 // keepContactID gives a carried row (deleted on both sides, nothing sent) the AC
 // contact id of the synced row it replaces: transform rows have none.
