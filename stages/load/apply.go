@@ -52,7 +52,10 @@ type applier struct {
 	failedContacts map[string]bool
 	// emailTaken: failed contacts whose email change AC refused as taken; the
 	// contact is in AC under its old email, and its recurring payments go there.
-	emailTaken      map[string]bool
+	emailTaken map[string]bool
+	// notOurs: deleted customers whose contact another customer took over (the
+	// delete was not applied): their recurring payments must not write into it.
+	notOurs         map[string]bool
 	contactRequests int64
 	// progress counts records with an outcome out of total changed ones.
 	progress    func(done, total int64)
@@ -101,6 +104,12 @@ func (a *applier) note(entity string, f failedEntry) {
 		RunID: a.runID, Stage: "load", Entity: entity, RecordID: f.Key, CustomerID: f.CustomerID,
 		Email: f.Email, Code: f.Code, Message: f.Message,
 	})
+	if entity == EntityContact && f.Code == CodeNotThisCustomer {
+		if a.notOurs == nil {
+			a.notOurs = map[string]bool{}
+		}
+		a.notOurs[f.Key] = true
+	}
 }
 
 // outcome of one batch: keys acknowledged, keys failed with AC's message.
@@ -858,6 +867,11 @@ func (a *applier) recurringPayments(ctx context.Context, d *Diff[schemas.Recurri
 			continue
 		}
 		switch erased, rule := ch.New != nil && ch.New.Erased, a.deleteRule(ch); {
+		case a.notOurs[ch.Key] && !erased:
+			// The address is another customer's contact now: the email and
+			// customerData stay out, as for a deleted contact (an erasure clears
+			// the email below).
+			fate[ch.Key] = fateGone
 		case erased && rule == "delete":
 			fate[ch.Key] = fateErased
 		case erased:
