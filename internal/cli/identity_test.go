@@ -255,3 +255,37 @@ func TestLoadSandboxEmailSwap(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Case 4: two Chargebee sites, given by CHARGEBEE_API_URL alone, synced into one
+// AC account: each gets a connection of its own (externalid: the site), so the
+// same subscription id on both sites is two recurring payments, and site B's
+// cancellation leaves site A's subscription active. Before, both shared the
+// connection "chargebee" and site B overwrote site A's record.
+func TestLoadSandboxTwoSitesOneAccount(t *testing.T) {
+	ac := startAC(t, acsandbox.Options{})
+	_, envA := startCB(t)
+	cbB, envB := startCB(t)
+	cfg := writeConfig(t, acConfig{unthrottled: true})
+	dataA, dataB := t.TempDir(), t.TempDir()
+	mustExit(t, cb2acEnv(t, append(ac.env(), envA...), "--data-dir", dataA, "--config", cfg, "run", "--source", "chargebee", "--run-id", day1Run), 0)
+	cbUpdate(t, cbB, "subscriptions", "sub_0003", day2At, func(o map[string]any) { o["status"] = "cancelled"; o["cancelled_at"] = day2At })
+	mustExit(t, cb2acEnv(t, append(ac.env(), envB...), "--data-dir", dataB, "--config", cfg, "run", "--source", "chargebee", "--run-id", day1Run), 0)
+
+	ac.Flush()
+	sn := ac.Snapshot()
+	if len(sn.Connections) != 2 || sn.Connections[0].ExternalID == sn.Connections[1].ExternalID {
+		t.Fatalf("connections: %+v; want two, one per site", sn.Connections)
+	}
+	status := map[string]any{}
+	for _, cn := range sn.Connections {
+		id, _ := strconv.ParseInt(cn.ID, 10, 64)
+		rp, ok := sn.RecurringPayment(id, "sub_0003")
+		if !ok {
+			t.Fatalf("sub_0003 is not in connection %s (%s)", cn.ID, cn.ExternalID)
+		}
+		status[cn.ExternalID] = rp.Fields["normalizedStatus"]
+	}
+	if a, b := status[strings.TrimPrefix(envA[0], "CHARGEBEE_API_URL=")], status[strings.TrimPrefix(envB[0], "CHARGEBEE_API_URL=")]; a != "ACTIVE" || b != "CANCELLED" {
+		t.Errorf("sub_0003 by connection: %v; want ACTIVE on site A, CANCELLED on site B", status)
+	}
+}

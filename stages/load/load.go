@@ -80,14 +80,30 @@ type Config struct {
 	// MaxAttempts bounds the tries of one request, the first included (default 6).
 	// Past it the load stops (exit 1), and `run --resume` carries on.
 	MaxAttempts int `yaml:"max_attempts" json:"max_attempts,omitempty"`
-	// Site names the Chargebee site: the connection's externalid.
+	// Site names the Chargebee site read, whichever way it was given
+	// (chargebee.site, CHARGEBEE_SITE, or the API URL: pipeline.SiteKey): the
+	// connection's externalid, so two sites synced into one AC account never share
+	// a connection (and so never each other's recurring payment keys).
 	Site string `yaml:"-" json:"-"`
+	// ConfigSite is chargebee.site alone: the connection's externalid before the
+	// site from the environment counted too (see LegacyConnectionExternalID).
+	ConfigSite string `yaml:"-" json:"-"`
 }
 
 // ConnectionExternalID identifies this Chargebee site's Deep Data connection.
 func (c Config) ConnectionExternalID() string {
 	if c.Site != "" {
 		return c.Site
+	}
+	return c.LegacyConnectionExternalID()
+}
+
+// LegacyConnectionExternalID is the externalid cb2ac gave the connection before
+// it named every site: chargebee.site, else "chargebee" (whatever CHARGEBEE_SITE or
+// CHARGEBEE_API_URL said). Setup adopts a connection found under it.
+func (c Config) LegacyConnectionExternalID() string {
+	if c.ConfigSite != "" {
+		return c.ConfigSite
 	}
 	return "chargebee"
 }

@@ -155,6 +155,28 @@ func (c *Client) EnsureConnection(ctx context.Context, want Connection) (*Connec
 	}
 }
 
+// RenameConnection gives the connection with this id another externalid (PUT
+// /connections/{id}, AC reference "Update a connection"): how a connection made
+// under an older externalid is adopted by the site it belongs to.
+func (c *Client) RenameConnection(ctx context.Context, id ID, externalID string) (*Connection, error) {
+	var out struct {
+		Connection Connection `json:"connection"`
+	}
+	body := map[string]any{"connection": map[string]any{"externalid": externalID}}
+	if err := c.do(ctx, "connections/update", http.MethodPut, "/connections/"+url.PathEscape(string(id)), body, &out); err != nil {
+		return nil, err
+	}
+	if out.Connection.ID == "" {
+		out.Connection.ID = id
+	}
+	return &out.Connection, nil
+}
+
+// FindConnection finds the connection with this service and externalid, or nil.
+func (c *Client) FindConnection(ctx context.Context, service, externalID string) (*Connection, error) {
+	return c.findConnection(ctx, Connection{Service: service, ExternalID: externalID})
+}
+
 // ConnectionExists reports whether AC still has the connection with this id
 // (GET /connections/{id}: 404 when it was deleted).
 func (c *Client) ConnectionExists(ctx context.Context, id ID) (bool, error) {
