@@ -13,14 +13,14 @@ import (
 
 // Setup is what load needs to know about the AC account: cached in state.json.
 type Setup struct {
-	APIURL       string            `json:"api_url"`
-	ListID       string            `json:"list_id"`
-	ListName     string            `json:"list_name,omitempty"`
-	ConnectionID string            `json:"connection_id"`
+	APIURL       string `json:"api_url"`
+	ListID       string `json:"list_id"`
+	ListName     string `json:"list_name,omitempty"`
+	ConnectionID string `json:"connection_id"`
 	// ConnectionExternalID is the externalid the connection was found or made
 	// under: the Chargebee site ("" in a setup cached before it was kept).
-	ConnectionExternalID string `json:"connection_externalid,omitempty"`
-	Fields       map[string]string `json:"fields"` // configured title → AC field id
+	ConnectionExternalID string            `json:"connection_externalid,omitempty"`
+	Fields               map[string]string `json:"fields"` // configured title → AC field id
 	// FieldPrefix is the field_prefix the fields were resolved with.
 	FieldPrefix string `json:"field_prefix,omitempty"`
 }
