@@ -33,6 +33,10 @@ const (
 	// name the customer in its Chargebee Customer ID field (another customer took
 	// the address): it is left alone, and the customer's delete counts as done.
 	CodeNotThisCustomer = "contact_not_this_customer"
+	// CodeEmailHeld: a new customer's address is still held by another customer's
+	// contact, whose move away from it failed this run; writing by email would
+	// overwrite that contact, so this one waits for it.
+	CodeEmailHeld = "email_held"
 )
 
 // customerIDField is the custom field cb2ac writes every contact's Chargebee
@@ -353,6 +357,24 @@ func (a *applier) contacts(ctx context.Context, d *Diff[schemas.Contact]) error 
 	if err := a.emailChanges(ctx, emailChanges, who); err != nil {
 		return err
 	}
+	// An address whose holder failed to leave it (its email change or delete was
+	// refused) is still that customer's contact: a create under it would write into
+	// that contact by email, so it waits.
+	held := map[string]contactChange{}
+	for _, ch := range append(frees, emailChanges...) {
+		if a.failedContacts[ch.Key] && ch.Old != nil {
+			held[strings.ToLower(ch.Old.Email)] = ch
+		}
+	}
+	if len(held) > 0 {
+		var err error
+		if clears, err = a.holdBack(ctx, clears, held, who); err != nil {
+			return err
+		}
+		if upserts, err = a.holdBack(ctx, upserts, held, who); err != nil {
+			return err
+		}
+	}
 	// Updates that clear a value go through contact/sync (or PUT by id), where an
 	// empty value is sent; AC's importer reference does not say what a blank cell
 	// does.
@@ -386,6 +408,29 @@ func (a *applier) contacts(ctx context.Context, d *Diff[schemas.Contact]) error 
 		}
 	}
 	return a.deletes(ctx, deletes, who)
+}
+
+// holdBack reports the creates among chs whose address a contact that failed to
+// leave it still holds, and returns the others.
+func (a *applier) holdBack(ctx context.Context, chs []contactChange, held map[string]contactChange, who func(string) (string, string)) ([]contactChange, error) {
+	rest := chs[:0:0]
+	for _, ch := range chs {
+		h, ok := held[strings.ToLower(ch.New.Email)]
+		if ch.Op != OpCreate || !ok {
+			rest = append(rest, ch)
+			continue
+		}
+		err := a.run(ctx, EntityContact, "hold", who, func(context.Context) (outcome, error) {
+			return outcome{failed: []failedEntry{{Key: ch.Key, Code: CodeEmailHeld, Message: fmt.Sprintf(
+				"%s is still the address of customer %s's AC contact, which did not leave it this run (see that customer's row); "+
+					"this customer's contact is not written into it, and waits until that contact has moved: sent again each run until then",
+				ch.New.Email, h.Key)}}}, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return rest, nil
 }
 
 // deletes applies the deletes, erasures and unsubscribes of chs, each journaled.

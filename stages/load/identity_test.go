@@ -162,3 +162,48 @@ func TestEmailSwapStoppedHalfWayResumes(t *testing.T) {
 		}
 	}
 }
+
+// A customer's email change is refused (a lead holds the new address) while a new
+// customer signs up with the address it could not leave: the new customer is not
+// written into the old holder's contact by email; it waits (email_held), with its
+// recurring payments, and the old holder's contact keeps its data.
+func TestCreateWaitsForHolderThatCannotLeave(t *testing.T) {
+	srv, c, url := sandboxClient(t)
+	ctx := context.Background()
+	cfg := Config{APIURL: url, BulkImportMin: 100, ImportPoll: 5 * time.Millisecond}
+	fields := schemas.DefaultFields[:1]
+	out1 := t.TempDir()
+	res, err := Run(ctx, Options{In: transformDir(t, 2), RunID: "n1", Client: c, Fields: fields}, cfg, out1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const lead = "lead@example.org"
+	if _, err := c.SyncContact(ctx, ac.Contact{Email: lead, FirstName: "Lead"}); err != nil {
+		t.Fatal(err)
+	}
+	in := transformDir(t, 3)
+	rewrite(t, in, func(cs []schemas.Contact) {
+		cs[0].Email, cs[0].RowHash = lead, cs[0].RowHash+1000
+		cs[2].Email = "c1@example.com"
+	})
+	out2 := t.TempDir()
+	opts := Options{In: in, Synced: filepath.Join(out1, SyncedDir), RunID: "n2", Client: c, Fields: fields, Setup: res.Setup}
+	if _, err := Run(ctx, opts, cfg, out2); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := schemas.ReadCSV[schemas.ValidationError](filepath.Join(out2, ErrorsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := map[string]string{}
+	for _, r := range rows {
+		codes[r.RecordID] = r.Code
+	}
+	if codes["cus_1"] != CodeEmailTaken || codes["cus_3"] != "email_held" || codes["sub_3"] != CodeContactFailed {
+		t.Errorf("error rows by record: %v; want cus_1 email_taken, cus_3 email_held, sub_3 contact_not_synced", codes)
+	}
+	got, _ := srv.Snapshot().ContactByEmail("c1@example.com")
+	if f := got.Fields[res.Setup.Fields[customerIDField]]; f != "cus_1" || got.FirstName != "Fcus_1" {
+		t.Errorf("c1@example.com: %+v; want cus_1's contact untouched", got)
+	}
+}
