@@ -371,7 +371,8 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 	return res, nil
 }
 
-func contactKey(c *schemas.Contact) string { return c.CustomerID }
+func contactKey(c *schemas.Contact) string     { return c.CustomerID }
+func rpKey(r *schemas.RecurringPayment) string { return r.StoreRecurringPaymentID }
 
 // keepContactID gives a carried row (deleted on both sides, nothing sent) the AC
 // contact id of the synced row it replaces: transform rows have none.
@@ -380,7 +381,6 @@ func keepContactID(o, n *schemas.Contact) {
 		n.ACContactID = o.ACContactID
 	}
 }
-func rpKey(r *schemas.RecurringPayment) string { return r.StoreRecurringPaymentID }
 
 // writeSynced writes last synced + acknowledged changes, streaming the last synced
 // snapshot once: an acknowledged key takes its new row, every other key keeps its
