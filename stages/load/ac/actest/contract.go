@@ -529,8 +529,14 @@ func (s *suite) checkRecurringPayments(ctx context.Context, t *testing.T) {
 	if _, err := s.c.UpsertRecurringPaymentInputs(ctx, []map[string]any{issue}); err != nil {
 		t.Errorf("name, address3, address email: %v", err)
 	}
+	// AC makes a contact for the recurring payment's email when it applies a batch,
+	// and the last one is not awaited: applied after the cleanup, it would make the
+	// contact again. The sandbox applies what it holds now.
+	if s.tg.Flush != nil {
+		s.tg.Flush()
+	}
 	if c, _ := s.c.FindContact(ctx, email); c != nil {
-		s.remember(email, c.ID) // AC makes a contact for the recurring payment's email
+		s.remember(email, c.ID)
 	}
 }
 
