@@ -62,7 +62,15 @@ func (p *Pipeline) Load(ctx context.Context, req LoadRequest) (*Run, error) {
 	}
 	cfg := p.Cfg.ActiveCampaign
 	cfg.APIURL = p.ACURL()
-	cfg.Site = p.Cfg.Chargebee.Site
+	// The connection is named after the site whichever way it is given; a load
+	// with no Chargebee configured (pages, a backfill from files) keeps the cached
+	// connection.
+	cfg.ConfigSite = p.Cfg.Chargebee.Site
+	if p.chargebeeConfigured() {
+		if u, err := p.ChargebeeAPIURL(); err == nil {
+			cfg.Site = SiteKey(u)
+		}
+	}
 	opts := load.Options{In: in.Dir, RunID: run.ID, DryRun: req.DryRun, Resume: req.Resume, Fields: p.Cfg.Transform.Fields(), Redact: p.Cfg.RedactErrors,
 		Backfill: isBackfill(run, in)}
 	movedBack := int64(-1)

@@ -379,6 +379,12 @@ type Contact struct {
 	// (Deleted is true, the personal fields are empty) that load handles by
 	// on_customer_erased instead of on_customer_deleted.
 	Erased bool `parquet:"erased" csv:"erased" json:"erased,omitempty"`
+	// ACContactID is the id of the customer's AC contact: null in transform files
+	// (only load knows it), filled by load in load/synced/ once AC named it (a
+	// contact/sync, a PUT, or a lookup that adopted the contact). Changes address
+	// the contact by it, so an email handed between customers never moves the wrong
+	// contact. omitempty keeps it out of row_hash, as it is not payload.
+	ACContactID *int64 `parquet:"acContactId" csv:"acContactId" json:"acContactId,omitempty"`
 }
 
 // ACAddress is AC's AddressInput.

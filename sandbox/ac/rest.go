@@ -255,6 +255,57 @@ func (s *Server) getConnection(r *http.Request, _ *reqInfo) response {
 	return reply(http.StatusOK, map[string]any{"connection": connJSON(c)})
 }
 
+// updateConnection changes the fields present in the body of an existing
+// connection (AC reference, "Update a connection": service, externalid, name,
+// logoUrl, linkUrl, status, syncStatus); a field present but empty is refused
+// like on create. 404 for an unknown id.
+func (s *Server) updateConnection(r *http.Request, ri *reqInfo) response {
+	id := r.PathValue("id")
+	var req struct {
+		Connection *struct {
+			Service    flexString `json:"service"`
+			ExternalID flexString `json:"externalid"`
+			Name       flexString `json:"name"`
+			LogoURL    flexString `json:"logoUrl"`
+			LinkURL    flexString `json:"linkUrl"`
+		} `json:"connection"`
+	}
+	if resp, ok := decodeBody(ri, &req); !ok {
+		return resp
+	}
+	if req.Connection == nil {
+		return errs422(apiError{Title: "The connection was not provided.", Detail: `Wrap the body under "connection".`, Code: "field_missing", Source: pointer("connection")})
+	}
+	in := req.Connection
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.st.connection(id)
+	if c == nil {
+		return notFound("No Result found for Connection with id " + id)
+	}
+	type field struct {
+		name string
+		v    flexString
+		dst  *string
+	}
+	fields := []field{{"service", in.Service, &c.Service}, {"externalid", in.ExternalID, &c.ExternalID}, {"name", in.Name, &c.Name},
+		{"logoUrl", in.LogoURL, &c.LogoURL}, {"linkUrl", in.LinkURL, &c.LinkURL}}
+	for _, f := range fields {
+		if f.v.set && strings.TrimSpace(f.v.s) == "" {
+			return errs422(apiError{Title: "The connection " + f.name + " was not provided.", Code: "field_missing", Source: pointer(f.name)})
+		}
+	}
+	for _, f := range fields {
+		if f.v.set {
+			*f.dst = f.v.s
+		}
+	}
+	c.Updated = s.now()
+	s.touch()
+	ri.count = 1
+	return reply(http.StatusOK, map[string]any{"connection": connJSON(c)})
+}
+
 // createConnection answers 200 like the documented sample. (service, externalid) is
 // not enforced unique (UNVERIFIED in the reference): a client that POSTs twice gets
 // two connections, which a test can see in Snapshot.

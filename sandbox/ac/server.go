@@ -585,6 +585,7 @@ func (w *window) remaining(now time.Time) int {
 // route; writes get a name of their own so tests can count them.
 var opNames = map[string]string{
 	"POST /api/3/connections":               "connections_create",
+	"PUT /api/3/connections/{id}":           "connection_update",
 	"DELETE /api/3/connections/{id}":        "connection_delete",
 	"POST /api/3/lists":                     "lists_create",
 	"DELETE /api/3/lists/{id}":              "list_delete",
@@ -632,6 +633,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/3/connections", s.api(s.listConnections))
 	m.HandleFunc("GET /api/3/connections/{id}", s.api(s.getConnection))
 	m.HandleFunc("POST /api/3/connections", s.api(s.createConnection))
+	m.HandleFunc("PUT /api/3/connections/{id}", s.api(s.updateConnection))
 	m.HandleFunc("DELETE /api/3/connections/{id}", s.api(s.deleteConnection))
 	m.HandleFunc("GET /api/3/fields", s.api(s.listFields))
 	m.HandleFunc("GET /api/3/fields/{id}", s.api(s.getField))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -28,7 +29,20 @@ const (
 	// CodeNotAcknowledged: AC answered the batch with success but without a result
 	// (null bulkUpsertRecurringPayments, no recordId); sent again next run.
 	CodeNotAcknowledged = "ac_not_acknowledged"
+	// CodeNotThisCustomer: the AC contact a delete or unsubscribe would touch does not
+	// name the customer in its Chargebee Customer ID field (another customer took
+	// the address): it is left alone, and the customer's delete counts as done.
+	CodeNotThisCustomer = "contact_not_this_customer"
+	// CodeEmailHeld: a new customer's address is still held by another customer's
+	// contact, whose move away from it failed this run; writing by email would
+	// overwrite that contact, so this one waits for it.
+	CodeEmailHeld = "email_held"
 )
+
+// customerIDField is the custom field cb2ac writes every contact's Chargebee
+// customer id into (schemas.DefaultFields): what proves a contact is a customer's
+// before a delete or an adoption.
+const customerIDField = "Chargebee Customer ID"
 
 type applier struct {
 	c      *ac.Client
@@ -42,7 +56,10 @@ type applier struct {
 	failedContacts map[string]bool
 	// emailTaken: failed contacts whose email change AC refused as taken; the
 	// contact is in AC under its old email, and its recurring payments go there.
-	emailTaken      map[string]bool
+	emailTaken map[string]bool
+	// notOurs: deleted customers whose contact another customer took over (the
+	// delete was not applied): their recurring payments must not write into it.
+	notOurs         map[string]bool
 	contactRequests int64
 	// progress counts records with an outcome out of total changed ones.
 	progress    func(done, total int64)
@@ -78,6 +95,25 @@ func (a *applier) replayFailures() {
 		entity, _, _ := strings.Cut(k, "/")
 		a.fail(entity, a.j.failed[k])
 	}
+	for _, k := range slices.Sorted(maps.Keys(a.j.notes)) {
+		entity, _, _ := strings.Cut(k, "/")
+		a.note(entity, a.j.notes[k])
+	}
+}
+
+// note writes the error row of a record settled without a write: unlike fail, the
+// record counts as done, so nothing waits for it and it is not sent again.
+func (a *applier) note(entity string, f failedEntry) {
+	a.errors = append(a.errors, schemas.ValidationError{
+		RunID: a.runID, Stage: "load", Entity: entity, RecordID: f.Key, CustomerID: f.CustomerID,
+		Email: f.Email, Code: f.Code, Message: f.Message,
+	})
+	if entity == EntityContact && f.Code == CodeNotThisCustomer {
+		if a.notOurs == nil {
+			a.notOurs = map[string]bool{}
+		}
+		a.notOurs[f.Key] = true
+	}
 }
 
 // outcome of one batch: keys acknowledged, keys failed with AC's message.
@@ -87,10 +123,28 @@ type outcome struct {
 	// tails: the last record of each request AC accepted, set by the recurring
 	// payment sends (the record a confirmation by batch searches).
 	tails []string
+	// notes: keys settled without a write, with the error row saying why.
+	notes []failedEntry
+	// ids: AC contact ids learned for acknowledged contacts ("" = deleted).
+	ids map[string]string
 }
 
 func (o outcome) plus(p outcome) outcome {
-	return outcome{acked: append(o.acked, p.acked...), failed: append(o.failed, p.failed...), tails: append(o.tails, p.tails...)}
+	ids := o.ids
+	if len(p.ids) > 0 {
+		ids = maps.Clone(o.ids)
+		if ids == nil {
+			ids = map[string]string{}
+		}
+		maps.Copy(ids, p.ids)
+	}
+	return outcome{acked: append(o.acked, p.acked...), failed: append(o.failed, p.failed...), tails: append(o.tails, p.tails...),
+		notes: append(o.notes, p.notes...), ids: ids}
+}
+
+// learned is an acknowledgement of key that names its AC contact.
+func learned(key string, id ac.ID) outcome {
+	return outcome{acked: []string{key}, ids: map[string]string{key: string(id)}}
 }
 
 // run applies one batch and journals its outcome; who(key) gives the customer id and
@@ -113,11 +167,16 @@ func (a *applier) journal(id, entity, kind string, who func(string) (string, str
 		out.failed[i] = f
 		a.fail(entity, f)
 	}
-	if err := a.j.append(journalEntry{Batch: id, Entity: entity, Op: kind, Acked: out.acked, Failed: out.failed}); err != nil {
+	for i, f := range out.notes {
+		f.CustomerID, f.Email = who(f.Key)
+		out.notes[i] = f
+		a.note(entity, f)
+	}
+	if err := a.j.append(journalEntry{Batch: id, Entity: entity, Op: kind, Acked: out.acked, Failed: out.failed, Notes: out.notes, IDs: out.ids}); err != nil {
 		return err
 	}
 	if a.progress != nil {
-		a.done += int64(len(out.acked) + len(out.failed))
+		a.done += int64(len(out.acked) + len(out.failed) + len(out.notes))
 		a.progress(min(a.done, a.total), a.total)
 	}
 	return nil
@@ -265,12 +324,21 @@ func (a *applier) contacts(ctx context.Context, d *Diff[schemas.Contact]) error 
 		}
 	}
 
-	var upserts, clears, emailChanges, deletes []contactChange
+	// A night's operations are ordered so that an address is freed before it is
+	// taken: contacts leaving AC (on_customer_deleted or on_customer_erased:
+	// delete) go first, then the email changes, leaving holders before the
+	// customers that take their address (see moves), then the creates and
+	// updates, which are keyed by email in AC; unsubscribes last, so a customer who
+	// took a leaving customer's address over is never unsubscribed with it (the
+	// Chargebee Customer ID check refuses it).
+	var upserts, clears, emailChanges, frees, deletes []contactChange
 	for _, ch := range d.Changes {
 		if a.j.done(EntityContact, ch.Key) {
 			continue
 		}
 		switch {
+		case ch.Op == OpDelete && a.deleteRule(ch) == "delete":
+			frees = append(frees, ch)
 		case ch.Op == OpDelete:
 			deletes = append(deletes, ch)
 		case ch.Op == OpUpdate && ch.Old != nil && !strings.EqualFold(ch.Old.Email, ch.New.Email):
@@ -283,8 +351,33 @@ func (a *applier) contacts(ctx context.Context, d *Diff[schemas.Contact]) error 
 	}
 	key := func(c *contactChange) string { return c.Key }
 
-	// Updates that clear a value go through contact/sync, where an empty value is
-	// sent; AC's importer reference does not say what a blank cell does.
+	if err := a.deletes(ctx, frees, who); err != nil {
+		return err
+	}
+	if err := a.emailChanges(ctx, emailChanges, who); err != nil {
+		return err
+	}
+	// An address whose holder failed to leave it (its email change or delete was
+	// refused) is still that customer's contact: a create under it would write into
+	// that contact by email, so it waits.
+	held := map[string]contactChange{}
+	for _, ch := range append(frees, emailChanges...) {
+		if a.failedContacts[ch.Key] && ch.Old != nil {
+			held[strings.ToLower(ch.Old.Email)] = ch
+		}
+	}
+	if len(held) > 0 {
+		var err error
+		if clears, err = a.holdBack(ctx, clears, held, who); err != nil {
+			return err
+		}
+		if upserts, err = a.holdBack(ctx, upserts, held, who); err != nil {
+			return err
+		}
+	}
+	// Updates that clear a value go through contact/sync (or PUT by id), where an
+	// empty value is sent; AC's importer reference does not say what a blank cell
+	// does.
 	for _, ch := range clears {
 		err := a.run(ctx, EntityContact, "sync", who, func(ctx context.Context) (outcome, error) {
 			return a.syncEach(ctx, []contactChange{ch})
@@ -314,17 +407,35 @@ func (a *applier) contacts(ctx context.Context, d *Diff[schemas.Contact]) error 
 			return err
 		}
 	}
-	// Email changes: update the contact found by its old email, by id, so AC does
-	// not end up with a second contact under the new email.
-	for _, ch := range emailChanges {
-		err := a.run(ctx, EntityContact, "email_change", who, func(ctx context.Context) (outcome, error) {
-			return a.changeEmail(ctx, ch)
+	return a.deletes(ctx, deletes, who)
+}
+
+// holdBack reports the creates among chs whose address a contact that failed to
+// leave it still holds, and returns the others.
+func (a *applier) holdBack(ctx context.Context, chs []contactChange, held map[string]contactChange, who func(string) (string, string)) ([]contactChange, error) {
+	rest := chs[:0:0]
+	for _, ch := range chs {
+		h, ok := held[strings.ToLower(ch.New.Email)]
+		if ch.Op != OpCreate || !ok {
+			rest = append(rest, ch)
+			continue
+		}
+		err := a.run(ctx, EntityContact, "hold", who, func(context.Context) (outcome, error) {
+			return outcome{failed: []failedEntry{{Key: ch.Key, Code: CodeEmailHeld, Message: fmt.Sprintf(
+				"%s is still the address of customer %s's AC contact, which did not leave it this run (see that customer's row); "+
+					"this customer's contact is not written into it, and waits until that contact has moved: sent again each run until then",
+				ch.New.Email, h.Key)}}}, nil
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 	}
-	for _, ch := range deletes {
+	return rest, nil
+}
+
+// deletes applies the deletes, erasures and unsubscribes of chs, each journaled.
+func (a *applier) deletes(ctx context.Context, chs []contactChange, who func(string) (string, string)) error {
+	for _, ch := range chs {
 		rule := a.deleteRule(ch)
 		what := "delete_" + rule
 		if ch.New != nil && ch.New.Erased {
@@ -338,6 +449,49 @@ func (a *applier) contacts(ctx context.Context, d *Diff[schemas.Contact]) error 
 		}
 	}
 	return nil
+}
+
+// knownID is the AC contact id of a customer: learned by this load (journal),
+// else the synced snapshot's; "" when neither knows it.
+func (a *applier) knownID(ch contactChange) ac.ID {
+	if id, ok := a.j.ids[ch.Key]; ok {
+		return id
+	}
+	if ch.Old != nil && ch.Old.ACContactID != nil {
+		return ac.ID(strconv.FormatInt(*ch.Old.ACContactID, 10))
+	}
+	return ""
+}
+
+// owner reads the contact's Chargebee Customer ID field; exists=false when AC has
+// no contact with this id.
+func (a *applier) owner(ctx context.Context, id ac.ID) (customer string, exists bool, err error) {
+	field := a.setup.Fields[customerIDField]
+	if field == "" {
+		return "", false, fmt.Errorf("the %q field has no AC id in the setup", customerIDField)
+	}
+	return a.c.ContactFieldValue(ctx, id, ac.ID(field))
+}
+
+// adopt finds the customer's contact the first time a change must address it
+// (no id in the synced snapshot, e.g. one written before cb2ac kept ids, or a
+// contact the bulk importer created, which answers no ids): by its last synced
+// email, taken only when its Chargebee Customer ID field names this customer. The
+// id is journaled before anything is written to the contact. "" when there is none.
+func (a *applier) adopt(ctx context.Context, ch contactChange) (ac.ID, error) {
+	found, err := a.c.FindContact(ctx, ch.Old.Email)
+	if err != nil || found == nil {
+		return "", err
+	}
+	cust, exists, err := a.owner(ctx, found.ID)
+	if err != nil || !exists || cust != ch.Key {
+		return "", err
+	}
+	if err := a.j.append(journalEntry{Batch: a.j.nextID(opAdopted), Entity: EntityContact, Op: opAdopted,
+		Keys: []string{ch.Key}, Contact: string(found.ID)}); err != nil {
+		return "", err
+	}
+	return found.ID, nil
 }
 
 // importBatches packs changes into batches of at most BulkImportBatch (≤ 250)
@@ -494,8 +648,18 @@ func (a *applier) syncEach(ctx context.Context, batch []contactChange) (outcome,
 	var out outcome
 	for _, ch := range batch {
 		id, synced := a.j.synced[ch.Key] // by an attempt that stopped before subscribing
+		known := a.knownID(ch)
 		var err error
-		if !synced {
+		switch {
+		case synced:
+		case ch.Op == OpUpdate && known != "":
+			// The contact is addressed by its id: one PUT, whoever holds which
+			// address in AC.
+			id, err = known, a.c.UpdateContact(ctx, known, a.acContact(ch))
+			if ac.IsNotFound(err) { // deleted in AC since: by email again
+				id, err = a.c.SyncContact(ctx, a.acContact(ch))
+			}
+		default:
 			id, err = a.c.SyncContact(ctx, a.acContact(ch))
 			if err == nil && ch.Op == OpCreate {
 				err = a.j.append(journalEntry{Batch: a.j.nextID(opSynced), Entity: EntityContact, Op: opSynced,
@@ -507,7 +671,7 @@ func (a *applier) syncEach(ctx context.Context, batch []contactChange) (outcome,
 		}
 		switch {
 		case err == nil:
-			out.acked = append(out.acked, ch.Key)
+			out = out.plus(learned(ch.Key, id))
 		case ac.Rejected(err):
 			out.failed = append(out.failed, failedEntry{Key: ch.Key, Message: err.Error()})
 		default:
@@ -530,23 +694,126 @@ func (a *applier) subscribe(ctx context.Context, id ac.ID) error {
 	return a.c.SetListStatus(ctx, id, list, ac.Subscribed)
 }
 
-func (a *applier) changeEmail(ctx context.Context, ch contactChange) (outcome, error) {
-	found, err := a.c.FindContact(ctx, ch.Old.Email)
-	if err != nil {
-		return outcome{}, err
+// emailChanges moves contacts to their new addresses, each addressed by its id
+// (the synced snapshot's, or adopted by its old address the first time), in an
+// order where an address is freed before it is taken: a contact whose new
+// address another of tonight's changes leaves waits until that one moved. A
+// cycle (two customers swapping addresses, or a longer ring) is broken by moving
+// one contact to a temporary address first (tempAddress), which frees its old
+// one; it takes its new address once that is free, so a swap converges in one
+// run (three PUTs). A change whose contact is not in AC under its old address
+// creates one under the new address, after the moves.
+func (a *applier) emailChanges(ctx context.Context, chs []contactChange, who func(string) (string, string)) error {
+	type move struct {
+		ch      contactChange
+		id      ac.ID
+		done    bool
+		aside   bool // parked at its temporary address
+		newAddr string
 	}
-	if found == nil {
-		// Not in AC under the old email (removed there): create it under the new one.
-		return a.syncEach(ctx, []contactChange{{Key: ch.Key, Op: OpCreate, New: ch.New}})
+	moves := make([]*move, 0, len(chs))
+	holder := map[string]*move{} // address (lower case) → the move leaving it
+	for _, ch := range chs {
+		id := a.knownID(ch)
+		if id == "" {
+			var err error
+			if id, err = a.adopt(ctx, ch); err != nil {
+				return fmt.Errorf("email change of %s: find its contact: %w", ch.Key, err)
+			}
+		}
+		m := &move{ch: ch, id: id, newAddr: strings.ToLower(ch.New.Email)}
+		moves = append(moves, m)
+		if old := strings.ToLower(ch.Old.Email); id != "" && holder[old] == nil {
+			holder[old] = m
+		}
 	}
-	err = a.c.UpdateContact(ctx, found.ID, a.acContact(ch))
+	ready := func(m *move) bool {
+		h := holder[m.newAddr]
+		return h == nil || h == m || h.done || h.aside
+	}
+	for left := len(moves); left > 0; {
+		progress := false
+		for _, m := range moves {
+			if m.done || !ready(m) {
+				continue
+			}
+			err := a.run(ctx, EntityContact, "email_change", who, func(ctx context.Context) (outcome, error) {
+				return a.changeEmail(ctx, m.ch, m.id)
+			})
+			if err != nil {
+				return err
+			}
+			m.done, progress = true, true
+			left--
+		}
+		if progress || left == 0 {
+			continue
+		}
+		// Every change left waits for another: a cycle. The first contact of it
+		// steps aside.
+		var m *move
+		for _, c := range moves {
+			if !c.done && !c.aside && c.id != "" {
+				m = c
+				break
+			}
+		}
+		if m == nil {
+			return fmt.Errorf("email changes: %d wait for each other and none can step aside", left)
+		}
+		m.aside = true
+		err := a.c.UpdateContact(ctx, m.id, ac.Contact{Email: tempAddress(m.ch.Old.Email)})
+		if err != nil && !ac.IsNotFound(err) {
+			if !ac.Rejected(err) {
+				return fmt.Errorf("email change of %s: step aside to %s: %w", m.ch.Key, tempAddress(m.ch.Old.Email), err)
+			}
+			// Refused: it cannot free its address tonight, and neither can the
+			// changes that wait for it; they are refused as taken below.
+			refused := err
+			err := a.run(ctx, EntityContact, "email_change", who, func(context.Context) (outcome, error) {
+				return outcome{failed: []failedEntry{{Key: m.ch.Key, Message: "moving the contact to a temporary address to free " +
+					m.ch.Old.Email + " for a swap of addresses failed: " + refused.Error() + "; sent again next run"}}}, nil
+			})
+			if err != nil {
+				return err
+			}
+			m.done = true
+			left--
+		}
+	}
+	return nil
+}
+
+// tempAddress is where a contact waits during a swap of addresses: its old
+// address with a "+cb2ac-swap" tag, a valid address no customer holds, in the
+// same domain. It holds it for the seconds between two PUTs; a load killed in
+// between leaves the contact there until the next run moves it by its id.
+func tempAddress(email string) string {
+	at := strings.LastIndexByte(email, '@')
+	if at < 0 {
+		return email + "+cb2ac-swap"
+	}
+	return email[:at] + "+cb2ac-swap" + email[at:]
+}
+
+// changeEmail moves the contact with this id to the customer's new address (one
+// PUT). With no id (no contact of this customer's under the old address), or one
+// AC no longer has, the contact is created under the new address.
+func (a *applier) changeEmail(ctx context.Context, ch contactChange, id ac.ID) (outcome, error) {
+	create := []contactChange{{Key: ch.Key, Op: OpCreate, New: ch.New}}
+	if id == "" {
+		return a.syncEach(ctx, create)
+	}
+	err := a.c.UpdateContact(ctx, id, a.acContact(ch))
 	var e *ac.Error
 	switch {
 	case err == nil:
-		return outcome{acked: []string{ch.Key}}, nil
+		return learned(ch.Key, id), nil
+	case ac.IsNotFound(err):
+		return a.syncEach(ctx, create)
 	case errors.As(err, &e) && e.HasCode("duplicate"):
-		// Another contact (not this customer's: the lookup by the old email found
-		// this one) holds the new address. It will be refused every run until a
+		// Another contact, not one of tonight's leaving holders (they moved
+		// first), holds the new address. It will be refused every run until a
 		// person acts; the recurring payments go on under the old email meanwhile.
 		return outcome{failed: []failedEntry{{Key: ch.Key, Code: CodeEmailTaken, Message: fmt.Sprintf(
 			"ActiveCampaign already has another contact with the email %s, so this customer's contact (still under %s) cannot take it; "+
@@ -568,27 +835,55 @@ func (a *applier) deleteRule(ch contactChange) string {
 	return a.cfg.OnCustomerDeleted
 }
 
+// deleteContact deletes or unsubscribes the customer's contact, addressed by its
+// id (else found by its last synced email), and only when the contact's Chargebee
+// Customer ID field names the customer: a contact another customer took over (the
+// same address signed up again) is left alone, with a row saying so.
 func (a *applier) deleteContact(ctx context.Context, ch contactChange) (outcome, error) {
 	ok := outcome{acked: []string{ch.Key}}
 	rule := a.deleteRule(ch)
 	if rule == "keep" {
 		return ok, nil
 	}
-	found, err := a.c.FindContact(ctx, ch.Old.Email)
+	gone := outcome{acked: []string{ch.Key}, ids: map[string]string{ch.Key: ""}}
+	id := a.knownID(ch)
+	if id == "" {
+		found, err := a.c.FindContact(ctx, ch.Old.Email)
+		if err != nil {
+			return outcome{}, err
+		}
+		if found == nil {
+			return gone, nil // already gone
+		}
+		id = found.ID
+	}
+	cust, exists, err := a.owner(ctx, id)
 	if err != nil {
 		return outcome{}, err
 	}
-	if found == nil {
-		return ok, nil // already gone
+	if !exists {
+		return gone, nil
+	}
+	if cust != ch.Key {
+		verb := "deleted"
+		if rule != "delete" {
+			verb = "unsubscribed"
+		}
+		return outcome{ids: map[string]string{ch.Key: ""}, notes: []failedEntry{{Key: ch.Key, Code: CodeNotThisCustomer, Message: fmt.Sprintf(
+			"AC contact %s was not %s: its %s field says %q, not %s (another customer took the address over), so it is not this customer's contact any more; "+
+				"it is left as it is, and this customer's removal counts as done (not tried again)",
+			id, verb, customerIDField, cust, ch.Key)}}}, nil
 	}
 	if rule == "delete" {
-		err = a.c.DeleteContact(ctx, found.ID)
+		err = a.c.DeleteContact(ctx, id)
 	} else {
-		err = a.c.SetListStatus(ctx, found.ID, ac.ID(a.setup.ListID), ac.Unsubscribed)
+		err = a.c.SetListStatus(ctx, id, ac.ID(a.setup.ListID), ac.Unsubscribed)
 	}
 	switch {
+	case err == nil && rule == "delete":
+		return gone, nil
 	case err == nil:
-		return ok, nil
+		return learned(ch.Key, id), nil
 	case ac.Rejected(err):
 		return outcome{failed: []failedEntry{{Key: ch.Key, Message: err.Error()}}}, nil
 	}
@@ -617,6 +912,11 @@ func (a *applier) recurringPayments(ctx context.Context, d *Diff[schemas.Recurri
 			continue
 		}
 		switch erased, rule := ch.New != nil && ch.New.Erased, a.deleteRule(ch); {
+		case a.notOurs[ch.Key] && !erased:
+			// The address is another customer's contact now: the email and
+			// customerData stay out, as for a deleted contact (an erasure clears
+			// the email below).
+			fate[ch.Key] = fateGone
 		case erased && rule == "delete":
 			fate[ch.Key] = fateErased
 		case erased:

@@ -80,14 +80,30 @@ type Config struct {
 	// MaxAttempts bounds the tries of one request, the first included (default 6).
 	// Past it the load stops (exit 1), and `run --resume` carries on.
 	MaxAttempts int `yaml:"max_attempts" json:"max_attempts,omitempty"`
-	// Site names the Chargebee site: the connection's externalid.
+	// Site names the Chargebee site read, whichever way it was given
+	// (chargebee.site, CHARGEBEE_SITE, or the API URL: pipeline.SiteKey): the
+	// connection's externalid, so two sites synced into one AC account never share
+	// a connection (and so never each other's recurring payment keys).
 	Site string `yaml:"-" json:"-"`
+	// ConfigSite is chargebee.site alone: the connection's externalid before the
+	// site from the environment counted too (see LegacyConnectionExternalID).
+	ConfigSite string `yaml:"-" json:"-"`
 }
 
 // ConnectionExternalID identifies this Chargebee site's Deep Data connection.
 func (c Config) ConnectionExternalID() string {
 	if c.Site != "" {
 		return c.Site
+	}
+	return c.LegacyConnectionExternalID()
+}
+
+// LegacyConnectionExternalID is the externalid cb2ac gave the connection before
+// it named every site: chargebee.site, else "chargebee" (whatever CHARGEBEE_SITE or
+// CHARGEBEE_API_URL said). Setup adopts a connection found under it.
+func (c Config) LegacyConnectionExternalID() string {
+	if c.ConfigSite != "" {
+		return c.ConfigSite
 	}
 	return "chargebee"
 }
@@ -340,13 +356,30 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 			ch.New.LegacyConnectionID = &id
 		}
 	}
+	// And which AC contact is each customer's: the id learned this load, else the
+	// one the last synced row had; a contact this load deleted has none.
+	for i := range cd.Changes {
+		ch := &cd.Changes[i]
+		if !j.acked[EntityContact+"/"+ch.Key] {
+			continue
+		}
+		ch.New.ACContactID = nil
+		if id, ok := j.ids[ch.Key]; ok {
+			if n, err := id.Int(); err == nil && n > 0 {
+				ch.New.ACContactID = &n
+			}
+		} else if ch.Old != nil && ch.Old.ACContactID != nil {
+			n := *ch.Old.ACContactID
+			ch.New.ACContactID = &n
+		}
+	}
 	dir := filepath.Join(out, SyncedDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return res, fmt.Errorf("load: synced snapshot: %w", err)
 	}
-	err = writeSynced(schemas.Contacts, dir, ContactsFile, EntityContact, oldContacts, cd, j.acked, contactKey)
+	err = writeSynced(schemas.Contacts, dir, ContactsFile, EntityContact, oldContacts, cd, j.acked, contactKey, keepContactID)
 	if err == nil {
-		err = writeSynced(schemas.RecurringPayments, dir, RecurringPaymentsFile, EntityRecurringPayment, oldRPs, rd, j.acked, rpKey)
+		err = writeSynced(schemas.RecurringPayments, dir, RecurringPaymentsFile, EntityRecurringPayment, oldRPs, rd, j.acked, rpKey, nil)
 	}
 	if err != nil {
 		return res, fmt.Errorf("load: synced snapshot: %w", err)
@@ -357,12 +390,21 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 func contactKey(c *schemas.Contact) string     { return c.CustomerID }
 func rpKey(r *schemas.RecurringPayment) string { return r.StoreRecurringPaymentID }
 
+// keepContactID gives a carried row (deleted on both sides, nothing sent) the AC
+// contact id of the synced row it replaces: transform rows have none.
+func keepContactID(o, n *schemas.Contact) {
+	if n.ACContactID == nil {
+		n.ACContactID = o.ACContactID
+	}
+}
+
 // writeSynced writes last synced + acknowledged changes, streaming the last synced
 // snapshot once: an acknowledged key takes its new row, every other key keeps its
 // old row (a failed create stays absent), so the next run sends exactly the records
 // that did not get through. Keys missing from this transform (rejected by validate)
-// stay as they were.
-func writeSynced[T any](tb *schemas.Table[T], dir, name, entity string, old source[T], d *Diff[T], acked map[string]bool, key func(*T) string) error {
+// stay as they were. carry (may be nil) gives a carried row what only the synced
+// row knows.
+func writeSynced[T any](tb *schemas.Table[T], dir, name, entity string, old source[T], d *Diff[T], acked map[string]bool, key func(*T) string, carry func(o, n *T)) error {
 	s, err := tb.CreateSink(dir, name, false)
 	if err != nil {
 		return err
@@ -384,6 +426,9 @@ func writeSynced[T any](tb *schemas.Table[T], dir, name, entity string, old sour
 				return emit(d.Changes[i].New)
 			}
 			if n := d.carry[k]; n != nil {
+				if carry != nil {
+					carry(o, n)
+				}
 				return emit(n)
 			}
 			return emit(o)
@@ -422,6 +467,12 @@ type journal struct {
 	queued []journalEntry         // imports queued in AC whose outcome is not journaled
 	sent   []journalEntry         // recurring payment batches AC accepted, not yet confirmed
 	synced map[string]ac.ID       // contact key → AC id: created, not yet subscribed
+	// ids: contact key → the AC contact id this load learned (created, found,
+	// adopted), journaled so a resumed load addresses the same contacts.
+	ids map[string]ac.ID
+	// notes: entity/key settled without a write, with the error row saying why
+	// (a delete whose contact belongs to another customer now); replayed on resume.
+	notes map[string]failedEntry
 }
 
 // opQueued marks a line written when AC accepted a bulk import, before its outcome
@@ -437,6 +488,12 @@ const opQueued = "queued"
 // last of each request AC accepted), Failed the records AC rejected at once.
 const opSent = "sent"
 
+// opAdopted marks a line written when a contact change found its contact by email
+// and checked it is the customer's (adopted), before the writes that address it by
+// id: a load killed between the steps of an email swap resumes on the same contact
+// rather than looking the old address up again.
+const opAdopted = "adopted"
+
 // opSynced marks a line written when contact/sync created a contact, before its
 // list subscription (a second request): a load killed in between only subscribes
 // it on resume, rather than syncing the same change again.
@@ -448,14 +505,19 @@ type journalEntry struct {
 	Op     string        `json:"op"`
 	Acked  []string      `json:"acked,omitempty"`
 	Failed []failedEntry `json:"failed,omitempty"`
+	// Notes are records settled (acknowledged) without a write, each with the error
+	// row that says why; they are not sent again.
+	Notes []failedEntry `json:"notes,omitempty"`
+	// IDs are the AC contact ids learned for acknowledged contacts (key → id).
+	IDs map[string]string `json:"ids,omitempty"`
 	// Import and Keys are set on a "queued" line: AC accepted a bulk import of these
 	// keys under this batchId, and its outcome is still to come.
 	Import string   `json:"import,omitempty"`
 	Keys   []string `json:"keys,omitempty"`
 	// Tails is set on a "sent" line: the last record of each request AC accepted.
 	Tails []string `json:"tails,omitempty"`
-	// Contact is set on a "synced" line: the AC id of the contact created for
-	// Keys[0].
+	// Contact is set on a "synced" or "adopted" line: the AC id of the contact
+	// created or adopted for Keys[0].
 	Contact string    `json:"contact,omitempty"`
 	At      time.Time `json:"at"`
 }
@@ -470,7 +532,8 @@ type failedEntry struct {
 }
 
 func openJournal(path string, resume bool) (*journal, error) {
-	j := &journal{acked: map[string]bool{}, failed: map[string]failedEntry{}, synced: map[string]ac.ID{}}
+	j := &journal{acked: map[string]bool{}, failed: map[string]failedEntry{}, synced: map[string]ac.ID{},
+		ids: map[string]ac.ID{}, notes: map[string]failedEntry{}}
 	if resume {
 		b, err := os.ReadFile(path)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -491,6 +554,10 @@ func openJournal(path string, resume bool) (*journal, error) {
 				continue
 			}
 			j.seq++
+			j.learn(e)
+			if e.Op == opAdopted {
+				continue
+			}
 			if e.Op == opQueued {
 				queued = append(queued, e)
 				continue
@@ -533,8 +600,22 @@ func (j *journal) record(e journalEntry) {
 	for _, k := range e.Acked {
 		j.acked[e.Entity+"/"+k] = true
 	}
+	for _, f := range e.Notes {
+		j.acked[e.Entity+"/"+f.Key] = true
+		j.notes[e.Entity+"/"+f.Key] = f
+	}
 	for _, f := range e.Failed {
 		j.failed[e.Entity+"/"+f.Key] = f
+	}
+}
+
+// learn keeps the contact ids a line names.
+func (j *journal) learn(e journalEntry) {
+	if (e.Op == opSynced || e.Op == opAdopted) && len(e.Keys) == 1 && e.Contact != "" {
+		j.ids[e.Keys[0]] = ac.ID(e.Contact)
+	}
+	for k, id := range e.IDs {
+		j.ids[k] = ac.ID(id)
 	}
 }
 
@@ -574,7 +655,8 @@ func (j *journal) append(e journalEntry) error {
 		return fmt.Errorf("journal: %w", err)
 	}
 	j.seq++
-	if e.Op != opQueued && e.Op != opSynced {
+	j.learn(e)
+	if e.Op != opQueued && e.Op != opSynced && e.Op != opAdopted {
 		j.record(e)
 	}
 	return nil

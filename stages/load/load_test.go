@@ -30,7 +30,8 @@ func transformDir(t *testing.T, n int) string {
 	var rps []schemas.RecurringPayment
 	for i := 1; i <= n; i++ {
 		id, email := "cus_"+string(rune('0'+i)), "c"+string(rune('0'+i))+"@example.com"
-		cs = append(cs, schemas.Contact{CustomerID: id, Email: email, FirstName: "F" + id, ListStatus: "active", RowHash: uint64(i)})
+		cs = append(cs, schemas.Contact{CustomerID: id, Email: email, FirstName: "F" + id, ListStatus: "active", RowHash: uint64(i),
+			Fields: schemas.FieldValues{{Title: customerIDField, Value: id}}})
 		rps = append(rps, schemas.RecurringPayment{StoreRecurringPaymentID: "sub_" + string(rune('0'+i)), Email: email,
 			StoreCustomerID: id, NormalizedStatus: "ACTIVE", BillingInterval: "MONTHLY", BillingIntervalCount: 1,
 			PaymentAmount: "10.00", Currency: "USD", RowHash: uint64(100 + i)})

@@ -225,8 +225,8 @@ func changedFields[T any](o, n *T) []string {
 	om, nm := flatten(o), flatten(n)
 	var out []string
 	for _, k := range slices.Sorted(maps.Keys(union(om, nm))) {
-		if k == "row_hash" || k == "legacyConnectionId" {
-			continue // not payload: the hash, and the AC id only the synced side has
+		if k == "row_hash" || k == "legacyConnectionId" || k == "acContactId" {
+			continue // not payload: the hash, and the AC ids only the synced side has
 		}
 		if om[k] != nm[k] {
 			out = append(out, k)

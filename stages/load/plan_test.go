@@ -58,7 +58,7 @@ func TestDiff(t *testing.T) {
 	acked := map[string]bool{"contact/changed": true, "contact/new": true}
 	got := map[string]uint64{}
 	dir := t.TempDir()
-	if err := writeSynced(schemas.Contacts, dir, ContactsFile, EntityContact, sliceSource(old), d, acked, contactKey); err != nil {
+	if err := writeSynced(schemas.Contacts, dir, ContactsFile, EntityContact, sliceSource(old), d, acked, contactKey, keepContactID); err != nil {
 		t.Fatal(err)
 	}
 	synced, err := schemas.Contacts.ReadFile(filepath.Join(dir, ContactsFile+".parquet"))

@@ -13,11 +13,14 @@ import (
 
 // Setup is what load needs to know about the AC account: cached in state.json.
 type Setup struct {
-	APIURL       string            `json:"api_url"`
-	ListID       string            `json:"list_id"`
-	ListName     string            `json:"list_name,omitempty"`
-	ConnectionID string            `json:"connection_id"`
-	Fields       map[string]string `json:"fields"` // configured title → AC field id
+	APIURL       string `json:"api_url"`
+	ListID       string `json:"list_id"`
+	ListName     string `json:"list_name,omitempty"`
+	ConnectionID string `json:"connection_id"`
+	// ConnectionExternalID is the externalid the connection was found or made
+	// under: the Chargebee site ("" in a setup cached before it was kept).
+	ConnectionExternalID string            `json:"connection_externalid,omitempty"`
+	Fields               map[string]string `json:"fields"` // configured title → AC field id
 	// FieldPrefix is the field_prefix the fields were resolved with.
 	FieldPrefix string `json:"field_prefix,omitempty"`
 }
@@ -25,9 +28,15 @@ type Setup struct {
 // ErrListMissing says the configured list is not in AC: the user must create it.
 var ErrListMissing = errors.New("list not found")
 
-// covers reports whether a cached setup still fits the config.
-func (s *Setup) covers(apiURL, list, prefix string, fields []schemas.ContactField) bool {
+// covers reports whether a cached setup still fits the config. A setup cached for
+// another site's connection (or before the site was kept) does not, unless no
+// site is known to this load at all: then the cached connection is the one to use.
+func (s *Setup) covers(cfg Config, fields []schemas.ContactField) bool {
+	apiURL, list, prefix := cfg.APIURL, cfg.List, cfg.FieldPrefix
 	if s == nil || s.APIURL != apiURL || s.ConnectionID == "" || s.ListID == "" || s.FieldPrefix != prefix {
+		return false
+	}
+	if cfg.Site != "" && s.ConnectionExternalID != cfg.ConnectionExternalID() {
 		return false
 	}
 	if list != s.ListID && !strings.EqualFold(list, s.ListName) {
@@ -48,7 +57,7 @@ func EnsureSetup(ctx context.Context, c *ac.Client, cached *Setup, cfg Config, f
 	if err := c.CheckToken(ctx); err != nil {
 		return nil, err
 	}
-	if cached.covers(cfg.APIURL, cfg.List, cfg.FieldPrefix, fields) {
+	if cached.covers(cfg, fields) {
 		return cached, nil
 	}
 	list, err := c.FindList(ctx, cfg.List)
@@ -59,18 +68,58 @@ func EnsureSetup(ctx context.Context, c *ac.Client, cached *Setup, cfg Config, f
 		return nil, listMissing(cfg.List)
 	}
 	s := &Setup{APIURL: cfg.APIURL, ListID: string(list.ID), ListName: list.Name, Fields: map[string]string{}, FieldPrefix: cfg.FieldPrefix}
-	conn, err := c.EnsureConnection(ctx, ac.Connection{
-		Service: "cb2ac", ExternalID: cfg.ConnectionExternalID(), Name: "Chargebee (cb2ac)",
-		LogoURL: "https://www.chargebee.com/favicon.ico", LinkURL: "https://github.com/cb2ac/cb2ac", ListID: string(list.ID),
-	})
+	conn, err := ensureConnection(ctx, c, cfg, string(list.ID))
 	if err != nil {
 		return nil, fmt.Errorf("deep data connection: %w", err)
 	}
-	s.ConnectionID = string(conn.ID)
+	s.ConnectionID, s.ConnectionExternalID = string(conn.ID), conn.ExternalID
 	if err := ensureFields(ctx, c, s, fields); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// connectionService is the service every cb2ac connection is made under; the
+// externalid names the Chargebee site.
+const connectionService = "cb2ac"
+
+// ensureConnection finds this site's connection (service cb2ac, externalid the
+// site) or makes it. A connection cb2ac made before it named every site (under
+// LegacyConnectionExternalID) is adopted instead: renamed to the site's externalid
+// (PUT /connections/{id}), so its recurring payments stay where they are and the
+// next site that looks for the old name finds none and gets a connection of its
+// own. Never a second connection for one site.
+func ensureConnection(ctx context.Context, c *ac.Client, cfg Config, listID string) (*ac.Connection, error) {
+	ext, legacy := cfg.ConnectionExternalID(), cfg.LegacyConnectionExternalID()
+	if ext != legacy {
+		found, err := c.FindConnection(ctx, connectionService, ext)
+		if err != nil || found != nil {
+			return found, err
+		}
+		old, err := c.FindConnection(ctx, connectionService, legacy)
+		if err != nil {
+			return nil, err
+		}
+		if old != nil {
+			renamed, err := c.RenameConnection(ctx, old.ID, ext)
+			if err != nil {
+				return nil, fmt.Errorf("adopt connection %s (externalid %q) as %q: %w", old.ID, legacy, ext, err)
+			}
+			renamed.ExternalID = ext
+			return renamed, nil
+		}
+	}
+	conn, err := c.EnsureConnection(ctx, ac.Connection{
+		Service: connectionService, ExternalID: ext, Name: "Chargebee (cb2ac)",
+		LogoURL: "https://www.chargebee.com/favicon.ico", LinkURL: "https://github.com/cb2ac/cb2ac", ListID: listID,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if conn.ExternalID == "" {
+		conn.ExternalID = ext
+	}
+	return conn, nil
 }
 
 // Stale reports why a cached setup no longer holds in AC, or "" when it does: its

@@ -155,6 +155,28 @@ func (c *Client) EnsureConnection(ctx context.Context, want Connection) (*Connec
 	}
 }
 
+// RenameConnection gives the connection with this id another externalid (PUT
+// /connections/{id}, AC reference "Update a connection"): how a connection made
+// under an older externalid is adopted by the site it belongs to.
+func (c *Client) RenameConnection(ctx context.Context, id ID, externalID string) (*Connection, error) {
+	var out struct {
+		Connection Connection `json:"connection"`
+	}
+	body := map[string]any{"connection": map[string]any{"externalid": externalID}}
+	if err := c.do(ctx, "connections/update", http.MethodPut, "/connections/"+url.PathEscape(string(id)), body, &out); err != nil {
+		return nil, err
+	}
+	if out.Connection.ID == "" {
+		out.Connection.ID = id
+	}
+	return &out.Connection, nil
+}
+
+// FindConnection finds the connection with this service and externalid, or nil.
+func (c *Client) FindConnection(ctx context.Context, service, externalID string) (*Connection, error) {
+	return c.findConnection(ctx, Connection{Service: service, ExternalID: externalID})
+}
+
 // ConnectionExists reports whether AC still has the connection with this id
 // (GET /connections/{id}: 404 when it was deleted).
 func (c *Client) ConnectionExists(ctx context.Context, id ID) (bool, error) {
@@ -353,6 +375,31 @@ func (c *Client) FindContact(ctx context.Context, email string) (*Contact, error
 		}
 	}
 	return nil, nil
+}
+
+// ContactFieldValue reads one custom field of the contact with this id (GET
+// /contacts/{id}/fieldValues): its value ("" when the contact has none), and
+// exists=false when AC has no contact with this id (404).
+func (c *Client) ContactFieldValue(ctx context.Context, id, field ID) (value string, exists bool, err error) {
+	var out struct {
+		FieldValues []struct {
+			Field ID     `json:"field"`
+			Value string `json:"value"`
+		} `json:"fieldValues"`
+	}
+	err = c.do(ctx, "contacts/fieldValues", http.MethodGet, "/contacts/"+url.PathEscape(string(id))+"/fieldValues", nil, &out)
+	if IsNotFound(err) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	for _, fv := range out.FieldValues {
+		if fv.Field == field {
+			return fv.Value, true, nil
+		}
+	}
+	return "", true, nil
 }
 
 // DeleteContact deletes a contact; an already deleted one is not an error.
