@@ -476,7 +476,7 @@ func (s *snapWriter[T]) write(custs []*custOut) error {
 }
 
 func newSnapWriter[T any](t *schemas.Table[T], dir, entity string, twin bool, fill func([]T, *custOut) []T) (*snapWriter[T], error) {
-	sink, err := t.CreateSink(dir, entity, twin)
+	sink, err := t.CreateSink(dir, entity, twin, schemas.Stamp{})
 	if err != nil {
 		return nil, err
 	}
@@ -520,7 +520,7 @@ func snapshotWriters(o options) (string, []entityWriter, error) {
 		ip := apiItemPrice(p)
 		prices = append(prices, ip.Record())
 	}
-	if err := schemas.ItemPrices.WriteFiles(dir, extract.ItemPricesFile, prices, o.csv); err != nil {
+	if err := schemas.ItemPrices.WriteFiles(dir, extract.ItemPricesFile, prices, o.csv, schemas.Stamp{}); err != nil {
 		return abort(err)
 	}
 	cw, err := newSnapWriter(schemas.Customers, dir, extract.CustomersFile, o.csv, func(buf []schemas.Customer, c *custOut) []schemas.Customer {

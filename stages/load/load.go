@@ -254,7 +254,14 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 			}
 		}
 	}
-	if err := writePlan(out, cd.Entries, rd.Entries); err != nil {
+	// The plan and the synced snapshot say this run and when the extract behind
+	// the transform started.
+	in0, err := schemas.ReadStamp(filepath.Join(opts.In, ContactsFile+".parquet"))
+	if err != nil {
+		return res, fmt.Errorf("load: %w", err)
+	}
+	stamp := schemas.Stamp{RunID: opts.RunID, ExtractedAt: in0.ExtractedAt}
+	if err := writePlan(out, stamp, cd.Entries, rd.Entries); err != nil {
 		return res, fmt.Errorf("load: plan: %w", err)
 	}
 	for op, n := range counts(cd) {
@@ -328,9 +335,9 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return res, fmt.Errorf("load: synced snapshot: %w", err)
 	}
-	err = writeSynced(schemas.Contacts, dir, ContactsFile, EntityContact, oldContacts, cd, j.acked, contactKey)
+	err = writeSynced(schemas.Contacts, dir, ContactsFile, EntityContact, stamp, oldContacts, cd, j.acked, contactKey)
 	if err == nil {
-		err = writeSynced(schemas.RecurringPayments, dir, RecurringPaymentsFile, EntityRecurringPayment, oldRPs, rd, j.acked, rpKey)
+		err = writeSynced(schemas.RecurringPayments, dir, RecurringPaymentsFile, EntityRecurringPayment, stamp, oldRPs, rd, j.acked, rpKey)
 	}
 	if err != nil {
 		return res, fmt.Errorf("load: synced snapshot: %w", err)
@@ -346,8 +353,8 @@ func rpKey(r *schemas.RecurringPayment) string { return r.StoreRecurringPaymentI
 // old row (a failed create stays absent), so the next run sends exactly the records
 // that did not get through. Keys missing from this transform (rejected by validate)
 // stay as they were.
-func writeSynced[T any](tb *schemas.Table[T], dir, name, entity string, old source[T], d *Diff[T], acked map[string]bool, key func(*T) string) error {
-	s, err := tb.CreateSink(dir, name, false)
+func writeSynced[T any](tb *schemas.Table[T], dir, name, entity string, st schemas.Stamp, old source[T], d *Diff[T], acked map[string]bool, key func(*T) string) error {
+	s, err := tb.CreateSink(dir, name, false, st)
 	if err != nil {
 		return err
 	}
