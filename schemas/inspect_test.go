@@ -119,11 +119,11 @@ func TestInspectTable(t *testing.T) {
 				"file:        " + f["rp"], "format:      parquet", "schema:      recurring_payment version 1",
 				"rows:        2", "row groups:  1", "columns:     " + strconv.Itoa(len(RecurringPayments.Columns())+2),
 				"legacyConnectionId           nullable  int64",
-				"storeRecurringPaymentId      nullable  utf8", // "" is written NULL
+				"storeRecurringPaymentId      nullable  utf8",            // "" is written NULL
 				"paymentAmountDecimal         nullable  decimal(38, 12)", // the typed twin
 				"extracted_at                 nullable  timestamp[ms, tz=UTC]",
 				"billingAddress               nullable  struct<firstName: utf8",
-				"lineItemNames                nullable  list<",     // list<element: utf8, nullable> as read back
+				"lineItemNames                nullable  list<", // list<element: utf8, nullable> as read back
 				`  ["Pro plan with a very long name that g…  `, // cut to 40 runes
 				`  {"firstName":"Zoë","lastName":null,"com…  `,
 				"NULL", "9223372036854775813", "18446744073709551615", "(2 rows)",
