@@ -281,4 +281,3 @@ func TestCSVVersion1CellsRead(t *testing.T) {
 		t.Errorf("decimal row_hash read as %d", rps[0].RowHash)
 	}
 }
-
