@@ -77,13 +77,19 @@ func Run(ctx context.Context, opts Options, out string) (schemas.Report, error) 
 		err   error
 		extra map[string]int64
 	)
+	stamp := opts.Stamp
 	switch opts.Source {
 	case SourceChargebee:
 		snap, extra, err = readAPI(ctx, opts)
 	case SourcePages:
 		snap, err = ReadPages(ctx, opts.In)
 	case SourceSnapshot:
-		snap, err = ReadSnapshot(opts.In)
+		// A copy of an older extract: its data is as old as that extract.
+		if snap, err = ReadSnapshot(opts.In); err == nil {
+			var in schemas.Stamp
+			in, err = schemas.ReadStamp(filepath.Join(opts.In, CustomersFile+".parquet"))
+			stamp.ExtractedAt = in.ExtractedAt
+		}
 	default:
 		err = fmt.Errorf("unknown source %q (want %s, %s or %s)", opts.Source, SourceChargebee, SourcePages, SourceSnapshot)
 	}
@@ -93,7 +99,7 @@ func Run(ctx context.Context, opts Options, out string) (schemas.Report, error) 
 	if opts.Limit > 0 {
 		snap.Limit(opts.Limit)
 	}
-	if err := snap.Write(ctx, out, opts.CSV, opts.Stamp); err != nil {
+	if err := snap.Write(ctx, out, opts.CSV, stamp); err != nil {
 		return schemas.Report{}, fmt.Errorf("extract: %w", err)
 	}
 	var rep schemas.Report
