@@ -281,3 +281,31 @@ func TestCSVVersion1CellsRead(t *testing.T) {
 		t.Errorf("decimal row_hash read as %d", rps[0].RowHash)
 	}
 }
+
+func TestParseDecimal(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want string // at the twin's scale; "" = not a twin value
+	}{
+		{"950.00", "950.000000000000"},
+		{"-0.125", "-0.125000000000"},
+		{"0", "0.000000000000"},
+		{"15", "15.000000000000"},
+		{"1234567890123456789", "1234567890123456789.000000000000"},     // 19 digits: the integer path
+		{"12345678901234567890.5", "12345678901234567890.500000000000"}, // beyond it: FromString
+		{"0.000000000001", "0.000000000001"},
+		{"1.0000000000001", ""},                                                     // 13 places: never rounded
+		{"12345678901234567890123456.5", "12345678901234567890123456.500000000000"}, // 26 + 12 digits: DECIMAL(38,12) holds it
+		{"123456789012345678901234567.5", ""},
+		{"abc", ""}, {"1.2.3", ""}, {"-", ""}, {"1,5", ""},
+	} {
+		n, ok := parseDecimal(tc.in)
+		got := ""
+		if ok {
+			got = n.ToString(twinScale)
+		}
+		if got != tc.want {
+			t.Errorf("parseDecimal(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
