@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -57,7 +58,7 @@ func hasColumn(cols []column, name string) bool {
 	return false
 }
 
-// appendStamp appends one row's stamp values to the stamp builders.
+// append appends one row's stamp values to the builders of the stamp columns.
 func (st Stamp) append(fields []arrow.Field, bs []array.Builder) {
 	for i, f := range fields {
 		switch f.Name {
@@ -101,7 +102,7 @@ func csvStampNames[T any]() []string {
 	for _, name := range []string{StampRunID, StampExtractedAt} {
 		found := false
 		for i := range t.NumField() {
-			if tag, _, _ := cutTag(t.Field(i).Tag.Get("csv")); tag == name {
+			if tag, _, _ := strings.Cut(t.Field(i).Tag.Get("csv"), ","); tag == name {
 				found = true
 			}
 		}
@@ -110,15 +111,6 @@ func csvStampNames[T any]() []string {
 		}
 	}
 	return out
-}
-
-func cutTag(tag string) (string, string, bool) {
-	for i := range len(tag) {
-		if tag[i] == ',' {
-			return tag[:i], tag[i+1:], true
-		}
-	}
-	return tag, "", false
 }
 
 // ReadStamp reads the stamp of a Parquet file cb2ac wrote from its footer: a stage
