@@ -88,13 +88,15 @@ func seconds(a arrow.Array, i int) int64 {
 	return sec
 }
 
-// The decimal twins' type. One scale fits every currency in one column: 12 places
-// hold every Chargebee amount (ISO currencies have at most 3 decimals; multi-decimal
-// pricing sends at most 12 — a value with more, or beyond 26 integer digits, gets a
-// NULL twin rather than a rounded one).
+// The decimal twins' type. One scale for every currency in one column: Chargebee's
+// multi-decimal pricing allows prices and units with up to 20 decimal places
+// (Chargebee docs, "What is multi-decimal support in Chargebee?"), and 18 integer
+// digits hold any int64 amount in minor units. A value beyond either (a sum of
+// multi-decimal products can have more places) gets a NULL twin, never a rounded one;
+// its text column is exact.
 const (
 	twinPrecision = 38
-	twinScale     = 12
+	twinScale     = 20
 )
 
 var decimalTwinType = &arrow.Decimal128Type{Precision: twinPrecision, Scale: twinScale}
@@ -241,8 +243,9 @@ func appendTwin(c *column, b array.Builder, v reflect.Value) {
 }
 
 // parseDecimal reads a decimal string at the twin's scale; ok is false when it is not
-// one, or does not fit exactly (more places than the scale: never rounded). AC's
-// amounts (-?digits.digits, at most 19 digits) take a path of plain integer
+// one, or does not fit exactly (more places than the scale: never rounded; more
+// integer digits than the precision leaves). AC's amounts (-?digits.digits, at most
+// 19 digits) take a path of plain integer
 // arithmetic: decimal128.FromString goes through big.Float, and was a fifth of
 // writing a recurring payments file.
 func parseDecimal(s string) (decimal128.Num, bool) {
@@ -252,7 +255,7 @@ func parseDecimal(s string) (decimal128.Num, bool) {
 		digits = digits[1:]
 	}
 	ip, fp, _ := strings.Cut(digits, ".")
-	if len(fp) > twinScale {
+	if len(fp) > twinScale || len(strings.TrimLeft(ip, "0")) > twinPrecision-twinScale {
 		return decimal128.Num{}, false
 	}
 	if ip != "" && len(ip)+len(fp) <= 19 {

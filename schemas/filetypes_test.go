@@ -147,7 +147,7 @@ func TestTypedTwins(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rp.parquet")
 	in := []RecurringPayment{
 		{StoreRecurringPaymentID: "a", PaymentAmount: "950.00", TaxAmount: str("0.125"), StartDate: str("2024-02-14T10:48:23Z")},
-		{StoreRecurringPaymentID: "b", PaymentAmount: "1.0000000000001", StartDate: str("not a date")}, // 13 places: beyond the twin
+		{StoreRecurringPaymentID: "b", PaymentAmount: "1.000000000000000000001", StartDate: str("not a date")}, // 21 places: beyond the twin
 		{StoreRecurringPaymentID: "c"},
 	}
 	if err := RecurringPayments.WriteFile(path, in); err != nil {
@@ -157,14 +157,14 @@ func TestTypedTwins(t *testing.T) {
 	if dt := dec.DataType().(*arrow.Decimal128Type); dt.Scale != twinScale {
 		t.Fatalf("paymentAmountDecimal is %s", dt)
 	}
-	if got := dec.Value(0).ToString(twinScale); got != "950.000000000000" {
+	if got := dec.Value(0).ToString(twinScale); got != "950.00000000000000000000" {
 		t.Errorf("paymentAmountDecimal %s, want 950", got)
 	}
 	if !dec.IsNull(1) || !dec.IsNull(2) {
 		t.Error("an amount beyond the twin's scale or absent is not NULL")
 	}
 	tax := rawColumn(t, path, "taxAmountDecimal").(*array.Decimal128)
-	if got := tax.Value(0).ToString(twinScale); got != "0.125000000000" || !tax.IsNull(1) {
+	if got := tax.Value(0).ToString(twinScale); got != "0.12500000000000000000" || !tax.IsNull(1) {
 		t.Errorf("taxAmountDecimal %s", got)
 	}
 	ts := rawColumn(t, path, "startDateTime").(*array.Timestamp)
@@ -287,16 +287,15 @@ func TestParseDecimal(t *testing.T) {
 		in   string
 		want string // at the twin's scale; "" = not a twin value
 	}{
-		{"950.00", "950.000000000000"},
-		{"-0.125", "-0.125000000000"},
-		{"0", "0.000000000000"},
-		{"15", "15.000000000000"},
-		{"1234567890123456789", "1234567890123456789.000000000000"},     // 19 digits: the integer path
-		{"12345678901234567890.5", "12345678901234567890.500000000000"}, // beyond it: FromString
-		{"0.000000000001", "0.000000000001"},
-		{"1.0000000000001", ""},                                                     // 13 places: never rounded
-		{"12345678901234567890123456.5", "12345678901234567890123456.500000000000"}, // 26 + 12 digits: DECIMAL(38,12) holds it
-		{"123456789012345678901234567.5", ""},
+		{"950.00", "950.00000000000000000000"},
+		{"-0.125", "-0.12500000000000000000"},
+		{"0", "0.00000000000000000000"},
+		{"15", "15.00000000000000000000"},
+		{"123456789012345678.5", "123456789012345678.50000000000000000000"}, // 18 integer digits: the most
+		{"1234567890123456789", ""},
+		{"1.00000000000000000001", "1.00000000000000000001"}, // 20 places, 21 digits: FromString
+		{"-0.00000000000000000001", "-0.00000000000000000001"},
+		{"1.000000000000000000001", ""}, // 21 places: never rounded
 		{"abc", ""}, {"1.2.3", ""}, {"-", ""}, {"1,5", ""},
 	} {
 		n, ok := parseDecimal(tc.in)

@@ -120,7 +120,7 @@ func TestInspectTable(t *testing.T) {
 				"rows:        2", "row groups:  1", "columns:     " + strconv.Itoa(len(RecurringPayments.Columns())+2),
 				"legacyConnectionId           nullable  int64",
 				"storeRecurringPaymentId      nullable  utf8",            // "" is written NULL
-				"paymentAmountDecimal         nullable  decimal(38, 12)", // the typed twin
+				"paymentAmountDecimal         nullable  decimal(38, 20)", // the typed twin
 				"extracted_at                 nullable  timestamp[ms, tz=UTC]",
 				"billingAddress               nullable  struct<firstName: utf8",
 				"lineItemNames                nullable  list<", // list<element: utf8, nullable> as read back
