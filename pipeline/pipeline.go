@@ -307,6 +307,7 @@ func (p *Pipeline) Extract(ctx context.Context, req ExtractRequest) (*Run, error
 	if opts.Progress == nil {
 		opts.Progress = p.Progress
 	}
+	opts.Stamp = schemas.Stamp{RunID: run.ID, ExtractedAt: p.Now().UTC()}
 	rep, err := p.runStage(ctx, run, StageExtract, inputs, func(ctx context.Context, out string) (schemas.Report, error) {
 		return extract.Run(ctx, opts, out)
 	})
@@ -404,7 +405,7 @@ func (p *Pipeline) Transform(ctx context.Context, req StageRequest) (*Run, error
 		return nil, fmt.Errorf("transform: %w", err)
 	}
 	_, err = p.runStage(ctx, run, StageTransform, []Input{in}, func(ctx context.Context, out string) (schemas.Report, error) {
-		return transform.Run(ctx, transform.Options{In: in.Dir, CSV: p.Cfg.CSV}, p.Cfg.Transform, out)
+		return transform.Run(ctx, transform.Options{In: in.Dir, RunID: run.ID, CSV: p.Cfg.CSV}, p.Cfg.Transform, out)
 	})
 	return run, err
 }

@@ -2,11 +2,14 @@ package schemas
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 )
 
 // The codec turns a record struct into Arrow columns and back, driven by `parquet`
@@ -14,7 +17,16 @@ import (
 // types are the ones our records use: string, int64, uint64, bool, pointers to those
 // (nullable columns), nested structs and pointers to structs (struct columns), and
 // slices of strings or structs (list columns). Tag options after the name:
-// `dict` turns on dictionary encoding for a low-cardinality column.
+// `dict` turns on dictionary encoding for a low-cardinality column; `timestamp` on
+// an int64 or *int64 of Unix seconds writes a TIMESTAMP (UTC) column, so a query
+// engine sees a time while Go code keeps Chargebee's seconds; `decimal` and `time` on
+// a string or *string in AC's wire form (a decimal string, an RFC 3339 time) add a
+// typed twin column after it, NAMEDecimal or NAMETime, written from the text and
+// never read back (the text column is what load sends).
+//
+// A string column writes NULL for "" and reads NULL back as "": Chargebee's absent
+// values and cb2ac's empty ones are the same thing, and a query engine should see
+// one NULL, not a mix of NULL and "" (json_extract_string on "" fails).
 
 type column struct {
 	name     string
@@ -24,6 +36,9 @@ type column struct {
 	children []column // struct, or the element struct of a list
 	kind     colKind
 	elem     reflect.Type // element type for lists / pointers
+	// twin: the column is derived from the field of another (decimal or time
+	// twin), written only.
+	twin bool
 }
 
 type colKind int
@@ -40,7 +55,51 @@ const (
 	kPtrStruct
 	kStringList
 	kStructList
+	kTimestamp    // int64 Unix seconds as TIMESTAMP (UTC)
+	kPtrTimestamp // *int64 Unix seconds as TIMESTAMP (UTC)
+	kDecimalTwin  // string or *string decimal text → DECIMAL(38, twinScale)
+	kTimeTwin     // string or *string RFC 3339 text → TIMESTAMP (UTC)
 )
+
+// timestampType is how times are stored: UTC, in milliseconds, Parquet's coarsest
+// unit (a seconds column would be written as milliseconds anyway and read back as
+// such). The Go fields keep Chargebee's seconds.
+var timestampType = &arrow.TimestampType{Unit: arrow.Millisecond, TimeZone: "UTC"}
+
+// maxTimestampSeconds bounds the seconds a millisecond column holds; a time beyond it
+// (only a corrupt input has one) is written NULL rather than wrapped around.
+const maxTimestampSeconds = math.MaxInt64 / 1000
+
+func appendSeconds(b array.Builder, sec int64) {
+	if sec > maxTimestampSeconds || sec < -maxTimestampSeconds {
+		b.AppendNull()
+		return
+	}
+	b.(*array.TimestampBuilder).Append(arrow.Timestamp(sec * 1000))
+}
+
+// seconds reads a millisecond timestamp back as Unix seconds (floor).
+func seconds(a arrow.Array, i int) int64 {
+	ms := int64(a.(*array.Timestamp).Value(i))
+	sec := ms / 1000
+	if ms%1000 < 0 {
+		sec--
+	}
+	return sec
+}
+
+// The decimal twins' type. One scale for every currency in one column: Chargebee's
+// multi-decimal pricing allows prices and units with up to 20 decimal places
+// (Chargebee docs, "What is multi-decimal support in Chargebee?"), and 18 integer
+// digits hold any int64 amount in minor units. A value beyond either (a sum of
+// multi-decimal products can have more places) gets a NULL twin, never a rounded one;
+// its text column is exact.
+const (
+	twinPrecision = 38
+	twinScale     = 20
+)
+
+var decimalTwinType = &arrow.Decimal128Type{Precision: twinPrecision, Scale: twinScale}
 
 var (
 	stringType = reflect.TypeOf("")
@@ -61,9 +120,19 @@ func columnsOf(t reflect.Type) []column {
 		}
 		parts := strings.Split(tag, ",")
 		c := column{name: parts[0], index: i}
+		var ts bool
+		var twin colKind
+		twinName := ""
 		for _, opt := range parts[1:] {
-			if opt == "dict" {
+			switch opt {
+			case "dict":
 				c.dict = true
+			case "timestamp":
+				ts = true
+			case "decimal":
+				twin, twinName = kDecimalTwin, c.name+"Decimal"
+			case "time":
+				twin, twinName = kTimeTwin, c.name+"Time"
 			}
 		}
 		var dt arrow.DataType
@@ -102,12 +171,118 @@ func columnsOf(t reflect.Type) []column {
 		default:
 			panic(fmt.Sprintf("schemas: field %s.%s has unsupported type %s", t.Name(), f.Name, ft))
 		}
+		if ts {
+			switch c.kind {
+			case kInt64:
+				c.kind, dt = kTimestamp, timestampType
+			case kPtrInt64:
+				c.kind, dt = kPtrTimestamp, timestampType
+			default:
+				panic(fmt.Sprintf("schemas: field %s.%s: timestamp needs int64 seconds", t.Name(), f.Name))
+			}
+		}
+		if c.kind == kString {
+			nullable = true // "" is written as NULL
+		}
 		// Lists and plain structs are written non-null (an empty list, a zero struct),
 		// which keeps DuckDB queries free of NULL checks for them.
 		c.field = arrow.Field{Name: c.name, Type: dt, Nullable: nullable || c.kind == kStringList || c.kind == kStructList || c.kind == kStruct}
 		cols = append(cols, c)
+		if twin != 0 {
+			if c.kind != kString && c.kind != kPtrString {
+				panic(fmt.Sprintf("schemas: field %s.%s: a typed twin needs a string", t.Name(), f.Name))
+			}
+			tw := column{name: twinName, index: i, kind: twin, elem: ft, twin: true}
+			tdt := arrow.DataType(decimalTwinType)
+			if twin == kTimeTwin {
+				tdt = timestampType
+			}
+			tw.field = arrow.Field{Name: twinName, Type: tdt, Nullable: true}
+			cols = append(cols, tw)
+		}
 	}
 	return cols
+}
+
+// twinText is the text a twin column is derived from; ok is false for NULL.
+func twinText(c *column, v reflect.Value) (string, bool) {
+	if c.elem.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return "", false
+		}
+		v = v.Elem()
+	}
+	s := v.String()
+	return s, s != ""
+}
+
+// appendTwin writes the typed form of a text column's value, NULL when the text is
+// absent or not of the twin's form.
+func appendTwin(c *column, b array.Builder, v reflect.Value) {
+	s, ok := twinText(c, v)
+	if !ok {
+		b.AppendNull()
+		return
+	}
+	switch c.kind {
+	case kDecimalTwin:
+		n, ok := parseDecimal(s)
+		if !ok {
+			b.AppendNull()
+			return
+		}
+		b.(*array.Decimal128Builder).Append(n)
+	case kTimeTwin:
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			b.AppendNull()
+			return
+		}
+		appendSeconds(b, t.Unix())
+	}
+}
+
+// parseDecimal reads a decimal string at the twin's scale; ok is false when it is not
+// one, or does not fit exactly (more places than the scale: never rounded; more
+// integer digits than the precision leaves). AC's amounts (-?digits.digits, at most
+// 19 digits) take a path of plain integer
+// arithmetic: decimal128.FromString goes through big.Float, and was a fifth of
+// writing a recurring payments file.
+func parseDecimal(s string) (decimal128.Num, bool) {
+	digits := s
+	neg := strings.HasPrefix(digits, "-")
+	if neg {
+		digits = digits[1:]
+	}
+	ip, fp, _ := strings.Cut(digits, ".")
+	if len(fp) > twinScale || len(strings.TrimLeft(ip, "0")) > twinPrecision-twinScale {
+		return decimal128.Num{}, false
+	}
+	if ip != "" && len(ip)+len(fp) <= 19 {
+		var u uint64
+		simple := true
+		for _, part := range [2]string{ip, fp} {
+			for i := 0; i < len(part) && simple; i++ {
+				c := part[i]
+				if c < '0' || c > '9' {
+					simple = false
+				}
+				u = u*10 + uint64(c-'0')
+			}
+		}
+		if simple {
+			n := decimal128.FromU64(u).Mul(decimal128.GetScaleMultiplier(twinScale - len(fp)))
+			if neg {
+				n = n.Negate()
+			}
+			return n, true
+		}
+	}
+	n, err := decimal128.FromString(s, twinPrecision, twinScale)
+	if err != nil || !n.FitsInPrecision(twinPrecision) {
+		return decimal128.Num{}, false
+	}
+	return n, true
 }
 
 func fieldsOf(cols []column) []arrow.Field {
@@ -122,7 +297,21 @@ func fieldsOf(cols []column) []arrow.Field {
 func appendValue(c *column, b array.Builder, v reflect.Value) {
 	switch c.kind {
 	case kString:
-		b.(*array.StringBuilder).Append(v.String())
+		if s := v.String(); s == "" {
+			b.AppendNull()
+		} else {
+			b.(*array.StringBuilder).Append(s)
+		}
+	case kTimestamp:
+		appendSeconds(b, v.Int())
+	case kPtrTimestamp:
+		if v.IsNil() {
+			b.AppendNull()
+		} else {
+			appendSeconds(b, v.Elem().Int())
+		}
+	case kDecimalTwin, kTimeTwin:
+		appendTwin(c, b, v)
 	case kInt64:
 		b.(*array.Int64Builder).Append(v.Int())
 	case kUint64:
@@ -188,12 +377,17 @@ type reader struct {
 	subs  []reader    // struct children
 	list  *array.List
 	inner arrow.Array
+	// legacy: the file holds the column in an older version's form (see bindReader).
+	legacy bool
 }
 
 func bindReaders(cols []column, arrs func(name string) (arrow.Array, error)) ([]reader, error) {
-	rs := make([]reader, len(cols))
+	rs := make([]reader, 0, len(cols))
 	for i := range cols {
 		c := &cols[i]
+		if c.twin {
+			continue // derived from another column, never read back
+		}
 		a, err := arrs(c.name)
 		if err != nil {
 			return nil, err
@@ -202,7 +396,7 @@ func bindReaders(cols []column, arrs func(name string) (arrow.Array, error)) ([]
 		if err != nil {
 			return nil, err
 		}
-		rs[i] = r
+		rs = append(rs, r)
 	}
 	return rs, nil
 }
@@ -213,12 +407,20 @@ func bindReader(c *column, a arrow.Array) (reader, error) {
 		return r, nil
 	}
 	if !arrow.TypeEqual(a.DataType(), c.field.Type) {
-		// Nested types are matched by child name below; scalars must match exactly.
-		switch c.kind {
-		case kStruct, kPtrStruct, kStructList:
+		// Nested types are matched by child name below; scalars must match exactly,
+		// but for the forms older schema versions wrote (see records.go).
+		switch {
+		case c.kind == kStruct, c.kind == kPtrStruct, c.kind == kStructList:
+		case (c.kind == kTimestamp || c.kind == kPtrTimestamp) && a.DataType().ID() == arrow.INT64:
+			r.legacy = true // version 1: Unix seconds as BIGINT
+		case c.kind == kStringList && a.DataType().ID() == arrow.STRING:
+			r.legacy = true // version 1: one "|"-joined string
 		default:
 			return r, fmt.Errorf("column %q has type %s, want %s", c.name, a.DataType(), c.field.Type)
 		}
+	}
+	if r.legacy {
+		return r, nil
 	}
 	switch c.kind {
 	case kStruct, kPtrStruct:
@@ -273,9 +475,18 @@ func (r *reader) read(i int, v reflect.Value) {
 		// Pointers stay nil; non-null kinds keep their zero value.
 		return
 	}
+	if r.legacy {
+		r.readLegacy(i, v)
+		return
+	}
 	switch r.col.kind {
 	case kString:
 		v.SetString(a.(*array.String).Value(i))
+	case kTimestamp:
+		v.SetInt(seconds(a, i))
+	case kPtrTimestamp:
+		n := seconds(a, i)
+		v.Set(reflect.ValueOf(&n))
 	case kInt64:
 		v.SetInt(a.(*array.Int64).Value(i))
 	case kUint64:
@@ -316,6 +527,28 @@ func (r *reader) read(i int, v reflect.Value) {
 		out := reflect.MakeSlice(v.Type(), int(end-start), int(end-start))
 		for j := start; j < end; j++ {
 			readStruct(r.subs, int(j), out.Index(int(j-start)))
+		}
+		v.Set(out)
+	}
+}
+
+// readLegacy reads a column written in a previous schema version's form.
+func (r *reader) readLegacy(i int, v reflect.Value) {
+	switch r.col.kind {
+	case kTimestamp:
+		v.SetInt(r.arr.(*array.Int64).Value(i))
+	case kPtrTimestamp:
+		n := r.arr.(*array.Int64).Value(i)
+		v.Set(reflect.ValueOf(&n))
+	case kStringList:
+		s := r.arr.(*array.String).Value(i)
+		if s == "" {
+			return
+		}
+		parts := strings.Split(s, "|")
+		out := reflect.MakeSlice(v.Type(), len(parts), len(parts))
+		for j, p := range parts {
+			out.Index(j).SetString(p)
 		}
 		v.Set(out)
 	}

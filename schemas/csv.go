@@ -1,12 +1,15 @@
 package schemas
 
 import (
+	"bufio"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gocarina/gocsv"
@@ -44,33 +47,96 @@ func EscapeCell(s string) string {
 // UnescapeCell undoes EscapeCell.
 func UnescapeCell(s string) string { return strings.TrimPrefix(s, "'") }
 
-// escapingWriter escapes every cell gocsv writes.
-type escapingWriter struct{ gocsv.CSVWriter }
+// rowWriter writes the rows gocsv hands it as RFC 4180 CSV, with cb2ac's cell
+// rules: every cell through EscapeCell; every non-empty cell quoted, so an empty
+// cell is an absent value (NULL to DuckDB) and a reader that honours quotes keeps
+// ids and money as text; row_hash as 16 hex digits (as a number it would lose digits
+// in any reader that turns it into a double); the stamp columns (stamp.go) after
+// the record's own.
+type rowWriter struct {
+	w       *bufio.Writer
+	err     error
+	stamp   Stamp
+	names   []string // stamp columns
+	header  bool     // the header row is written
+	hashCol int      // index of row_hash, -1 when none
+}
 
-func (w escapingWriter) Write(row []string) error {
-	out := make([]string, len(row))
-	for i, c := range row {
-		out[i] = EscapeCell(c)
+func newRowWriter(w io.Writer, stamp Stamp, names []string) *rowWriter {
+	return &rowWriter{w: bufio.NewWriter(w), stamp: stamp, names: names, hashCol: -1}
+}
+
+func (r *rowWriter) Write(row []string) error {
+	if r.err != nil {
+		return r.err
 	}
-	return w.CSVWriter.Write(out)
+	var extra []string
+	quote := true
+	if !r.header {
+		// Column names stay bare: they are never values to type.
+		r.header, quote = true, false
+		r.hashCol = slices.Index(row, "row_hash")
+		extra = r.names
+	} else {
+		if r.hashCol >= 0 && r.hashCol < len(row) {
+			if n, err := strconv.ParseUint(row[r.hashCol], 10, 64); err == nil {
+				row[r.hashCol] = FormatHash(n)
+			}
+		}
+		extra = r.stamp.cells(r.names)
+	}
+	for i, c := range append(row, extra...) {
+		if i > 0 {
+			r.w.WriteByte(',')
+		}
+		if c = EscapeCell(c); c != "" && (quote || strings.ContainsAny(c, "\",\r\n")) {
+			r.w.WriteByte('"')
+			r.w.WriteString(strings.ReplaceAll(c, `"`, `""`))
+			r.w.WriteByte('"')
+		} else {
+			r.w.WriteString(c)
+		}
+	}
+	_, r.err = r.w.WriteString("\n")
+	return r.err
 }
 
-func safeWriter(w *csv.Writer) gocsv.CSVWriter {
-	return escapingWriter{gocsv.NewSafeCSVWriter(w)}
+func (r *rowWriter) Flush() {
+	if err := r.w.Flush(); r.err == nil {
+		r.err = err
+	}
 }
 
-// unescapingReader undoes EscapeCell on every cell read.
-type unescapingReader struct{ r *csv.Reader }
+func (r *rowWriter) Error() error { return r.err }
 
-func (u unescapingReader) Read() ([]string, error) {
+// FormatHash is a row hash as the CSV twins write it: 16 hex digits.
+func FormatHash(h uint64) string { return fmt.Sprintf("%016x", h) }
+
+// unescapingReader undoes EscapeCell on every cell read, and reads row_hash back
+// from hex (a twin written before the hex form holds decimal digits: read as they are).
+type unescapingReader struct {
+	r       *csv.Reader
+	header  bool
+	hashCol int
+}
+
+func (u *unescapingReader) Read() ([]string, error) {
 	row, err := u.r.Read()
 	for i := range row {
 		row[i] = UnescapeCell(row[i])
 	}
+	if !u.header && err == nil {
+		u.header = true
+		u.hashCol = slices.Index(row, "row_hash")
+	} else if u.hashCol >= 0 && u.hashCol < len(row) && len(row[u.hashCol]) == 16 {
+		if n, perr := strconv.ParseUint(row[u.hashCol], 16, 64); perr == nil {
+			row[u.hashCol] = strconv.FormatUint(n, 10)
+		}
+	}
 	return row, err
 }
 
-func (u unescapingReader) ReadAll() ([][]string, error) {
+func (u *unescapingReader) ReadAll() ([][]string, error) {
 	var rows [][]string
 	for {
 		row, err := u.Read()
@@ -89,17 +155,22 @@ func (u unescapingReader) ReadAll() ([][]string, error) {
 // even when there are no rows, so an empty errors.csv still says what it would hold.
 type CSVWriter[T any] struct {
 	f      *atomicfile.File
-	w      *csv.Writer
+	w      *rowWriter
 	header bool
 }
 
-// CreateCSV starts a CSV file at path (written atomically on Commit).
-func CreateCSV[T any](path string) (*CSVWriter[T], error) {
+// CreateCSV starts the CSV twin of a Parquet file at path (written atomically on
+// Commit), with the stamp columns T lacks.
+func CreateCSV[T any](path string, st Stamp) (*CSVWriter[T], error) {
+	return createCSV[T](path, st, csvStampNames[T]())
+}
+
+func createCSV[T any](path string, st Stamp, stampNames []string) (*CSVWriter[T], error) {
 	f, err := atomicfile.Create(path)
 	if err != nil {
 		return nil, err
 	}
-	return &CSVWriter[T]{f: f, w: csv.NewWriter(f)}, nil
+	return &CSVWriter[T]{f: f, w: newRowWriter(f, st, stampNames)}, nil
 }
 
 // Write appends records.
@@ -109,10 +180,10 @@ func (c *CSVWriter[T]) Write(recs ...T) error {
 	}
 	var err error
 	if !c.header {
-		err = gocsv.MarshalCSV(recs, safeWriter(c.w))
+		err = gocsv.MarshalCSV(recs, c.w)
 		c.header = true
 	} else {
-		err = gocsv.MarshalCSVWithoutHeaders(recs, safeWriter(c.w))
+		err = gocsv.MarshalCSVWithoutHeaders(recs, c.w)
 	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", c.f.Path, err)
@@ -123,7 +194,7 @@ func (c *CSVWriter[T]) Write(recs ...T) error {
 // Commit writes the header if no row did, then publishes the file.
 func (c *CSVWriter[T]) Commit() error {
 	if !c.header {
-		if err := gocsv.MarshalCSV([]T{}, safeWriter(c.w)); err != nil {
+		if err := gocsv.MarshalCSV([]T{}, c.w); err != nil {
 			c.f.Abort()
 			return fmt.Errorf("write %s: %w", c.f.Path, err)
 		}
@@ -139,9 +210,10 @@ func (c *CSVWriter[T]) Commit() error {
 // Abort drops the partial file.
 func (c *CSVWriter[T]) Abort() { c.f.Abort() }
 
-// WriteCSV writes all records to path.
+// WriteCSV writes all records to path: a file of its own such as errors.csv, not a
+// twin, so only T's columns.
 func WriteCSV[T any](path string, recs []T) error {
-	w, err := CreateCSV[T](path)
+	w, err := createCSV[T](path, Stamp{}, nil)
 	if err != nil {
 		return err
 	}
@@ -164,17 +236,21 @@ func ReadCSV[T any](path string) ([]T, error) {
 	}
 	defer f.Close()
 	var out []T
-	if err := gocsv.UnmarshalCSV(unescapingReader{csv.NewReader(f)}, &out); err != nil {
+	if err := gocsv.UnmarshalCSV(&unescapingReader{r: csv.NewReader(f), hashCol: -1}, &out); err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	return out, nil
 }
 
-// MarshalCSV joins the values with "|" (the separator AC plan.csv also uses).
-func (l StringList) MarshalCSV() (string, error) { return strings.Join(l, "|"), nil }
+// MarshalCSV writes the values as one JSON cell, as every list column is.
+func (l StringList) MarshalCSV() (string, error) { return jsonCell(l) }
 
-// UnmarshalCSV splits a "|"-joined cell.
+// UnmarshalCSV reads a JSON cell, or the "|"-joined cell twins held before lists
+// were JSON (schema version 1).
 func (l *StringList) UnmarshalCSV(s string) error {
+	if strings.HasPrefix(s, "[") {
+		return unjsonCell(s, l)
+	}
 	if s == "" {
 		*l = nil
 		return nil
@@ -227,11 +303,11 @@ func unjsonCell(s string, v any) error {
 
 // WriteCSVTo writes records as CSV to w (a terminal, a pipe), header included.
 func WriteCSVTo[T any](w io.Writer, recs []T) error {
-	cw := csv.NewWriter(w)
+	cw := newRowWriter(w, Stamp{}, nil)
 	if recs == nil {
 		recs = []T{}
 	}
-	if err := gocsv.MarshalCSV(recs, safeWriter(cw)); err != nil {
+	if err := gocsv.MarshalCSV(recs, cw); err != nil {
 		return fmt.Errorf("write csv: %w", err)
 	}
 	cw.Flush()

@@ -117,13 +117,15 @@ func TestInspectTable(t *testing.T) {
 			name: "recurring payments", path: f["rp"],
 			want: []string{
 				"file:        " + f["rp"], "format:      parquet", "schema:      recurring_payment version 1",
-				"rows:        2", "row groups:  1", "columns:     " + strconv.Itoa(len(RecurringPayments.Columns())),
-				"legacyConnectionId       nullable  int64",
-				"storeRecurringPaymentId  not null  utf8",
-				"billingAddress           nullable  struct<firstName: utf8",
-				"lineItemNames            nullable  list<",     // list<element: utf8, nullable> as read back
+				"rows:        2", "row groups:  1", "columns:     " + strconv.Itoa(len(RecurringPayments.Columns())+2),
+				"legacyConnectionId           nullable  int64",
+				"storeRecurringPaymentId      nullable  utf8",            // "" is written NULL
+				"paymentAmountDecimal         nullable  decimal(38, 20)", // the typed twin
+				"extracted_at                 nullable  timestamp[ms, tz=UTC]",
+				"billingAddress               nullable  struct<firstName: utf8",
+				"lineItemNames                nullable  list<", // list<element: utf8, nullable> as read back
 				`  ["Pro plan with a very long name that g…  `, // cut to 40 runes
-				`  {"firstName":"Zoë","lastName":"","compa…  `,
+				`  {"firstName":"Zoë","lastName":null,"com…  `,
 				"NULL", "9223372036854775813", "18446744073709551615", "(2 rows)",
 			},
 			notWant: []string{inspLongName},
@@ -131,8 +133,8 @@ func TestInspectTable(t *testing.T) {
 		{
 			name: "list of structs", path: f["subs"],
 			want: []string{
-				"schema:      subscription version 1", "list<", "struct<item_price_id: utf8, item_type: utf8, quantity: int64",
-				`[{"item_price_id":"p","item_type":"plan…`, "[]", "1700000000",
+				"schema:      subscription version 2", "list<", "struct<item_price_id: utf8 nullable, item_type: utf8 nullable, quantity: int64",
+				`[{"item_price_id":"p","item_type":"plan…`, "[]", "2023-11-14T22:13:20Z",
 			},
 		},
 		{
@@ -223,7 +225,7 @@ func TestInspectCSV(t *testing.T) {
 		check      func(t *testing.T, recs [][]string)
 	}{
 		{
-			name: "parquet", path: f["rp"], header: RecurringPayments.Columns(), rows: 2,
+			name: "parquet", path: f["rp"], header: append(RecurringPayments.Columns(), "run_id", "extracted_at"), rows: 2,
 			check: func(t *testing.T, recs [][]string) {
 				col := inspIndex(recs[0])
 				var addr map[string]string
@@ -250,7 +252,7 @@ func TestInspectCSV(t *testing.T) {
 				}
 			},
 		},
-		{name: "limit 1", path: f["rp"], limit: 1, header: RecurringPayments.Columns(), rows: 1},
+		{name: "limit 1", path: f["rp"], limit: 1, header: append(RecurringPayments.Columns(), "run_id", "extracted_at"), rows: 1},
 		{
 			name: "csv file", path: f["rpcsv"], rows: 2,
 			check: func(t *testing.T, recs [][]string) {
@@ -350,8 +352,8 @@ func TestInspectJSON(t *testing.T) {
 		{
 			name: "recurring payments", path: f["rp"], schema: "recurring_payment", numRows: 2, rows: 2,
 			check: func(t *testing.T, d inspDoc, out string) {
-				if len(d.Schema.Columns) != len(RecurringPayments.Columns()) {
-					t.Errorf("%d columns, want %d", len(d.Schema.Columns), len(RecurringPayments.Columns()))
+				if len(d.Schema.Columns) != len(RecurringPayments.Columns())+2 {
+					t.Errorf("%d columns, want %d", len(d.Schema.Columns), len(RecurringPayments.Columns())+2)
 				}
 				if c := d.Schema.Columns[0]; c != (inspColJSON{"legacyConnectionId", "int64", true}) {
 					t.Errorf("first column %+v", c)
@@ -414,7 +416,7 @@ func TestInspectJSON(t *testing.T) {
 						t.Errorf("column %+v, want type string", c)
 					}
 				}
-				if d.Rows[0]["billingAddress.city"] != "Köln" || d.Rows[1]["row_hash"] != "18446744073709551615" || d.Rows[1]["startDate"] != "" {
+				if d.Rows[0]["billingAddress.city"] != "Köln" || d.Rows[1]["row_hash"] != "ffffffffffffffff" || d.Rows[1]["startDate"] != "" {
 					t.Errorf("rows %v", d.Rows)
 				}
 			},
@@ -432,8 +434,8 @@ func TestInspectJSON(t *testing.T) {
 			switch {
 			case tc.schema == "" && (d.Schema.Name != nil || d.Schema.Version != nil):
 				t.Errorf("schema %v version %v, want null", d.Schema.Name, d.Schema.Version)
-			case tc.schema != "" && (d.Schema.Name == nil || *d.Schema.Name != tc.schema || d.Schema.Version == nil || *d.Schema.Version != "1"):
-				t.Errorf("schema %v version %v, want %s 1", d.Schema.Name, d.Schema.Version, tc.schema)
+			case tc.schema != "" && (d.Schema.Name == nil || *d.Schema.Name != tc.schema || d.Schema.Version == nil || d.Schema.Version.String() != strconv.Itoa(inspVersions[tc.schema])):
+				t.Errorf("schema %v version %v, want %s %d", d.Schema.Name, d.Schema.Version, tc.schema, inspVersions[tc.schema])
 			}
 			if d.NumRows != tc.numRows || len(d.Rows) != tc.rows {
 				t.Fatalf("num_rows %d, %d rows; want %d, %d", d.NumRows, len(d.Rows), tc.numRows, tc.rows)
@@ -647,3 +649,6 @@ func TestInspectCorruptPages(t *testing.T) {
 		}
 	}
 }
+
+// inspVersions are the schema versions the files of these tests are written in.
+var inspVersions = map[string]int{"recurring_payment": RecurringPayments.Version, "subscription": Subscriptions.Version}

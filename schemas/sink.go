@@ -35,15 +35,15 @@ type Sink[T any] struct {
 	csv *CSVWriter[T]
 }
 
-// CreateSink opens the Parquet file (and its CSV twin).
-func (t *Table[T]) CreateSink(dir, name string, twin bool) (*Sink[T], error) {
-	pq, err := t.Create(filepath.Join(dir, name+".parquet"))
+// CreateSink opens the Parquet file (and its CSV twin), both stamped with st.
+func (t *Table[T]) CreateSink(dir, name string, twin bool, st Stamp) (*Sink[T], error) {
+	pq, err := t.CreateStamped(filepath.Join(dir, name+".parquet"), st)
 	if err != nil {
 		return nil, err
 	}
 	s := &Sink[T]{pq: pq}
 	if twin {
-		if s.csv, err = CreateCSV[T](filepath.Join(dir, name+".csv")); err != nil {
+		if s.csv, err = CreateCSV[T](filepath.Join(dir, name+".csv"), st); err != nil {
 			pq.Abort()
 			return nil, err
 		}
@@ -87,8 +87,8 @@ func (s *Sink[T]) Abort() {
 }
 
 // WriteFiles writes all records through a sink.
-func (t *Table[T]) WriteFiles(dir, name string, recs []T, twin bool) error {
-	s, err := t.CreateSink(dir, name, twin)
+func (t *Table[T]) WriteFiles(dir, name string, recs []T, twin bool, st Stamp) error {
+	s, err := t.CreateSink(dir, name, twin, st)
 	if err != nil {
 		return err
 	}

@@ -26,8 +26,8 @@ type Stream[T any] struct {
 }
 
 // CreateStream opens DIR/NAME.parquet (and its CSV twin) for streaming.
-func (t *Table[T]) CreateStream(dir, name string, twin bool) (*Stream[T], error) {
-	s, err := t.CreateSink(dir, name, twin)
+func (t *Table[T]) CreateStream(dir, name string, twin bool, st Stamp) (*Stream[T], error) {
+	s, err := t.CreateSink(dir, name, twin, st)
 	if err != nil {
 		return nil, err
 	}

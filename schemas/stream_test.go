@@ -12,7 +12,7 @@ func TestStreamWritesWhatWasPut(t *testing.T) {
 	for _, n := range []int{0, 1, streamChunk, 3*streamChunk + 7} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			dir := t.TempDir()
-			s, err := Contacts.CreateStream(dir, "contacts", true)
+			s, err := Contacts.CreateStream(dir, "contacts", true, Stamp{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -51,7 +51,7 @@ func TestStreamWritesWhatWasPut(t *testing.T) {
 
 func TestStreamAbortLeavesNothing(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Contacts.CreateStream(dir, "contacts", true)
+	s, err := Contacts.CreateStream(dir, "contacts", true, Stamp{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,6 +43,7 @@ type Table[T any] struct {
 	Name    string
 	Version int
 	cols    []column
+	stamps  []arrow.Field // the stamp columns after cols (stamp.go)
 	schema  *arrow.Schema
 }
 
@@ -51,14 +52,16 @@ type Table[T any] struct {
 func NewTable[T any](name string, version int) *Table[T] {
 	var zero T
 	cols := columnsOf(reflect.TypeOf(zero))
+	stamps := stampFields(cols)
 	md := arrow.NewMetadata([]string{MetaSchema, MetaVersion}, []string{name, strconv.Itoa(version)})
-	return &Table[T]{Name: name, Version: version, cols: cols, schema: arrow.NewSchema(fieldsOf(cols), &md)}
+	return &Table[T]{Name: name, Version: version, cols: cols, stamps: stamps, schema: arrow.NewSchema(append(fieldsOf(cols), stamps...), &md)}
 }
 
 // Schema is the Arrow schema of the file kind.
 func (t *Table[T]) Schema() *arrow.Schema { return t.schema }
 
-// Columns lists the top-level column names in file order.
+// Columns lists the top-level column names of the record in file order (typed
+// twins included, stamp columns not).
 func (t *Table[T]) Columns() []string {
 	out := make([]string, len(t.cols))
 	for i, c := range t.cols {
@@ -76,10 +79,17 @@ type Writer[T any] struct {
 	n     int
 	rows  int64
 	batch int
+	stamp Stamp
 }
 
-// Create starts a Parquet file of this kind at path (written atomically).
+// Create starts a Parquet file of this kind at path (written atomically), its stamp
+// columns NULL: stages write through CreateSink, which stamps.
 func (t *Table[T]) Create(path string) (*Writer[T], error) {
+	return t.CreateStamped(path, Stamp{})
+}
+
+// CreateStamped is Create writing st into the stamp columns and the footer.
+func (t *Table[T]) CreateStamped(path string, st Stamp) (*Writer[T], error) {
 	f, err := atomicfile.Create(path)
 	if err != nil {
 		return nil, err
@@ -102,7 +112,7 @@ func (t *Table[T]) Create(path string) (*Writer[T], error) {
 		f.Abort()
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	return &Writer[T]{t: t, f: f, pw: pw, rb: array.NewRecordBuilder(memory.DefaultAllocator, t.schema), batch: BatchRows}, nil
+	return &Writer[T]{t: t, f: f, pw: pw, rb: array.NewRecordBuilder(memory.DefaultAllocator, t.schema), batch: BatchRows, stamp: st}, nil
 }
 
 // Write appends records, flushing a row group every BatchRows records.
@@ -113,6 +123,7 @@ func (w *Writer[T]) Write(recs ...T) error {
 			c := &w.t.cols[k]
 			appendValue(c, w.rb.Field(k), v.Field(c.index))
 		}
+		w.stamp.append(w.t.stamps, w.rb.Fields()[len(w.t.cols):])
 		w.n++
 		if w.n >= w.batch {
 			if err := w.flush(); err != nil {
@@ -129,7 +140,7 @@ func (w *Writer[T]) flush() error {
 	}
 	// The builders start empty after NewRecordBatch and would grow by doubling again,
 	// re-copying and zeroing their buffers every batch: size them like this one.
-	sizes := make([]builderSize, len(w.t.cols))
+	sizes := make([]builderSize, len(w.rb.Fields()))
 	for k := range sizes {
 		sizes[k] = sizeOf(w.rb.Field(k))
 	}
@@ -190,6 +201,15 @@ func (w *Writer[T]) Commit() error {
 	if err := w.flush(); err != nil {
 		w.f.Abort()
 		return err
+	}
+	for _, kv := range [][2]string{{MetaRunID, w.stamp.RunID}, {MetaExtractedAt, w.stamp.cells([]string{StampExtractedAt})[0]}} {
+		if kv[1] == "" {
+			continue
+		}
+		if err := w.pw.AppendKeyValueMetadata(kv[0], kv[1]); err != nil {
+			w.f.Abort()
+			return fmt.Errorf("write %s: %w", w.f.Path, err)
+		}
 	}
 	if err := w.pw.Close(); err != nil {
 		w.f.Abort()

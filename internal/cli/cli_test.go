@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -316,11 +317,27 @@ func TestStagesOneByOneAndBackfill(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("backfill: exit %d: %s", r.code, r.stderr)
 	}
-	for _, f := range []string{"contacts.parquet", "recurring_payments.parquet"} {
-		a, _ := os.ReadFile(filepath.Join(first, "transform", f))
-		b, _ := os.ReadFile(filepath.Join(data, "runs", backfill, "transform", f))
-		if len(a) == 0 || !bytes.Equal(a, b) {
-			t.Errorf("backfill %s differs from the original run", f)
+	// The same records; the files say which run wrote them, and that their data is as
+	// old as the extract the backfill started from.
+	if a, b := readTable(t, schemas.RecurringPayments, filepath.Join(first, "transform", "recurring_payments.parquet")),
+		readTable(t, schemas.RecurringPayments, filepath.Join(data, "runs", backfill, "transform", "recurring_payments.parquet")); len(a) == 0 || !reflect.DeepEqual(a, b) {
+		t.Error("backfill recurring payments differ from the original run")
+	}
+	if a, b := readTable(t, schemas.Contacts, filepath.Join(first, "transform", "contacts.parquet")),
+		readTable(t, schemas.Contacts, filepath.Join(data, "runs", backfill, "transform", "contacts.parquet")); len(a) == 0 || !reflect.DeepEqual(a, b) {
+		t.Error("backfill contacts differ from the original run")
+	}
+	for stage, name := range map[string]string{"extract": "customers.parquet", "transform": "contacts.parquet"} {
+		orig, err := schemas.ReadStamp(filepath.Join(first, stage, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := schemas.ReadStamp(filepath.Join(data, "runs", backfill, stage, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if orig.RunID != fixedRun || got.RunID != backfill || orig.ExtractedAt.IsZero() || !got.ExtractedAt.Equal(orig.ExtractedAt) {
+			t.Errorf("%s stamps: original %+v, backfill %+v; want the backfill's run id and the original's extracted_at", stage, orig, got)
 		}
 	}
 	m := readManifest(t, filepath.Join(data, "runs", backfill))

@@ -86,7 +86,7 @@ func adoptSynced(data, run string) error {
 		return err
 	}
 	cs = slices.DeleteFunc(cs, func(c schemas.Contact) bool { return c.Deleted })
-	if err := schemas.Contacts.WriteFiles(dir, "contacts", cs, false); err != nil {
+	if err := schemas.Contacts.WriteFiles(dir, "contacts", cs, false, schemas.Stamp{}); err != nil {
 		return err
 	}
 	rps, err := schemas.RecurringPayments.ReadFile(filepath.Join(tr, "recurring_payments.parquet"))
@@ -94,7 +94,7 @@ func adoptSynced(data, run string) error {
 		return err
 	}
 	rps = slices.DeleteFunc(rps, func(r schemas.RecurringPayment) bool { return r.Deleted })
-	if err := schemas.RecurringPayments.WriteFiles(dir, "recurring_payments", rps, false); err != nil {
+	if err := schemas.RecurringPayments.WriteFiles(dir, "recurring_payments", rps, false, schemas.Stamp{}); err != nil {
 		return err
 	}
 	debug.FreeOSMemory()

@@ -475,8 +475,8 @@ func (s *snapWriter[T]) write(custs []*custOut) error {
 	return s.sink.Write(s.buf...)
 }
 
-func newSnapWriter[T any](t *schemas.Table[T], dir, entity string, twin bool, fill func([]T, *custOut) []T) (*snapWriter[T], error) {
-	sink, err := t.CreateSink(dir, entity, twin)
+func newSnapWriter[T any](t *schemas.Table[T], dir, entity string, twin bool, st schemas.Stamp, fill func([]T, *custOut) []T) (*snapWriter[T], error) {
+	sink, err := t.CreateSink(dir, entity, twin, st)
 	if err != nil {
 		return nil, err
 	}
@@ -485,6 +485,22 @@ func newSnapWriter[T any](t *schemas.Table[T], dir, entity string, twin bool, fi
 
 // snapshotDirs resolves --out: an extract folder (named extract, inside its run
 // folder), or a run folder to hold one.
+// snapshotStamp is the run and time the snapshot's files and manifest name: the
+// data's "now" (see writeManifest), and the run folder's name when it is a run id.
+func snapshotStamp(o options) schemas.Stamp {
+	runDir, _ := snapshotDirs(o.out)
+	now := day1Now
+	if o.day2 > 0 {
+		now = day2Now
+	}
+	at := time.Unix(now, 0).UTC()
+	runID := filepath.Base(runDir)
+	if pipeline.CheckRunID(runID) != nil {
+		runID = pipeline.NewRunID(at)
+	}
+	return schemas.Stamp{RunID: runID, ExtractedAt: at}
+}
+
 func snapshotDirs(out string) (runDir, extractDir string) {
 	out = filepath.Clean(out)
 	if filepath.Base(out) == pipeline.StageExtract {
@@ -520,10 +536,10 @@ func snapshotWriters(o options) (string, []entityWriter, error) {
 		ip := apiItemPrice(p)
 		prices = append(prices, ip.Record())
 	}
-	if err := schemas.ItemPrices.WriteFiles(dir, extract.ItemPricesFile, prices, o.csv); err != nil {
+	if err := schemas.ItemPrices.WriteFiles(dir, extract.ItemPricesFile, prices, o.csv, snapshotStamp(o)); err != nil {
 		return abort(err)
 	}
-	cw, err := newSnapWriter(schemas.Customers, dir, extract.CustomersFile, o.csv, func(buf []schemas.Customer, c *custOut) []schemas.Customer {
+	cw, err := newSnapWriter(schemas.Customers, dir, extract.CustomersFile, o.csv, snapshotStamp(o), func(buf []schemas.Customer, c *custOut) []schemas.Customer {
 		buf = append(buf, snapCustomer(c, &c.c))
 		if c.dup != nil {
 			buf = append(buf, snapCustomer(c, c.dup))
@@ -534,7 +550,7 @@ func snapshotWriters(o options) (string, []entityWriter, error) {
 		return abort(err)
 	}
 	ws = append(ws, cw)
-	sw, err := newSnapWriter(schemas.Subscriptions, dir, extract.SubscriptionsFile, o.csv, func(buf []schemas.Subscription, c *custOut) []schemas.Subscription {
+	sw, err := newSnapWriter(schemas.Subscriptions, dir, extract.SubscriptionsFile, o.csv, snapshotStamp(o), func(buf []schemas.Subscription, c *custOut) []schemas.Subscription {
 		for _, s := range c.subs {
 			a := s.s
 			a.CancelReasonCode, a.PaymentSourceID = s.x.reasonCode, s.x.paySource
@@ -546,7 +562,7 @@ func snapshotWriters(o options) (string, []entityWriter, error) {
 		return abort(err)
 	}
 	ws = append(ws, sw)
-	iw, err := newSnapWriter(schemas.Invoices, dir, extract.InvoicesFile, o.csv, func(buf []schemas.Invoice, c *custOut) []schemas.Invoice {
+	iw, err := newSnapWriter(schemas.Invoices, dir, extract.InvoicesFile, o.csv, snapshotStamp(o), func(buf []schemas.Invoice, c *custOut) []schemas.Invoice {
 		for _, in := range c.invs {
 			buf = append(buf, snapInvoice(in))
 		}
@@ -556,7 +572,7 @@ func snapshotWriters(o options) (string, []entityWriter, error) {
 		return abort(err)
 	}
 	ws = append(ws, iw)
-	gw, err := newSnapWriter(schemas.Gifts, dir, extract.GiftsFile, o.csv, func(buf []schemas.Gift, c *custOut) []schemas.Gift {
+	gw, err := newSnapWriter(schemas.Gifts, dir, extract.GiftsFile, o.csv, snapshotStamp(o), func(buf []schemas.Gift, c *custOut) []schemas.Gift {
 		for _, gf := range c.gifts {
 			buf = append(buf, gf.g.Record())
 		}
@@ -576,15 +592,8 @@ func snapshotWriters(o options) (string, []entityWriter, error) {
 // bytes.
 func writeManifest(o options, res *result) error {
 	runDir, dir := snapshotDirs(o.out)
-	now := day1Now
-	if o.day2 > 0 {
-		now = day2Now
-	}
-	at := time.Unix(now, 0).UTC()
-	runID := filepath.Base(runDir)
-	if pipeline.CheckRunID(runID) != nil {
-		runID = pipeline.NewRunID(at)
-	}
+	st := snapshotStamp(o)
+	at, runID := st.ExtractedAt, st.RunID
 	files, err := pipeline.DescribeFiles(dir)
 	if err != nil {
 		return err

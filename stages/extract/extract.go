@@ -35,6 +35,9 @@ type Options struct {
 	In     string // pages folder or extract folder
 	Limit  int    // keep only the N most recently created customers (0 = all)
 	CSV    bool   // write CSV twins
+	// Stamp goes into every file (schemas.Stamp): this run, and when this extract
+	// started.
+	Stamp schemas.Stamp
 
 	// The chargebee source (api.go). The pipeline fills API, Prev and Watermarks
 	// from the config, the environment and state.json.
@@ -78,13 +81,19 @@ func Run(ctx context.Context, opts Options, out string) (schemas.Report, error) 
 		err   error
 		extra map[string]int64
 	)
+	stamp := opts.Stamp
 	switch opts.Source {
 	case SourceChargebee:
 		snap, extra, err = readAPI(ctx, opts)
 	case SourcePages:
 		snap, err = ReadPages(ctx, opts.In)
 	case SourceSnapshot:
-		snap, err = ReadSnapshot(opts.In)
+		// A copy of an older extract: its data is as old as that extract.
+		if snap, err = ReadSnapshot(opts.In); err == nil {
+			var in schemas.Stamp
+			in, err = schemas.ReadStamp(filepath.Join(opts.In, CustomersFile+".parquet"))
+			stamp.ExtractedAt = in.ExtractedAt
+		}
 	default:
 		err = fmt.Errorf("unknown source %q (want %s, %s or %s)", opts.Source, SourceChargebee, SourcePages, SourceSnapshot)
 	}
@@ -94,7 +103,7 @@ func Run(ctx context.Context, opts Options, out string) (schemas.Report, error) 
 	if opts.Limit > 0 {
 		snap.Limit(opts.Limit)
 	}
-	if err := snap.Write(ctx, out, opts.CSV); err != nil {
+	if err := snap.Write(ctx, out, opts.CSV, stamp); err != nil {
 		return schemas.Report{}, fmt.Errorf("extract: %w", err)
 	}
 	var rep schemas.Report
@@ -285,10 +294,10 @@ func deref(p *int64) int64 {
 }
 
 // Write writes the snapshot's files into dir, one goroutine per file.
-func (s *Snapshot) Write(ctx context.Context, dir string, twin bool) error {
+func (s *Snapshot) Write(ctx context.Context, dir string, twin bool, st schemas.Stamp) error {
 	g, _ := errgroup.WithContext(ctx)
 	for _, l := range lists {
-		g.Go(func() error { return l.write(s, dir, twin) })
+		g.Go(func() error { return l.write(s, dir, twin, st) })
 	}
 	return g.Wait()
 }

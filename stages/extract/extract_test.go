@@ -2,6 +2,7 @@ package extract
 
 import (
 	"context"
+	"github.com/cb2ac/cb2ac/schemas"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -54,7 +55,7 @@ func TestPagesNewListsLimitAndSnapshot(t *testing.T) {
 	}
 
 	out := t.TempDir()
-	if err := snap.Write(ctx, out, false); err != nil {
+	if err := snap.Write(ctx, out, false, schemas.Stamp{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{CreditNotesFile, PaymentSourcesFile, ItemsFile, PlansFile, AddonsFile} {

@@ -46,7 +46,7 @@ type list struct {
 	// limit keeps the records of kept customers; nil: the list is a catalog,
 	// kept whole.
 	limit func(s *Snapshot, keep map[string]bool)
-	write func(s *Snapshot, dir string, twin bool) error
+	write func(s *Snapshot, dir string, twin bool, st schemas.Stamp) error
 	// read reads the file; optional files (lists added after format 1) may be
 	// absent from an older extract folder, which reads as empty.
 	read func(s *Snapshot, dir string) error
@@ -97,7 +97,9 @@ func newList[T any](entity, kind string, tb *schemas.Table[T], field func(*Snaps
 			*f = out
 		}
 	}
-	l.write = func(s *Snapshot, dir string, twin bool) error { return tb.WriteFiles(dir, entity, *field(s), twin) }
+	l.write = func(s *Snapshot, dir string, twin bool, st schemas.Stamp) error {
+		return tb.WriteFiles(dir, entity, *field(s), twin, st)
+	}
 	l.read = func(s *Snapshot, dir string) error {
 		recs, err := tb.ReadFile(filepath.Join(dir, entity+".parquet"))
 		if optionalFile && errors.Is(err, fs.ErrNotExist) {

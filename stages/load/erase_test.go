@@ -17,7 +17,7 @@ func rewrite(t *testing.T, dir string, fn func(cs []schemas.Contact)) {
 		t.Fatal(err)
 	}
 	fn(cs)
-	if err := schemas.Contacts.WriteFiles(dir, ContactsFile, cs, false); err != nil {
+	if err := schemas.Contacts.WriteFiles(dir, ContactsFile, cs, false, schemas.Stamp{}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -48,7 +48,7 @@ func rewriteRPs(t *testing.T, dir string, fn func(rps []schemas.RecurringPayment
 		t.Fatal(err)
 	}
 	fn(rps)
-	if err := schemas.RecurringPayments.WriteFiles(dir, RecurringPaymentsFile, rps, false); err != nil {
+	if err := schemas.RecurringPayments.WriteFiles(dir, RecurringPaymentsFile, rps, false, schemas.Stamp{}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -286,7 +286,14 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 			}
 		}
 	}
-	if err := writePlan(out, cd.Entries, rd.Entries); err != nil {
+	// The plan and the synced snapshot say this run and when the extract behind
+	// the transform started.
+	in0, err := schemas.ReadStamp(filepath.Join(opts.In, ContactsFile+".parquet"))
+	if err != nil {
+		return res, fmt.Errorf("load: %w", err)
+	}
+	stamp := schemas.Stamp{RunID: opts.RunID, ExtractedAt: in0.ExtractedAt}
+	if err := writePlan(out, stamp, cd.Entries, rd.Entries); err != nil {
 		return res, fmt.Errorf("load: plan: %w", err)
 	}
 	for op, n := range counts(cd) {
@@ -377,9 +384,9 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return res, fmt.Errorf("load: synced snapshot: %w", err)
 	}
-	err = writeSynced(schemas.Contacts, dir, ContactsFile, EntityContact, oldContacts, cd, j.acked, contactKey, keepContactID)
+	err = writeSynced(schemas.Contacts, dir, ContactsFile, EntityContact, stamp, oldContacts, cd, j.acked, contactKey, keepContactID)
 	if err == nil {
-		err = writeSynced(schemas.RecurringPayments, dir, RecurringPaymentsFile, EntityRecurringPayment, oldRPs, rd, j.acked, rpKey, nil)
+		err = writeSynced(schemas.RecurringPayments, dir, RecurringPaymentsFile, EntityRecurringPayment, stamp, oldRPs, rd, j.acked, rpKey, nil)
 	}
 	if err != nil {
 		return res, fmt.Errorf("load: synced snapshot: %w", err)
@@ -404,8 +411,8 @@ func keepContactID(o, n *schemas.Contact) {
 // that did not get through. Keys missing from this transform (rejected by validate)
 // stay as they were. carry (may be nil) gives a carried row what only the synced
 // row knows.
-func writeSynced[T any](tb *schemas.Table[T], dir, name, entity string, old source[T], d *Diff[T], acked map[string]bool, key func(*T) string, carry func(o, n *T)) error {
-	s, err := tb.CreateSink(dir, name, false)
+func writeSynced[T any](tb *schemas.Table[T], dir, name, entity string, st schemas.Stamp, old source[T], d *Diff[T], acked map[string]bool, key func(*T) string, carry func(o, n *T)) error {
+	s, err := tb.CreateSink(dir, name, false, st)
 	if err != nil {
 		return err
 	}

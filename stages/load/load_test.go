@@ -36,10 +36,10 @@ func transformDir(t *testing.T, n int) string {
 			StoreCustomerID: id, NormalizedStatus: "ACTIVE", BillingInterval: "MONTHLY", BillingIntervalCount: 1,
 			PaymentAmount: "10.00", Currency: "USD", RowHash: uint64(100 + i)})
 	}
-	if err := schemas.Contacts.WriteFiles(dir, ContactsFile, cs, false); err != nil {
+	if err := schemas.Contacts.WriteFiles(dir, ContactsFile, cs, false, schemas.Stamp{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := schemas.RecurringPayments.WriteFiles(dir, RecurringPaymentsFile, rps, false); err != nil {
+	if err := schemas.RecurringPayments.WriteFiles(dir, RecurringPaymentsFile, rps, false, schemas.Stamp{}); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -331,7 +331,7 @@ func TestCachedFieldDeletedInAC(t *testing.T) {
 		t.Fatal(err)
 	}
 	cs[0].Fields, cs[0].RowHash = schemas.FieldValues{{Title: "Plan", Value: "Pro"}}, 999
-	if err := schemas.Contacts.WriteFiles(in2, ContactsFile, cs, false); err != nil {
+	if err := schemas.Contacts.WriteFiles(in2, ContactsFile, cs, false, schemas.Stamp{}); err != nil {
 		t.Fatal(err)
 	}
 	res2, err := Run(ctx, Options{In: in2, RunID: "r2", Client: c, Fields: schemas.DefaultFields, Setup: res1.Setup,

@@ -203,7 +203,7 @@ func diff[T any](entity string, old, cur source[T], key func(*T) string, hash fu
 			ch.Old = o
 			if ch.Op == OpUpdate {
 				ch.Changed = changedFields(ch.Old, ch.New)
-				d.Entries[ch.entry].ChangedFields = strings.Join(ch.Changed, "|")
+				d.Entries[ch.entry].ChangedFields = schemas.StringList(ch.Changed)
 			}
 			return nil
 		})
@@ -282,9 +282,9 @@ const (
 	RecurringPaymentsFile = "recurring_payments"
 )
 
-func writePlan(dir string, parts ...[]schemas.PlanEntry) error {
+func writePlan(dir string, st schemas.Stamp, parts ...[]schemas.PlanEntry) error {
 	// One sink for all parts: concatenating them first copied every entry again.
-	s, err := schemas.Plans.CreateSink(dir, PlanFile, true)
+	s, err := schemas.Plans.CreateSink(dir, PlanFile, true, st)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,7 @@ package load
 
 import (
 	"path/filepath"
-	"slices"
+	"reflect"
 	"testing"
 
 	"github.com/cb2ac/cb2ac/schemas"
@@ -44,13 +44,13 @@ func TestDiff(t *testing.T) {
 	d := diffContacts(t, old, cur)
 	want := []schemas.PlanEntry{
 		{Entity: "contact", Key: "same", Op: OpUnchanged},
-		{Entity: "contact", Key: "changed", Op: OpUpdate, ChangedFields: "fields.Plan"},
-		{Entity: "contact", Key: "email", Op: OpUpdate, ChangedFields: "email"},
-		{Entity: "contact", Key: "deleted", Op: OpDelete, ChangedFields: ""},
+		{Entity: "contact", Key: "changed", Op: OpUpdate, ChangedFields: schemas.StringList{"fields.Plan"}},
+		{Entity: "contact", Key: "email", Op: OpUpdate, ChangedFields: schemas.StringList{"email"}},
+		{Entity: "contact", Key: "deleted", Op: OpDelete},
 		{Entity: "contact", Key: "new", Op: OpCreate},
 		{Entity: "contact", Key: "gone-before", Op: OpUnchanged},
 	}
-	if !slices.Equal(d.Entries, want) {
+	if !reflect.DeepEqual(d.Entries, want) {
 		t.Fatalf("plan:\n got %+v\nwant %+v", d.Entries, want)
 	}
 	// Synced snapshot: acknowledged keys take the new row, the others keep the old
@@ -58,7 +58,7 @@ func TestDiff(t *testing.T) {
 	acked := map[string]bool{"contact/changed": true, "contact/new": true}
 	got := map[string]uint64{}
 	dir := t.TempDir()
-	if err := writeSynced(schemas.Contacts, dir, ContactsFile, EntityContact, sliceSource(old), d, acked, contactKey, keepContactID); err != nil {
+	if err := writeSynced(schemas.Contacts, dir, ContactsFile, EntityContact, schemas.Stamp{}, sliceSource(old), d, acked, contactKey, keepContactID); err != nil {
 		t.Fatal(err)
 	}
 	synced, err := schemas.Contacts.ReadFile(filepath.Join(dir, ContactsFile+".parquet"))

@@ -46,8 +46,9 @@ func (c Config) Fields() []schemas.ContactField {
 
 // Options are the inputs of one transform run.
 type Options struct {
-	In  string // validate folder
-	CSV bool
+	In    string // validate folder
+	RunID string // written into every file (schemas.Stamp)
+	CSV   bool
 }
 
 // File names of the transform snapshot.
@@ -177,11 +178,16 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (rep schemas
 		return rep, fmt.Errorf("transform: %w", err)
 	}
 
-	cs, err := schemas.Contacts.CreateStream(out, ContactsFile, opts.CSV)
+	in0, err := schemas.ReadStamp(p("customers"))
 	if err != nil {
 		return rep, fmt.Errorf("transform: %w", err)
 	}
-	rs, err := schemas.RecurringPayments.CreateStream(out, RecurringPaymentsFile, opts.CSV)
+	stamp := schemas.Stamp{RunID: opts.RunID, ExtractedAt: in0.ExtractedAt}
+	cs, err := schemas.Contacts.CreateStream(out, ContactsFile, opts.CSV, stamp)
+	if err != nil {
+		return rep, fmt.Errorf("transform: %w", err)
+	}
+	rs, err := schemas.RecurringPayments.CreateStream(out, RecurringPaymentsFile, opts.CSV, stamp)
 	if err != nil {
 		cs.Abort()
 		return rep, fmt.Errorf("transform: %w", err)

@@ -103,8 +103,8 @@ var (
 type customerView struct {
 	ID              string `parquet:"id"`
 	Email           string `parquet:"email"`
-	CreatedAt       *int64 `parquet:"created_at"`
-	UpdatedAt       *int64 `parquet:"updated_at"`
+	CreatedAt       *int64 `parquet:"created_at,timestamp"`
+	UpdatedAt       *int64 `parquet:"updated_at,timestamp"`
 	ResourceVersion int64  `parquet:"resource_version"`
 	Deleted         bool   `parquet:"deleted"`
 	PIICleared      string `parquet:"pii_cleared,dict"`

@@ -84,24 +84,30 @@ func run(ctx context.Context, opts Options, cfg Config, out string) (schemas.Rep
 		itemPrices:    newFileSource(schemas.ItemPrices, p("item_prices")),
 		gifts:         newFileSource(schemas.Gifts, p("gifts")),
 	}
+	// The files say this run and when the extract they come from started.
+	in0, err := schemas.ReadStamp(p("customers"))
+	if err != nil {
+		return schemas.Report{}, err
+	}
+	stamp := schemas.Stamp{RunID: opts.RunID, ExtractedAt: in0.ExtractedAt}
 	// Accepted records are written while the input is read, but published only after
 	// every pass succeeded: a run that fails half-way leaves no file behind.
-	cw, err := schemas.Customers.CreateStream(out, CustomersFile, opts.CSV)
+	cw, err := schemas.Customers.CreateStream(out, CustomersFile, opts.CSV, stamp)
 	if err != nil {
 		return schemas.Report{}, err
 	}
 	defer cw.Abort()
-	sw, err := schemas.Subscriptions.CreateStream(out, SubscriptionsFile, opts.CSV)
+	sw, err := schemas.Subscriptions.CreateStream(out, SubscriptionsFile, opts.CSV, stamp)
 	if err != nil {
 		return schemas.Report{}, err
 	}
 	defer sw.Abort()
-	iw, err := schemas.Invoices.CreateStream(out, InvoicesFile, opts.CSV)
+	iw, err := schemas.Invoices.CreateStream(out, InvoicesFile, opts.CSV, stamp)
 	if err != nil {
 		return schemas.Report{}, err
 	}
 	defer iw.Abort()
-	pw, err := schemas.ItemPrices.CreateStream(out, ItemPricesFile, opts.CSV)
+	pw, err := schemas.ItemPrices.CreateStream(out, ItemPricesFile, opts.CSV, stamp)
 	if err != nil {
 		return schemas.Report{}, err
 	}
@@ -127,7 +133,7 @@ func run(ctx context.Context, opts Options, cfg Config, out string) (schemas.Rep
 	})
 	cg.Go(func() error {
 		for _, c := range carried {
-			if err := c.copy(cctx, opts.In, out, opts.CSV); err != nil {
+			if err := c.copy(cctx, opts.In, out, opts.CSV, stamp); err != nil {
 				return err
 			}
 		}
@@ -178,7 +184,7 @@ func run(ctx context.Context, opts Options, cfg Config, out string) (schemas.Rep
 // they are inputs transform joins to the validated records.
 type carrier struct {
 	name   string
-	copy   func(ctx context.Context, in, out string, twin bool) error
+	copy   func(ctx context.Context, in, out string, twin bool, st schemas.Stamp) error
 	commit func() error
 	abort  func()
 	rows   func() int64
@@ -187,9 +193,9 @@ type carrier struct {
 func newCarrier[T any](tb *schemas.Table[T], name string) *carrier {
 	var w *schemas.Stream[T]
 	c := &carrier{name: name}
-	c.copy = func(ctx context.Context, in, out string, twin bool) error {
+	c.copy = func(ctx context.Context, in, out string, twin bool, st schemas.Stamp) error {
 		var err error
-		if w, err = tb.CreateStream(out, name, twin); err != nil {
+		if w, err = tb.CreateStream(out, name, twin, st); err != nil {
 			return err
 		}
 		path := filepath.Join(in, name+".parquet")
