@@ -115,7 +115,7 @@ func (r *results) targets() []verdict {
 			parts = append(parts, fmt.Sprintf("%s %s s", st, secs(sr.P.Wall)))
 		}
 		add(name, fmt.Sprintf("%s s (%s; day-2 run C); their CPU time: %s s", secs(sum), strings.Join(parts, ", "), secs(cpu)),
-			sum.Seconds() <= nightlyTarget, true, big.profileCause("cpu", "validate", "transform", "plan (nightly"))
+			sum.Seconds() <= nightlyTarget, true, big.profileCause("cpu", "validate", "transform", "plan ("))
 	} else {
 		add(name, "1M not in --sizes", false, false, "")
 	}
@@ -132,7 +132,7 @@ func (r *results) targets() []verdict {
 			secs(pl.P.Wall), s.Duck.QueryMS/1000, s.Duck.P.Wall.Seconds(), ratio,
 			pl.P.Wall.Seconds()/max(s.Duck.P.Wall.Seconds(), 1e-9), pl.P.CPU().Seconds()/max(s.Duck.P.CPU().Seconds(), 1e-9),
 			float64(pl.P.MaxRSS)/float64(max(s.Duck.P.MaxRSS, 1)))
-		add(name, fig, ratio <= duckTarget, true, s.profileCause("cpu", "plan (nightly"))
+		add(name, fig, ratio <= duckTarget, true, s.profileCause("cpu", "plan ("))
 	}
 	// 1M first sync: the plan's time and memory.
 	name = fmt.Sprintf("1M customers, first sync: plan ≤ %.0f s and ≤ 1 GiB peak RSS", firstPlanTarget)
@@ -703,7 +703,7 @@ func (s *sizeResult) profileCause(kind string, prefixes ...string) string {
 		}
 	}
 	if len(parts) == 0 {
-		return "no profile at this size (profiles are taken at the largest size, unless --no-profiles)"
+		return "no profile of it at this size (the stages are profiled at the largest size, unless --no-profiles)"
 	}
 	return "cb2ac's functions by cumulative share of the profile, leaving out those that hold over 90% of it " +
 		"(the stage's entry points; see \"Profiles\"): " + strings.Join(parts, "; ")
@@ -717,7 +717,7 @@ func topFuncs(top []string, n int) string {
 	table := false
 	for _, l := range top {
 		f := strings.Fields(l)
-		if len(f) >= 6 && f[0] == "flat" {
+		if len(f) == 5 && f[0] == "flat" {
 			table = true
 			continue
 		}
