@@ -493,10 +493,16 @@ func (r *results) writeSize(w *strings.Builder, s *sizeResult) {
 
 	p("### ActiveCampaign requests (in-process sandbox, rate limit off)\n\n")
 	if !s.WithAC {
-		p("Not run at this size (`--ac-max %d`): the in-process AC sandbox holds about 850 MiB of account per 100k customers, which next to a load process of about 1 GiB per 100k customers does not fit this machine's memory at %s. "+
+		held := "about 850 MiB of account per 100k customers"
+		for _, o := range r.Sizes {
+			if o.WithAC && len(o.Loads) > 0 {
+				held = fmt.Sprintf("%s of account after the loads at %s customers (this run)", mib(o.Loads[len(o.Loads)-1].SandboxHeap), human(o.N))
+			}
+		}
+		p("Not run at this size (`--ac-max %d`; `--ac-max %d` runs them): the in-process AC sandbox holds %s, in the benchmark's own memory beside the load process. "+
 			"The synced snapshot the plans of runs B and C diff against was made by the benchmark as a first sync acknowledged in full leaves it (run A's transform output without the rows deleted before they were ever synced; state.json points at it). "+
 			"Request counts follow the changed records (see the plans above and the smaller size). "+
-			"(Checked at 10k: with loads and with this shortcut, runs B and C plan exactly the same creates, updates and deletes.)\n\n", r.O.ACMax, human(s.N))
+			"(Checked at 10k on 2026-12-04: with loads and with this shortcut, runs B and C plan exactly the same creates, updates, email changes and deletes.)\n\n", r.O.ACMax, s.N, held)
 	} else {
 		p("Config: `rate_limit: 100000`, `import_poll: %s`, `recurring_payment_batch: %d`, `on_customer_deleted: %s`; the sandbox applies a bulk import %s after accepting it, so a load polls each import about once (real AC takes seconds: expect 1–3 polls an import with the default 2 s first poll, doubling).\n\n",
 			r.O.ImportPoll, r.O.RPBatch, r.O.OnDeleted, r.O.ApplyDelay)
