@@ -278,7 +278,10 @@ func writesCause(l loadRun) string {
 	parts := []string{fmt.Sprintf("the writes: %d bulk imports, %d PUT /contacts/{id} for %d email changes, %d contact/sync or contactLists, %d bulkUpsertRecurringPayments",
 		imports, puts, l.EmailChanges, syncs, rps)}
 	if syncs > 0 {
-		parts = append(parts, fmt.Sprintf("a contact/sync goes one contact at a time: updates that clear a value (AC's importer reference does not say what a blank cell does) and import batches under bulk_import_min; each costs a request where the minimum counts 1/250"))
+		rest := l.Writes + l.Polls - syncs
+		parts = append(parts, fmt.Sprintf("a contact/sync goes one contact at a time: updates that clear a value (AC's importer reference does not say what a blank cell does) "+
+			"and import batches under bulk_import_min; each costs a request where the minimum counts 1/250. Without them the load sends %d writes + polls = %.2f× the minimum",
+			rest, float64(rest)/float64(max(l.Minimum, 1))))
 	}
 	if puts > int(l.EmailChanges) {
 		parts = append(parts, fmt.Sprintf("%d PUTs more than email changes: swaps of addresses step aside through a temporary address", puts-int(l.EmailChanges)))
