@@ -30,7 +30,8 @@ func (e *LockedError) Error() string {
 // LockPath is data/lock.
 func LockPath(dataDir string) string { return filepath.Join(dataDir, "lock") }
 
-// Lock takes the data dir's exclusive lock without waiting, and returns the function
+// Lock takes the data dir's exclusive lock without waiting (in a bucket, see
+// mount.lock), and returns the function
 // that releases it. flock(2) is released by the kernel when the process dies, so a
 // killed run never leaves a stale lock behind.
 //
@@ -48,6 +49,9 @@ func LockPath(dataDir string) string { return filepath.Join(dataDir, "lock") }
 func Lock(dataDir string, log *slog.Logger) (unlock func(), err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if m, key := mountOf(dataDir); m != nil && key == "" {
+		return m.lock(log) // a bucket: a leased lock object
 	}
 	path := LockPath(dataDir)
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {

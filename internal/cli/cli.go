@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
+	"sync"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -155,7 +157,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			}
 			return startProfiles(c)
 		},
-		After:  func(*cli.Context) error { stopProfiles(); return nil },
+		After:  func(*cli.Context) error { stopProfiles(); return unmountAll() },
 		Writer: stdout, ErrWriter: stderr,
 		// Errors are printed and mapped to exit codes by main, not by the cli library.
 		ExitErrHandler: func(*cli.Context, error) {},
@@ -275,7 +277,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 							return errors.Join(err, sbx.close(stdout))
 						}
 						run, err := p.RunAll(c.Context, req)
-						return afterRun(c, p, run, errors.Join(err, sbx.close(stdout)))
+						err = errors.Join(err, sbx.close(stdout))
+						// In a bucket, the AC sandbox's state goes up with the run.
+						return afterRun(c, p, run, errors.Join(err, pipeline.PublishDir(filepath.Join(p.Cfg.DataDir, "sandbox"))))
 					})
 				},
 			},
@@ -314,6 +318,23 @@ func extractRequest(c *cli.Context) pipeline.ExtractRequest {
 	return pipeline.ExtractRequest{RunID: global(c, "run-id"), Options: opts}
 }
 
+var (
+	unmountsMu sync.Mutex
+	unmounts   []func() error
+)
+
+// unmountAll ends the data dir mounts setup made (the App's After).
+func unmountAll() error {
+	unmountsMu.Lock()
+	defer unmountsMu.Unlock()
+	var errs []error
+	for _, u := range unmounts {
+		errs = append(errs, u())
+	}
+	unmounts = nil
+	return errors.Join(errs...)
+}
+
 // setup loads the config, applies flag overrides and builds the pipeline.
 func setup(c *cli.Context, stdout, stderr io.Writer) (*pipeline.Pipeline, error) {
 	log, err := newLogger(stderr, global(c, "log-format"), global(c, "log-level"))
@@ -343,6 +364,14 @@ func setup(c *cli.Context, stdout, stderr io.Writer) (*pipeline.Pipeline, error)
 		return nil, err
 	}
 	p := pipeline.New(cfg, log, stdout)
+	// A bucket URL is worked on through a local mirror until the command ends.
+	unmount, err := p.MountDataDir(c.Context)
+	if err != nil {
+		return nil, err
+	}
+	unmountsMu.Lock()
+	unmounts = append(unmounts, unmount)
+	unmountsMu.Unlock()
 	if w := extract.ProgressTo(c.App.ErrWriter); w != nil {
 		p.Progress = w
 	}
