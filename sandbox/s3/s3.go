@@ -5,6 +5,7 @@ package s3
 
 import (
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 
@@ -19,10 +20,21 @@ type Server struct {
 }
 
 // Start serves an empty S3 API on a free port of 127.0.0.1.
-func Start() *Server {
+func Start() *Server { return StartHooked(nil) }
+
+// StartHooked is Start with hook called on every request before it is served
+// (a test kills a client half way through an upload from it).
+func StartHooked(hook func(*http.Request)) *Server {
 	be := s3mem.New()
-	fake := gofakes3.New(be, gofakes3.WithAutoBucket(true))
-	return &Server{ts: httptest.NewServer(fake.Server()), backend: be}
+	h := gofakes3.New(be, gofakes3.WithAutoBucket(true)).Server()
+	if hook != nil {
+		inner := h
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hook(r)
+			inner.ServeHTTP(w, r)
+		})
+	}
+	return &Server{ts: httptest.NewServer(h), backend: be}
 }
 
 // Close stops the server.
