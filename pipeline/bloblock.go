@@ -18,6 +18,17 @@ import (
 // run blocks the next for up to this long.
 var LeaseDuration = 2 * time.Minute
 
+// LeaseEnv is for tests only: a shorter lease (a Go duration), so a test can see
+// a dead holder's lock taken over without waiting two minutes.
+const LeaseEnv = "CB2AC_TEST_LOCK_LEASE"
+
+func leaseDuration() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(LeaseEnv)); err == nil && d > 0 {
+		return d
+	}
+	return LeaseDuration
+}
+
 // leaseRecord is the lock object's body.
 type leaseRecord struct {
 	Owner   string    `json:"owner"` // pid and start, unique per process
@@ -35,9 +46,10 @@ func (l leaseRecord) String() string {
 // read, so of two runs taking over the same dead lock one wins. The state is read
 // again once the lock is held: what a run reads is what the last holder left.
 func (m *mount) lock(log *slog.Logger) (unlock func(), err error) {
+	lease := leaseDuration()
 	host, _ := os.Hostname()
 	now := time.Now().UTC()
-	rec := leaseRecord{Owner: fmt.Sprintf("pid %d", os.Getpid()), Host: host, Since: now, Expires: now.Add(LeaseDuration)}
+	rec := leaseRecord{Owner: fmt.Sprintf("pid %d", os.Getpid()), Host: host, Since: now, Expires: now.Add(lease)}
 	body := func() []byte { b, _ := json.Marshal(rec); return b }
 	path := DisplayPath(LockPath(m.root))
 
@@ -68,7 +80,7 @@ func (m *mount) lock(log *slog.Logger) (unlock func(), err error) {
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
-		t := time.NewTicker(LeaseDuration / 3)
+		t := time.NewTicker(lease / 3)
 		defer t.Stop()
 		for {
 			select {
@@ -77,7 +89,7 @@ func (m *mount) lock(log *slog.Logger) (unlock func(), err error) {
 			case <-t.C:
 			}
 			mu.Lock()
-			rec.Expires = time.Now().UTC().Add(LeaseDuration)
+			rec.Expires = time.Now().UTC().Add(lease)
 			v, err := m.store.PutIf(m.ctx, "lock", body(), ver)
 			if err == nil {
 				ver = v

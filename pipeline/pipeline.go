@@ -381,7 +381,7 @@ func (p *Pipeline) Validate(ctx context.Context, req StageRequest) (*Run, error)
 	rep, err := p.runStage(ctx, run, StageValidate, []Input{in}, func(ctx context.Context, out string) (schemas.Report, error) {
 		rep, err := validate.Run(ctx, validate.Options{In: in.Dir, RunID: run.ID, CSV: p.Cfg.CSV, Redact: p.Cfg.RedactErrors}, p.Cfg.Validate, out)
 		if err == nil && rep.Counts["rejected"] > 0 && p.Cfg.OnError == OnErrorFail {
-			err = &RejectedError{Stage: StageValidate, Rejected: rep.Counts["rejected"], File: filepath.Join(out, validate.ErrorsFile)}
+			err = &RejectedError{Stage: StageValidate, Rejected: rep.Counts["rejected"], File: DisplayPath(filepath.Join(out, validate.ErrorsFile))}
 		}
 		return rep, err
 	})
@@ -398,7 +398,7 @@ func (p *Pipeline) printErrorSummary(run *Run, rep schemas.Report) {
 			parts = append(parts, fmt.Sprintf("%s=%d", code, rep.Counts[k]))
 		}
 	}
-	fmt.Fprintf(p.Out, "          errors: %s\n          see %s\n", strings.Join(parts, " "), filepath.Join(run.StageDir(StageValidate), validate.ErrorsFile))
+	fmt.Fprintf(p.Out, "          errors: %s\n          see %s\n", strings.Join(parts, " "), DisplayPath(filepath.Join(run.StageDir(StageValidate), validate.ErrorsFile)))
 }
 
 // Transform runs the transform stage.
