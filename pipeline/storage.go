@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"io/fs"
@@ -161,15 +162,20 @@ func (s *blobStore) Get(ctx context.Context, key string) ([]byte, string, error)
 	if err != nil {
 		return nil, "", notExist(err)
 	}
-	return b, version(a), nil
+	return b, s.version(a), nil
 }
 
 // version is what a conditional write compares: GCS's generation (its ETag is
-// not accepted as a precondition), every other store's ETag.
-func version(a *blob.Attributes) string {
+// not accepted as a precondition), S3's and Azure's ETag. The local drivers'
+// ETag is the modification time and size, which two quick writes of one size
+// can share: their content's MD5 is added.
+func (s *blobStore) version(a *blob.Attributes) string {
 	var gcs storage.ObjectAttrs
 	if a.As(&gcs) {
 		return strconv.FormatInt(gcs.Generation, 10)
+	}
+	if !s.conditional && len(a.MD5) > 0 {
+		return a.ETag + "/" + hex.EncodeToString(a.MD5)
 	}
 	return a.ETag
 }
@@ -238,7 +244,7 @@ func (s *blobStore) PutIf(ctx context.Context, key string, b []byte, ver string)
 		// fileblob and memblob have no conditional replace: their version is
 		// checked just before the write. Both are single-machine stores, used
 		// under the lock; the window between check and write is theirs alone.
-		if a, err := s.b.Attributes(ctx, key); err != nil || version(a) != ver {
+		if a, err := s.b.Attributes(ctx, key); err != nil || s.version(a) != ver {
 			return "", &PreconditionError{Key: key, URL: s.url}
 		}
 	}
@@ -252,7 +258,7 @@ func (s *blobStore) PutIf(ctx context.Context, key string, b []byte, ver string)
 	if err != nil {
 		return "", err
 	}
-	return version(a), nil
+	return s.version(a), nil
 }
 
 func (s *blobStore) Stat(ctx context.Context, key string) (int64, map[string]string, error) {

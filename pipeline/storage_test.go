@@ -52,76 +52,109 @@ func openTestStorage(t *testing.T, u string) Storage {
 
 // TestStorageChecklist runs Storage's doc-comment checklist against each driver.
 func TestStorageChecklist(t *testing.T) {
-	ctx := context.Background()
 	for name, u := range storageURLs(t) {
-		t.Run(name, func(t *testing.T) {
-			st := openTestStorage(t, u)
-			if strings.Contains(st.URL(), "?") {
-				t.Errorf("URL() keeps the query: %s", st.URL())
-			}
-			if _, _, err := st.Get(ctx, "state.json"); !errors.Is(err, fs.ErrNotExist) {
-				t.Fatalf("Get of an absent key: %v, want fs.ErrNotExist", err)
-			}
-			// PutIf "" creates only if absent.
-			v1, err := st.PutIf(ctx, "state.json", []byte(`{"v":1}`), "")
-			if err != nil || v1 == "" {
-				t.Fatalf("PutIf absent: %q %v", v1, err)
-			}
-			var pe *PreconditionError
-			if _, err := st.PutIf(ctx, "state.json", []byte(`{"v":"x"}`), ""); !errors.As(err, &pe) {
-				t.Fatalf("PutIf absent over an object: %v, want *PreconditionError", err)
-			}
-			b, ver, err := st.Get(ctx, "state.json")
-			if err != nil || string(b) != `{"v":1}` || ver != v1 {
-				t.Fatalf("Get = %q %q %v, want {\"v\":1} %q", b, ver, err, v1)
-			}
-			v2, err := st.PutIf(ctx, "state.json", []byte(`{"v":2}`), v1)
-			if err != nil || v2 == v1 {
-				t.Fatalf("PutIf on the version read: %q %v", v2, err)
-			}
-			// A writer still holding v1 must not overwrite v2.
-			if _, err := st.PutIf(ctx, "state.json", []byte(`{"v":"lost"}`), v1); !errors.As(err, &pe) {
-				t.Fatalf("PutIf on a stale version: %v, want *PreconditionError", err)
-			}
-			if b, _, _ := st.Get(ctx, "state.json"); string(b) != `{"v":2}` {
-				t.Fatalf("after a refused write: %s", b)
-			}
+		t.Run(name, func(t *testing.T) { checkStorage(t, u) })
+	}
+}
 
-			body := bytes.Repeat([]byte("0123456789"), 10000)
-			if err := st.Put(ctx, "runs/r/extract/a.parquet", bytes.NewReader(body), map[string]string{metaSHA256: "abc"}); err != nil {
-				t.Fatal(err)
-			}
-			size, meta, err := st.Stat(ctx, "runs/r/extract/a.parquet")
-			if err != nil || size != int64(len(body)) || meta[metaSHA256] != "abc" {
-				t.Fatalf("Stat = %d %v %v", size, meta, err)
-			}
-			f, err := st.Open(ctx, "runs/r/extract/a.parquet")
-			if err != nil {
-				t.Fatal(err)
-			}
-			p := make([]byte, 7)
-			if n, err := f.ReadAt(p, 99995); n != 5 || err != io.EOF || string(p[:5]) != "56789" {
-				t.Fatalf("ReadAt past the end: %d %v %q", n, err, p[:n])
-			}
-			if n, err := f.ReadAt(p, 12); n != 7 || err != nil || string(p) != "2345678" {
-				t.Fatalf("ReadAt: %d %v %q", n, err, p)
-			}
-			f.Close()
+// TestStorageContractLive runs the checklist, the state precondition and the lock
+// against a real bucket: `make test-live` with CB2AC_TEST_BUCKET set to a URL
+// (s3://bucket/prefix, gs://…, azblob://…) and that cloud's usual credentials.
+// It works under a fresh prefix and deletes what it wrote.
+func TestStorageContractLive(t *testing.T) {
+	base := os.Getenv("CB2AC_TEST_BUCKET")
+	if os.Getenv("CB2AC_LIVE") != "1" || base == "" {
+		t.Skip("live bucket: run `make test-live` with CB2AC_TEST_BUCKET (s3://bucket/prefix, gs://…, azblob://…) and the cloud's credentials set")
+	}
+	u, q, _ := strings.Cut(base, "?")
+	u = strings.TrimSuffix(u, "/") + fmt.Sprintf("/cb2ac-live-%d", rand.Uint64())
+	if q != "" {
+		u += "?" + q
+	}
+	t.Cleanup(func() {
+		st, err := OpenStorage(context.Background(), u)
+		if err != nil {
+			return
+		}
+		defer st.Close()
+		keys, _ := st.List(context.Background(), "")
+		for _, k := range keys {
+			st.Delete(context.Background(), k)
+		}
+	})
+	t.Run("checklist", func(t *testing.T) { checkStorage(t, u) })
+	t.Run("state", func(t *testing.T) { checkStatePrecondition(t, u+"-state") })
+	t.Run("lock", func(t *testing.T) { checkLock(t, u+"-lock") })
+}
 
-			keys, err := st.List(ctx, "runs/")
-			if err != nil || !slices.Equal(keys, []string{"runs/r/extract/a.parquet"}) {
-				t.Fatalf("List = %v %v", keys, err)
-			}
-			if err := st.Delete(ctx, "runs/r/extract/a.parquet"); err != nil {
-				t.Fatal(err)
-			}
-			if err := st.Delete(ctx, "runs/r/extract/a.parquet"); err != nil {
-				t.Fatalf("Delete of an absent key: %v", err)
-			}
-			if _, _, err := st.Stat(ctx, "runs/r/extract/a.parquet"); !errors.Is(err, fs.ErrNotExist) {
-				t.Fatalf("Stat after Delete: %v", err)
-			}
-		})
+func checkStorage(t *testing.T, u string) {
+	t.Helper()
+	ctx := context.Background()
+	st := openTestStorage(t, u)
+	if strings.Contains(st.URL(), "?") {
+		t.Errorf("URL() keeps the query: %s", st.URL())
+	}
+	if _, _, err := st.Get(ctx, "state.json"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Get of an absent key: %v, want fs.ErrNotExist", err)
+	}
+	// PutIf "" creates only if absent.
+	v1, err := st.PutIf(ctx, "state.json", []byte(`{"v":1}`), "")
+	if err != nil || v1 == "" {
+		t.Fatalf("PutIf absent: %q %v", v1, err)
+	}
+	var pe *PreconditionError
+	if _, err := st.PutIf(ctx, "state.json", []byte(`{"v":"x"}`), ""); !errors.As(err, &pe) {
+		t.Fatalf("PutIf absent over an object: %v, want *PreconditionError", err)
+	}
+	b, ver, err := st.Get(ctx, "state.json")
+	if err != nil || string(b) != `{"v":1}` || ver != v1 {
+		t.Fatalf("Get = %q %q %v, want {\"v\":1} %q", b, ver, err, v1)
+	}
+	v2, err := st.PutIf(ctx, "state.json", []byte(`{"v":2}`), v1)
+	if err != nil || v2 == v1 {
+		t.Fatalf("PutIf on the version read: %q %v", v2, err)
+	}
+	// A writer still holding v1 must not overwrite v2.
+	if _, err := st.PutIf(ctx, "state.json", []byte(`{"v":"lost"}`), v1); !errors.As(err, &pe) {
+		t.Fatalf("PutIf on a stale version: %v, want *PreconditionError", err)
+	}
+	if b, _, _ := st.Get(ctx, "state.json"); string(b) != `{"v":2}` {
+		t.Fatalf("after a refused write: %s", b)
+	}
+
+	body := bytes.Repeat([]byte("0123456789"), 10000)
+	if err := st.Put(ctx, "runs/r/extract/a.parquet", bytes.NewReader(body), map[string]string{metaSHA256: "abc"}); err != nil {
+		t.Fatal(err)
+	}
+	size, meta, err := st.Stat(ctx, "runs/r/extract/a.parquet")
+	if err != nil || size != int64(len(body)) || meta[metaSHA256] != "abc" {
+		t.Fatalf("Stat = %d %v %v", size, meta, err)
+	}
+	f, err := st.Open(ctx, "runs/r/extract/a.parquet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := make([]byte, 7)
+	if n, err := f.ReadAt(p, 99995); n != 5 || err != io.EOF || string(p[:5]) != "56789" {
+		t.Fatalf("ReadAt past the end: %d %v %q", n, err, p[:n])
+	}
+	if n, err := f.ReadAt(p, 12); n != 7 || err != nil || string(p) != "2345678" {
+		t.Fatalf("ReadAt: %d %v %q", n, err, p)
+	}
+	f.Close()
+
+	keys, err := st.List(ctx, "runs/")
+	if err != nil || !slices.Equal(keys, []string{"runs/r/extract/a.parquet"}) {
+		t.Fatalf("List = %v %v", keys, err)
+	}
+	if err := st.Delete(ctx, "runs/r/extract/a.parquet"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Delete(ctx, "runs/r/extract/a.parquet"); err != nil {
+		t.Fatalf("Delete of an absent key: %v", err)
+	}
+	if _, _, err := st.Stat(ctx, "runs/r/extract/a.parquet"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Stat after Delete: %v", err)
 	}
 }
 
@@ -194,39 +227,42 @@ func TestStatePreconditionFails(t *testing.T) {
 		if name == "mem" {
 			continue // one process's memory: not shared between mounts
 		}
-		t.Run(name, func(t *testing.T) {
-			a, b := mountTest(t, u), mountTest(t, u)
-			sa, err := LoadState(a.Cfg.DataDir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sb, _ := LoadState(b.Cfg.DataDir)
-			sa.Extract.RunID = "20260101T000000Z"
-			if err := sa.Save(a.Cfg.DataDir); err != nil {
-				t.Fatal(err)
-			}
-			sb.Extract.RunID = "20260202T000000Z"
-			err = sb.Save(b.Cfg.DataDir)
-			var pe *PreconditionError
-			if !errors.As(err, &pe) || !strings.Contains(err.Error(), "run again") {
-				t.Fatalf("second writer: %v, want *PreconditionError naming the fix", err)
-			}
-			c := mountTest(t, u)
-			sc, err := LoadState(c.Cfg.DataDir)
-			if err != nil || sc.Extract.RunID != "20260101T000000Z" {
-				t.Fatalf("state after the refused write: %+v %v", sc, err)
-			}
-			// The first writer goes on writing on the version it wrote.
-			sa.Extract.RunID = "20260303T000000Z"
-			if err := sa.Save(a.Cfg.DataDir); err != nil {
-				t.Fatalf("first writer's second save: %v", err)
-			}
-			// A local mirror holds nothing of the URL: the config hash is the
-			// same for every worker.
-			if a.Cfg.Hash() != b.Cfg.Hash() {
-				t.Error("two mounts of one URL hash their configs differently")
-			}
-		})
+		t.Run(name, func(t *testing.T) { checkStatePrecondition(t, u) })
+	}
+}
+
+func checkStatePrecondition(t *testing.T, u string) {
+	t.Helper()
+	a, b := mountTest(t, u), mountTest(t, u)
+	sa, err := LoadState(a.Cfg.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, _ := LoadState(b.Cfg.DataDir)
+	sa.Extract.RunID = "20260101T000000Z"
+	if err := sa.Save(a.Cfg.DataDir); err != nil {
+		t.Fatal(err)
+	}
+	sb.Extract.RunID = "20260202T000000Z"
+	err = sb.Save(b.Cfg.DataDir)
+	var pe *PreconditionError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "run again") {
+		t.Fatalf("second writer: %v, want *PreconditionError naming the fix", err)
+	}
+	c := mountTest(t, u)
+	sc, err := LoadState(c.Cfg.DataDir)
+	if err != nil || sc.Extract.RunID != "20260101T000000Z" {
+		t.Fatalf("state after the refused write: %+v %v", sc, err)
+	}
+	// The first writer goes on writing on the version it wrote.
+	sa.Extract.RunID = "20260303T000000Z"
+	if err := sa.Save(a.Cfg.DataDir); err != nil {
+		t.Fatalf("first writer's second save: %v", err)
+	}
+	// A local mirror holds nothing of the URL: the config hash is the
+	// same for every worker.
+	if a.Cfg.Hash() != b.Cfg.Hash() {
+		t.Error("two mounts of one URL hash their configs differently")
 	}
 }
 
@@ -238,46 +274,49 @@ func TestBlobLockContentionAndTakeover(t *testing.T) {
 		if name == "mem" {
 			continue
 		}
-		t.Run(name, func(t *testing.T) {
-			a, b := mountTest(t, u), mountTest(t, u)
-			unlockA, err := Lock(a.Cfg.DataDir, a.Log)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = Lock(b.Cfg.DataDir, b.Log)
-			var le *LockedError
-			if !errors.As(err, &le) || !strings.Contains(le.Holder, "lease until") || !strings.HasPrefix(le.Path, strings.SplitN(u, "?", 2)[0]) {
-				t.Fatalf("second lock: %v, want *LockedError naming the holder and the URL", err)
-			}
-			unlockA()
-			unlockB, err := Lock(b.Cfg.DataDir, b.Log)
-			if err != nil {
-				t.Fatalf("lock after release: %v", err)
-			}
-			unlockB()
+		t.Run(name, func(t *testing.T) { checkLock(t, u) })
+	}
+}
 
-			// A holder that died: its lease is in the past.
-			m, _ := mountOf(a.Cfg.DataDir)
-			dead := `{"owner":"pid 1","host":"gone","since":"2026-01-01T00:00:00Z","expires":"2026-01-01T00:02:00Z"}`
-			if _, err := m.store.PutIf(context.Background(), "lock", []byte(dead), ""); err != nil {
-				t.Fatal(err)
-			}
-			var logBuf bytes.Buffer
-			unlockB, err = Lock(b.Cfg.DataDir, textLog(&logBuf))
-			if err != nil {
-				t.Fatalf("an expired lease was not taken over: %v", err)
-			}
-			if !strings.Contains(logBuf.String(), "lock lease expired") || !strings.Contains(logBuf.String(), "gone") {
-				t.Errorf("the takeover is not logged with the old holder: %s", logBuf.String())
-			}
-			if _, err := Lock(a.Cfg.DataDir, a.Log); !errors.As(err, &le) {
-				t.Fatalf("lock while the taker holds it: %v", err)
-			}
-			unlockB()
-			if ok, _ := (remoteFiles{m}).Exists("lock"); ok {
-				t.Error("release left the lock object")
-			}
-		})
+func checkLock(t *testing.T, u string) {
+	t.Helper()
+	a, b := mountTest(t, u), mountTest(t, u)
+	unlockA, err := Lock(a.Cfg.DataDir, a.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Lock(b.Cfg.DataDir, b.Log)
+	var le *LockedError
+	if !errors.As(err, &le) || !strings.Contains(le.Holder, "lease until") || !strings.HasPrefix(le.Path, strings.SplitN(u, "?", 2)[0]) {
+		t.Fatalf("second lock: %v, want *LockedError naming the holder and the URL", err)
+	}
+	unlockA()
+	unlockB, err := Lock(b.Cfg.DataDir, b.Log)
+	if err != nil {
+		t.Fatalf("lock after release: %v", err)
+	}
+	unlockB()
+
+	// A holder that died: its lease is in the past.
+	m, _ := mountOf(a.Cfg.DataDir)
+	dead := `{"owner":"pid 1","host":"gone","since":"2026-01-01T00:00:00Z","expires":"2026-01-01T00:02:00Z"}`
+	if _, err := m.store.PutIf(context.Background(), "lock", []byte(dead), ""); err != nil {
+		t.Fatal(err)
+	}
+	var logBuf bytes.Buffer
+	unlockB, err = Lock(b.Cfg.DataDir, textLog(&logBuf))
+	if err != nil {
+		t.Fatalf("an expired lease was not taken over: %v", err)
+	}
+	if !strings.Contains(logBuf.String(), "lock lease expired") || !strings.Contains(logBuf.String(), "gone") {
+		t.Errorf("the takeover is not logged with the old holder: %s", logBuf.String())
+	}
+	if _, err := Lock(a.Cfg.DataDir, a.Log); !errors.As(err, &le) {
+		t.Fatalf("lock while the taker holds it: %v", err)
+	}
+	unlockB()
+	if ok, _ := (remoteFiles{m}).Exists("lock"); ok {
+		t.Error("release left the lock object")
 	}
 }
 
