@@ -102,7 +102,7 @@ func exitCode(err error) int {
 // The global flags: every one is accepted before the command name; after it, a
 // command takes only those it uses (its help lists no others).
 var (
-	dataDirFlag     = &cli.StringFlag{Name: "data-dir", Usage: "data folder with state.json and runs/ (default: config data_dir, else ./data)"}
+	dataDirFlag     = &cli.StringFlag{Name: "data-dir", Usage: "data folder with state.json and runs/, or a bucket URL: s3://, gs://, azblob://, file:/// (default: config data_dir, else ./data)"}
 	configFlag      = &cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "config file (cb2ac.yaml)", EnvVars: []string{"CB2AC_CONFIG"}}
 	runIDFlag       = &cli.StringFlag{Name: "run-id", Usage: "run to write (default: a new run named after the UTC start time) or read"}
 	csvFlag         = &cli.BoolFlag{Name: "csv", Usage: "also write a CSV twin of every Parquet file"}
