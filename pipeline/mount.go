@@ -70,15 +70,28 @@ func (p *Pipeline) MountDataDir(ctx context.Context) (unmount func() error, err 
 	if err != nil {
 		return nil, err
 	}
-	root, err := os.MkdirTemp("", "cb2ac-data-")
+	removeStaleMirrors(p.Log)
+	root, err := os.MkdirTemp("", mirrorPrefix)
 	if err != nil {
 		st.Close()
+		return nil, fmt.Errorf("data dir %s: local mirror: %w", st.URL(), err)
+	}
+	// Held while the mirror is in use; the kernel lets go when the process dies,
+	// which is how the next command knows a mirror is stale.
+	held, err := os.Open(root)
+	if err == nil {
+		err = flock(held)
+	}
+	if err != nil {
+		st.Close()
+		os.RemoveAll(root)
 		return nil, fmt.Errorf("data dir %s: local mirror: %w", st.URL(), err)
 	}
 	m := &mount{store: st, root: root, ctx: ctx, log: p.Log}
 	if err := m.hydrate(); err != nil {
 		st.Close()
 		os.RemoveAll(root)
+		held.Close()
 		return nil, err
 	}
 	mountsMu.Lock()
@@ -91,8 +104,31 @@ func (p *Pipeline) MountDataDir(ctx context.Context) (unmount func() error, err 
 		mountsMu.Lock()
 		delete(mounts, root)
 		mountsMu.Unlock()
+		defer held.Close()
 		return errors.Join(st.Close(), os.RemoveAll(root))
 	}, nil
+}
+
+// mirrorPrefix names the local mirrors in the temp folder.
+const mirrorPrefix = "cb2ac-data-"
+
+// removeStaleMirrors deletes the mirrors of commands that were killed (a mirror
+// holds customer data, and nobody else cleans it up): one whose flock can be
+// taken has no living owner.
+func removeStaleMirrors(log *slog.Logger) {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), mirrorPrefix+"*"))
+	for _, d := range dirs {
+		f, err := os.Open(d)
+		if err != nil {
+			continue
+		}
+		if flock(f) == nil {
+			if err := os.RemoveAll(d); err == nil {
+				log.Info("removed the local mirror of a killed cb2ac", "dir", d)
+			}
+		}
+		f.Close()
+	}
 }
 
 // DisplayPath is p as a person finds it: inside a mount, the object's URL.
@@ -229,7 +265,10 @@ func removeAll(p string) error {
 	slices.SortStableFunc(keys, func(a, b string) int {
 		return cmpBool(path.Base(b) == "manifest.json", path.Base(a) == "manifest.json")
 	})
-	for _, k := range append(keys, key) {
+	if _, _, err := m.store.Stat(m.ctx, key); err == nil && key != "" {
+		keys = append(keys, key) // p was a file
+	}
+	for _, k := range keys {
 		if err := m.store.Delete(m.ctx, k); err != nil {
 			return fmt.Errorf("delete %s from %s: %w", k, m.store.URL(), err)
 		}

@@ -7,7 +7,9 @@ import (
 	"io"
 	"io/fs"
 	"net/url"
+	"os"
 	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -20,6 +22,7 @@ import (
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
 
+	"github.com/cb2ac/cb2ac/internal/atomicfile"
 	"github.com/cb2ac/cb2ac/schemas"
 )
 
@@ -92,6 +95,10 @@ func OpenStorage(ctx context.Context, dataURL string) (Storage, error) {
 		// fileblob's URL path is the folder itself.
 		if u.Host != "" {
 			return nil, fmt.Errorf("data dir %q: want file:///absolute/path", dataURL)
+		}
+		// As a plain path's data dir, created at first use (0700: customer data).
+		if err := os.MkdirAll(filepath.FromSlash(u.Path), atomicfile.DirMode); err != nil {
+			return nil, fmt.Errorf("data dir %s: %w", dataURL, err)
 		}
 	case "s3", "gs", "azblob", "mem":
 		if u.Host == "" && u.Scheme != "mem" {

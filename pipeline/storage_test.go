@@ -401,3 +401,31 @@ func countColumns(t *testing.T, path string, cols []string) int {
 	}
 	return n
 }
+
+// TestStaleMirrorsRemoved: the mirror of a killed command (no flock on it) is
+// deleted by the next mount; a live one (flocked) is left.
+func TestStaleMirrorsRemoved(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	dead, live := filepath.Join(tmp, mirrorPrefix+"1"), filepath.Join(tmp, mirrorPrefix+"2")
+	for _, d := range []string{dead, live} {
+		if err := os.MkdirAll(filepath.Join(d, "runs"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := os.Open(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := flock(f); err != nil {
+		t.Fatal(err)
+	}
+	mountTest(t, "file://"+t.TempDir())
+	if _, err := os.Stat(dead); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the dead mirror is still there: %v", err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("the live mirror was removed: %v", err)
+	}
+}
