@@ -30,9 +30,9 @@ func (e *LockedError) Error() string {
 // LockPath is data/lock.
 func LockPath(dataDir string) string { return filepath.Join(dataDir, "lock") }
 
-// Lock takes the data dir's exclusive lock without waiting (in a bucket, see
-// mount.lock), and returns the function
-// that releases it. flock(2) is released by the kernel when the process dies, so a
+// Lock takes the data dir's exclusive lock without waiting, and returns the function
+// that releases it (a data dir in a bucket has a leased lock object instead: see
+// mount.lock). flock(2) is released by the kernel when the process dies, so a
 // killed run never leaves a stale lock behind.
 //
 // The lock is the data dir itself, flocked through a descriptor of the folder: the
