@@ -1,7 +1,10 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cb2ac/cb2ac/internal/atomicfile"
 	"github.com/cb2ac/cb2ac/schemas"
@@ -218,6 +222,54 @@ func (m *mount) upload(key, local string) error {
 		return fmt.Errorf("upload %s to %s: %w", key, m.store.URL(), err)
 	}
 	return nil
+}
+
+// JournalSyncInterval is how often a running stage's journal goes up to the
+// bucket: a load killed mid-way (a pod evicted) leaves a journal at most this old
+// for `run --resume`, which then re-sends only the batches of those last seconds.
+var JournalSyncInterval = 5 * time.Second
+
+// JournalSyncEnv is for tests only: a shorter JournalSyncInterval (a Go duration).
+const JournalSyncEnv = "CB2AC_TEST_JOURNAL_SYNC"
+
+// syncWhileRunning uploads the mirror file p (a journal that only grows) every
+// JournalSyncInterval while a stage runs, until the returned stop is called.
+// Outside a mount it does nothing. A copy taken mid-append may end in a torn line,
+// which a resumed load cuts, as after a kill on a disk.
+func syncWhileRunning(p string, log *slog.Logger) (stop func()) {
+	m, key := mountOf(p)
+	if m == nil {
+		return func() {}
+	}
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		every := JournalSyncInterval
+		if d, err := time.ParseDuration(os.Getenv(JournalSyncEnv)); err == nil && d > 0 {
+			every = d
+		}
+		t := time.NewTicker(every)
+		defer t.Stop()
+		var sent int64 = -1
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+			}
+			b, err := os.ReadFile(p)
+			if err != nil || int64(len(b)) == sent {
+				continue
+			}
+			sum := sha256.Sum256(b)
+			if err := m.store.Put(m.ctx, key, bytes.NewReader(b), map[string]string{metaSHA256: hex.EncodeToString(sum[:])}); err != nil {
+				log.Warn("journal not uploaded; retrying", "err", err)
+				continue
+			}
+			sent = int64(len(b))
+		}
+	}()
+	return func() { close(quit); <-done }
 }
 
 // metaSHA256 is the object metadata key holding the sha256 cb2ac uploaded.

@@ -19,6 +19,7 @@ import (
 	"github.com/cb2ac/cb2ac/internal/atomicfile"
 	"github.com/cb2ac/cb2ac/schemas"
 	"github.com/cb2ac/cb2ac/stages/extract"
+	"github.com/cb2ac/cb2ac/stages/load"
 	"github.com/cb2ac/cb2ac/stages/transform"
 	"github.com/cb2ac/cb2ac/stages/validate"
 )
@@ -127,6 +128,7 @@ func (p *Pipeline) runStageKeep(ctx context.Context, run *Run, stage string, inp
 	log.Info("stage started", "out", out)
 	crashAt(stage + ":started")
 
+	stopSync := syncWhileRunning(filepath.Join(out, load.JournalFile), log)
 	rep, err := runRecovering(ctx, out, fn, func(p any) {
 		// A panic is a bug, and the process ends on it (exit 70, internal/cli); the
 		// manifest must not go on saying "running", so the stage is recorded failed
@@ -136,6 +138,7 @@ func (p *Pipeline) runStageKeep(ctx context.Context, run *Run, stage string, inp
 		rec.Status, rec.Error = StatusFailed, fmt.Sprintf("panic: %v", p)
 		_ = run.setStage(stage, rec)
 	})
+	stopSync()
 	if err == nil {
 		crashAt(stage + ":written")
 	}

@@ -12,14 +12,17 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/cb2ac/cb2ac/pipeline"
+	acsandbox "github.com/cb2ac/cb2ac/sandbox/ac"
 	s3sandbox "github.com/cb2ac/cb2ac/sandbox/s3"
 )
 
@@ -354,5 +357,82 @@ func TestObjectStorageKillMidUpload(t *testing.T) {
 	}
 	if s := bucketManifest(t, st, fixedRun).Stages[pipeline.StageTransform]; s == nil || s.Status != pipeline.StatusSucceeded {
 		t.Fatalf("transform re-run: %+v", s)
+	}
+}
+
+// TestObjectStorageLoadKilledResumes SIGKILLs a load on s3:// after its contacts
+// were acknowledged (the job held at its first recurring payment batch), then
+// resumes from another working folder: the journal that went up while the load
+// ran means no record is sent twice, and AC ends as after an uninterrupted night.
+func TestObjectStorageLoadKilledResumes(t *testing.T) {
+	cfg := writeConfig(t, acConfig{unthrottled: true, importBatch: 25, importMin: 1, rpBatch: 25})
+	dataWrite := func(op string) bool { return contactOps[op] || op == "bulkUpsertRecurringPayments" }
+	clean := startAC(t, acsandbox.Options{})
+	mustExit(t, cb2acEnv(t, clean.env(), "--data-dir", t.TempDir(), "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day1Run), 0)
+	clean.Flush()
+	want := normalize(clean.Snapshot())
+
+	srv := startS3(t, nil)
+	dataURL := srv.DataURL("cb2ac", "resume")
+	pages, _ := filepath.Abs("fixtures/chargebee")
+	var (
+		armed  atomic.Bool
+		mu     sync.Mutex
+		writes int
+	)
+	stalled, release := make(chan struct{}), make(chan struct{})
+	defer close(release)
+	var once sync.Once
+	ac := startAC(t, acsandbox.Options{Hook: func(ctx context.Context, r acsandbox.Request) {
+		if !armed.Load() || !dataWrite(r.Op) {
+			return
+		}
+		mu.Lock()
+		hit := r.Op == "bulkUpsertRecurringPayments" && writes >= 3
+		writes++
+		mu.Unlock()
+		if hit {
+			armed.Store(false)
+			once.Do(func() { close(stalled) })
+			select {
+			case <-ctx.Done():
+			case <-release:
+			}
+		}
+	}})
+	armed.Store(true)
+	env := append(ac.env(), s3sandbox.Env()...)
+	short := []string{pipeline.LeaseEnv + "=2s", pipeline.JournalSyncEnv + "=100ms"}
+	cmd, out, errb := cliCommand(append(env, short...), "--data-dir", dataURL, "--config", cfg, "run", "--in", pages, "--run-id", day1Run)
+	cmd.Dir = t.TempDir()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case <-stalled:
+		time.Sleep(time.Second) // several journal uploads
+		cmd.Process.Kill()
+		<-exited
+	case err := <-exited:
+		t.Fatalf("the load ended (%v) before the kill point\n%s\n%s", err, out, errb)
+	case <-time.After(60 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the kill point never came")
+	}
+	time.Sleep(2 * time.Second) // the dead job's lease runs out
+
+	cmd, out, errb = cliCommand(env, "--data-dir", dataURL, "--config", cfg, "load", "--resume", "--run-id", day1Run)
+	cmd.Dir = t.TempDir()
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("load --resume: %v\n%s%s", err, out, errb)
+	}
+	ac.Flush()
+	if tw := sentRecords(ac.Requests()).twice(); len(tw) > 0 {
+		t.Errorf("records sent twice: %v", tw)
+	}
+	if got := normalize(ac.Snapshot()); !reflect.DeepEqual(got, want) {
+		t.Errorf("AC after the resume differs from an uninterrupted night")
 	}
 }
