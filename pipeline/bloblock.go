@@ -96,7 +96,8 @@ func (m *mount) lock(log *slog.Logger) (unlock func(), err error) {
 			}
 			mu.Unlock()
 			if errors.As(err, &pe) {
-				log.Error("lock lost: another run took it over (this run's lease had expired); stop this run", "lock", path)
+				m.lost.Store(true)
+				log.Error("lock lost: another run took it over (this run's lease had expired); this run writes nothing more", "lock", path)
 				return
 			}
 			if err != nil {

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cb2ac/cb2ac/internal/atomicfile"
@@ -39,6 +40,18 @@ type mount struct {
 	mu           sync.Mutex
 	stateVersion string   // state.json's version as last read or written; "" = absent
 	foreign      []string // top-level names cb2ac does not write
+
+	// lost is set when another run took the lock over (this run's lease had
+	// lapsed): from then on this run writes nothing more to the bucket.
+	lost atomic.Bool
+}
+
+// errIfLost refuses a write once the lock was taken over.
+func (m *mount) errIfLost() error {
+	if m.lost.Load() {
+		return fmt.Errorf("the lock of %s was taken over by another run (this run's lease lapsed); this run stops writing", m.store.URL())
+	}
+	return nil
 }
 
 var (
@@ -209,6 +222,9 @@ func publish(p string) error {
 }
 
 func (m *mount) upload(key, local string) error {
+	if err := m.errIfLost(); err != nil {
+		return err
+	}
 	fr, err := hashFile(local)
 	if err != nil {
 		return err
@@ -355,6 +371,9 @@ func remoteFile(p string) (FileRecord, bool, error) {
 // saveState writes state.json to the bucket only if it is still the version this
 // process read (or wrote): two runs never overwrite each other's state silently.
 func (m *mount) saveState(b []byte) error {
+	if err := m.errIfLost(); err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ver, err := m.store.PutIf(m.ctx, "state.json", b, m.stateVersion)

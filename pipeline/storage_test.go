@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	s3sandbox "github.com/cb2ac/cb2ac/sandbox/s3"
 	"github.com/cb2ac/cb2ac/schemas"
@@ -427,5 +428,47 @@ func TestStaleMirrorsRemoved(t *testing.T) {
 	}
 	if _, err := os.Stat(live); err != nil {
 		t.Errorf("the live mirror was removed: %v", err)
+	}
+}
+
+// TestLostLockStopsWrites: when another run takes the lock over (this one's lease
+// lapsed, say the process was frozen), this run's next upload and state write are
+// refused instead of mixing with the other run's.
+func TestLostLockStopsWrites(t *testing.T) {
+	t.Setenv(LeaseEnv, "150ms")
+	p := mountTest(t, "file://"+t.TempDir())
+	unlock, err := Lock(p.Cfg.DataDir, p.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	m, _ := mountOf(p.Cfg.DataDir)
+	_, ver, err := m.store.Get(context.Background(), "lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := `{"owner":"pid 2","host":"worker-b","expires":"2099-01-01T00:00:00Z"}`
+	if _, err := m.store.PutIf(context.Background(), "lock", []byte(other), ver); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for !m.lost.Load() && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !m.lost.Load() {
+		t.Fatal("the renewal never noticed the takeover")
+	}
+	st, _ := LoadState(p.Cfg.DataDir)
+	if err := st.Save(p.Cfg.DataDir); err == nil || !strings.Contains(err.Error(), "taken over") {
+		t.Errorf("state write after the lock was lost: %v", err)
+	}
+	dir := filepath.Join(p.Cfg.DataDir, "runs", "20260101T000000Z", "extract")
+	os.MkdirAll(dir, 0o700)
+	os.WriteFile(filepath.Join(dir, "x.csv"), []byte("a\n"), 0o600)
+	if err := PublishDir(dir); err == nil {
+		t.Error("upload after the lock was lost succeeded")
+	}
+	if b, _, _ := m.store.Get(context.Background(), "lock"); string(b) != other {
+		t.Errorf("the other run's lock was touched: %s", b)
 	}
 }
