@@ -131,10 +131,14 @@ const mirrorPrefix = "cb2ac-data-"
 
 // removeStaleMirrors deletes the mirrors of commands that were killed (a mirror
 // holds customer data, and nobody else cleans it up): one whose flock can be
-// taken has no living owner.
+// taken has no living owner. A mirror younger than a minute is left: another
+// command may be between creating it and taking its flock.
 func removeStaleMirrors(log *slog.Logger) {
 	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), mirrorPrefix+"*"))
 	for _, d := range dirs {
+		if fi, err := os.Stat(d); err != nil || time.Since(fi.ModTime()) < time.Minute {
+			continue
+		}
 		f, err := os.Open(d)
 		if err != nil {
 			continue

@@ -404,13 +404,23 @@ func countColumns(t *testing.T, path string, cols []string) int {
 }
 
 // TestStaleMirrorsRemoved: the mirror of a killed command (no flock on it) is
-// deleted by the next mount; a live one (flocked) is left.
+// deleted by the next mount; a live one (flocked) and a new one are left.
 func TestStaleMirrorsRemoved(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	dead, live := filepath.Join(tmp, mirrorPrefix+"1"), filepath.Join(tmp, mirrorPrefix+"2")
 	for _, d := range []string{dead, live} {
 		if err := os.MkdirAll(filepath.Join(d, "runs"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	young := filepath.Join(tmp, mirrorPrefix+"3") // made a moment ago, not yet flocked
+	if err := os.MkdirAll(young, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	for _, d := range []string{dead, live} {
+		if err := os.Chtimes(d, old, old); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -428,6 +438,9 @@ func TestStaleMirrorsRemoved(t *testing.T) {
 	}
 	if _, err := os.Stat(live); err != nil {
 		t.Errorf("the live mirror was removed: %v", err)
+	}
+	if _, err := os.Stat(young); err != nil {
+		t.Errorf("a mirror made a moment ago was removed: %v", err)
 	}
 }
 
