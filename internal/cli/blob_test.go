@@ -321,7 +321,8 @@ func TestObjectStorageKillMidUpload(t *testing.T) {
 	dataURL := srv.DataURL("cb2ac", "killed")
 	pages, _ := filepath.Abs("fixtures/chargebee")
 	lease := pipeline.LeaseEnv + "=5s" // long enough for the refused attempt below on a loaded machine
-	cmd, _, errb := cliCommand(append(s3sandbox.Env(), lease), "--data-dir", dataURL, "--run-id", fixedRun, "run", "--in", pages)
+	// The killed job's mirror stays behind, in a folder of the test's.
+	cmd, _, errb := cliCommand(append(s3sandbox.Env(), lease, "TMPDIR="+t.TempDir()), "--data-dir", dataURL, "--run-id", fixedRun, "run", "--in", pages)
 	cmd.Dir = t.TempDir()
 	mu.Lock()
 	if err := cmd.Start(); err != nil {
@@ -402,7 +403,7 @@ func TestObjectStorageLoadKilledResumes(t *testing.T) {
 	}})
 	armed.Store(true)
 	env := append(ac.env(), s3sandbox.Env()...)
-	short := []string{pipeline.LeaseEnv + "=2s", pipeline.JournalSyncEnv + "=100ms"}
+	short := []string{pipeline.LeaseEnv + "=2s", pipeline.JournalSyncEnv + "=100ms", "TMPDIR=" + t.TempDir()}
 	cmd, out, errb := cliCommand(append(env, short...), "--data-dir", dataURL, "--config", cfg, "run", "--in", pages, "--run-id", day1Run)
 	cmd.Dir = t.TempDir()
 	if err := cmd.Start(); err != nil {
