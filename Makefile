@@ -32,9 +32,11 @@ reliability:
 
 # The API contract suites against real accounts (read README "Development"): AC when
 # AC_API_URL/AC_API_TOKEN are set, Chargebee (read-only) when CHARGEBEE_SITE /
-# CHARGEBEE_API_KEY are set. Never part of CI.
+# CHARGEBEE_API_KEY are set; a real bucket when CB2AC_TEST_BUCKET names one
+# (s3://bucket/prefix, gs://…, azblob://…) with that cloud's usual credentials.
+# Never part of CI.
 test-live:
-	CB2AC_LIVE=1 $(GO) test -count=1 -v -run ContractLive ./stages/...
+	CB2AC_LIVE=1 $(GO) test -count=1 -v -run ContractLive ./stages/... ./pipeline
 
 # Every fuzz target for FUZZTIME each, in turn (go test -fuzz takes one target at a
 # time). The seed corpora under */testdata/fuzz also run in `make test`. Minimizing

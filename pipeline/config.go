@@ -24,8 +24,12 @@ import (
 // Config is cb2ac.yaml. Every key is optional; flags override it. Secrets are not
 // config keys: they come from the environment (or a *_FILE named there).
 type Config struct {
-	// DataDir holds state.json, the lock and runs/ (default ./data).
+	// DataDir holds state.json, the lock and runs/ (default ./data): a folder, or
+	// a bucket URL (s3://, gs://, azblob://, file:///), which MountDataDir turns
+	// into a local mirror's path.
 	DataDir string `yaml:"data_dir" json:"data_dir,omitempty"`
+	// dataURL is the data dir URL a mounted DataDir stands for.
+	dataURL string
 	// CSV writes a CSV twin beside every Parquet file.
 	CSV bool `yaml:"csv" json:"csv,omitempty"`
 	// OnError is what validate does with bad records: ignore (carry the good rows on,
@@ -193,6 +197,12 @@ func CheckACURL(name, raw string) error {
 // Hash identifies the config a stage ran with (recorded in the manifest): the same
 // settings give the same hash however the file is formatted.
 func (c *Config) Hash() string {
+	if c.dataURL != "" {
+		// The same for every worker: not the path of this one's mirror.
+		cc := *c
+		cc.DataDir, cc.dataURL = c.dataURL, ""
+		c = &cc
+	}
 	b, _ := json.Marshal(c)
 	sum := sha256.Sum256(b)
 	return "sha256:" + hex.EncodeToString(sum[:])

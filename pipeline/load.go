@@ -138,7 +138,7 @@ func (p *Pipeline) Load(ctx context.Context, req LoadRequest) (*Run, error) {
 	}
 	crashAt("load:state")
 	if n := res.Counts["rejected"]; n > 0 {
-		return run, &RejectedError{Stage: StageLoad, Rejected: n, File: filepath.Join(run.StageDir(StageLoad), load.ErrorsFile)}
+		return run, &RejectedError{Stage: StageLoad, Rejected: n, File: DisplayPath(filepath.Join(run.StageDir(StageLoad), load.ErrorsFile))}
 	}
 	// Stage by stage (Airflow), the load is the run's last step: once it is done the
 	// run's extract is the next incremental base.
@@ -154,12 +154,12 @@ func (p *Pipeline) printPlan(run *Run, rep schemas.Report, dryRun bool) {
 		c["contacts_create"], c["contacts_update"], c["contacts_delete"], c["contacts_unchanged"],
 		c["recurring_payments_create"], c["recurring_payments_update"], c["recurring_payments_delete"], c["recurring_payments_unchanged"])
 	if dryRun {
-		fmt.Fprintf(p.Out, "          dry run: nothing sent; see %s\n", filepath.Join(run.StageDir(StageLoad), load.PlanFile+".csv"))
+		fmt.Fprintf(p.Out, "          dry run: nothing sent; see %s\n", DisplayPath(filepath.Join(run.StageDir(StageLoad), load.PlanFile+".csv")))
 		return
 	}
 	fmt.Fprintf(p.Out, "          requests=%d writes=%d retries=%d rejected=%d\n", c["requests"], c["write_requests"], c["retries"], c["rejected"])
 	if c["rejected"] > 0 {
-		fmt.Fprintf(p.Out, "          see %s\n", filepath.Join(run.StageDir(StageLoad), load.ErrorsFile))
+		fmt.Fprintf(p.Out, "          see %s\n", DisplayPath(filepath.Join(run.StageDir(StageLoad), load.ErrorsFile)))
 	}
 }
 

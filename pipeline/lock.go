@@ -31,7 +31,8 @@ func (e *LockedError) Error() string {
 func LockPath(dataDir string) string { return filepath.Join(dataDir, "lock") }
 
 // Lock takes the data dir's exclusive lock without waiting, and returns the function
-// that releases it. flock(2) is released by the kernel when the process dies, so a
+// that releases it (a data dir in a bucket has a leased lock object instead: see
+// mount.lock). flock(2) is released by the kernel when the process dies, so a
 // killed run never leaves a stale lock behind.
 //
 // The lock is the data dir itself, flocked through a descriptor of the folder: the
@@ -48,6 +49,9 @@ func LockPath(dataDir string) string { return filepath.Join(dataDir, "lock") }
 func Lock(dataDir string, log *slog.Logger) (unlock func(), err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if m, key := mountOf(dataDir); m != nil && key == "" {
+		return m.lock(log) // a bucket: a leased lock object
 	}
 	path := LockPath(dataDir)
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {

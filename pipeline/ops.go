@@ -54,6 +54,9 @@ func (p *Pipeline) Prune(keep int) ([]string, error) {
 		if err := os.RemoveAll(trash); err != nil {
 			return removed, fmt.Errorf("prune %s: %w", id, err)
 		}
+		if err := removeAll(dir); err != nil { // its objects, in a bucket
+			return removed, fmt.Errorf("prune %s: %w", id, err)
+		}
 		removed = append(removed, id)
 	}
 	// Leftovers of a prune that was killed between rename and delete.
@@ -110,6 +113,9 @@ func (p *Pipeline) Purge() error {
 		return fmt.Errorf("unlink --purge: %w", err)
 	}
 	var foreign []string
+	if m, _ := mountOf(dir); m != nil {
+		foreign = append(foreign, m.foreign...)
+	}
 	for _, e := range ents {
 		if !ownEntry(e.Name()) {
 			foreign = append(foreign, e.Name())
@@ -126,7 +132,7 @@ func (p *Pipeline) Purge() error {
 		if e.Name() == "lock" {
 			continue // last: the lock is held until the folder is gone
 		}
-		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+		if err := removeAll(filepath.Join(dir, e.Name())); err != nil {
 			return fmt.Errorf("unlink --purge: %w", err)
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/cb2ac/cb2ac/internal/atomicfile"
 	"github.com/cb2ac/cb2ac/schemas"
 	"github.com/cb2ac/cb2ac/stages/extract"
+	"github.com/cb2ac/cb2ac/stages/load"
 	"github.com/cb2ac/cb2ac/stages/transform"
 	"github.com/cb2ac/cb2ac/stages/validate"
 )
@@ -99,7 +100,7 @@ func runRecovering(ctx context.Context, out string, fn stageFunc, failed func(an
 // place: a resumed load needs its journal.
 func (p *Pipeline) runStageKeep(ctx context.Context, run *Run, stage string, inputs []Input, keep bool, fn stageFunc) (schemas.Report, error) {
 	start := p.Now().UTC()
-	rec := &StageRecord{Status: StatusRunning, StartedAt: start, ToolVersion: Version, ConfigHash: p.Cfg.Hash(), Inputs: inputs}
+	rec := &StageRecord{Status: StatusRunning, StartedAt: start, ToolVersion: Version, ConfigHash: p.Cfg.Hash(), Inputs: displayInputs(inputs)}
 	from := stage
 	if keep {
 		if i := slices.Index(stageOrder, stage); i+1 < len(stageOrder) {
@@ -127,6 +128,7 @@ func (p *Pipeline) runStageKeep(ctx context.Context, run *Run, stage string, inp
 	log.Info("stage started", "out", out)
 	crashAt(stage + ":started")
 
+	stopSync := syncWhileRunning(filepath.Join(out, load.JournalFile), log)
 	rep, err := runRecovering(ctx, out, fn, func(p any) {
 		// A panic is a bug, and the process ends on it (exit 70, internal/cli); the
 		// manifest must not go on saying "running", so the stage is recorded failed
@@ -136,6 +138,7 @@ func (p *Pipeline) runStageKeep(ctx context.Context, run *Run, stage string, inp
 		rec.Status, rec.Error = StatusFailed, fmt.Sprintf("panic: %v", p)
 		_ = run.setStage(stage, rec)
 	})
+	stopSync()
 	if err == nil {
 		crashAt(stage + ":written")
 	}
@@ -146,6 +149,15 @@ func (p *Pipeline) runStageKeep(ctx context.Context, run *Run, stage string, inp
 	}
 	if err == nil && stage == StageLoad {
 		rec.Files, err = withSyncedFiles(out, rec.Files)
+	}
+	if err == nil {
+		// In a bucket, every file is uploaded whole before the manifest says
+		// succeeded: a reader never finds a succeeded stage with a file missing.
+		err = PublishDir(out)
+	} else if perr := PublishDir(out); perr != nil {
+		// A failed stage is never input, but a failed load's journal is what
+		// `load --resume` continues from.
+		log.Warn("failed stage's files not uploaded", "err", perr)
 	}
 	if err != nil {
 		rec.Status, rec.Error = StatusFailed, err.Error()
@@ -167,6 +179,27 @@ func (p *Pipeline) runStageKeep(ctx context.Context, run *Run, stage string, inp
 	log.Info("stage succeeded", args...)
 	fmt.Fprintf(p.Out, "%-9s ok   %s  (%s)\n", stage, summary(stage, rep), end.Sub(start).Round(time.Millisecond))
 	return rep, nil
+}
+
+// inPath is an --in folder: a URL inside the mounted data dir
+// (s3://bucket/prefix/runs/ID/extract) is its mirror folder.
+func (p *Pipeline) inPath(in string) string {
+	if rest, ok := strings.CutPrefix(in, strings.TrimSuffix(p.Cfg.dataURL, "/")+"/"); ok && p.Cfg.dataURL != "" {
+		return filepath.Join(p.Cfg.DataDir, filepath.FromSlash(rest))
+	}
+	return in
+}
+
+// displayInputs names input folders inside a mounted data dir by their URL, the
+// same for every worker, rather than by this process's mirror path.
+func displayInputs(in []Input) []Input {
+	out := slices.Clone(in)
+	for i := range out {
+		if out[i].RunID != "" {
+			out[i].Dir = DisplayPath(out[i].Dir)
+		}
+	}
+	return out
 }
 
 // dropFrom removes the records and folders of the stages from stage on: rerunning a
@@ -193,7 +226,7 @@ func (p *Pipeline) dropFrom(run *Run, stage string) error {
 		}
 	}
 	for _, s := range stageOrder[i:] {
-		if err := os.RemoveAll(run.StageDir(s)); err != nil {
+		if err := removeAll(run.StageDir(s)); err != nil {
 			return fmt.Errorf("%s: clear %s: %w", stage, run.StageDir(s), err)
 		}
 	}
@@ -273,6 +306,7 @@ func (p *Pipeline) Extract(ctx context.Context, req ExtractRequest) (*Run, error
 		if req.In == "" {
 			return nil, fmt.Errorf("extract: --source snapshot needs --in RUN/extract")
 		}
+		req.In = p.inPath(req.In)
 		in, err := CheckInput(req.In, StageExtract)
 		if err != nil {
 			return nil, fmt.Errorf("extract: %w", err)
@@ -343,7 +377,7 @@ func (p *Pipeline) resolve(req StageRequest, prev string) (*Run, Input, error) {
 	var err error
 	switch {
 	case req.In != "":
-		if in, err = CheckInput(req.In, prev); err != nil {
+		if in, err = CheckInput(p.inPath(req.In), prev); err != nil {
 			return nil, in, err
 		}
 		id := req.RunID
@@ -378,7 +412,7 @@ func (p *Pipeline) Validate(ctx context.Context, req StageRequest) (*Run, error)
 	rep, err := p.runStage(ctx, run, StageValidate, []Input{in}, func(ctx context.Context, out string) (schemas.Report, error) {
 		rep, err := validate.Run(ctx, validate.Options{In: in.Dir, RunID: run.ID, CSV: p.Cfg.CSV, Redact: p.Cfg.RedactErrors}, p.Cfg.Validate, out)
 		if err == nil && rep.Counts["rejected"] > 0 && p.Cfg.OnError == OnErrorFail {
-			err = &RejectedError{Stage: StageValidate, Rejected: rep.Counts["rejected"], File: filepath.Join(out, validate.ErrorsFile)}
+			err = &RejectedError{Stage: StageValidate, Rejected: rep.Counts["rejected"], File: DisplayPath(filepath.Join(out, validate.ErrorsFile))}
 		}
 		return rep, err
 	})
@@ -395,7 +429,7 @@ func (p *Pipeline) printErrorSummary(run *Run, rep schemas.Report) {
 			parts = append(parts, fmt.Sprintf("%s=%d", code, rep.Counts[k]))
 		}
 	}
-	fmt.Fprintf(p.Out, "          errors: %s\n          see %s\n", strings.Join(parts, " "), filepath.Join(run.StageDir(StageValidate), validate.ErrorsFile))
+	fmt.Fprintf(p.Out, "          errors: %s\n          see %s\n", strings.Join(parts, " "), DisplayPath(filepath.Join(run.StageDir(StageValidate), validate.ErrorsFile)))
 }
 
 // Transform runs the transform stage.
@@ -451,6 +485,6 @@ func (p *Pipeline) RunAll(ctx context.Context, req RunRequest) (*Run, error) {
 	if err := p.AdvanceExtractState(run); err != nil {
 		return run, err
 	}
-	fmt.Fprintf(p.Out, "run %s done: %s\n", run.ID, run.Dir)
+	fmt.Fprintf(p.Out, "run %s done: %s\n", run.ID, DisplayPath(run.Dir))
 	return run, nil
 }

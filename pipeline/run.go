@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -198,7 +199,10 @@ func (r *Run) writeManifest(m *Manifest) error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(r.manifestPath(), append(b, '\n'))
+	if err := atomicfile.WriteFile(r.manifestPath(), append(b, '\n')); err != nil {
+		return err
+	}
+	return publish(r.manifestPath())
 }
 
 // InputError says a folder cannot be used as a stage's input.
@@ -265,6 +269,14 @@ func verifyFiles(dir, stage string, files []FileRecord, remedy string) error {
 // hashFile streams a file through sha256 (never the whole file in memory).
 func hashFile(path string) (FileRecord, error) {
 	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		// In a bucket: the sha256 cb2ac computed when it uploaded the file,
+		// from the object's metadata (a file replaced by anything else has
+		// none, or another).
+		if fr, ok, err := remoteFile(path); ok {
+			return fr, err
+		}
+	}
 	if err != nil {
 		return FileRecord{}, err
 	}

@@ -101,8 +101,14 @@ func (s *State) Save(dataDir string) error {
 	if err != nil {
 		return err
 	}
+	b = append(b, '\n')
+	if m, _ := mountOf(dataDir); m != nil {
+		if err := m.saveState(b); err != nil {
+			return err
+		}
+	}
 	if err := os.MkdirAll(dataDir, atomicfile.DirMode); err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	return atomicfile.WriteFile(StatePath(dataDir), append(b, '\n'))
+	return atomicfile.WriteFile(StatePath(dataDir), b)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"reflect"
 	"slices"
 	"strconv"
@@ -252,7 +251,7 @@ func (e *SchemaError) Error() string { return e.Path + ": " + e.Msg }
 type Reader[T any] struct {
 	t     *Table[T]
 	path  string
-	f     *os.File
+	f     File
 	pf    *file.Reader
 	rr    pqarrow.RecordReader
 	total int64
@@ -268,11 +267,18 @@ func (t *Table[T]) Open(path string) (*Reader[T], error) {
 // The others are never decoded and stay at their zero values: a pass that needs a
 // key and a hash reads two columns, not thirty.
 func (t *Table[T]) OpenColumns(path string, cols []string) (*Reader[T], error) {
-	f, err := os.Open(path)
+	f, err := OpenFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	r, err := t.open(path, f, cols)
+	return t.OpenFile(path, f, cols)
+}
+
+// OpenFile is OpenColumns over a file already open for random access (name is
+// for messages). Only the footer and the chosen columns' chunks are read. The
+// reader owns f: it is closed on error and by Close.
+func (t *Table[T]) OpenFile(name string, f File, cols []string) (*Reader[T], error) {
+	r, err := t.open(name, f, cols)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -280,7 +286,7 @@ func (t *Table[T]) OpenColumns(path string, cols []string) (*Reader[T], error) {
 	return r, nil
 }
 
-func (t *Table[T]) open(path string, f *os.File, cols []string) (r *Reader[T], err error) {
+func (t *Table[T]) open(path string, f File, cols []string) (r *Reader[T], err error) {
 	// The Parquet decoder can panic on a corrupt file; a stage must report it as
 	// a bad input file like any other, not crash.
 	defer func() {
@@ -288,7 +294,7 @@ func (t *Table[T]) open(path string, f *os.File, cols []string) (r *Reader[T], e
 			r, err = nil, &SchemaError{Path: path, Msg: fmt.Sprintf("corrupt Parquet file: %v", p)}
 		}
 	}()
-	pf, err := file.NewParquetReader(f)
+	pf, err := file.NewParquetReader(io.NewSectionReader(f, 0, f.Size()))
 	if err != nil {
 		return nil, &SchemaError{Path: path, Msg: "not a readable Parquet file: " + err.Error()}
 	}
@@ -381,10 +387,7 @@ func (t *Table[T]) Rows(path string) (int, error) {
 // a corrupt count must not become an allocation that kills the process.
 func (r *Reader[T]) plausibleRows() int64 {
 	n := max(r.NumRows(), 0)
-	if st, err := r.f.Stat(); err == nil {
-		n = min(n, st.Size())
-	}
-	return n
+	return min(n, r.f.Size())
 }
 
 // NumRows is the row count from the file footer.
@@ -474,7 +477,8 @@ func (t *Table[T]) EachRow(path string, want func(row int) bool, fn func(row int
 // Close releases the file.
 func (r *Reader[T]) Close() error {
 	r.rr.Release()
-	return r.pf.Close()
+	// The Parquet reader sees a section reader, which it cannot close.
+	return errors.Join(r.pf.Close(), r.f.Close())
 }
 
 // Each calls fn for every record of the file at path, streaming readRows at a time.

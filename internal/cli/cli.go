@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
+	"sync"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -100,7 +102,7 @@ func exitCode(err error) int {
 // The global flags: every one is accepted before the command name; after it, a
 // command takes only those it uses (its help lists no others).
 var (
-	dataDirFlag     = &cli.StringFlag{Name: "data-dir", Usage: "data folder with state.json and runs/ (default: config data_dir, else ./data)"}
+	dataDirFlag     = &cli.StringFlag{Name: "data-dir", Usage: "data folder with state.json and runs/, or a bucket URL: s3://, gs://, azblob://, file:/// (default: config data_dir, else ./data)"}
 	configFlag      = &cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "config file (cb2ac.yaml)", EnvVars: []string{"CB2AC_CONFIG"}}
 	runIDFlag       = &cli.StringFlag{Name: "run-id", Usage: "run to write (default: a new run named after the UTC start time) or read"}
 	csvFlag         = &cli.BoolFlag{Name: "csv", Usage: "also write a CSV twin of every Parquet file"}
@@ -155,7 +157,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			}
 			return startProfiles(c)
 		},
-		After:  func(*cli.Context) error { stopProfiles(); return nil },
+		After:  func(*cli.Context) error { stopProfiles(); return unmountAll() },
 		Writer: stdout, ErrWriter: stderr,
 		// Errors are printed and mapped to exit codes by main, not by the cli library.
 		ExitErrHandler: func(*cli.Context, error) {},
@@ -276,7 +278,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 							return errors.Join(err, sbx.close(stdout))
 						}
 						run, err := p.RunAll(c.Context, req)
-						return afterRun(c, p, run, errors.Join(err, sbx.close(stdout)))
+						err = errors.Join(err, sbx.close(stdout))
+						// In a bucket, the AC sandbox's state goes up with the run.
+						return afterRun(c, p, run, errors.Join(err, pipeline.PublishDir(filepath.Join(p.Cfg.DataDir, "sandbox"))))
 					})
 				},
 			},
@@ -312,6 +316,23 @@ func extractRequest(c *cli.Context) pipeline.ExtractRequest {
 	opts := extract.Options{Source: c.String("source"), In: c.String("in"), Limit: c.Int("limit")}
 	opts.Full, opts.Since, opts.RateLimit = c.Bool("full"), c.String("since"), float64(c.Int("rate-limit"))
 	return pipeline.ExtractRequest{RunID: global(c, "run-id"), Options: opts}
+}
+
+var (
+	unmountsMu sync.Mutex
+	unmounts   []func() error
+)
+
+// unmountAll ends the data dir mounts setup made (the App's After).
+func unmountAll() error {
+	unmountsMu.Lock()
+	defer unmountsMu.Unlock()
+	var errs []error
+	for _, u := range unmounts {
+		errs = append(errs, u())
+	}
+	unmounts = nil
+	return errors.Join(errs...)
 }
 
 // setup loads the config, applies flag overrides and builds the pipeline.
@@ -354,6 +375,14 @@ func setup(c *cli.Context, stdout, stderr io.Writer) (*pipeline.Pipeline, error)
 		return nil, err
 	}
 	p := pipeline.New(cfg, log, stdout)
+	// A bucket URL is worked on through a local mirror until the command ends.
+	unmount, err := p.MountDataDir(c.Context)
+	if err != nil {
+		return nil, err
+	}
+	unmountsMu.Lock()
+	unmounts = append(unmounts, unmount)
+	unmountsMu.Unlock()
 	if con != nil {
 		p.Progress = con.progress()
 	}

@@ -96,7 +96,7 @@ func statusCommand(stdout, stderr io.Writer) *cli.Command {
 				return enc.Encode(rows)
 			}
 			if len(rows) == 0 {
-				fmt.Fprintf(stdout, "no runs in %s yet\n", pipeline.RunsDir(p.Cfg.DataDir))
+				fmt.Fprintf(stdout, "no runs in %s yet\n", pipeline.DisplayPath(pipeline.RunsDir(p.Cfg.DataDir)))
 				return nil
 			}
 			return pipeline.PrintStatus(stdout, rows)
@@ -163,7 +163,7 @@ func unlinkCommand(stdout, stderr io.Writer, stdin io.Reader) *cli.Command {
 					return nil
 				}
 				if !c.Bool("yes") {
-					fmt.Fprintf(stdout, "delete %s and everything in it? type yes: ", p.Cfg.DataDir)
+					fmt.Fprintf(stdout, "delete %s and everything in it? type yes: ", pipeline.DisplayPath(p.Cfg.DataDir))
 					line, _ := bufio.NewReader(stdin).ReadString('\n')
 					if strings.TrimSpace(line) != "yes" {
 						return fmt.Errorf("unlink --purge: not confirmed; nothing deleted")
@@ -172,7 +172,7 @@ func unlinkCommand(stdout, stderr io.Writer, stdin io.Reader) *cli.Command {
 				if err := p.Purge(); err != nil {
 					return err
 				}
-				fmt.Fprintf(stdout, "purged %s\n", p.Cfg.DataDir)
+				fmt.Fprintf(stdout, "purged %s\n", pipeline.DisplayPath(p.Cfg.DataDir))
 				return nil
 			})
 		},

@@ -7,10 +7,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -285,8 +282,8 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (rep schemas
 
 // readOptional reads the file at path into *recs; an absent file is empty.
 func readOptional[T any](t *schemas.Table[T], path string, recs *[]T) error {
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return nil
+	if ok, err := schemas.Exists(path); !ok || err != nil {
+		return err
 	}
 	var err error
 	*recs, err = t.ReadFile(path)
@@ -295,8 +292,8 @@ func readOptional[T any](t *schemas.Table[T], path string, recs *[]T) error {
 
 // eachOptional is Table.Each where an absent file has no records.
 func eachOptional[T any](t *schemas.Table[T], path string, fn func(*T) error) error {
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return nil
+	if ok, err := schemas.Exists(path); !ok || err != nil {
+		return err
 	}
 	return t.Each(path, fn)
 }

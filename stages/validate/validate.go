@@ -7,8 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -199,8 +197,8 @@ func newCarrier[T any](tb *schemas.Table[T], name string) *carrier {
 			return err
 		}
 		path := filepath.Join(in, name+".parquet")
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			return nil // an extract without the list: an empty file
+		if ok, err := schemas.Exists(path); !ok || err != nil {
+			return err // !ok: an extract without the list, an empty file
 		}
 		return each(ctx, tb, path, nil, w.Put)
 	}
