@@ -1,0 +1,66 @@
+package schemas
+
+import (
+	"math/rand/v2"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+// BenchmarkCodec writes and reads a 16k-row file (one read batch) of the tables the
+// nightly stages move most rows through, with the generated codec and by
+// reflection: the difference is what codec_gen.go saves.
+//
+//	go test ./schemas -run '^$' -bench Codec -benchmem
+func BenchmarkCodec(b *testing.B) {
+	benchCodec(b, Customers)
+	benchCodec(b, Subscriptions)
+	benchCodec(b, Invoices)
+	benchCodec(b, Contacts)
+	benchCodec(b, RecurringPayments)
+	benchCodec(b, Plans)
+}
+
+func benchCodec[T any](b *testing.B, t *Table[T]) {
+	const rows = readRows
+	rng := rand.New(rand.NewPCG(7, 7))
+	recs := make([]T, rows)
+	for i := range recs {
+		randomValue(rng, reflect.ValueOf(&recs[i]).Elem())
+	}
+	path := filepath.Join(b.TempDir(), "f.parquet")
+	if err := t.WriteFile(path, recs); err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		tb   *Table[T]
+	}{{"generated", t}, {"reflect", t.reflectiveTwin()}} {
+		b.Run(t.Name+"/write/"+c.name, func(b *testing.B) {
+			out := filepath.Join(b.TempDir(), "w.parquet")
+			for b.Loop() {
+				if err := c.tb.WriteFile(out, recs); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
+		})
+		b.Run(t.Name+"/read/"+c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := c.tb.ReadFile(path); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
+		})
+		b.Run(t.Name+"/detach/"+c.name, func(b *testing.B) {
+			for b.Loop() {
+				for i := range recs {
+					r := recs[i]
+					c.tb.Detach(&r)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
+		})
+	}
+}
