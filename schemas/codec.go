@@ -649,8 +649,11 @@ func (r *reader) read(i int, v reflect.Value) {
 			v.SetString(s)
 		}
 	case kPtrString:
+		// Copies made inside the branch: taking the address of s itself would move
+		// it to the heap at its declaration, one allocation per NULL cell too.
 		if s, ok := r.string(i); ok {
-			v.Set(reflect.ValueOf(&s))
+			p := s
+			v.Set(reflect.ValueOf(&p))
 		}
 	case kTimestamp:
 		if n, ok := r.seconds(i); ok {
@@ -658,7 +661,8 @@ func (r *reader) read(i int, v reflect.Value) {
 		}
 	case kPtrTimestamp:
 		if n, ok := r.seconds(i); ok {
-			v.Set(reflect.ValueOf(&n))
+			p := n
+			v.Set(reflect.ValueOf(&p))
 		}
 	case kInt64:
 		if n, ok := r.int64(i); ok {
@@ -666,7 +670,8 @@ func (r *reader) read(i int, v reflect.Value) {
 		}
 	case kPtrInt64:
 		if n, ok := r.int64(i); ok {
-			v.Set(reflect.ValueOf(&n))
+			p := n
+			v.Set(reflect.ValueOf(&p))
 		}
 	case kUint64:
 		if n, ok := r.uint64(i); ok {
@@ -678,7 +683,8 @@ func (r *reader) read(i int, v reflect.Value) {
 		}
 	case kPtrBool:
 		if b, ok := r.bool(i); ok {
-			v.Set(reflect.ValueOf(&b))
+			p := b
+			v.Set(reflect.ValueOf(&p))
 		}
 	case kStruct:
 		if r.valid(i) {

@@ -92,10 +92,12 @@ func decodeCustomer(rs []reader, i int, rec *Customer) {
 		decodeAddress(rs[12].subs, i, &rec.BillingAddress)
 	}
 	if v, ok := rs[13].seconds(i); ok {
-		rec.CreatedAt = &v
+		p := v
+		rec.CreatedAt = &p
 	}
 	if v, ok := rs[14].seconds(i); ok {
-		rec.UpdatedAt = &v
+		p := v
+		rec.UpdatedAt = &p
 	}
 	if v, ok := rs[15].int64(i); ok {
 		rec.ResourceVersion = v
@@ -119,10 +121,12 @@ func decodeCustomer(rs []reader, i int, rec *Customer) {
 		rec.CardLast4 = v
 	}
 	if v, ok := rs[22].int64(i); ok {
-		rec.CardExpiryMonth = &v
+		p := v
+		rec.CardExpiryMonth = &p
 	}
 	if v, ok := rs[23].int64(i); ok {
-		rec.CardExpiryYear = &v
+		p := v
+		rec.CardExpiryYear = &p
 	}
 }
 
@@ -221,16 +225,19 @@ func decodeSubscription(rs []reader, i int, rec *Subscription) {
 		rec.BillingPeriodUnit = v
 	}
 	if v, ok := rs[8].int64(i); ok {
-		rec.RemainingBillingCycles = &v
+		p := v
+		rec.RemainingBillingCycles = &p
 	}
 	if v, ok := rs[9].int64(i); ok {
-		rec.MRR = &v
+		p := v
+		rec.MRR = &p
 	}
 	if v, ok := rs[10].int64(i); ok {
 		rec.DueInvoicesCount = v
 	}
 	if v, ok := rs[11].int64(i); ok {
-		rec.TotalDues = &v
+		p := v
+		rec.TotalDues = &p
 	}
 	if v, ok := rs[12].string(i); ok {
 		rec.AutoCollection = v
@@ -249,43 +256,56 @@ func decodeSubscription(rs []reader, i int, rec *Subscription) {
 		rec.GiftID = v
 	}
 	if v, ok := rs[16].seconds(i); ok {
-		rec.CreatedAt = &v
+		p := v
+		rec.CreatedAt = &p
 	}
 	if v, ok := rs[17].seconds(i); ok {
-		rec.UpdatedAt = &v
+		p := v
+		rec.UpdatedAt = &p
 	}
 	if v, ok := rs[18].seconds(i); ok {
-		rec.StartDate = &v
+		p := v
+		rec.StartDate = &p
 	}
 	if v, ok := rs[19].seconds(i); ok {
-		rec.StartedAt = &v
+		p := v
+		rec.StartedAt = &p
 	}
 	if v, ok := rs[20].seconds(i); ok {
-		rec.ActivatedAt = &v
+		p := v
+		rec.ActivatedAt = &p
 	}
 	if v, ok := rs[21].seconds(i); ok {
-		rec.TrialStart = &v
+		p := v
+		rec.TrialStart = &p
 	}
 	if v, ok := rs[22].seconds(i); ok {
-		rec.TrialEnd = &v
+		p := v
+		rec.TrialEnd = &p
 	}
 	if v, ok := rs[23].seconds(i); ok {
-		rec.CurrentTermStart = &v
+		p := v
+		rec.CurrentTermStart = &p
 	}
 	if v, ok := rs[24].seconds(i); ok {
-		rec.CurrentTermEnd = &v
+		p := v
+		rec.CurrentTermEnd = &p
 	}
 	if v, ok := rs[25].seconds(i); ok {
-		rec.NextBillingAt = &v
+		p := v
+		rec.NextBillingAt = &p
 	}
 	if v, ok := rs[26].seconds(i); ok {
-		rec.CancelledAt = &v
+		p := v
+		rec.CancelledAt = &p
 	}
 	if v, ok := rs[27].seconds(i); ok {
-		rec.PauseDate = &v
+		p := v
+		rec.PauseDate = &p
 	}
 	if v, ok := rs[28].seconds(i); ok {
-		rec.ResumeDate = &v
+		p := v
+		rec.ResumeDate = &p
 	}
 	if rs[29].valid(i) {
 		decodeAddress(rs[29].subs, i, &rec.ShippingAddress)
@@ -300,10 +320,12 @@ func decodeSubscription(rs []reader, i int, rec *Subscription) {
 		rec.CardLast4 = v
 	}
 	if v, ok := rs[33].int64(i); ok {
-		rec.CardExpiryMonth = &v
+		p := v
+		rec.CardExpiryMonth = &p
 	}
 	if v, ok := rs[34].int64(i); ok {
-		rec.CardExpiryYear = &v
+		p := v
+		rec.CardExpiryYear = &p
 	}
 	if v, ok := rs[35].int64(i); ok {
 		rec.ResourceVersion = v
@@ -318,7 +340,8 @@ func decodeSubscription(rs []reader, i int, rec *Subscription) {
 		rec.PaymentSourceID = v
 	}
 	if v, ok := rs[39].int64(i); ok {
-		rec.ContractBillingCycles = &v
+		p := v
+		rec.ContractBillingCycles = &p
 	}
 }
 
@@ -416,37 +439,48 @@ func decodeInvoice(rs []reader, i int, rec *Invoice) {
 		rec.CurrencyCode = v
 	}
 	if v, ok := rs[7].seconds(i); ok {
-		rec.Date = &v
+		p := v
+		rec.Date = &p
 	}
 	if v, ok := rs[8].seconds(i); ok {
-		rec.DueDate = &v
+		p := v
+		rec.DueDate = &p
 	}
 	if v, ok := rs[9].seconds(i); ok {
-		rec.PaidAt = &v
+		p := v
+		rec.PaidAt = &p
 	}
 	if v, ok := rs[10].seconds(i); ok {
-		rec.UpdatedAt = &v
+		p := v
+		rec.UpdatedAt = &p
 	}
 	if v, ok := rs[11].int64(i); ok {
-		rec.Total = &v
+		p := v
+		rec.Total = &p
 	}
 	if v, ok := rs[12].int64(i); ok {
-		rec.SubTotal = &v
+		p := v
+		rec.SubTotal = &p
 	}
 	if v, ok := rs[13].int64(i); ok {
-		rec.Tax = &v
+		p := v
+		rec.Tax = &p
 	}
 	if v, ok := rs[14].int64(i); ok {
-		rec.Discount = &v
+		p := v
+		rec.Discount = &p
 	}
 	if v, ok := rs[15].int64(i); ok {
-		rec.AmountPaid = &v
+		p := v
+		rec.AmountPaid = &p
 	}
 	if v, ok := rs[16].int64(i); ok {
-		rec.AmountDue = &v
+		p := v
+		rec.AmountDue = &p
 	}
 	if v, ok := rs[17].int64(i); ok {
-		rec.AmountRefunded = &v
+		p := v
+		rec.AmountRefunded = &p
 	}
 	if v, ok := rs[18].bool(i); ok {
 		rec.IsGifted = v
@@ -458,7 +492,8 @@ func decodeInvoice(rs []reader, i int, rec *Invoice) {
 		rec.Deleted = v
 	}
 	if v, ok := rs[21].int64(i); ok {
-		rec.Credits = &v
+		p := v
+		rec.Credits = &p
 	}
 	if start, end, ok := rs[22].span(i); ok {
 		out := make(InvoiceLines, end-start)
@@ -564,7 +599,8 @@ func decodeItemPrice(rs []reader, i int, rec *ItemPrice) {
 		rec.CurrencyCode = v
 	}
 	if v, ok := rs[7].int64(i); ok {
-		rec.Price = &v
+		p := v
+		rec.Price = &p
 	}
 	if v, ok := rs[8].int64(i); ok {
 		rec.Period = v
@@ -579,10 +615,12 @@ func decodeItemPrice(rs []reader, i int, rec *ItemPrice) {
 		rec.Status = v
 	}
 	if v, ok := rs[12].seconds(i); ok {
-		rec.CreatedAt = &v
+		p := v
+		rec.CreatedAt = &p
 	}
 	if v, ok := rs[13].seconds(i); ok {
-		rec.UpdatedAt = &v
+		p := v
+		rec.UpdatedAt = &p
 	}
 	if v, ok := rs[14].int64(i); ok {
 		rec.ResourceVersion = v
@@ -591,7 +629,8 @@ func decodeItemPrice(rs []reader, i int, rec *ItemPrice) {
 		rec.Deleted = v
 	}
 	if v, ok := rs[16].int64(i); ok {
-		rec.BillingCycles = &v
+		p := v
+		rec.BillingCycles = &p
 	}
 	if v, ok := rs[17].string(i); ok {
 		rec.PriceInDecimal = v
@@ -639,7 +678,8 @@ func decodeGift(rs []reader, i int, rec *Gift) {
 		rec.SubscriptionID = v
 	}
 	if v, ok := rs[5].seconds(i); ok {
-		rec.UpdatedAt = &v
+		p := v
+		rec.UpdatedAt = &p
 	}
 	if v, ok := rs[6].int64(i); ok {
 		rec.ResourceVersion = v
@@ -700,25 +740,32 @@ func decodeCreditNote(rs []reader, i int, rec *CreditNote) {
 		rec.CurrencyCode = v
 	}
 	if v, ok := rs[8].seconds(i); ok {
-		rec.Date = &v
+		p := v
+		rec.Date = &p
 	}
 	if v, ok := rs[9].int64(i); ok {
-		rec.Total = &v
+		p := v
+		rec.Total = &p
 	}
 	if v, ok := rs[10].int64(i); ok {
-		rec.AmountRefunded = &v
+		p := v
+		rec.AmountRefunded = &p
 	}
 	if v, ok := rs[11].int64(i); ok {
-		rec.AmountAllocated = &v
+		p := v
+		rec.AmountAllocated = &p
 	}
 	if v, ok := rs[12].seconds(i); ok {
-		rec.RefundedAt = &v
+		p := v
+		rec.RefundedAt = &p
 	}
 	if v, ok := rs[13].seconds(i); ok {
-		rec.VoidedAt = &v
+		p := v
+		rec.VoidedAt = &p
 	}
 	if v, ok := rs[14].seconds(i); ok {
-		rec.UpdatedAt = &v
+		p := v
+		rec.UpdatedAt = &p
 	}
 	if v, ok := rs[15].int64(i); ok {
 		rec.ResourceVersion = v
@@ -782,16 +829,20 @@ func decodePaymentSource(rs []reader, i int, rec *PaymentSource) {
 		rec.CardLast4 = v
 	}
 	if v, ok := rs[8].int64(i); ok {
-		rec.CardExpiryMonth = &v
+		p := v
+		rec.CardExpiryMonth = &p
 	}
 	if v, ok := rs[9].int64(i); ok {
-		rec.CardExpiryYear = &v
+		p := v
+		rec.CardExpiryYear = &p
 	}
 	if v, ok := rs[10].seconds(i); ok {
-		rec.CreatedAt = &v
+		p := v
+		rec.CreatedAt = &p
 	}
 	if v, ok := rs[11].seconds(i); ok {
-		rec.UpdatedAt = &v
+		p := v
+		rec.UpdatedAt = &p
 	}
 	if v, ok := rs[12].int64(i); ok {
 		rec.ResourceVersion = v
@@ -844,7 +895,8 @@ func decodeCatalogItem(rs []reader, i int, rec *CatalogItem) {
 		rec.Status = v
 	}
 	if v, ok := rs[6].seconds(i); ok {
-		rec.UpdatedAt = &v
+		p := v
+		rec.UpdatedAt = &p
 	}
 	if v, ok := rs[7].int64(i); ok {
 		rec.ResourceVersion = v
@@ -893,7 +945,8 @@ func decodeCatalogPlan(rs []reader, i int, rec *CatalogPlan) {
 		rec.CurrencyCode = v
 	}
 	if v, ok := rs[4].int64(i); ok {
-		rec.Price = &v
+		p := v
+		rec.Price = &p
 	}
 	if v, ok := rs[5].string(i); ok {
 		rec.PriceInDecimal = v
@@ -905,13 +958,15 @@ func decodeCatalogPlan(rs []reader, i int, rec *CatalogPlan) {
 		rec.PeriodUnit = v
 	}
 	if v, ok := rs[8].int64(i); ok {
-		rec.BillingCycles = &v
+		p := v
+		rec.BillingCycles = &p
 	}
 	if v, ok := rs[9].string(i); ok {
 		rec.Status = v
 	}
 	if v, ok := rs[10].seconds(i); ok {
-		rec.UpdatedAt = &v
+		p := v
+		rec.UpdatedAt = &p
 	}
 	if v, ok := rs[11].int64(i); ok {
 		rec.ResourceVersion = v
@@ -1044,7 +1099,8 @@ func decodeContact(rs []reader, i int, rec *Contact) {
 		rec.Erased = v
 	}
 	if v, ok := rs[11].int64(i); ok {
-		rec.ACContactID = &v
+		p := v
+		rec.ACContactID = &p
 	}
 }
 
@@ -1132,7 +1188,8 @@ func encodeRecurringPayment(rb *array.RecordBuilder, rec *RecurringPayment) {
 
 func decodeRecurringPayment(rs []reader, i int, rec *RecurringPayment) {
 	if v, ok := rs[0].int64(i); ok {
-		rec.LegacyConnectionID = &v
+		p := v
+		rec.LegacyConnectionID = &p
 	}
 	if v, ok := rs[1].string(i); ok {
 		rec.StoreRecurringPaymentID = v
@@ -1159,43 +1216,55 @@ func decodeRecurringPayment(rs []reader, i int, rec *RecurringPayment) {
 		rec.PaymentAmount = v
 	}
 	if v, ok := rs[9].string(i); ok {
-		rec.DiscountAmount = &v
+		p := v
+		rec.DiscountAmount = &p
 	}
 	if v, ok := rs[10].string(i); ok {
-		rec.TaxAmount = &v
+		p := v
+		rec.TaxAmount = &p
 	}
 	if v, ok := rs[11].string(i); ok {
-		rec.LastPaymentStatus = &v
+		p := v
+		rec.LastPaymentStatus = &p
 	}
 	if v, ok := rs[12].string(i); ok {
-		rec.LastPaymentDate = &v
+		p := v
+		rec.LastPaymentDate = &p
 	}
 	if v, ok := rs[13].string(i); ok {
-		rec.StartDate = &v
+		p := v
+		rec.StartDate = &p
 	}
 	if v, ok := rs[14].string(i); ok {
-		rec.RenewalDate = &v
+		p := v
+		rec.RenewalDate = &p
 	}
 	if v, ok := rs[15].string(i); ok {
-		rec.NextPaymentDate = &v
+		p := v
+		rec.NextPaymentDate = &p
 	}
 	if v, ok := rs[16].string(i); ok {
-		rec.AnchorDate = &v
+		p := v
+		rec.AnchorDate = &p
 	}
 	if v, ok := rs[17].string(i); ok {
-		rec.CancelledDate = &v
+		p := v
+		rec.CancelledDate = &p
 	}
 	if v, ok := rs[18].string(i); ok {
-		rec.PaymentMethodExpiration = &v
+		p := v
+		rec.PaymentMethodExpiration = &p
 	}
 	if v, ok := rs[19].string(i); ok {
 		rec.Currency = v
 	}
 	if v, ok := rs[20].string(i); ok {
-		rec.StoreCreatedDate = &v
+		p := v
+		rec.StoreCreatedDate = &p
 	}
 	if v, ok := rs[21].string(i); ok {
-		rec.StoreModifiedDate = &v
+		p := v
+		rec.StoreModifiedDate = &p
 	}
 	if v, ok := rs[22].bool(i); ok {
 		rec.IsTrial = v
@@ -1232,13 +1301,16 @@ func decodeRecurringPayment(rs []reader, i int, rec *RecurringPayment) {
 		rec.LineItemStorePrimaryIDs = v
 	}
 	if v, ok := rs[32].string(i); ok {
-		rec.Name = &v
+		p := v
+		rec.Name = &p
 	}
 	if v, ok := rs[33].string(i); ok {
-		rec.ShippingAmount = &v
+		p := v
+		rec.ShippingAmount = &p
 	}
 	if v, ok := rs[34].string(i); ok {
-		rec.StoreExternalID = &v
+		p := v
+		rec.StoreExternalID = &p
 	}
 	if v := rs[35].strings(i); v != nil {
 		rec.Notes = v
@@ -1522,13 +1594,16 @@ func decodeItem(rs []reader, i int, rec *Item) {
 		rec.Quantity = v
 	}
 	if v, ok := rs[3].int64(i); ok {
-		rec.UnitPrice = &v
+		p := v
+		rec.UnitPrice = &p
 	}
 	if v, ok := rs[4].int64(i); ok {
-		rec.Amount = &v
+		p := v
+		rec.Amount = &p
 	}
 	if v, ok := rs[5].int64(i); ok {
-		rec.BillingCycles = &v
+		p := v
+		rec.BillingCycles = &p
 	}
 	if v, ok := rs[6].string(i); ok {
 		rec.UnitPriceInDecimal = v
@@ -1577,22 +1652,27 @@ func decodeInvoiceLine(rs []reader, i int, rec *InvoiceLine) {
 		rec.EntityID = v
 	}
 	if v, ok := rs[4].seconds(i); ok {
-		rec.DateFrom = &v
+		p := v
+		rec.DateFrom = &p
 	}
 	if v, ok := rs[5].seconds(i); ok {
-		rec.DateTo = &v
+		p := v
+		rec.DateTo = &p
 	}
 	if v, ok := rs[6].int64(i); ok {
-		rec.Amount = &v
+		p := v
+		rec.Amount = &p
 	}
 	if v, ok := rs[7].string(i); ok {
 		rec.AmountInDecimal = v
 	}
 	if v, ok := rs[8].int64(i); ok {
-		rec.TaxAmount = &v
+		p := v
+		rec.TaxAmount = &p
 	}
 	if v, ok := rs[9].int64(i); ok {
-		rec.DiscountAmount = &v
+		p := v
+		rec.DiscountAmount = &p
 	}
 }
 
@@ -1620,10 +1700,12 @@ func decodeInvoicePayment(rs []reader, i int, rec *InvoicePayment) {
 		rec.TxnStatus = v
 	}
 	if v, ok := rs[2].seconds(i); ok {
-		rec.TxnDate = &v
+		p := v
+		rec.TxnDate = &p
 	}
 	if v, ok := rs[3].int64(i); ok {
-		rec.Amount = &v
+		p := v
+		rec.Amount = &p
 	}
 }
 
@@ -1744,7 +1826,8 @@ func decodeCustomerData(rs []reader, i int, rec *CustomerData) {
 		rec.Company = v
 	}
 	if v, ok := rs[4].bool(i); ok {
-		rec.AcceptsMarketing = &v
+		p := v
+		rec.AcceptsMarketing = &p
 	}
 	if v, ok := rs[5].string(i); ok {
 		rec.SMSMarketingState = v
