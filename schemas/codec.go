@@ -27,6 +27,9 @@ import (
 // A string column writes NULL for "" and reads NULL back as "": Chargebee's absent
 // values and cb2ac's empty ones are the same thing, and a query engine should see
 // one NULL, not a mix of NULL and "" (json_extract_string on "" fails).
+//
+// This file's reflective walk codes types without a generated codec and is the
+// reference for codec_gen.go, which unrolls the same walk per table (codecgen.go).
 
 type column struct {
 	name     string
