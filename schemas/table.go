@@ -441,7 +441,13 @@ func readRecord[T any](readers []reader, i int, rec *T) {
 // from 0, with every column. The other rows are decoded by Parquet but never turned
 // into records: picking the 1% of a file that changed costs a fraction of Each.
 func (t *Table[T]) EachRow(path string, want func(row int) bool, fn func(row int, rec *T) error) error {
-	r, err := t.Open(path)
+	return t.EachRowColumns(path, nil, want, fn)
+}
+
+// EachRowColumns is EachRow reading only the named columns (see OpenColumns): the
+// field hashes of the rows an update touches, not the rows.
+func (t *Table[T]) EachRowColumns(path string, cols []string, want func(row int) bool, fn func(row int, rec *T) error) error {
+	r, err := t.OpenColumns(path, cols)
 	if err != nil {
 		return err
 	}

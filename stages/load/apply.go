@@ -939,6 +939,9 @@ func (a *applier) recurringPayments(ctx context.Context, d *Diff[schemas.Recurri
 		if i, ok := cd.changed[cust]; ok && cd.Changes[i].Old != nil && cd.Changes[i].Old.Email != "" {
 			ch.New.Email = cd.Changes[i].Old.Email
 			ch.New.RowHash = ^ch.New.RowHash
+			// Its field hashes are the transform's no more: without them the next
+			// plan names this row's changes from both rows whole.
+			ch.New.FieldHashes = nil
 			underOld[ch.Key] = true
 		}
 	}

@@ -227,16 +227,12 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 	if opts.Synced != "" {
 		oldContacts, oldRPs = contactsIn(opts.Synced), rpsIn(opts.Synced)
 	}
-	cd, err := diff(EntityContact, oldContacts, curContacts, contactKey,
-		func(c *schemas.Contact) uint64 { return c.RowHash },
-		contactGone)
+	cd, err := diff(contactEntity, oldContacts, curContacts)
 	if err != nil {
 		return res, fmt.Errorf("load: %w", err)
 	}
 	rpDiff := func(old source[schemas.RecurringPayment]) (*Diff[schemas.RecurringPayment], error) {
-		return diff(EntityRecurringPayment, old, curRPs, rpKey,
-			func(r *schemas.RecurringPayment) uint64 { return r.RowHash },
-			func(r *schemas.RecurringPayment) uint8 { return b2u(r.Deleted) })
+		return diff(rpEntity, old, curRPs)
 	}
 	rd, err := rpDiff(oldRPs)
 	if err != nil {
@@ -311,6 +307,14 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 		return res, fmt.Errorf("load: connection id %q is not a number", setup.ConnectionID)
 	}
 
+	// Only now, with the plan written and about to be sent, are the changed rows
+	// read: a plan (--dry-run) never holds them.
+	if err := cd.load(contactEntity, oldContacts, curContacts); err != nil {
+		return res, fmt.Errorf("load: %w", err)
+	}
+	if err := rd.load(rpEntity, oldRPs, curRPs); err != nil {
+		return res, fmt.Errorf("load: %w", err)
+	}
 	j, err := openJournal(filepath.Join(out, JournalFile), opts.Resume)
 	if err != nil {
 		return res, fmt.Errorf("load: %w", err)
@@ -393,6 +397,17 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 	}
 	return res, nil
 }
+
+// What diff needs to know of contacts and recurring payments.
+var (
+	contactEntity = entity[schemas.Contact]{name: EntityContact, key: contactKey,
+		hash: func(c *schemas.Contact) uint64 { return c.RowHash }, gone: contactGone,
+		fields: func(c *schemas.Contact) schemas.FieldHashes { return c.FieldHashes }}
+	rpEntity = entity[schemas.RecurringPayment]{name: EntityRecurringPayment, key: rpKey,
+		hash:   func(r *schemas.RecurringPayment) uint64 { return r.RowHash },
+		gone:   func(r *schemas.RecurringPayment) uint8 { return b2u(r.Deleted) },
+		fields: func(r *schemas.RecurringPayment) schemas.FieldHashes { return r.FieldHashes }}
+)
 
 func contactKey(c *schemas.Contact) string     { return c.CustomerID }
 func rpKey(r *schemas.RecurringPayment) string { return r.StoreRecurringPaymentID }

@@ -5,7 +5,6 @@
 package load
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -26,7 +25,8 @@ const (
 	EntityRecurringPayment = "recurring_payment"
 )
 
-// Change is one planned write.
+// Change is one planned write. A plan holds none of the rows: New and Old are
+// filled by Diff.load just before apply sends them.
 type Change[T any] struct {
 	Key     string
 	Op      string
@@ -34,26 +34,30 @@ type Change[T any] struct {
 	Old     *T // the synced row, nil on create
 	Changed []string
 	entry   int // its row in Diff.Entries
+	newRow  int // its row in the transform file
+	oldRow  int // its row in the synced file, -1 on create
 }
 
-// Diff is the plan for one entity. It holds the changed rows only: unchanged rows
-// stay in their files, which are streamed again when the synced snapshot is written.
+// Diff is the plan for one entity: the entries and the changes by row number, no
+// rows (see diff); load reads the changed rows when they are sent.
 type Diff[T any] struct {
 	Changes []Change[T] // creates, updates, deletes, in the transform file's order
 	Entries []schemas.PlanEntry
 	changed map[string]int // key → index in Changes
 	// carry holds rows deleted on both sides whose payload still moved: nothing to
-	// send, but the synced snapshot takes the new row.
-	carry map[string]*T
+	// send, but the synced snapshot takes the new row. carryRows names them by row
+	// of the transform file until load reads them.
+	carry     map[string]*T
+	carryRows map[int]string
 }
 
 // source streams the rows of a snapshot file (a slice in tests), as often as asked:
 // each reads every column, keys only key, row_hash and deleted (the rest stay zero),
-// pick every column of the rows want accepts (by row number from 0), each a record
-// of its own. A zero source is an empty snapshot.
+// pick the named columns (nil: every one) of the rows want accepts (by row number
+// from 0), each a record of its own. A zero source is an empty snapshot.
 type source[T any] struct {
 	each, keys func(fn func(*T) error) error
-	pick       func(want func(row int) bool, fn func(row int, rec *T) error) error
+	pick       func(cols []string, want func(row int) bool, fn func(row int, rec *T) error) error
 	// detach makes a row safe to keep after fn returns (see schemas.Table.Detach).
 	detach func(*T)
 	rows   int // a hint to size the plan by
@@ -68,7 +72,9 @@ func fileSource[T any](tb *schemas.Table[T], path string, keyColumns ...string) 
 		keys: func(fn func(*T) error) error {
 			return tb.EachColumns(path, keyColumns, fn)
 		},
-		pick:   func(want func(int) bool, fn func(int, *T) error) error { return tb.EachRow(path, want, fn) },
+		pick: func(cols []string, want func(int) bool, fn func(int, *T) error) error {
+			return tb.EachRowColumns(path, cols, want, fn)
+		},
 		detach: tb.Detach,
 		rows:   rows,
 	}
@@ -83,7 +89,7 @@ func sliceSource[T any](rows []T) source[T] {
 		}
 		return nil
 	}
-	pick := func(want func(int) bool, fn func(int, *T) error) error {
+	pick := func(_ []string, want func(int) bool, fn func(int, *T) error) error {
 		for i := range rows {
 			if want(i) {
 				rec := rows[i]
@@ -104,11 +110,25 @@ type prior struct {
 	gone uint8 // see diff
 }
 
+// fieldHashesColumn is the column the plan names an update's fields from.
+const fieldHashesColumn = "field_hashes"
+
+// entity is what diff needs to know of a record type.
+type entity[T any] struct {
+	name   string
+	key    func(*T) string
+	hash   func(*T) uint64
+	gone   func(*T) uint8
+	fields func(*T) schemas.FieldHashes
+}
+
 // diff compares rows by key and row_hash, streaming both snapshots: it holds a
-// key → (hash, row, deleted) table of the synced one, the plan entries and the
-// changed rows, never either snapshot whole. Both files are classified from their key,
-// hash and deleted columns only; then only the changed rows are turned into records
-// (schemas.Table.EachRow): at 1% changed, building every row was most of the stage.
+// key → (hash, row, deleted) table of the synced one and the plan entries, never a
+// row: both files are classified from their key, hash and deleted columns only,
+// an update's fields are named from the field_hashes of its two rows, and its
+// values (the plan's changes) are read from just those rows, keeping only the
+// changed fields' values. A synced snapshot written before field hashes names the
+// fields of its updates from both rows whole (changedFields).
 //
 //   - key only in the new snapshot → create (unless it is already gone there);
 //   - both, same hash → unchanged; different → update, or delete when the new row is
@@ -118,15 +138,15 @@ type prior struct {
 //     again, this time under on_customer_erased;
 //   - key only in the synced snapshot → nothing: the record was rejected by validate
 //     this time, and AC keeps what it had until the record is fixed.
-func diff[T any](entity string, old, cur source[T], key func(*T) string, hash func(*T) uint64, gone func(*T) uint8) (*Diff[T], error) {
+func diff[T any](e entity[T], old, cur source[T]) (*Diff[T], error) {
 	// The synced side is a strmap: a million keys in a Go map would be a million
 	// pointers for every GC cycle to walk.
 	prev := strmap.New[prior](old.rows)
 	if !old.empty() {
 		row := 0
 		if err := old.keys(func(o *T) error {
-			p, _ := prev.Put(key(o))
-			*p = prior{hash: hash(o), row: row, gone: gone(o)}
+			p, _ := prev.Put(e.key(o))
+			*p = prior{hash: e.hash(o), row: row, gone: e.gone(o)}
 			row++
 			return nil
 		}); err != nil {
@@ -135,99 +155,180 @@ func diff[T any](entity string, old, cur source[T], key func(*T) string, hash fu
 	}
 	// Sized from the footer: growing a slice of two million entries by append copied
 	// it over and over and held two copies at each step.
-	d := &Diff[T]{changed: map[string]int{}, carry: map[string]*T{}, Entries: make([]schemas.PlanEntry, 0, cur.rows)}
-	newRows := map[int]int{}      // row of the new file → its change
-	carryRows := map[int]string{} // row of the new file → key, for carry
-	oldRows := map[int]int{}      // row of the synced file → the change it is the old side of
+	d := &Diff[T]{changed: map[string]int{}, carry: map[string]*T{}, carryRows: map[int]string{},
+		Entries: make([]schemas.PlanEntry, 0, cur.rows)}
+	updNew := map[int]int{} // row of the new file → its update
+	updOld := map[int]int{} // row of the synced file → its update
 	row := -1
 	err := cur.keys(func(n *T) error {
 		row++
-		k := strings.Clone(key(n)) // kept in Entries past the batch
+		k := strings.Clone(e.key(n)) // kept in Entries past the batch
 		o, synced := prev.Get(k)
 		if !synced {
-			o = &prior{}
+			o = &prior{row: -1}
 		}
 		var op string
 		switch {
-		case !synced && gone(n) > 0:
+		case !synced && e.gone(n) > 0:
 			return nil // never synced, and gone: nothing to do
 		case !synced:
 			op = OpCreate
-		case o.hash == hash(n):
+		case o.hash == e.hash(n):
 			op = OpUnchanged
-		case gone(n) > o.gone:
+		case e.gone(n) > o.gone:
 			op = OpDelete
-		case gone(n) > 0:
+		case e.gone(n) > 0:
 			op = OpUnchanged // as gone on both sides; nothing AC needs to hear
-			carryRows[row] = k
+			d.carryRows[row] = k
 		default:
 			op = OpUpdate
 		}
-		d.Entries = append(d.Entries, schemas.PlanEntry{Entity: entity, Key: k, Op: op})
+		d.Entries = append(d.Entries, schemas.PlanEntry{Entity: e.name, Key: k, Op: op})
 		if op == OpUnchanged {
 			return nil
 		}
-		d.Changes = append(d.Changes, Change[T]{Key: k, Op: op, entry: len(d.Entries) - 1})
+		d.Changes = append(d.Changes, Change[T]{Key: k, Op: op, entry: len(d.Entries) - 1, newRow: row, oldRow: o.row})
 		d.changed[k] = len(d.Changes) - 1
-		newRows[row] = len(d.Changes) - 1
-		if synced {
-			oldRows[o.row] = len(d.Changes) - 1
+		if op == OpUpdate {
+			updNew[row] = len(d.Changes) - 1
+			updOld[o.row] = len(d.Changes) - 1
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if len(newRows)+len(carryRows) > 0 {
-		err := cur.pick(func(r int) bool {
+	if len(updNew) > 0 {
+		if err := d.name(e, old, cur, updOld, updNew); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// name fills the changed fields of the updates and their old and new values.
+func (d *Diff[T]) name(e entity[T], old, cur source[T], updOld, updNew map[int]int) error {
+	// The field hashes of both sides: a list per update, 1–2% of the rows.
+	oldHashes := make(map[int]schemas.FieldHashes, len(updOld))
+	err := old.pick([]string{fieldHashesColumn}, func(r int) bool { _, ok := updOld[r]; return ok }, func(r int, o *T) error {
+		old.detach(o)
+		oldHashes[updOld[r]] = e.fields(o)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	whole := map[int]bool{} // updates whose synced row has no field hashes (an older file)
+	seen := 0
+	err = cur.pick([]string{fieldHashesColumn}, func(r int) bool { _, ok := updNew[r]; return ok }, func(r int, n *T) error {
+		i := updNew[r]
+		seen++
+		oh, nh := oldHashes[i], e.fields(n)
+		if len(oh) == 0 || len(nh) == 0 {
+			whole[i] = true
+			return nil
+		}
+		d.Changes[i].Changed = schemas.ChangedFields(oh, nh)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if seen != len(updNew) || len(oldHashes) != len(updOld) {
+		// The file changed between the passes: nothing may be planned from it.
+		return fmt.Errorf("%s: rows vanished between two reads of the snapshots", e.name)
+	}
+	clear(oldHashes)
+	// The values: the old ones of the named fields (every field where the synced row
+	// had no hashes), then the new ones beside them.
+	oldValues := make(map[int]map[string]string, len(updOld))
+	err = old.pick(nil, func(r int) bool { _, ok := updOld[r]; return ok }, func(r int, o *T) error {
+		i := updOld[r]
+		p := schemas.Payload(o)
+		if !whole[i] {
+			keep := make(map[string]string, len(d.Changes[i].Changed))
+			for _, f := range d.Changes[i].Changed {
+				keep[f] = p[f]
+			}
+			p = keep
+		}
+		oldValues[i] = p
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return cur.pick(nil, func(r int) bool { _, ok := updNew[r]; return ok }, func(r int, n *T) error {
+		i := updNew[r]
+		ch := &d.Changes[i]
+		np, op := schemas.Payload(n), oldValues[i]
+		if whole[i] {
+			ch.Changed = changedFields(op, np)
+		}
+		entry := &d.Entries[ch.entry]
+		entry.ChangedFields = schemas.StringList(ch.Changed)
+		entry.Changes = make(schemas.PlanChanges, len(ch.Changed))
+		for k, f := range ch.Changed {
+			entry.Changes[k] = schemas.PlanChange{Field: f, Old: schemas.DisplayValue(op[f]), New: schemas.DisplayValue(np[f])}
+		}
+		delete(oldValues, i)
+		return nil
+	})
+}
+
+// load reads the rows the changes send, and the carried rows, from the two
+// snapshots by row number: what apply needs, read when it is about to send.
+func (d *Diff[T]) load(e entity[T], old, cur source[T]) error {
+	newRows := make(map[int]int, len(d.Changes))
+	oldRows := map[int]int{}
+	for i, ch := range d.Changes {
+		newRows[ch.newRow] = i
+		if ch.oldRow >= 0 {
+			oldRows[ch.oldRow] = i
+		}
+	}
+	if len(newRows)+len(d.carryRows) > 0 {
+		err := cur.pick(nil, func(r int) bool {
 			_, ch := newRows[r]
-			_, ca := carryRows[r]
+			_, ca := d.carryRows[r]
 			return ch || ca
 		}, func(r int, n *T) error {
 			cur.detach(n)
 			if i, ok := newRows[r]; ok {
 				d.Changes[i].New = n
 			} else {
-				d.carry[carryRows[r]] = n
+				d.carry[d.carryRows[r]] = n
 			}
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if len(oldRows) > 0 {
-		err := old.pick(func(r int) bool { _, ok := oldRows[r]; return ok }, func(r int, o *T) error {
+		err := old.pick(nil, func(r int) bool { _, ok := oldRows[r]; return ok }, func(r int, o *T) error {
 			old.detach(o)
-			ch := &d.Changes[oldRows[r]]
-			ch.Old = o
-			if ch.Op == OpUpdate {
-				ch.Changed = changedFields(ch.Old, ch.New)
-				d.Entries[ch.entry].ChangedFields = schemas.StringList(ch.Changed)
-			}
+			d.Changes[oldRows[r]].Old = o
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for i := range d.Changes {
-		if d.Changes[i].New == nil {
-			// The file changed between the passes: nothing may be planned from it.
-			return nil, fmt.Errorf("%s %s: row vanished between two reads of the snapshot", entity, d.Changes[i].Key)
+		if ch := &d.Changes[i]; ch.New == nil || (ch.oldRow >= 0 && ch.Old == nil) {
+			// The file changed between the passes: nothing may be sent from it.
+			return fmt.Errorf("%s %s: row vanished between two reads of the snapshot", e.name, ch.Key)
 		}
 	}
-	return d, nil
+	return nil
 }
 
-// changedFields names the columns that differ, custom fields as fields.<title>.
-func changedFields[T any](o, n *T) []string {
-	om, nm := flatten(o), flatten(n)
+// changedFields names the fields whose values differ between two payloads
+// (schemas.Payload), the full-row way: for synced rows written without field hashes.
+func changedFields(om, nm map[string]string) []string {
 	var out []string
 	for _, k := range slices.Sorted(maps.Keys(union(om, nm))) {
-		if k == "row_hash" || k == "legacyConnectionId" || k == "acContactId" {
-			continue // not payload: the hash, and the AC ids only the synced side has
-		}
 		if om[k] != nm[k] {
 			out = append(out, k)
 		}
@@ -239,27 +340,6 @@ func union(a, b map[string]string) map[string]string {
 	m := maps.Clone(a)
 	maps.Copy(m, b)
 	return m
-}
-
-// flatten renders a row as column → JSON text, with contact fields one per title.
-func flatten(v any) map[string]string {
-	b, _ := json.Marshal(v)
-	var m map[string]json.RawMessage
-	_ = json.Unmarshal(b, &m)
-	out := make(map[string]string, len(m))
-	for k, raw := range m {
-		if k == "fields" {
-			var fs []schemas.FieldValue
-			if json.Unmarshal(raw, &fs) == nil {
-				for _, f := range fs {
-					out["fields."+f.Title] = f.Value
-				}
-				continue
-			}
-		}
-		out[k] = string(raw)
-	}
-	return out
 }
 
 // Counts summarises a plan.
