@@ -135,3 +135,15 @@ func DisplayValue(v string) string {
 	}
 	return v
 }
+
+// FormatChange is one changed field as a person reads it in a plan: field: old → new,
+// with empty values shown as "" so a cleared field is seen.
+func FormatChange(field, old, cur string) string {
+	show := func(v string) string {
+		if v == "" {
+			return `""`
+		}
+		return v
+	}
+	return field + ": " + show(old) + " → " + show(cur)
+}

@@ -979,6 +979,58 @@ func TestLoadSandboxCrashResume(t *testing.T) {
 	}
 }
 
+// The apply step reads the rows it sends from the transform file by row number, so a
+// resumed load must read the very file the plan and the journal came from: a
+// transform file replaced between a killed load and its --resume is refused, and
+// nothing more is sent.
+func TestLoadResumeRefusesReplacedTransform(t *testing.T) {
+	cfg := writeConfig(t, acConfig{unthrottled: true, importBatch: 25, importMin: 1, rpBatch: 25})
+	var armed atomic.Bool
+	stalled, release := make(chan struct{}), make(chan struct{})
+	defer close(release)
+	ac := startAC(t, acsandbox.Options{Hook: func(ctx context.Context, r acsandbox.Request) {
+		if contactOps[r.Op] && armed.CompareAndSwap(true, false) {
+			close(stalled)
+			select {
+			case <-ctx.Done():
+			case <-release:
+			}
+		}
+	}})
+	armed.Store(true)
+	data := t.TempDir()
+	cmd, out, errb := cliCommand(ac.env(), "--data-dir", data, "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day1Run)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case <-stalled:
+		cmd.Process.Kill()
+		<-exited
+	case err := <-exited:
+		t.Fatalf("the load ended (%v) before the kill point\n%s\n%s", err, out, errb)
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the kill point never came")
+	}
+	// Another valid contacts file in its place: the first rows only, rewritten.
+	path := filepath.Join(stageDir(data, day1Run, "transform"), "contacts.parquet")
+	rows := readTable(t, schemas.Contacts, path)
+	if err := schemas.Contacts.WriteFile(path, rows[:len(rows)/2]); err != nil {
+		t.Fatal(err)
+	}
+	ac.ResetLog()
+	r := cb2acEnv(t, ac.env(), "--data-dir", data, "--config", cfg, "load", "--resume", "--run-id", day1Run)
+	if r.code == 0 || !strings.Contains(r.stderr, "contacts.parquet is not the file the transform stage wrote") {
+		t.Errorf("resume over a replaced transform file: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := ac.WriteRequests(); n != 0 {
+		t.Errorf("the refused resume made %d writes", n)
+	}
+}
+
 func union(a, b map[string]string) map[string]bool {
 	m := map[string]bool{}
 	for k := range a {

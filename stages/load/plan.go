@@ -6,7 +6,9 @@ package load
 
 import (
 	"fmt"
+	"io"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -379,4 +381,38 @@ func writePlan(dir string, st schemas.Stamp, parts ...[]schemas.PlanEntry) error
 		}
 	}
 	return s.Commit()
+}
+
+// WriteChanges prints the changes of the plan in dir for a person (a dry run's
+// summary): each update with a changed field a line (schemas.FormatChange), at most
+// max records, then how many more the plan holds. redact leaves the values out
+// (redact_errors: a terminal's output may end up in a log), naming the fields only.
+func WriteChanges(w io.Writer, dir string, max int, redact bool) error {
+	shown, more := 0, 0
+	err := schemas.Plans.EachColumns(filepath.Join(dir, PlanFile+".parquet"), []string{"entity", "key", "op", "changed_fields", "changes"}, func(e *schemas.PlanEntry) error {
+		if len(e.ChangedFields) == 0 {
+			return nil
+		}
+		if shown == max {
+			more++
+			return nil
+		}
+		shown++
+		fmt.Fprintf(w, "          %s %s %s\n", e.Entity, e.Key, e.Op)
+		if redact || len(e.Changes) == 0 {
+			fmt.Fprintf(w, "            %s\n", strings.Join(e.ChangedFields, ", "))
+			return nil
+		}
+		for _, c := range e.Changes {
+			fmt.Fprintf(w, "            %s\n", schemas.FormatChange(c.Field, c.Old, c.New))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
+	if more > 0 {
+		fmt.Fprintf(w, "          … and %d more updates\n", more)
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/cb2ac/cb2ac/schemas"
@@ -141,5 +142,57 @@ func TestDiffNamesFromFieldHashes(t *testing.T) {
 		Changes: schemas.PlanChanges{{Field: "email", Old: "a@x.io", New: "a@x.io"}}}
 	if len(d.Entries) != 1 || !reflect.DeepEqual(d.Entries[0], want) {
 		t.Fatalf("plan %+v, want %+v", d.Entries, want)
+	}
+}
+
+// A dry run prints each update field by field, at most max records; redacted, the
+// field names only.
+func TestWriteChanges(t *testing.T) {
+	dir := t.TempDir()
+	entries := []schemas.PlanEntry{
+		{Entity: "contact", Key: "a", Op: OpUpdate, ChangedFields: schemas.StringList{"email", "fields.Plan"},
+			Changes: schemas.PlanChanges{{Field: "email", Old: "a@x.io", New: "b@x.io"}, {Field: "fields.Plan", Old: "basic", New: ""}}},
+		{Entity: "contact", Key: "b", Op: OpCreate},
+		{Entity: "recurring_payment", Key: "s1", Op: OpUpdate, ChangedFields: schemas.StringList{"paymentAmount"},
+			Changes: schemas.PlanChanges{{Field: "paymentAmount", Old: "10.00", New: "12.00"}}},
+		{Entity: "recurring_payment", Key: "s2", Op: OpUpdate, ChangedFields: schemas.StringList{"storeStatus"},
+			Changes: schemas.PlanChanges{{Field: "storeStatus", Old: "active", New: "paused"}}},
+	}
+	if err := writePlan(dir, schemas.Stamp{}, entries); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		max    int
+		redact bool
+		want   string
+	}{
+		{"all", 10, false, `          contact a update
+            email: a@x.io → b@x.io
+            fields.Plan: basic → ""
+          recurring_payment s1 update
+            paymentAmount: 10.00 → 12.00
+          recurring_payment s2 update
+            storeStatus: active → paused
+`},
+		{"cut", 1, false, `          contact a update
+            email: a@x.io → b@x.io
+            fields.Plan: basic → ""
+          … and 2 more updates
+`},
+		{"redacted", 2, true, `          contact a update
+            email, fields.Plan
+          recurring_payment s1 update
+            paymentAmount
+          … and 1 more updates
+`},
+	} {
+		var b strings.Builder
+		if err := WriteChanges(&b, dir, tc.max, tc.redact); err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != tc.want {
+			t.Errorf("%s:\n%s\nwant\n%s", tc.name, b.String(), tc.want)
+		}
 	}
 }
