@@ -60,9 +60,17 @@ type Diff[T any] struct {
 type source[T any] struct {
 	each, keys func(fn func(*T) error) error
 	pick       func(cols []string, want func(row int) bool, fn func(row int, rec *T) error) error
+	// cursor walks the rows once, a batch at a time (schemas.Cursor).
+	cursor func() (cursor[T], error)
 	// detach makes a row safe to keep after fn returns (see schemas.Table.Detach).
 	detach func(*T)
 	rows   int // a hint to size the plan by
+}
+
+// cursor is schemas.Cursor: the rows of a file in order, a decoded batch at a time.
+type cursor[T any] interface {
+	Next(want func(row int) bool, fn func(row int, rec *T) error) (bool, error)
+	Close() error
 }
 
 func (s source[T]) empty() bool { return s.each == nil }
@@ -77,10 +85,39 @@ func fileSource[T any](tb *schemas.Table[T], path string, keyColumns ...string) 
 		pick: func(cols []string, want func(int) bool, fn func(int, *T) error) error {
 			return tb.EachRowColumns(path, cols, want, fn)
 		},
+		cursor: func() (cursor[T], error) { return tb.OpenCursor(path) },
 		detach: tb.Detach,
 		rows:   rows,
 	}
 }
+
+// sliceBatch is how many rows a slice source's cursor yields at a time: small, so
+// tests cross batch boundaries with a handful of rows.
+const sliceBatch = 2
+
+type sliceCursor[T any] struct {
+	rows []T
+	base int
+}
+
+func (c *sliceCursor[T]) Next(want func(int) bool, fn func(int, *T) error) (bool, error) {
+	if c.base >= len(c.rows) {
+		return false, nil
+	}
+	end := min(c.base+sliceBatch, len(c.rows))
+	for i := c.base; i < end; i++ {
+		if want(i) {
+			rec := c.rows[i]
+			if err := fn(i, &rec); err != nil {
+				return true, err
+			}
+		}
+	}
+	c.base = end
+	return true, nil
+}
+
+func (c *sliceCursor[T]) Close() error { return nil }
 
 func sliceSource[T any](rows []T) source[T] {
 	each := func(fn func(*T) error) error {
@@ -102,7 +139,8 @@ func sliceSource[T any](rows []T) source[T] {
 		}
 		return nil
 	}
-	return source[T]{each: each, keys: each, pick: pick, detach: func(*T) {}, rows: len(rows)}
+	return source[T]{each: each, keys: each, pick: pick, detach: func(*T) {}, rows: len(rows),
+		cursor: func() (cursor[T], error) { return &sliceCursor[T]{rows: rows}, nil }}
 }
 
 // prior is what the diff keeps of a synced row: enough to classify, nothing more.
@@ -279,12 +317,18 @@ func (d *Diff[T]) name(e entity[T], old, cur source[T], updOld, updNew map[int]i
 }
 
 // load reads the rows the changes send, and the carried rows, from the two
-// snapshots by row number: what apply needs, read when it is about to send.
-func (d *Diff[T]) load(e entity[T], old, cur source[T]) error {
+// snapshots by row number, once the plan is written and the load is about to send:
+// every update and delete (they are few, and apply weighs them against each other:
+// email swaps, addresses freed before taken) and the creates eager names (those a
+// resumed load must finish first). The other creates, a first sync's every row,
+// are read only as they are sent (eachCreateWindow) and dropped once sent.
+func (d *Diff[T]) load(e entity[T], old, cur source[T], eager func(key string) bool) error {
 	newRows := make(map[int]int, len(d.Changes))
 	oldRows := map[int]int{}
 	for i, ch := range d.Changes {
-		newRows[ch.newRow] = i
+		if ch.Op != OpCreate || (eager != nil && eager(ch.Key)) {
+			newRows[ch.newRow] = i
+		}
 		if ch.oldRow >= 0 {
 			oldRows[ch.oldRow] = i
 		}
@@ -298,6 +342,7 @@ func (d *Diff[T]) load(e entity[T], old, cur source[T]) error {
 			cur.detach(n)
 			if i, ok := newRows[r]; ok {
 				d.Changes[i].New = n
+				delete(newRows, r)
 			} else {
 				d.carry[d.carryRows[r]] = n
 			}
@@ -311,19 +356,83 @@ func (d *Diff[T]) load(e entity[T], old, cur source[T]) error {
 		err := old.pick(nil, func(r int) bool { _, ok := oldRows[r]; return ok }, func(r int, o *T) error {
 			old.detach(o)
 			d.Changes[oldRows[r]].Old = o
+			delete(oldRows, r)
 			return nil
 		})
 		if err != nil {
 			return err
 		}
 	}
-	for i := range d.Changes {
-		if ch := &d.Changes[i]; ch.New == nil || (ch.oldRow >= 0 && ch.Old == nil) {
-			// The file changed between the passes: nothing may be sent from it.
-			return fmt.Errorf("%s %s: row vanished between two reads of the snapshot", e.name, ch.Key)
-		}
+	for _, i := range newRows {
+		return vanished(e.name, d.Changes[i].Key)
+	}
+	for _, i := range oldRows {
+		return vanished(e.name, d.Changes[i].Key)
 	}
 	return nil
+}
+
+// vanished: the file changed between two reads of it; nothing may be sent from it.
+func vanished(entity, key string) error {
+	return fmt.Errorf("%s %s: row vanished between two reads of the snapshot", entity, key)
+}
+
+// eachCreateWindow reads the creates load left unread, in the transform file's
+// order, one decoded batch of the file at a time, and hands fn each batch's creates
+// (indexes into d.Changes, rows read). fn sends them, or keeps some for the next
+// window (a batch not yet full) and drops the others' rows with release: the load
+// holds a batch of the file and a request's rows, not the snapshot.
+func (d *Diff[T]) eachCreateWindow(e entity[T], cur source[T], fn func(win []int) error) error {
+	rows := map[int]int{} // row of the transform file → its create
+	for i := range d.Changes {
+		if ch := &d.Changes[i]; ch.Op == OpCreate && ch.New == nil {
+			rows[ch.newRow] = i
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	c, err := cur.cursor()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	for {
+		var win []int
+		more, err := c.Next(func(r int) bool { _, ok := rows[r]; return ok }, func(r int, n *T) error {
+			cur.detach(n)
+			i := rows[r]
+			d.Changes[i].New = n
+			win = append(win, i)
+			delete(rows, r)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(win) > 0 {
+			if err := fn(win); err != nil {
+				return err
+			}
+		}
+		if !more {
+			break
+		}
+	}
+	for _, i := range rows {
+		return vanished(e.name, d.Changes[i].Key)
+	}
+	return nil
+}
+
+// release drops the rows of sent creates: they are read again from the transform
+// file when the synced snapshot is written.
+func (d *Diff[T]) release(keys ...string) {
+	for _, k := range keys {
+		if i, ok := d.changed[k]; ok && d.Changes[i].Op == OpCreate {
+			d.Changes[i].New = nil
+		}
+	}
 }
 
 // changedFields names the fields whose values differ between two payloads

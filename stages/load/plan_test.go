@@ -22,7 +22,7 @@ func diffContacts(t *testing.T, old, cur []schemas.Contact) *Diff[schemas.Contac
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := d.load(contactEntity, sliceSource(old), sliceSource(cur)); err != nil {
+	if err := d.load(contactEntity, sliceSource(old), sliceSource(cur), nil); err != nil {
 		t.Fatal(err)
 	}
 	return d
@@ -97,7 +97,7 @@ func testDiff(t *testing.T, oldHashes, curHashes bool) {
 	acked := map[string]bool{"contact/changed": true, "contact/new": true}
 	got := map[string]uint64{}
 	dir := t.TempDir()
-	if err := writeSynced(schemas.Contacts, dir, ContactsFile, EntityContact, schemas.Stamp{}, sliceSource(old), d, acked, contactKey, keepContactID); err != nil {
+	if err := writeSynced(schemas.Contacts, dir, ContactsFile, EntityContact, schemas.Stamp{}, sliceSource(old), sliceSource(cur), d, acked, contactKey, keepContactID, func(*Change[schemas.Contact], *schemas.Contact) {}); err != nil {
 		t.Fatal(err)
 	}
 	synced, err := schemas.Contacts.ReadFile(filepath.Join(dir, ContactsFile+".parquet"))
