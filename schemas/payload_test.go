@@ -3,8 +3,13 @@ package schemas
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/cespare/xxhash/v2"
 )
+
+var xxhashString = xxhash.Sum64String
 
 func TestChangedFields(t *testing.T) {
 	h := func(kv ...any) FieldHashes {
@@ -57,5 +62,34 @@ func TestHashPayload(t *testing.T) {
 	b3, _ := json.Marshal(c)
 	if _, f3 := HashPayload(b3); !slices.Equal(ChangedFields(fields, f3), []string{"fields.Plan"}) {
 		t.Errorf("changed %v, want [fields.Plan]", ChangedFields(fields, f3))
+	}
+}
+
+// The scan HashPayload makes hashes the same texts Payload decodes, whatever the
+// values hold: escapes, quotes, non-ASCII, nested addresses, lists, nulls.
+func TestHashPayloadMatchesPayload(t *testing.T) {
+	id := int64(3)
+	rows := []any{
+		Contact{CustomerID: "c\"1", Email: "a<b>@x.io", FirstName: "Zoë \\ \u2028", ACContactID: &id,
+			Fields: FieldValues{{Title: `Plan "x" & <y>`, Value: "pro,\n[1]{}"}, {Title: "Empty", Value: ""}, {Title: "Ünï", Value: `\"`}}},
+		Contact{},
+	}
+	for _, rp := range sampleRPs() {
+		rows = append(rows, rp)
+	}
+	for i, r := range rows {
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, got := HashPayload(b)
+		var want FieldHashes
+		for k, v := range payloadOf(b) {
+			want = append(want, FieldHash{Field: k, Hash: xxhashString(v)})
+		}
+		slices.SortFunc(want, func(a, b FieldHash) int { return strings.Compare(a.Field, b.Field) })
+		if !slices.Equal(got, want) {
+			t.Errorf("row %d: scanned %v\nwant %v", i, got, want)
+		}
 	}
 }
