@@ -69,6 +69,10 @@ type applier struct {
 	// The transform files, which the creates are read from as they are sent.
 	curContacts source[schemas.Contact]
 	curRPs      source[schemas.RecurringPayment]
+	// underOld: recurring payments sent under their customer's old email (key →
+	// that email), the email change being refused as taken; the synced snapshot
+	// says so, so they are sent again until it goes through.
+	underOld map[string]string
 	// rpWho keeps the error-row identity (customer id, email) of the recurring
 	// payments sent and not yet confirmed: a create's row is dropped once sent.
 	rpWho map[string][2]string
@@ -991,7 +995,9 @@ func (a *applier) recurringPayments(ctx context.Context, d *Diff[schemas.Recurri
 	// the new one AC would attach them to the other contact). Their synced rows get
 	// a hash no transform row has, so they are sent again each run until the email
 	// change goes through and they can carry the new email.
-	underOld := map[string]bool{}
+	if a.underOld == nil {
+		a.underOld = map[string]string{}
+	}
 	moveUnderOld := func(ch rpChange) {
 		cust := ch.New.StoreCustomerID
 		if !a.emailTaken[cust] || fate[cust] != fateLive {
@@ -1003,7 +1009,7 @@ func (a *applier) recurringPayments(ctx context.Context, d *Diff[schemas.Recurri
 			// Its field hashes are the transform's no more: without them the next
 			// plan names this row's changes from both rows whole.
 			ch.New.FieldHashes = nil
-			underOld[ch.Key] = true
+			a.underOld[ch.Key] = ch.New.Email
 		}
 	}
 	for _, ch := range d.Changes {
@@ -1072,7 +1078,7 @@ func (a *applier) recurringPayments(ctx context.Context, d *Diff[schemas.Recurri
 		if a.j.done(EntityRecurringPayment, ch.Key) || awaiting[ch.Key] {
 			return false
 		}
-		if underOld[ch.Key] {
+		if _, ok := a.underOld[ch.Key]; ok {
 			return true
 		}
 		if a.failedContacts[ch.New.StoreCustomerID] {

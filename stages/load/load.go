@@ -372,9 +372,15 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 	// connection it was sent to: transform cannot know it), and which AC contact is
 	// each customer's: the id learned this load, else the one the last synced row
 	// had; a contact this load deleted has none.
-	patchRP := func(_ *Change[schemas.RecurringPayment], row *schemas.RecurringPayment) {
+	patchRP := func(ch *Change[schemas.RecurringPayment], row *schemas.RecurringPayment) {
 		id := connID
 		row.LegacyConnectionID = &id
+		// A create sent under its customer's old email and read again from the
+		// transform file: its synced row says what was sent (an update's row is the
+		// one sent, already so).
+		if email, ok := a.underOld[ch.Key]; ok && ch.Op == OpCreate {
+			row.Email, row.RowHash, row.FieldHashes = email, ^row.RowHash, nil
+		}
 	}
 	patchContact := func(ch *Change[schemas.Contact], row *schemas.Contact) {
 		row.ACContactID = nil
