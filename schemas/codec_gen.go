@@ -1058,6 +1058,12 @@ func encodeContact(rb *array.RecordBuilder, rec *Contact) {
 	appendUint64(rb.Field(9), rec.RowHash)
 	appendBool(rb.Field(10), rec.Erased)
 	appendPtrInt64(rb.Field(11), rec.ACContactID)
+	{
+		sb := openList(rb.Field(12))
+		for j := range rec.FieldHashes {
+			encodeFieldHashStruct(sb, &rec.FieldHashes[j])
+		}
+	}
 }
 
 func decodeContact(rs []reader, i int, rec *Contact) {
@@ -1102,6 +1108,13 @@ func decodeContact(rs []reader, i int, rec *Contact) {
 		p := v
 		rec.ACContactID = &p
 	}
+	if start, end, ok := rs[12].span(i); ok {
+		out := make(FieldHashes, end-start)
+		for j := range out {
+			decodeFieldHash(rs[12].subs, start+j, &out[j])
+		}
+		rec.FieldHashes = out
+	}
 }
 
 func detachContact(rec *Contact) {
@@ -1119,6 +1132,14 @@ func detachContact(rec *Contact) {
 			detachFieldValue(&out[j])
 		}
 		rec.Fields = out
+	}
+	if len(rec.FieldHashes) > 0 {
+		out := make(FieldHashes, len(rec.FieldHashes))
+		copy(out, rec.FieldHashes)
+		for j := range out {
+			detachFieldHash(&out[j])
+		}
+		rec.FieldHashes = out
 	}
 }
 
@@ -1184,6 +1205,12 @@ func encodeRecurringPayment(rb *array.RecordBuilder, rec *RecurringPayment) {
 	appendStrings(rb.Field(50), rec.LineItemTags)
 	appendBool(rb.Field(51), rec.Deleted)
 	appendUint64(rb.Field(52), rec.RowHash)
+	{
+		sb := openList(rb.Field(53))
+		for j := range rec.FieldHashes {
+			encodeFieldHashStruct(sb, &rec.FieldHashes[j])
+		}
+	}
 }
 
 func decodeRecurringPayment(rs []reader, i int, rec *RecurringPayment) {
@@ -1327,6 +1354,13 @@ func decodeRecurringPayment(rs []reader, i int, rec *RecurringPayment) {
 	if v, ok := rs[39].uint64(i); ok {
 		rec.RowHash = v
 	}
+	if start, end, ok := rs[40].span(i); ok {
+		out := make(FieldHashes, end-start)
+		for j := range out {
+			decodeFieldHash(rs[40].subs, start+j, &out[j])
+		}
+		rec.FieldHashes = out
+	}
 }
 
 func detachRecurringPayment(rec *RecurringPayment) {
@@ -1458,6 +1492,14 @@ func detachRecurringPayment(rec *RecurringPayment) {
 		}
 		rec.LineItemTags = out
 	}
+	if len(rec.FieldHashes) > 0 {
+		out := make(FieldHashes, len(rec.FieldHashes))
+		copy(out, rec.FieldHashes)
+		for j := range out {
+			detachFieldHash(&out[j])
+		}
+		rec.FieldHashes = out
+	}
 }
 
 func encodePlanEntry(rb *array.RecordBuilder, rec *PlanEntry) {
@@ -1465,6 +1507,12 @@ func encodePlanEntry(rb *array.RecordBuilder, rec *PlanEntry) {
 	appendString(rb.Field(1), rec.Key)
 	appendString(rb.Field(2), rec.Op)
 	appendStrings(rb.Field(3), rec.ChangedFields)
+	{
+		sb := openList(rb.Field(4))
+		for j := range rec.Changes {
+			encodePlanChangeStruct(sb, &rec.Changes[j])
+		}
+	}
 }
 
 func decodePlanEntry(rs []reader, i int, rec *PlanEntry) {
@@ -1480,6 +1528,13 @@ func decodePlanEntry(rs []reader, i int, rec *PlanEntry) {
 	if v := rs[3].strings(i); v != nil {
 		rec.ChangedFields = v
 	}
+	if start, end, ok := rs[4].span(i); ok {
+		out := make(PlanChanges, end-start)
+		for j := range out {
+			decodePlanChange(rs[4].subs, start+j, &out[j])
+		}
+		rec.Changes = out
+	}
 }
 
 func detachPlanEntry(rec *PlanEntry) {
@@ -1492,6 +1547,14 @@ func detachPlanEntry(rec *PlanEntry) {
 			out[j] = strings.Clone(s)
 		}
 		rec.ChangedFields = out
+	}
+	if len(rec.Changes) > 0 {
+		out := make(PlanChanges, len(rec.Changes))
+		copy(out, rec.Changes)
+		for j := range out {
+			detachPlanChange(&out[j])
+		}
+		rec.Changes = out
 	}
 }
 
@@ -1734,6 +1797,25 @@ func detachFieldValue(rec *FieldValue) {
 	rec.Value = strings.Clone(rec.Value)
 }
 
+func encodeFieldHashStruct(sb *array.StructBuilder, rec *FieldHash) {
+	sb.Append(true)
+	appendString(sb.FieldBuilder(0), rec.Field)
+	appendUint64(sb.FieldBuilder(1), rec.Hash)
+}
+
+func decodeFieldHash(rs []reader, i int, rec *FieldHash) {
+	if v, ok := rs[0].string(i); ok {
+		rec.Field = v
+	}
+	if v, ok := rs[1].uint64(i); ok {
+		rec.Hash = v
+	}
+}
+
+func detachFieldHash(rec *FieldHash) {
+	rec.Field = strings.Clone(rec.Field)
+}
+
 func encodeACAddressStruct(sb *array.StructBuilder, rec *ACAddress) {
 	sb.Append(true)
 	appendString(sb.FieldBuilder(0), rec.FirstName)
@@ -1848,4 +1930,29 @@ func detachCustomerData(rec *CustomerData) {
 	rec.SMSMarketingState = strings.Clone(rec.SMSMarketingState)
 	rec.SMSOptInLevel = strings.Clone(rec.SMSOptInLevel)
 	rec.SMSConsentUpdatedDate = strings.Clone(rec.SMSConsentUpdatedDate)
+}
+
+func encodePlanChangeStruct(sb *array.StructBuilder, rec *PlanChange) {
+	sb.Append(true)
+	appendString(sb.FieldBuilder(0), rec.Field)
+	appendString(sb.FieldBuilder(1), rec.Old)
+	appendString(sb.FieldBuilder(2), rec.New)
+}
+
+func decodePlanChange(rs []reader, i int, rec *PlanChange) {
+	if v, ok := rs[0].string(i); ok {
+		rec.Field = v
+	}
+	if v, ok := rs[1].string(i); ok {
+		rec.Old = v
+	}
+	if v, ok := rs[2].string(i); ok {
+		rec.New = v
+	}
+}
+
+func detachPlanChange(rec *PlanChange) {
+	rec.Field = strings.Clone(rec.Field)
+	rec.Old = strings.Clone(rec.Old)
+	rec.New = strings.Clone(rec.New)
 }

@@ -485,7 +485,13 @@ func readRecord[T any](readers []reader, i int, rec *T) {
 // from 0, with every column. The other rows are decoded by Parquet but never turned
 // into records: picking the 1% of a file that changed costs a fraction of Each.
 func (t *Table[T]) EachRow(path string, want func(row int) bool, fn func(row int, rec *T) error) error {
-	r, err := t.Open(path)
+	return t.EachRowColumns(path, nil, want, fn)
+}
+
+// EachRowColumns is EachRow reading only the named columns (see OpenColumns): the
+// field hashes of the rows an update touches, not the rows.
+func (t *Table[T]) EachRowColumns(path string, cols []string, want func(row int) bool, fn func(row int, rec *T) error) error {
+	r, err := t.OpenColumns(path, cols)
 	if err != nil {
 		return err
 	}
@@ -515,6 +521,55 @@ func (t *Table[T]) EachRow(path string, want func(row int) bool, fn func(row int
 		}
 	}
 }
+
+// Cursor walks a file's rows once, a decoded batch (readRows) at a time, turning
+// into records only the rows asked for: a stage that sends rows in file order reads
+// them when it sends them, holding one batch, not the file.
+type Cursor[T any] struct {
+	r    *Reader[T]
+	base int
+	done bool
+}
+
+// OpenCursor opens the file at path for a Cursor.
+func (t *Table[T]) OpenCursor(path string) (*Cursor[T], error) {
+	r, err := t.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return &Cursor[T]{r: r}, nil
+}
+
+// Next decodes the next batch and calls fn for the rows of it want accepts, by row
+// number from 0. It reports false once the file is read.
+func (c *Cursor[T]) Next(want func(row int) bool, fn func(row int, rec *T) error) (bool, error) {
+	if c.done {
+		return false, nil
+	}
+	var ferr error
+	read := c.r.t.recordReader()
+	err := c.r.batch(func(readers []reader, n int) {
+		for i := 0; i < n && ferr == nil; i++ {
+			if want(c.base + i) {
+				var rec T
+				read(readers, i, &rec)
+				ferr = fn(c.base+i, &rec)
+			}
+		}
+		c.base += n
+	})
+	if err == io.EOF {
+		c.done = true
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, ferr
+}
+
+// Close releases the file.
+func (c *Cursor[T]) Close() error { return c.r.Close() }
 
 // Close releases the file.
 func (r *Reader[T]) Close() error {
