@@ -145,6 +145,9 @@ func (p *Pipeline) Load(ctx context.Context, req LoadRequest) (*Run, error) {
 	return run, p.AdvanceExtractState(run)
 }
 
+// planShown is how many updates a dry run prints; plan.csv holds them all.
+const planShown = 20
+
 func (p *Pipeline) printPlan(run *Run, rep schemas.Report, dryRun bool) {
 	c := rep.Counts
 	if c == nil {
@@ -154,6 +157,10 @@ func (p *Pipeline) printPlan(run *Run, rep schemas.Report, dryRun bool) {
 		c["contacts_create"], c["contacts_update"], c["contacts_delete"], c["contacts_unchanged"],
 		c["recurring_payments_create"], c["recurring_payments_update"], c["recurring_payments_delete"], c["recurring_payments_unchanged"])
 	if dryRun {
+		// What a person reviews before sending: the updates, field by field.
+		if err := load.WriteChanges(p.Out, run.StageDir(StageLoad), planShown, p.Cfg.RedactErrors); err != nil {
+			fmt.Fprintf(p.Out, "          %v\n", err)
+		}
 		fmt.Fprintf(p.Out, "          dry run: nothing sent; see %s\n", DisplayPath(filepath.Join(run.StageDir(StageLoad), load.PlanFile+".csv")))
 		return
 	}

@@ -27,6 +27,9 @@ import (
 // A string column writes NULL for "" and reads NULL back as "": Chargebee's absent
 // values and cb2ac's empty ones are the same thing, and a query engine should see
 // one NULL, not a mix of NULL and "" (json_extract_string on "" fails).
+//
+// This file's reflective walk codes types without a generated codec and is the
+// reference for codec_gen.go, which unrolls the same walk per table (codecgen.go).
 
 type column struct {
 	name     string
@@ -216,32 +219,6 @@ func twinText(c *column, v reflect.Value) (string, bool) {
 	return s, s != ""
 }
 
-// appendTwin writes the typed form of a text column's value, NULL when the text is
-// absent or not of the twin's form.
-func appendTwin(c *column, b array.Builder, v reflect.Value) {
-	s, ok := twinText(c, v)
-	if !ok {
-		b.AppendNull()
-		return
-	}
-	switch c.kind {
-	case kDecimalTwin:
-		n, ok := parseDecimal(s)
-		if !ok {
-			b.AppendNull()
-			return
-		}
-		b.(*array.Decimal128Builder).Append(n)
-	case kTimeTwin:
-		t, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			b.AppendNull()
-			return
-		}
-		appendSeconds(b, t.Unix())
-	}
-}
-
 // parseDecimal reads a decimal string at the twin's scale; ok is false when it is not
 // one, or does not fit exactly (more places than the scale: never rounded; more
 // integer digits than the precision leaves). AC's amounts (-?digits.digits, at most
@@ -293,49 +270,148 @@ func fieldsOf(cols []column) []arrow.Field {
 	return fs
 }
 
+// The typed appenders below are the one definition of how a Go value becomes a
+// cell: the reflective codec (appendValue) and the generated one (codec_gen.go) both
+// call them, so the two cannot disagree on NULLs, clamping or twins.
+
+func appendString(b array.Builder, s string) {
+	if s == "" {
+		b.AppendNull()
+		return
+	}
+	b.(*array.StringBuilder).Append(s)
+}
+
+func appendPtrString(b array.Builder, p *string) {
+	if p == nil {
+		b.AppendNull()
+		return
+	}
+	b.(*array.StringBuilder).Append(*p)
+}
+
+func appendInt64(b array.Builder, n int64) { b.(*array.Int64Builder).Append(n) }
+
+func appendPtrInt64(b array.Builder, p *int64) {
+	if p == nil {
+		b.AppendNull()
+		return
+	}
+	b.(*array.Int64Builder).Append(*p)
+}
+
+func appendUint64(b array.Builder, n uint64) { b.(*array.Uint64Builder).Append(n) }
+
+func appendBool(b array.Builder, v bool) { b.(*array.BooleanBuilder).Append(v) }
+
+func appendPtrBool(b array.Builder, p *bool) {
+	if p == nil {
+		b.AppendNull()
+		return
+	}
+	b.(*array.BooleanBuilder).Append(*p)
+}
+
+func appendPtrSeconds(b array.Builder, p *int64) {
+	if p == nil {
+		b.AppendNull()
+		return
+	}
+	appendSeconds(b, *p)
+}
+
+// appendDecimalTwin writes the decimal twin of text s (NULL for "" or a non-decimal).
+func appendDecimalTwin(b array.Builder, s string) {
+	if s == "" {
+		b.AppendNull()
+		return
+	}
+	n, ok := parseDecimal(s)
+	if !ok {
+		b.AppendNull()
+		return
+	}
+	b.(*array.Decimal128Builder).Append(n)
+}
+
+func appendDecimalTwinPtr(b array.Builder, p *string) {
+	if p == nil {
+		b.AppendNull()
+		return
+	}
+	appendDecimalTwin(b, *p)
+}
+
+// appendTimeTwin writes the time twin of RFC 3339 text s (NULL for "" or a non-time).
+func appendTimeTwin(b array.Builder, s string) {
+	if s == "" {
+		b.AppendNull()
+		return
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		b.AppendNull()
+		return
+	}
+	appendSeconds(b, t.Unix())
+}
+
+func appendTimeTwinPtr(b array.Builder, p *string) {
+	if p == nil {
+		b.AppendNull()
+		return
+	}
+	appendTimeTwin(b, *p)
+}
+
+func appendStrings(b array.Builder, ss []string) {
+	lb := b.(*array.ListBuilder)
+	lb.Append(true)
+	vb := lb.ValueBuilder().(*array.StringBuilder)
+	for _, s := range ss {
+		vb.Append(s)
+	}
+}
+
+// openList starts a non-null list cell of structs and returns the builder its
+// elements are appended to.
+func openList(b array.Builder) *array.StructBuilder {
+	lb := b.(*array.ListBuilder)
+	lb.Append(true)
+	return lb.ValueBuilder().(*array.StructBuilder)
+}
+
 // appendValue appends one Go value to the builder of its column.
 func appendValue(c *column, b array.Builder, v reflect.Value) {
 	switch c.kind {
 	case kString:
-		if s := v.String(); s == "" {
-			b.AppendNull()
-		} else {
-			b.(*array.StringBuilder).Append(s)
-		}
+		appendString(b, v.String())
 	case kTimestamp:
 		appendSeconds(b, v.Int())
 	case kPtrTimestamp:
-		if v.IsNil() {
-			b.AppendNull()
-		} else {
-			appendSeconds(b, v.Elem().Int())
-		}
+		appendPtrSeconds(b, v.Interface().(*int64))
 	case kDecimalTwin, kTimeTwin:
-		appendTwin(c, b, v)
+		s, ok := twinText(c, v)
+		if !ok {
+			s = ""
+		}
+		if c.kind == kDecimalTwin {
+			appendDecimalTwin(b, s)
+		} else {
+			appendTimeTwin(b, s)
+		}
 	case kInt64:
-		b.(*array.Int64Builder).Append(v.Int())
+		appendInt64(b, v.Int())
 	case kUint64:
-		b.(*array.Uint64Builder).Append(v.Uint())
+		appendUint64(b, v.Uint())
 	case kBool:
-		b.(*array.BooleanBuilder).Append(v.Bool())
+		appendBool(b, v.Bool())
 	case kPtrString:
-		if v.IsNil() {
-			b.AppendNull()
-		} else {
-			b.(*array.StringBuilder).Append(v.Elem().String())
-		}
+		appendPtrString(b, v.Interface().(*string))
 	case kPtrInt64:
-		if v.IsNil() {
-			b.AppendNull()
-		} else {
-			b.(*array.Int64Builder).Append(v.Elem().Int())
-		}
+		appendPtrInt64(b, v.Interface().(*int64))
 	case kPtrBool:
-		if v.IsNil() {
-			b.AppendNull()
-		} else {
-			b.(*array.BooleanBuilder).Append(v.Elem().Bool())
-		}
+		appendPtrBool(b, v.Interface().(*bool))
 	case kStruct:
 		appendStruct(c.children, b.(*array.StructBuilder), v)
 	case kPtrStruct:
@@ -352,9 +428,7 @@ func appendValue(c *column, b array.Builder, v reflect.Value) {
 			vb.Append(v.Index(i).String())
 		}
 	case kStructList:
-		lb := b.(*array.ListBuilder)
-		lb.Append(true)
-		sb := lb.ValueBuilder().(*array.StructBuilder)
+		sb := openList(b)
 		for i := 0; i < v.Len(); i++ {
 			appendStruct(c.children, sb, v.Index(i))
 		}
@@ -379,6 +453,13 @@ type reader struct {
 	inner arrow.Array
 	// legacy: the file holds the column in an older version's form (see bindReader).
 	legacy bool
+	// The column as its concrete array, set by bindReader for the scalar kinds (and
+	// the legacy forms), so reading a cell is no type switch.
+	str  *array.String
+	i64  *array.Int64
+	u64  *array.Uint64
+	bln  *array.Boolean
+	tsms *array.Timestamp
 }
 
 func bindReaders(cols []column, arrs func(name string) (arrow.Array, error)) ([]reader, error) {
@@ -420,9 +501,25 @@ func bindReader(c *column, a arrow.Array) (reader, error) {
 		}
 	}
 	if r.legacy {
+		switch c.kind {
+		case kTimestamp, kPtrTimestamp:
+			r.i64 = a.(*array.Int64)
+		case kStringList:
+			r.str = a.(*array.String)
+		}
 		return r, nil
 	}
 	switch c.kind {
+	case kString, kPtrString:
+		r.str = a.(*array.String)
+	case kInt64, kPtrInt64:
+		r.i64 = a.(*array.Int64)
+	case kUint64:
+		r.u64 = a.(*array.Uint64)
+	case kBool, kPtrBool:
+		r.bln = a.(*array.Boolean)
+	case kTimestamp, kPtrTimestamp:
+		r.tsms = a.(*array.Timestamp)
 	case kStruct, kPtrStruct:
 		sa, ok := a.(*array.Struct)
 		if !ok {
@@ -465,92 +562,159 @@ func structChildren(sa *array.Struct) func(string) (arrow.Array, error) {
 	}
 }
 
-// read sets v (the struct field) from row i of the column.
-func (r *reader) read(i int, v reflect.Value) {
-	a := r.arr
-	if a == nil {
-		return
+// The typed cell readers below are the one definition of how a cell becomes a Go
+// value, shared by the reflective codec (read) and the generated one (codec_gen.go).
+// Each reports false for NULL and for a column the file lacks: the field then keeps
+// its zero value (pointers stay nil).
+
+func (r *reader) valid(i int) bool { return r.arr != nil && !r.arr.IsNull(i) }
+
+func (r *reader) string(i int) (string, bool) {
+	if !r.valid(i) {
+		return "", false
 	}
-	if a.IsNull(i) {
-		// Pointers stay nil; non-null kinds keep their zero value.
-		return
-	}
-	if r.legacy {
-		r.readLegacy(i, v)
-		return
-	}
-	switch r.col.kind {
-	case kString:
-		v.SetString(a.(*array.String).Value(i))
-	case kTimestamp:
-		v.SetInt(seconds(a, i))
-	case kPtrTimestamp:
-		n := seconds(a, i)
-		v.Set(reflect.ValueOf(&n))
-	case kInt64:
-		v.SetInt(a.(*array.Int64).Value(i))
-	case kUint64:
-		v.SetUint(a.(*array.Uint64).Value(i))
-	case kBool:
-		v.SetBool(a.(*array.Boolean).Value(i))
-	case kPtrString:
-		s := a.(*array.String).Value(i)
-		v.Set(reflect.ValueOf(&s))
-	case kPtrInt64:
-		n := a.(*array.Int64).Value(i)
-		v.Set(reflect.ValueOf(&n))
-	case kPtrBool:
-		b := a.(*array.Boolean).Value(i)
-		v.Set(reflect.ValueOf(&b))
-	case kStruct:
-		readStruct(r.subs, i, v)
-	case kPtrStruct:
-		p := reflect.New(r.col.elem)
-		readStruct(r.subs, i, p.Elem())
-		v.Set(p)
-	case kStringList:
-		start, end := r.list.ValueOffsets(i)
-		if start == end {
-			return // an empty list reads as nil, as it was most likely written
-		}
-		s := r.inner.(*array.String)
-		out := reflect.MakeSlice(v.Type(), int(end-start), int(end-start))
-		for j := start; j < end; j++ {
-			out.Index(int(j - start)).SetString(s.Value(int(j)))
-		}
-		v.Set(out)
-	case kStructList:
-		start, end := r.list.ValueOffsets(i)
-		if start == end {
-			return
-		}
-		out := reflect.MakeSlice(v.Type(), int(end-start), int(end-start))
-		for j := start; j < end; j++ {
-			readStruct(r.subs, int(j), out.Index(int(j-start)))
-		}
-		v.Set(out)
-	}
+	return r.str.Value(i), true
 }
 
-// readLegacy reads a column written in a previous schema version's form.
-func (r *reader) readLegacy(i int, v reflect.Value) {
-	switch r.col.kind {
-	case kTimestamp:
-		v.SetInt(r.arr.(*array.Int64).Value(i))
-	case kPtrTimestamp:
-		n := r.arr.(*array.Int64).Value(i)
-		v.Set(reflect.ValueOf(&n))
-	case kStringList:
-		s := r.arr.(*array.String).Value(i)
+func (r *reader) int64(i int) (int64, bool) {
+	if !r.valid(i) {
+		return 0, false
+	}
+	return r.i64.Value(i), true
+}
+
+func (r *reader) uint64(i int) (uint64, bool) {
+	if !r.valid(i) {
+		return 0, false
+	}
+	return r.u64.Value(i), true
+}
+
+func (r *reader) bool(i int) (bool, bool) {
+	if !r.valid(i) {
+		return false, false
+	}
+	return r.bln.Value(i), true
+}
+
+// seconds reads a timestamp column as Unix seconds; version 1 wrote the seconds as
+// BIGINT.
+func (r *reader) seconds(i int) (int64, bool) {
+	if !r.valid(i) {
+		return 0, false
+	}
+	if r.legacy {
+		return r.i64.Value(i), true
+	}
+	return seconds(r.tsms, i), true
+}
+
+// strings reads a list of strings; an empty list reads as nil, as it was most
+// likely written. Version 1 wrote the list as one "|"-joined string.
+func (r *reader) strings(i int) []string {
+	if !r.valid(i) {
+		return nil
+	}
+	if r.legacy {
+		s := r.str.Value(i)
 		if s == "" {
-			return
+			return nil
 		}
-		parts := strings.Split(s, "|")
-		out := reflect.MakeSlice(v.Type(), len(parts), len(parts))
-		for j, p := range parts {
-			out.Index(j).SetString(p)
+		return strings.Split(s, "|")
+	}
+	start, end := r.list.ValueOffsets(i)
+	if start == end {
+		return nil
+	}
+	s := r.inner.(*array.String)
+	out := make([]string, end-start)
+	for j := start; j < end; j++ {
+		out[j-start] = s.Value(int(j))
+	}
+	return out
+}
+
+// span is where row i's elements of a list of structs are in r.subs; ok is false for
+// NULL and for an empty list (read as nil).
+func (r *reader) span(i int) (start, end int, ok bool) {
+	if !r.valid(i) {
+		return 0, 0, false
+	}
+	s, e := r.list.ValueOffsets(i)
+	return int(s), int(e), s < e
+}
+
+// read sets v (the struct field) from row i of the column.
+func (r *reader) read(i int, v reflect.Value) {
+	switch r.col.kind {
+	case kString:
+		if s, ok := r.string(i); ok {
+			v.SetString(s)
 		}
-		v.Set(out)
+	case kPtrString:
+		// Copies made inside the branch: taking the address of s itself would move
+		// it to the heap at its declaration, one allocation per NULL cell too.
+		if s, ok := r.string(i); ok {
+			p := s
+			v.Set(reflect.ValueOf(&p))
+		}
+	case kTimestamp:
+		if n, ok := r.seconds(i); ok {
+			v.SetInt(n)
+		}
+	case kPtrTimestamp:
+		if n, ok := r.seconds(i); ok {
+			p := n
+			v.Set(reflect.ValueOf(&p))
+		}
+	case kInt64:
+		if n, ok := r.int64(i); ok {
+			v.SetInt(n)
+		}
+	case kPtrInt64:
+		if n, ok := r.int64(i); ok {
+			p := n
+			v.Set(reflect.ValueOf(&p))
+		}
+	case kUint64:
+		if n, ok := r.uint64(i); ok {
+			v.SetUint(n)
+		}
+	case kBool:
+		if b, ok := r.bool(i); ok {
+			v.SetBool(b)
+		}
+	case kPtrBool:
+		if b, ok := r.bool(i); ok {
+			p := b
+			v.Set(reflect.ValueOf(&p))
+		}
+	case kStruct:
+		if r.valid(i) {
+			readStruct(r.subs, i, v)
+		}
+	case kPtrStruct:
+		if r.valid(i) {
+			p := reflect.New(r.col.elem)
+			readStruct(r.subs, i, p.Elem())
+			v.Set(p)
+		}
+	case kStringList:
+		if ss := r.strings(i); ss != nil {
+			out := reflect.MakeSlice(v.Type(), len(ss), len(ss))
+			for j, s := range ss {
+				out.Index(j).SetString(s)
+			}
+			v.Set(out)
+		}
+	case kStructList:
+		if start, end, ok := r.span(i); ok {
+			out := reflect.MakeSlice(v.Type(), end-start, end-start)
+			for j := start; j < end; j++ {
+				readStruct(r.subs, j, out.Index(j-start))
+			}
+			v.Set(out)
+		}
 	}
 }
 

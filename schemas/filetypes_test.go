@@ -207,7 +207,7 @@ func TestStampColumnsAndFooter(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(string(b), "\n")
-	if !strings.HasSuffix(lines[0], ",row_hash,run_id,extracted_at") || !strings.HasSuffix(lines[1], `,"20261123T020000Z","2026-11-23T02:00:07Z"`) {
+	if !strings.HasSuffix(lines[0], ",row_hash,field_hashes,run_id,extracted_at") || !strings.HasSuffix(lines[1], `,"20261123T020000Z","2026-11-23T02:00:07Z"`) {
 		t.Errorf("CSV twin stamp:\n%s\n%s", lines[0], lines[1])
 	}
 	// An unstamped file (Create) reads as a zero stamp.

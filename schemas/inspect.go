@@ -497,12 +497,16 @@ func inspEach(src inspSource, limit int, fn func([]any) error) error {
 func inspWriteTable(w io.Writer, path string, src inspSource, limit int) error {
 	m := src.meta()
 	var rows [][]string
+	var changes []string
 	err := inspEach(src, limit, func(row []any) error {
 		cells := make([]string, len(row))
 		for i, v := range row {
 			cells[i] = inspCut(inspEscape(inspCell(v, "NULL")), inspectCellRunes)
 		}
 		rows = append(rows, cells)
+		if m.kind == "parquet" && m.name != nil && *m.name == Plans.Name {
+			changes = append(changes, inspPlanChanges(m, row)...)
+		}
 		return nil
 	})
 	if err != nil {
@@ -573,6 +577,13 @@ func inspWriteTable(w io.Writer, path string, src inspSource, limit int) error {
 		fmt.Fprintf(bw, "(1 row)\n")
 	default:
 		fmt.Fprintf(bw, "(%d rows)\n", len(rows))
+	}
+	if len(changes) > 0 {
+		// A plan's changes are cut to a cell above: here whole, one field a line.
+		bw.WriteString("\nchanges:\n")
+		for _, c := range changes {
+			bw.WriteString(inspEscape(c) + "\n")
+		}
 	}
 	return bw.Flush()
 }
@@ -834,4 +845,32 @@ func inspCut(s string, n int) string {
 // inspOneLine keeps an error message on one line.
 func inspOneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// inspPlanChanges renders a plan row's changes column: a line naming the record,
+// then one line per changed field (FormatChange).
+func inspPlanChanges(m *inspMeta, row []any) []string {
+	col := map[string]any{}
+	for i, c := range m.columns {
+		if i < len(row) {
+			col[c.Name] = row[i]
+		}
+	}
+	list, _ := col["changes"].([]any)
+	if len(list) == 0 {
+		return nil
+	}
+	out := []string{"  " + inspCell(col["entity"], "") + " " + inspCell(col["key"], "") + " " + inspCell(col["op"], "")}
+	for _, v := range list {
+		o, ok := v.(inspObject)
+		if !ok {
+			continue
+		}
+		f := map[string]string{}
+		for k, key := range o.keys {
+			f[key] = inspCell(o.vals[k], "")
+		}
+		out = append(out, "    "+FormatChange(f["field"], f["old"], f["new"]))
+	}
+	return out
 }

@@ -652,3 +652,25 @@ func TestInspectCorruptPages(t *testing.T) {
 
 // inspVersions are the schema versions the files of these tests are written in.
 var inspVersions = map[string]int{"recurring_payment": RecurringPayments.Version, "subscription": Subscriptions.Version}
+
+// A plan's changes, cut to a cell in the table, follow it whole: the record, then
+// field: old → new a line, a cleared value as "".
+func TestInspectPlanChanges(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "plan.parquet")
+	entries := []PlanEntry{
+		{Entity: "contact", Key: "cus_1", Op: "update", ChangedFields: StringList{"email", "fields.Cancel Reason"},
+			Changes: PlanChanges{{Field: "email", Old: "hannah.weber@example.com", New: "h.weber@example.net"}, {Field: "fields.Cancel Reason", Old: "not_paid", New: ""}}},
+		{Entity: "contact", Key: "cus_2", Op: "create"},
+	}
+	if err := Plans.WriteFile(path, entries); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := Inspect(&b, path, 0, "table"); err != nil {
+		t.Fatal(err)
+	}
+	want := "(2 rows)\n\nchanges:\n  contact cus_1 update\n    email: hannah.weber@example.com → h.weber@example.net\n    fields.Cancel Reason: not_paid → \"\"\n"
+	if !strings.HasSuffix(b.String(), want) {
+		t.Errorf("inspect of a plan ends\n%s\nwant\n%s", b.String(), want)
+	}
+}

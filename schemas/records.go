@@ -385,6 +385,10 @@ type Contact struct {
 	// the contact by it, so an email handed between customers never moves the wrong
 	// contact. omitempty keeps it out of row_hash, as it is not payload.
 	ACContactID *int64 `parquet:"acContactId" csv:"acContactId" json:"acContactId,omitempty"`
+	// FieldHashes: one hash per AC field (HashPayload), so load classifies and
+	// names an update's fields from this column, never the full rows. Not payload:
+	// json:"-" keeps it out of row_hash. Older files read it empty.
+	FieldHashes FieldHashes `parquet:"field_hashes" csv:"field_hashes" json:"-"`
 }
 
 // ACAddress is AC's AddressInput.
@@ -469,6 +473,8 @@ type RecurringPayment struct {
 	LineItemTags    StringList `parquet:"lineItemTags" csv:"lineItemTags" json:"lineItemTags,omitempty"`
 	Deleted         bool       `parquet:"deleted" csv:"deleted" json:"deleted"`
 	RowHash         uint64     `parquet:"row_hash" csv:"row_hash" json:"row_hash"`
+	// FieldHashes: as Contact's.
+	FieldHashes FieldHashes `parquet:"field_hashes" csv:"field_hashes" json:"-"`
 }
 
 // StringList is a list column; in CSV it is one JSON cell.
@@ -501,14 +507,19 @@ var (
 
 // PlanEntry is one row of load/plan.parquet and plan.csv: what load does with one
 // record. Op is create, update, delete or unchanged; ChangedFields lists the changed
-// columns of an update (custom fields as fields.<title>).
+// columns of an update (custom fields as fields.<title>), and Changes the same
+// fields with their old (synced) and new (transform) values, as terraform plan
+// shows them. The values are the ones the transform and synced files beside the
+// plan already hold; secrets are in neither.
 type PlanEntry struct {
-	Entity        string     `parquet:"entity,dict" csv:"entity"`
-	Key           string     `parquet:"key" csv:"key"`
-	Op            string     `parquet:"op,dict" csv:"op"`
-	ChangedFields StringList `parquet:"changed_fields" csv:"changed_fields"`
+	Entity        string      `parquet:"entity,dict" csv:"entity"`
+	Key           string      `parquet:"key" csv:"key"`
+	Op            string      `parquet:"op,dict" csv:"op"`
+	ChangedFields StringList  `parquet:"changed_fields" csv:"changed_fields"`
+	Changes       PlanChanges `parquet:"changes" csv:"changes"`
 }
 
 // Plans is load's plan file kind. Version 2: changed_fields is a list (version 1:
-// one "|"-joined string, still read).
+// one "|"-joined string, still read). The changes column was added since: no
+// bump, older plans read it empty.
 var Plans = NewTable[PlanEntry]("plan", 2)

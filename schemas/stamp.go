@@ -2,7 +2,7 @@ package schemas
 
 import (
 	"fmt"
-	"os"
+	"io"
 	"reflect"
 	"strings"
 	"time"
@@ -117,12 +117,12 @@ func csvStampNames[T any]() []string {
 // carries its input's ExtractedAt into its own files. A file from before the stamp
 // (schema version 1) gives a zero Stamp.
 func ReadStamp(path string) (Stamp, error) {
-	f, err := os.Open(path)
+	f, err := OpenFile(path)
 	if err != nil {
 		return Stamp{}, fmt.Errorf("read stamp: %w", err)
 	}
 	defer f.Close()
-	pf, err := file.NewParquetReader(f)
+	pf, err := file.NewParquetReader(io.NewSectionReader(f, 0, f.Size()))
 	if err != nil {
 		return Stamp{}, &SchemaError{Path: path, Msg: "not a readable Parquet file: " + err.Error()}
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -44,6 +45,13 @@ type Table[T any] struct {
 	cols    []column
 	stamps  []arrow.Field // the stamp columns after cols (stamp.go)
 	schema  *arrow.Schema
+	// gen is T's generated codec (codec_gen.go), looked up on first use: the
+	// package's own tables are made before codec_gen.go's init registers it.
+	// reflective tables never use one (the reference the generated codec is tested
+	// against).
+	genOnce    sync.Once
+	gen        *genCodec[T]
+	reflective bool
 }
 
 // NewTable reflects T's `parquet` tags into an Arrow schema carrying the cb2ac
@@ -53,7 +61,19 @@ func NewTable[T any](name string, version int) *Table[T] {
 	cols := columnsOf(reflect.TypeOf(zero))
 	stamps := stampFields(cols)
 	md := arrow.NewMetadata([]string{MetaSchema, MetaVersion}, []string{name, strconv.Itoa(version)})
-	return &Table[T]{Name: name, Version: version, cols: cols, stamps: stamps, schema: arrow.NewSchema(append(fieldsOf(cols), stamps...), &md)}
+	t := &Table[T]{Name: name, Version: version, cols: cols, stamps: stamps, schema: arrow.NewSchema(append(fieldsOf(cols), stamps...), &md)}
+	noteTable(t)
+	return t
+}
+
+// codec is T's generated codec, nil when T has none (then reflection does the work).
+func (t *Table[T]) codec() *genCodec[T] {
+	t.genOnce.Do(func() {
+		if !t.reflective {
+			t.gen = generatedCodec[T]()
+		}
+	})
+	return t.gen
 }
 
 // Schema is the Arrow schema of the file kind.
@@ -116,11 +136,16 @@ func (t *Table[T]) CreateStamped(path string, st Stamp) (*Writer[T], error) {
 
 // Write appends records, flushing a row group every BatchRows records.
 func (w *Writer[T]) Write(recs ...T) error {
+	gen := w.t.codec()
 	for i := range recs {
-		v := reflect.ValueOf(&recs[i]).Elem()
-		for k := range w.t.cols {
-			c := &w.t.cols[k]
-			appendValue(c, w.rb.Field(k), v.Field(c.index))
+		if gen != nil {
+			gen.encode(w.rb, &recs[i])
+		} else {
+			v := reflect.ValueOf(&recs[i]).Elem()
+			for k := range w.t.cols {
+				c := &w.t.cols[k]
+				appendValue(c, w.rb.Field(k), v.Field(c.index))
+			}
 		}
 		w.stamp.append(w.t.stamps, w.rb.Fields()[len(w.t.cols):])
 		w.n++
@@ -369,7 +394,13 @@ func (t *Table[T]) checkMeta(path string, pf *file.Reader) error {
 // Detach gives rec's strings memory of their own, so the record can be kept after
 // the batch it was read in: a streaming stage that keeps a few rows of every batch
 // would otherwise keep every batch.
-func (t *Table[T]) Detach(rec *T) { detach(t.cols, reflect.ValueOf(rec).Elem()) }
+func (t *Table[T]) Detach(rec *T) {
+	if gen := t.codec(); gen != nil {
+		gen.detach(rec)
+		return
+	}
+	detach(t.cols, reflect.ValueOf(rec).Elem())
+}
 
 // Rows is the row count of the file at path, from its footer: a stage sizes its
 // tables with it before streaming the file.
@@ -395,10 +426,11 @@ func (r *Reader[T]) NumRows() int64 { return r.total }
 
 // Next returns the next batch of records, or io.EOF after the last one.
 func (r *Reader[T]) Next() (out []T, err error) {
+	read := r.t.recordReader()
 	err = r.batch(func(readers []reader, n int) {
 		out = make([]T, n)
 		for i := range n {
-			readRecord(readers, i, &out[i])
+			read(readers, i, &out[i])
 		}
 	})
 	return out, err
@@ -433,6 +465,15 @@ func (r *Reader[T]) batch(fn func(readers []reader, n int)) (err error) {
 	return nil
 }
 
+// recordReader is how a row of bound readers becomes a T: T's generated decoder, or
+// reflection.
+func (t *Table[T]) recordReader() func(readers []reader, i int, rec *T) {
+	if gen := t.codec(); gen != nil {
+		return gen.decode
+	}
+	return readRecord[T]
+}
+
 func readRecord[T any](readers []reader, i int, rec *T) {
 	v := reflect.ValueOf(rec).Elem()
 	for k := range readers {
@@ -444,11 +485,18 @@ func readRecord[T any](readers []reader, i int, rec *T) {
 // from 0, with every column. The other rows are decoded by Parquet but never turned
 // into records: picking the 1% of a file that changed costs a fraction of Each.
 func (t *Table[T]) EachRow(path string, want func(row int) bool, fn func(row int, rec *T) error) error {
-	r, err := t.Open(path)
+	return t.EachRowColumns(path, nil, want, fn)
+}
+
+// EachRowColumns is EachRow reading only the named columns (see OpenColumns): the
+// field hashes of the rows an update touches, not the rows.
+func (t *Table[T]) EachRowColumns(path string, cols []string, want func(row int) bool, fn func(row int, rec *T) error) error {
+	r, err := t.OpenColumns(path, cols)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
+	read := t.recordReader()
 	base := 0
 	for {
 		var ferr error
@@ -456,7 +504,7 @@ func (t *Table[T]) EachRow(path string, want func(row int) bool, fn func(row int
 			for i := 0; i < n && ferr == nil; i++ {
 				if want(base + i) {
 					var rec T
-					readRecord(readers, i, &rec)
+					read(readers, i, &rec)
 					ferr = fn(base+i, &rec)
 				}
 			}
@@ -473,6 +521,55 @@ func (t *Table[T]) EachRow(path string, want func(row int) bool, fn func(row int
 		}
 	}
 }
+
+// Cursor walks a file's rows once, a decoded batch (readRows) at a time, turning
+// into records only the rows asked for: a stage that sends rows in file order reads
+// them when it sends them, holding one batch, not the file.
+type Cursor[T any] struct {
+	r    *Reader[T]
+	base int
+	done bool
+}
+
+// OpenCursor opens the file at path for a Cursor.
+func (t *Table[T]) OpenCursor(path string) (*Cursor[T], error) {
+	r, err := t.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return &Cursor[T]{r: r}, nil
+}
+
+// Next decodes the next batch and calls fn for the rows of it want accepts, by row
+// number from 0. It reports false once the file is read.
+func (c *Cursor[T]) Next(want func(row int) bool, fn func(row int, rec *T) error) (bool, error) {
+	if c.done {
+		return false, nil
+	}
+	var ferr error
+	read := c.r.t.recordReader()
+	err := c.r.batch(func(readers []reader, n int) {
+		for i := 0; i < n && ferr == nil; i++ {
+			if want(c.base + i) {
+				var rec T
+				read(readers, i, &rec)
+				ferr = fn(c.base+i, &rec)
+			}
+		}
+		c.base += n
+	})
+	if err == io.EOF {
+		c.done = true
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, ferr
+}
+
+// Close releases the file.
+func (c *Cursor[T]) Close() error { return c.r.Close() }
 
 // Close releases the file.
 func (r *Reader[T]) Close() error {

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -30,6 +31,7 @@ import (
 	acsandbox "github.com/cb2ac/cb2ac/sandbox/ac"
 	cbsandbox "github.com/cb2ac/cb2ac/sandbox/chargebee"
 	"github.com/cb2ac/cb2ac/schemas"
+	"github.com/cb2ac/cb2ac/stages/load"
 )
 
 const (
@@ -624,6 +626,9 @@ func TestLoadSandboxDay2DeleteRules(t *testing.T) {
 					t.Errorf("plan %s = %d, want %d (all counts %v)", k, counts[k], n, counts)
 				}
 			}
+			if rule == "keep" {
+				checkPlanValues(t, data)
+			}
 			s := sentRecords(ac.Requests())
 			if !reflect.DeepEqual(s.contacts, wantContacts) {
 				t.Errorf("contacts sent %v, want the changed ones %v", sortedSet(s.contacts), sortedSet(wantContacts))
@@ -668,6 +673,92 @@ func TestLoadSandboxDay2DeleteRules(t *testing.T) {
 				t.Errorf("%d contacts for cus_0039, want 1", n)
 			}
 		})
+	}
+}
+
+// checkPlanValues holds day 2's plan to testdata/golden/plan-day2.csv (its changes,
+// with their old and new values), and checks that the fields named from the field
+// hashes are the ones the full rows differ in (day 1's synced rows against day 2's
+// transform rows).
+func checkPlanValues(t *testing.T, data string) {
+	t.Helper()
+	entries := readTable(t, schemas.Plans, filepath.Join(stageDir(data, day2Run, "load"), "plan.parquet"))
+	var changed []schemas.PlanEntry
+	for _, e := range entries {
+		if e.Op != load.OpUnchanged {
+			changed = append(changed, e)
+		}
+	}
+	var b bytes.Buffer
+	if err := schemas.WriteCSVTo(&b, changed); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "plan-day2.csv", b.Bytes())
+
+	synced := filepath.Join(stageDir(data, day1Run, "load"), load.SyncedDir)
+	transform := stageDir(data, day2Run, "transform")
+	payloads := func(tb func(string) map[string]map[string]string, dir, name string) map[string]map[string]string {
+		return tb(filepath.Join(dir, name+".parquet"))
+	}
+	contacts := func(path string) map[string]map[string]string {
+		m := map[string]map[string]string{}
+		for _, c := range readTable(t, schemas.Contacts, path) {
+			if len(c.FieldHashes) == 0 {
+				t.Errorf("%s: contact %s has no field hashes", path, c.CustomerID)
+			}
+			m[c.CustomerID] = schemas.Payload(&c)
+		}
+		return m
+	}
+	rps := func(path string) map[string]map[string]string {
+		m := map[string]map[string]string{}
+		for _, r := range readTable(t, schemas.RecurringPayments, path) {
+			if len(r.FieldHashes) == 0 {
+				t.Errorf("%s: recurring payment %s has no field hashes", path, r.StoreRecurringPaymentID)
+			}
+			m[r.StoreRecurringPaymentID] = schemas.Payload(&r)
+		}
+		return m
+	}
+	old := map[string]map[string]map[string]string{
+		load.EntityContact:          payloads(contacts, synced, load.ContactsFile),
+		load.EntityRecurringPayment: payloads(rps, synced, load.RecurringPaymentsFile)}
+	cur := map[string]map[string]map[string]string{
+		load.EntityContact:          payloads(contacts, transform, load.ContactsFile),
+		load.EntityRecurringPayment: payloads(rps, transform, load.RecurringPaymentsFile)}
+	updates := 0
+	for _, e := range changed {
+		if e.Op != load.OpUpdate {
+			continue
+		}
+		updates++
+		o, n := old[e.Entity][e.Key], cur[e.Entity][e.Key]
+		var want []string
+		for _, k := range slices.Sorted(maps.Keys(n)) {
+			if o[k] != n[k] {
+				want = append(want, k)
+			}
+		}
+		for k := range o {
+			if _, ok := n[k]; !ok {
+				want = append(want, k)
+			}
+		}
+		slices.Sort(want)
+		if !slices.Equal([]string(e.ChangedFields), want) {
+			t.Errorf("%s %s: fields %v from the field hashes, %v from the full rows", e.Entity, e.Key, e.ChangedFields, want)
+		}
+		if len(e.Changes) != len(e.ChangedFields) {
+			t.Errorf("%s %s: %d changes for %d changed fields", e.Entity, e.Key, len(e.Changes), len(e.ChangedFields))
+		}
+		for _, c := range e.Changes {
+			if c.Old != schemas.DisplayValue(o[c.Field]) || c.New != schemas.DisplayValue(n[c.Field]) {
+				t.Errorf("%s %s %s: %q → %q, the rows hold %s → %s", e.Entity, e.Key, c.Field, c.Old, c.New, o[c.Field], n[c.Field])
+			}
+		}
+	}
+	if updates == 0 {
+		t.Error("day 2 plans no update")
 	}
 }
 
@@ -885,6 +976,58 @@ func TestLoadSandboxCrashResume(t *testing.T) {
 				t.Errorf("the run after the resumed load made %d writes", n)
 			}
 		})
+	}
+}
+
+// The apply step reads the rows it sends from the transform file by row number, so a
+// resumed load must read the very file the plan and the journal came from: a
+// transform file replaced between a killed load and its --resume is refused, and
+// nothing more is sent.
+func TestLoadResumeRefusesReplacedTransform(t *testing.T) {
+	cfg := writeConfig(t, acConfig{unthrottled: true, importBatch: 25, importMin: 1, rpBatch: 25})
+	var armed atomic.Bool
+	stalled, release := make(chan struct{}), make(chan struct{})
+	defer close(release)
+	ac := startAC(t, acsandbox.Options{Hook: func(ctx context.Context, r acsandbox.Request) {
+		if contactOps[r.Op] && armed.CompareAndSwap(true, false) {
+			close(stalled)
+			select {
+			case <-ctx.Done():
+			case <-release:
+			}
+		}
+	}})
+	armed.Store(true)
+	data := t.TempDir()
+	cmd, out, errb := cliCommand(ac.env(), "--data-dir", data, "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day1Run)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case <-stalled:
+		cmd.Process.Kill()
+		<-exited
+	case err := <-exited:
+		t.Fatalf("the load ended (%v) before the kill point\n%s\n%s", err, out, errb)
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the kill point never came")
+	}
+	// Another valid contacts file in its place: the first rows only, rewritten.
+	path := filepath.Join(stageDir(data, day1Run, "transform"), "contacts.parquet")
+	rows := readTable(t, schemas.Contacts, path)
+	if err := schemas.Contacts.WriteFile(path, rows[:len(rows)/2]); err != nil {
+		t.Fatal(err)
+	}
+	ac.ResetLog()
+	r := cb2acEnv(t, ac.env(), "--data-dir", data, "--config", cfg, "load", "--resume", "--run-id", day1Run)
+	if r.code == 0 || !strings.Contains(r.stderr, "contacts.parquet is not the file the transform stage wrote") {
+		t.Errorf("resume over a replaced transform file: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := ac.WriteRequests(); n != 0 {
+		t.Errorf("the refused resume made %d writes", n)
 	}
 }
 

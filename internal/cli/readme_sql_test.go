@@ -155,6 +155,27 @@ func TestReadmeDuckDBQueries(t *testing.T) {
 					t.Errorf("plan: %d rows, plan.parquet has %d", got, len(plan))
 				}
 			})
+		case strings.Contains(q, "unnest(changes"):
+			check("changes", func() {
+				want := map[string]bool{}
+				for _, e := range plan {
+					for _, c := range e.Changes {
+						want[e.Entity+"|"+e.Key+"|"+c.Field+"|"+c.Old+"|"+c.New] = true
+					}
+				}
+				if len(want) == 0 {
+					t.Errorf("changes: the plan shows no change")
+				}
+				str := func(v any) string { s, _ := v.(string); return s }
+				for _, r := range rows {
+					if k := str(r["entity"]) + "|" + str(r["key"]) + "|" + str(r["field"]) + "|" + str(r["old"]) + "|" + str(r["new"]); !want[k] {
+						t.Errorf("changes: DuckDB row %v is not in the plan", r)
+					}
+				}
+				if len(rows) != len(want) {
+					t.Errorf("changes: %d rows, the plan shows %d", len(rows), len(want))
+				}
+			})
 		case strings.Contains(q, "unnest(changed_fields)"):
 			check("changed fields", func() {
 				want := 0

@@ -66,6 +66,16 @@ type applier struct {
 	done, total int64
 	// suppress: automations kept quiet for this load (suppress_automations).
 	suppress bool
+	// The transform files, which the creates are read from as they are sent.
+	curContacts source[schemas.Contact]
+	curRPs      source[schemas.RecurringPayment]
+	// underOld: recurring payments sent under their customer's old email (key →
+	// that email), the email change being refused as taken; the synced snapshot
+	// says so, so they are sent again until it goes through.
+	underOld map[string]string
+	// rpWho keeps the error-row identity (customer id, email) of the recurring
+	// payments sent and not yet confirmed: a create's row is dropped once sent.
+	rpWho map[string][2]string
 }
 
 func (a *applier) fail(entity string, f failedEntry) {
@@ -288,7 +298,7 @@ func (a *applier) contacts(ctx context.Context, d *Diff[schemas.Contact]) error 
 		byKey[d.Changes[i].Key] = &d.Changes[i]
 	}
 	who := func(k string) (string, string) {
-		if ch := byKey[k]; ch != nil {
+		if ch := byKey[k]; ch != nil && ch.New != nil {
 			return ch.New.CustomerID, ch.New.Email
 		}
 		return k, ""
@@ -337,6 +347,8 @@ func (a *applier) contacts(ctx context.Context, d *Diff[schemas.Contact]) error 
 			continue
 		}
 		switch {
+		case ch.New == nil:
+			// A create, read and sent below (eachCreateWindow).
 		case ch.Op == OpDelete && a.deleteRule(ch) == "delete":
 			frees = append(frees, ch)
 		case ch.Op == OpDelete:
@@ -349,8 +361,6 @@ func (a *applier) contacts(ctx context.Context, d *Diff[schemas.Contact]) error 
 			upserts = append(upserts, ch)
 		}
 	}
-	key := func(c *contactChange) string { return c.Key }
-
 	if err := a.deletes(ctx, frees, who); err != nil {
 		return err
 	}
@@ -387,8 +397,59 @@ func (a *applier) contacts(ctx context.Context, d *Diff[schemas.Contact]) error 
 		}
 	}
 	// Creates and updates: bulk import batches packed by count and bytes; a batch too
-	// small for the importer goes contact by contact, each journaled on its own.
-	for _, batch := range a.importBatches(upserts) {
+	// small for the importer goes contact by contact, each journaled on its own. The
+	// creates not yet read follow, a batch of the transform file at a time: the
+	// last import batch of a window, not yet full, waits for the next window's.
+	pending := upserts
+	err := d.eachCreateWindow(contactEntity, a.curContacts, func(win []int) error {
+		var chs []contactChange
+		for _, i := range win {
+			if ch := d.Changes[i]; !a.j.done(EntityContact, ch.Key) {
+				chs = append(chs, ch)
+			}
+		}
+		if len(held) > 0 {
+			var err error
+			if chs, err = a.holdBack(ctx, chs, held, who); err != nil {
+				return err
+			}
+		}
+		batches := a.importBatches(append(pending, chs...))
+		if len(batches) == 0 {
+			pending = nil
+			return nil
+		}
+		pending = batches[len(batches)-1]
+		if err := a.sendImports(ctx, d, batches[:len(batches)-1], who); err != nil {
+			return err
+		}
+		// Every other create of the window is sent or settled (held back): its row
+		// goes.
+		keep := map[string]bool{}
+		for _, ch := range pending {
+			keep[ch.Key] = true
+		}
+		for _, i := range win {
+			if k := d.Changes[i].Key; !keep[k] {
+				d.release(k)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := a.sendImports(ctx, d, a.importBatches(pending), who); err != nil {
+		return err
+	}
+	return a.deletes(ctx, deletes, who)
+}
+
+// sendImports sends packed contact batches: through the bulk importer, or contact
+// by contact below bulk_import_min; then drops the rows of the creates sent.
+func (a *applier) sendImports(ctx context.Context, d *Diff[schemas.Contact], batches [][]contactChange, who func(string) (string, string)) error {
+	key := func(c *contactChange) string { return c.Key }
+	for _, batch := range batches {
 		if len(batch) < a.cfg.BulkImportMin {
 			for _, ch := range batch {
 				err := a.run(ctx, EntityContact, "sync", who, func(ctx context.Context) (outcome, error) {
@@ -397,6 +458,7 @@ func (a *applier) contacts(ctx context.Context, d *Diff[schemas.Contact]) error 
 				if err != nil {
 					return err
 				}
+				d.release(ch.Key)
 			}
 			continue
 		}
@@ -406,8 +468,11 @@ func (a *applier) contacts(ctx context.Context, d *Diff[schemas.Contact]) error 
 		if err != nil {
 			return err
 		}
+		for _, ch := range batch {
+			d.release(ch.Key)
+		}
 	}
-	return a.deletes(ctx, deletes, who)
+	return nil
 }
 
 // holdBack reports the creates among chs whose address a contact that failed to
@@ -930,16 +995,26 @@ func (a *applier) recurringPayments(ctx context.Context, d *Diff[schemas.Recurri
 	// the new one AC would attach them to the other contact). Their synced rows get
 	// a hash no transform row has, so they are sent again each run until the email
 	// change goes through and they can carry the new email.
-	underOld := map[string]bool{}
-	for _, ch := range d.Changes {
+	if a.underOld == nil {
+		a.underOld = map[string]string{}
+	}
+	moveUnderOld := func(ch rpChange) {
 		cust := ch.New.StoreCustomerID
 		if !a.emailTaken[cust] || fate[cust] != fateLive {
-			continue
+			return
 		}
 		if i, ok := cd.changed[cust]; ok && cd.Changes[i].Old != nil && cd.Changes[i].Old.Email != "" {
 			ch.New.Email = cd.Changes[i].Old.Email
 			ch.New.RowHash = ^ch.New.RowHash
-			underOld[ch.Key] = true
+			// Its field hashes are the transform's no more: without them the next
+			// plan names this row's changes from both rows whole.
+			ch.New.FieldHashes = nil
+			a.underOld[ch.Key] = ch.New.Email
+		}
+	}
+	for _, ch := range d.Changes {
+		if ch.New != nil {
+			moveUnderOld(ch)
 		}
 	}
 	change := func(k string) *rpChange {
@@ -948,9 +1023,15 @@ func (a *applier) recurringPayments(ctx context.Context, d *Diff[schemas.Recurri
 		}
 		return nil
 	}
+	if a.rpWho == nil {
+		a.rpWho = map[string][2]string{}
+	}
 	who := func(k string) (string, string) {
-		if ch := change(k); ch != nil {
+		if ch := change(k); ch != nil && ch.New != nil {
 			return ch.New.StoreCustomerID, ch.New.Email
+		}
+		if w, ok := a.rpWho[k]; ok {
+			return w[0], w[1]
 		}
 		return "", ""
 	}
@@ -991,34 +1072,40 @@ func (a *applier) recurringPayments(ctx context.Context, d *Diff[schemas.Recurri
 		}
 	}
 
-	var send []rpChange
-	for _, ch := range d.Changes {
+	// consider says whether a change is sent, and reports the records whose contact
+	// failed.
+	consider := func(ch rpChange) bool {
 		if a.j.done(EntityRecurringPayment, ch.Key) || awaiting[ch.Key] {
-			continue
+			return false
 		}
-		if underOld[ch.Key] {
-			send = append(send, ch)
-			continue
+		if _, ok := a.underOld[ch.Key]; ok {
+			return true
 		}
 		if a.failedContacts[ch.New.StoreCustomerID] {
 			a.fail(EntityRecurringPayment, failedEntry{Key: ch.Key, CustomerID: ch.New.StoreCustomerID, Email: ch.New.Email,
 				Code: CodeContactFailed, Message: "its contact was not synced this run (see the contact's row); sent again next run"})
-			continue
+			return false
 		}
-		send = append(send, ch)
+		return true
+	}
+	var send []rpChange
+	for _, ch := range d.Changes {
+		if ch.New != nil && consider(ch) {
+			send = append(send, ch)
+		}
 	}
 	upsert := func(ctx context.Context, batch []rpChange) (outcome, error) { return a.upsertRPs(ctx, batch, fate) }
 	size := a.cfg.RecurringPaymentBatch
-	for i := 0; i*size < len(send); i++ {
-		batch := send[i*size : min((i+1)*size, len(send))]
+	sendBatch := func(batch []rpChange) error {
+		defer func() {
+			for _, ch := range batch {
+				d.release(ch.Key)
+			}
+		}()
 		if a.cfg.Confirm == "off" {
-			err := a.run(ctx, EntityRecurringPayment, "upsert", who, func(ctx context.Context) (outcome, error) {
+			return a.run(ctx, EntityRecurringPayment, "upsert", who, func(ctx context.Context) (outcome, error) {
 				return split(ctx, batch, func(c *rpChange) string { return c.Key }, upsert, namedRPFailures)
 			})
-			if err != nil {
-				return err
-			}
-			continue
 		}
 		id := a.j.nextID(opSent)
 		out, err := split(ctx, batch, func(c *rpChange) string { return c.Key }, upsert, namedRPFailures)
@@ -1029,8 +1116,46 @@ func (a *applier) recurringPayments(ctx context.Context, d *Diff[schemas.Recurri
 			return err
 		}
 		if len(out.acked) > 0 {
+			for _, k := range out.acked {
+				if ch := change(k); ch != nil && ch.Op == OpCreate {
+					a.rpWho[k] = [2]string{ch.New.StoreCustomerID, ch.New.Email}
+				}
+			}
 			pending = append(pending, a.awaitBatch(out.acked, out.tails, want))
 		}
+		return nil
+	}
+	// The updates and deletes (and the creates a resume settles first), then the
+	// creates not yet read, a batch of the transform file at a time; a batch not
+	// yet full waits for the next window's records.
+	flush := func(all bool) error {
+		for len(send) >= size || (all && len(send) > 0) {
+			n := min(size, len(send))
+			if err := sendBatch(send[:n]); err != nil {
+				return err
+			}
+			clear(send[:n]) // the backing array would keep their rows
+			send = send[n:]
+		}
+		return nil
+	}
+	err := d.eachCreateWindow(rpEntity, a.curRPs, func(win []int) error {
+		for _, i := range win {
+			ch := d.Changes[i]
+			moveUnderOld(ch)
+			if consider(ch) {
+				send = append(send, ch)
+			} else {
+				d.release(ch.Key)
+			}
+		}
+		return flush(false)
+	})
+	if err == nil {
+		err = flush(true)
+	}
+	if err != nil {
+		return err
 	}
 	return a.confirm(ctx, pending, who)
 }

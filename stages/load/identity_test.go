@@ -207,3 +207,67 @@ func TestCreateWaitsForHolderThatCannotLeave(t *testing.T) {
 		t.Errorf("c1@example.com: %+v; want cus_1's contact untouched", got)
 	}
 }
+
+// A customer whose email change AC refuses as taken starts a new subscription the
+// same night: the new recurring payment (a create, read from the transform file as
+// it is sent) goes under the email AC holds, and its synced row says so (that
+// email, a hash no transform row has), so it is sent again once the change goes
+// through, though its row was dropped after sending and read again for the
+// snapshot.
+func TestNewRecurringPaymentUnderRefusedEmail(t *testing.T) {
+	srv, c, url := sandboxClient(t)
+	ctx := context.Background()
+	cfg := Config{APIURL: url, BulkImportMin: 100, ImportPoll: 5 * time.Millisecond, Confirm: "off"}
+	fields := schemas.DefaultFields[:1]
+	out1 := t.TempDir()
+	res, err := Run(ctx, Options{In: transformDir(t, 2), RunID: "n1", Client: c, Fields: fields}, cfg, out1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const lead = "lead@example.org"
+	if _, err := c.SyncContact(ctx, ac.Contact{Email: lead, FirstName: "Lead"}); err != nil {
+		t.Fatal(err)
+	}
+	in := transformDir(t, 2)
+	rewrite(t, in, func(cs []schemas.Contact) { cs[0].Email, cs[0].RowHash = lead, cs[0].RowHash+1000 })
+	rps, err := schemas.RecurringPayments.ReadFile(filepath.Join(in, RecurringPaymentsFile+".parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	added := rps[0] // cus_1's
+	added.StoreRecurringPaymentID, added.Email, added.RowHash = "sub_9", lead, 999
+	if err := schemas.RecurringPayments.WriteFiles(in, RecurringPaymentsFile, append(rps, added), false, schemas.Stamp{}); err != nil {
+		t.Fatal(err)
+	}
+	out2 := t.TempDir()
+	opts := Options{In: in, Synced: filepath.Join(out1, SyncedDir), RunID: "n2", Client: c, Fields: fields, Setup: res.Setup}
+	if _, err := Run(ctx, opts, cfg, out2); err != nil {
+		t.Fatal(err)
+	}
+	srv.Flush()
+	sent := ""
+	for _, rp := range srv.Snapshot().RecurringPayments {
+		if rp.StoreRecurringPaymentID == "sub_9" {
+			sent = rp.Email
+		}
+	}
+	if sent != "c1@example.com" {
+		t.Errorf("sub_9 sent under %q, want the email AC holds, c1@example.com", sent)
+	}
+	synced, err := schemas.RecurringPayments.ReadFile(filepath.Join(out2, SyncedDir, RecurringPaymentsFile+".parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range synced {
+		if r.StoreRecurringPaymentID == "sub_9" {
+			found = true
+			if r.Email != "c1@example.com" || r.RowHash == 999 {
+				t.Errorf("synced sub_9: email %q hash %d; want c1@example.com and a hash no transform row has", r.Email, r.RowHash)
+			}
+		}
+	}
+	if !found {
+		t.Error("sub_9 missing from the synced snapshot")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -227,16 +228,12 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 	if opts.Synced != "" {
 		oldContacts, oldRPs = contactsIn(opts.Synced), rpsIn(opts.Synced)
 	}
-	cd, err := diff(EntityContact, oldContacts, curContacts, contactKey,
-		func(c *schemas.Contact) uint64 { return c.RowHash },
-		contactGone)
+	cd, err := diff(contactEntity, oldContacts, curContacts)
 	if err != nil {
 		return res, fmt.Errorf("load: %w", err)
 	}
 	rpDiff := func(old source[schemas.RecurringPayment]) (*Diff[schemas.RecurringPayment], error) {
-		return diff(EntityRecurringPayment, old, curRPs, rpKey,
-			func(r *schemas.RecurringPayment) uint64 { return r.RowHash },
-			func(r *schemas.RecurringPayment) uint8 { return b2u(r.Deleted) })
+		return diff(rpEntity, old, curRPs)
 	}
 	rd, err := rpDiff(oldRPs)
 	if err != nil {
@@ -316,8 +313,24 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 		return res, fmt.Errorf("load: %w", err)
 	}
 	defer j.Close()
+	// Only now, with the plan written and about to be sent, are the changed rows
+	// read: a plan (--dry-run) never holds them, and the creates are read as they
+	// are sent (eachCreateWindow), but for those an earlier attempt left in AC's
+	// hands (imports queued, batches sent), which a resume settles first.
+	inFlight := map[string]bool{}
+	for _, q := range append(slices.Clone(j.queued), j.sent...) {
+		for _, k := range q.Keys {
+			inFlight[q.Entity+"/"+k] = true
+		}
+	}
+	if err := cd.load(contactEntity, oldContacts, curContacts, func(k string) bool { return inFlight[EntityContact+"/"+k] }); err != nil {
+		return res, fmt.Errorf("load: %w", err)
+	}
+	if err := rd.load(rpEntity, oldRPs, curRPs, func(k string) bool { return inFlight[EntityRecurringPayment+"/"+k] }); err != nil {
+		return res, fmt.Errorf("load: %w", err)
+	}
 	a := &applier{c: opts.Client, cfg: cfg, setup: setup, connID: connID, j: j, runID: opts.RunID, progress: opts.Progress,
-		suppress: cfg.suppress(opts.Synced == "", opts.Backfill)}
+		suppress: cfg.suppress(opts.Synced == "", opts.Backfill), curContacts: curContacts, curRPs: curRPs}
 	if a.suppress {
 		res.Add("automations_suppressed", 1)
 	}
@@ -355,44 +368,55 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 	if applyErr != nil {
 		return res, fmt.Errorf("load: %w", applyErr)
 	}
-	// The synced snapshot says where each recurring payment lives in AC: the
-	// connection it was sent to (transform cannot know it).
-	for i := range rd.Changes {
-		if ch := &rd.Changes[i]; ch.New != nil && j.acked[EntityRecurringPayment+"/"+ch.Key] {
-			id := connID
-			ch.New.LegacyConnectionID = &id
+	// The synced snapshot says where each recurring payment lives in AC (the
+	// connection it was sent to: transform cannot know it), and which AC contact is
+	// each customer's: the id learned this load, else the one the last synced row
+	// had; a contact this load deleted has none.
+	patchRP := func(ch *Change[schemas.RecurringPayment], row *schemas.RecurringPayment) {
+		id := connID
+		row.LegacyConnectionID = &id
+		// A create sent under its customer's old email and read again from the
+		// transform file: its synced row says what was sent (an update's row is the
+		// one sent, already so).
+		if email, ok := a.underOld[ch.Key]; ok && ch.Op == OpCreate {
+			row.Email, row.RowHash, row.FieldHashes = email, ^row.RowHash, nil
 		}
 	}
-	// And which AC contact is each customer's: the id learned this load, else the
-	// one the last synced row had; a contact this load deleted has none.
-	for i := range cd.Changes {
-		ch := &cd.Changes[i]
-		if !j.acked[EntityContact+"/"+ch.Key] {
-			continue
-		}
-		ch.New.ACContactID = nil
+	patchContact := func(ch *Change[schemas.Contact], row *schemas.Contact) {
+		row.ACContactID = nil
 		if id, ok := j.ids[ch.Key]; ok {
 			if n, err := id.Int(); err == nil && n > 0 {
-				ch.New.ACContactID = &n
+				row.ACContactID = &n
 			}
 		} else if ch.Old != nil && ch.Old.ACContactID != nil {
 			n := *ch.Old.ACContactID
-			ch.New.ACContactID = &n
+			row.ACContactID = &n
 		}
 	}
 	dir := filepath.Join(out, SyncedDir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return res, fmt.Errorf("load: synced snapshot: %w", err)
 	}
-	err = writeSynced(schemas.Contacts, dir, ContactsFile, EntityContact, stamp, oldContacts, cd, j.acked, contactKey, keepContactID)
+	err = writeSynced(schemas.Contacts, dir, ContactsFile, EntityContact, stamp, oldContacts, curContacts, cd, j.acked, contactKey, keepContactID, patchContact)
 	if err == nil {
-		err = writeSynced(schemas.RecurringPayments, dir, RecurringPaymentsFile, EntityRecurringPayment, stamp, oldRPs, rd, j.acked, rpKey, nil)
+		err = writeSynced(schemas.RecurringPayments, dir, RecurringPaymentsFile, EntityRecurringPayment, stamp, oldRPs, curRPs, rd, j.acked, rpKey, nil, patchRP)
 	}
 	if err != nil {
 		return res, fmt.Errorf("load: synced snapshot: %w", err)
 	}
 	return res, nil
 }
+
+// What diff needs to know of contacts and recurring payments.
+var (
+	contactEntity = entity[schemas.Contact]{name: EntityContact, key: contactKey,
+		hash: func(c *schemas.Contact) uint64 { return c.RowHash }, gone: contactGone,
+		fields: func(c *schemas.Contact) schemas.FieldHashes { return c.FieldHashes }}
+	rpEntity = entity[schemas.RecurringPayment]{name: EntityRecurringPayment, key: rpKey,
+		hash:   func(r *schemas.RecurringPayment) uint64 { return r.RowHash },
+		gone:   func(r *schemas.RecurringPayment) uint8 { return b2u(r.Deleted) },
+		fields: func(r *schemas.RecurringPayment) schemas.FieldHashes { return r.FieldHashes }}
+)
 
 func contactKey(c *schemas.Contact) string     { return c.CustomerID }
 func rpKey(r *schemas.RecurringPayment) string { return r.StoreRecurringPaymentID }
@@ -409,9 +433,11 @@ func keepContactID(o, n *schemas.Contact) {
 // snapshot once: an acknowledged key takes its new row, every other key keeps its
 // old row (a failed create stays absent), so the next run sends exactly the records
 // that did not get through. Keys missing from this transform (rejected by validate)
-// stay as they were. carry (may be nil) gives a carried row what only the synced
-// row knows.
-func writeSynced[T any](tb *schemas.Table[T], dir, name, entity string, st schemas.Stamp, old source[T], d *Diff[T], acked map[string]bool, key func(*T) string, carry func(o, n *T)) error {
+// stay as they were. The acknowledged creates follow, read again from the transform
+// file (cur) by row number: apply dropped their rows once sent. carry (may be nil)
+// gives a carried row what only the synced row knows; patch gives an acknowledged
+// row what only load knows (its AC ids).
+func writeSynced[T any](tb *schemas.Table[T], dir, name, entity string, st schemas.Stamp, old, cur source[T], d *Diff[T], acked map[string]bool, key func(*T) string, carry func(o, n *T), patch func(ch *Change[T], row *T)) error {
 	s, err := tb.CreateSink(dir, name, false, st)
 	if err != nil {
 		return err
@@ -429,8 +455,10 @@ func writeSynced[T any](tb *schemas.Table[T], dir, name, entity string, st schem
 	if !old.empty() {
 		err = old.each(func(o *T) error {
 			k := key(o)
-			if i, ok := d.changed[k]; ok && acked[entity+"/"+k] {
-				return emit(d.Changes[i].New)
+			if i, ok := d.changed[k]; ok && acked[entity+"/"+k] && d.Changes[i].New != nil {
+				ch := &d.Changes[i]
+				patch(ch, ch.New)
+				return emit(ch.New)
 			}
 			if n := d.carry[k]; n != nil {
 				if carry != nil {
@@ -441,12 +469,23 @@ func writeSynced[T any](tb *schemas.Table[T], dir, name, entity string, st schem
 			return emit(o)
 		})
 	}
+	creates := map[int]int{} // row of the transform file → its acknowledged create
 	for i := range d.Changes {
-		if err != nil {
-			break
-		}
 		if ch := &d.Changes[i]; ch.Old == nil && acked[entity+"/"+ch.Key] {
-			err = emit(ch.New) // an acknowledged create
+			creates[ch.newRow] = i
+		}
+	}
+	if err == nil && len(creates) > 0 {
+		err = cur.pick(nil, func(r int) bool { _, ok := creates[r]; return ok }, func(r int, n *T) error {
+			cur.detach(n) // buffered past its batch
+			patch(&d.Changes[creates[r]], n)
+			delete(creates, r)
+			return emit(n)
+		})
+		for _, i := range creates {
+			if err == nil {
+				err = vanished(entity, d.Changes[i].Key)
+			}
 		}
 	}
 	if err == nil && len(buf) > 0 {

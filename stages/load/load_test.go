@@ -378,7 +378,7 @@ func TestSyncedSnapshotNamesTheConnection(t *testing.T) {
 	}
 	cur := rps[0]
 	cur.LegacyConnectionID, cur.PaymentAmount = nil, "11.00"
-	if got := changedFields(&rps[0], &cur); !slices.Equal(got, []string{"paymentAmount"}) {
+	if got := changedFields(schemas.Payload(&rps[0]), schemas.Payload(&cur)); !slices.Equal(got, []string{"paymentAmount"}) {
 		t.Errorf("changed fields %v, want [paymentAmount]", got)
 	}
 }

@@ -5,9 +5,10 @@
 package load
 
 import (
-	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -26,7 +27,8 @@ const (
 	EntityRecurringPayment = "recurring_payment"
 )
 
-// Change is one planned write.
+// Change is one planned write. A plan holds none of the rows: New and Old are
+// filled by Diff.load just before apply sends them.
 type Change[T any] struct {
 	Key     string
 	Op      string
@@ -34,29 +36,41 @@ type Change[T any] struct {
 	Old     *T // the synced row, nil on create
 	Changed []string
 	entry   int // its row in Diff.Entries
+	newRow  int // its row in the transform file
+	oldRow  int // its row in the synced file, -1 on create
 }
 
-// Diff is the plan for one entity. It holds the changed rows only: unchanged rows
-// stay in their files, which are streamed again when the synced snapshot is written.
+// Diff is the plan for one entity: the entries and the changes by row number, no
+// rows (see diff); load reads the changed rows when they are sent.
 type Diff[T any] struct {
 	Changes []Change[T] // creates, updates, deletes, in the transform file's order
 	Entries []schemas.PlanEntry
 	changed map[string]int // key → index in Changes
 	// carry holds rows deleted on both sides whose payload still moved: nothing to
-	// send, but the synced snapshot takes the new row.
-	carry map[string]*T
+	// send, but the synced snapshot takes the new row. carryRows names them by row
+	// of the transform file until load reads them.
+	carry     map[string]*T
+	carryRows map[int]string
 }
 
 // source streams the rows of a snapshot file (a slice in tests), as often as asked:
 // each reads every column, keys only key, row_hash and deleted (the rest stay zero),
-// pick every column of the rows want accepts (by row number from 0), each a record
-// of its own. A zero source is an empty snapshot.
+// pick the named columns (nil: every one) of the rows want accepts (by row number
+// from 0), each a record of its own. A zero source is an empty snapshot.
 type source[T any] struct {
 	each, keys func(fn func(*T) error) error
-	pick       func(want func(row int) bool, fn func(row int, rec *T) error) error
+	pick       func(cols []string, want func(row int) bool, fn func(row int, rec *T) error) error
+	// cursor walks the rows once, a batch at a time (schemas.Cursor).
+	cursor func() (cursor[T], error)
 	// detach makes a row safe to keep after fn returns (see schemas.Table.Detach).
 	detach func(*T)
 	rows   int // a hint to size the plan by
+}
+
+// cursor is schemas.Cursor: the rows of a file in order, a decoded batch at a time.
+type cursor[T any] interface {
+	Next(want func(row int) bool, fn func(row int, rec *T) error) (bool, error)
+	Close() error
 }
 
 func (s source[T]) empty() bool { return s.each == nil }
@@ -68,11 +82,42 @@ func fileSource[T any](tb *schemas.Table[T], path string, keyColumns ...string) 
 		keys: func(fn func(*T) error) error {
 			return tb.EachColumns(path, keyColumns, fn)
 		},
-		pick:   func(want func(int) bool, fn func(int, *T) error) error { return tb.EachRow(path, want, fn) },
+		pick: func(cols []string, want func(int) bool, fn func(int, *T) error) error {
+			return tb.EachRowColumns(path, cols, want, fn)
+		},
+		cursor: func() (cursor[T], error) { return tb.OpenCursor(path) },
 		detach: tb.Detach,
 		rows:   rows,
 	}
 }
+
+// sliceBatch is how many rows a slice source's cursor yields at a time: small, so
+// tests cross batch boundaries with a handful of rows.
+const sliceBatch = 2
+
+type sliceCursor[T any] struct {
+	rows []T
+	base int
+}
+
+func (c *sliceCursor[T]) Next(want func(int) bool, fn func(int, *T) error) (bool, error) {
+	if c.base >= len(c.rows) {
+		return false, nil
+	}
+	end := min(c.base+sliceBatch, len(c.rows))
+	for i := c.base; i < end; i++ {
+		if want(i) {
+			rec := c.rows[i]
+			if err := fn(i, &rec); err != nil {
+				return true, err
+			}
+		}
+	}
+	c.base = end
+	return true, nil
+}
+
+func (c *sliceCursor[T]) Close() error { return nil }
 
 func sliceSource[T any](rows []T) source[T] {
 	each := func(fn func(*T) error) error {
@@ -83,7 +128,7 @@ func sliceSource[T any](rows []T) source[T] {
 		}
 		return nil
 	}
-	pick := func(want func(int) bool, fn func(int, *T) error) error {
+	pick := func(_ []string, want func(int) bool, fn func(int, *T) error) error {
 		for i := range rows {
 			if want(i) {
 				rec := rows[i]
@@ -94,7 +139,8 @@ func sliceSource[T any](rows []T) source[T] {
 		}
 		return nil
 	}
-	return source[T]{each: each, keys: each, pick: pick, detach: func(*T) {}, rows: len(rows)}
+	return source[T]{each: each, keys: each, pick: pick, detach: func(*T) {}, rows: len(rows),
+		cursor: func() (cursor[T], error) { return &sliceCursor[T]{rows: rows}, nil }}
 }
 
 // prior is what the diff keeps of a synced row: enough to classify, nothing more.
@@ -104,11 +150,25 @@ type prior struct {
 	gone uint8 // see diff
 }
 
+// fieldHashesColumn is the column the plan names an update's fields from.
+const fieldHashesColumn = "field_hashes"
+
+// entity is what diff needs to know of a record type.
+type entity[T any] struct {
+	name   string
+	key    func(*T) string
+	hash   func(*T) uint64
+	gone   func(*T) uint8
+	fields func(*T) schemas.FieldHashes
+}
+
 // diff compares rows by key and row_hash, streaming both snapshots: it holds a
-// key → (hash, row, deleted) table of the synced one, the plan entries and the
-// changed rows, never either snapshot whole. Both files are classified from their key,
-// hash and deleted columns only; then only the changed rows are turned into records
-// (schemas.Table.EachRow): at 1% changed, building every row was most of the stage.
+// key → (hash, row, deleted) table of the synced one and the plan entries, never a
+// row: both files are classified from their key, hash and deleted columns only,
+// an update's fields are named from the field_hashes of its two rows, and its
+// values (the plan's changes) are read from just those rows, keeping only the
+// changed fields' values. A synced snapshot written before field hashes names the
+// fields of its updates from both rows whole (changedFields).
 //
 //   - key only in the new snapshot → create (unless it is already gone there);
 //   - both, same hash → unchanged; different → update, or delete when the new row is
@@ -118,15 +178,15 @@ type prior struct {
 //     again, this time under on_customer_erased;
 //   - key only in the synced snapshot → nothing: the record was rejected by validate
 //     this time, and AC keeps what it had until the record is fixed.
-func diff[T any](entity string, old, cur source[T], key func(*T) string, hash func(*T) uint64, gone func(*T) uint8) (*Diff[T], error) {
+func diff[T any](e entity[T], old, cur source[T]) (*Diff[T], error) {
 	// The synced side is a strmap: a million keys in a Go map would be a million
 	// pointers for every GC cycle to walk.
 	prev := strmap.New[prior](old.rows)
 	if !old.empty() {
 		row := 0
 		if err := old.keys(func(o *T) error {
-			p, _ := prev.Put(key(o))
-			*p = prior{hash: hash(o), row: row, gone: gone(o)}
+			p, _ := prev.Put(e.key(o))
+			*p = prior{hash: e.hash(o), row: row, gone: e.gone(o)}
 			row++
 			return nil
 		}); err != nil {
@@ -135,99 +195,251 @@ func diff[T any](entity string, old, cur source[T], key func(*T) string, hash fu
 	}
 	// Sized from the footer: growing a slice of two million entries by append copied
 	// it over and over and held two copies at each step.
-	d := &Diff[T]{changed: map[string]int{}, carry: map[string]*T{}, Entries: make([]schemas.PlanEntry, 0, cur.rows)}
-	newRows := map[int]int{}      // row of the new file → its change
-	carryRows := map[int]string{} // row of the new file → key, for carry
-	oldRows := map[int]int{}      // row of the synced file → the change it is the old side of
+	d := &Diff[T]{changed: map[string]int{}, carry: map[string]*T{}, carryRows: map[int]string{},
+		Entries: make([]schemas.PlanEntry, 0, cur.rows)}
+	updNew := map[int]int{} // row of the new file → its update
+	updOld := map[int]int{} // row of the synced file → its update
 	row := -1
 	err := cur.keys(func(n *T) error {
 		row++
-		k := strings.Clone(key(n)) // kept in Entries past the batch
+		k := strings.Clone(e.key(n)) // kept in Entries past the batch
 		o, synced := prev.Get(k)
 		if !synced {
-			o = &prior{}
+			o = &prior{row: -1}
 		}
 		var op string
 		switch {
-		case !synced && gone(n) > 0:
+		case !synced && e.gone(n) > 0:
 			return nil // never synced, and gone: nothing to do
 		case !synced:
 			op = OpCreate
-		case o.hash == hash(n):
+		case o.hash == e.hash(n):
 			op = OpUnchanged
-		case gone(n) > o.gone:
+		case e.gone(n) > o.gone:
 			op = OpDelete
-		case gone(n) > 0:
+		case e.gone(n) > 0:
 			op = OpUnchanged // as gone on both sides; nothing AC needs to hear
-			carryRows[row] = k
+			d.carryRows[row] = k
 		default:
 			op = OpUpdate
 		}
-		d.Entries = append(d.Entries, schemas.PlanEntry{Entity: entity, Key: k, Op: op})
+		d.Entries = append(d.Entries, schemas.PlanEntry{Entity: e.name, Key: k, Op: op})
 		if op == OpUnchanged {
 			return nil
 		}
-		d.Changes = append(d.Changes, Change[T]{Key: k, Op: op, entry: len(d.Entries) - 1})
+		d.Changes = append(d.Changes, Change[T]{Key: k, Op: op, entry: len(d.Entries) - 1, newRow: row, oldRow: o.row})
 		d.changed[k] = len(d.Changes) - 1
-		newRows[row] = len(d.Changes) - 1
-		if synced {
-			oldRows[o.row] = len(d.Changes) - 1
+		if op == OpUpdate {
+			updNew[row] = len(d.Changes) - 1
+			updOld[o.row] = len(d.Changes) - 1
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if len(newRows)+len(carryRows) > 0 {
-		err := cur.pick(func(r int) bool {
-			_, ch := newRows[r]
-			_, ca := carryRows[r]
-			return ch || ca
-		}, func(r int, n *T) error {
-			cur.detach(n)
-			if i, ok := newRows[r]; ok {
-				d.Changes[i].New = n
-			} else {
-				d.carry[carryRows[r]] = n
-			}
-			return nil
-		})
-		if err != nil {
+	if len(updNew) > 0 {
+		if err := d.name(e, old, cur, updOld, updNew); err != nil {
 			return nil, err
-		}
-	}
-	if len(oldRows) > 0 {
-		err := old.pick(func(r int) bool { _, ok := oldRows[r]; return ok }, func(r int, o *T) error {
-			old.detach(o)
-			ch := &d.Changes[oldRows[r]]
-			ch.Old = o
-			if ch.Op == OpUpdate {
-				ch.Changed = changedFields(ch.Old, ch.New)
-				d.Entries[ch.entry].ChangedFields = schemas.StringList(ch.Changed)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	for i := range d.Changes {
-		if d.Changes[i].New == nil {
-			// The file changed between the passes: nothing may be planned from it.
-			return nil, fmt.Errorf("%s %s: row vanished between two reads of the snapshot", entity, d.Changes[i].Key)
 		}
 	}
 	return d, nil
 }
 
-// changedFields names the columns that differ, custom fields as fields.<title>.
-func changedFields[T any](o, n *T) []string {
-	om, nm := flatten(o), flatten(n)
+// name fills the changed fields of the updates and their old and new values.
+func (d *Diff[T]) name(e entity[T], old, cur source[T], updOld, updNew map[int]int) error {
+	// The field hashes of both sides: a list per update, 1–2% of the rows.
+	oldHashes := make(map[int]schemas.FieldHashes, len(updOld))
+	err := old.pick([]string{fieldHashesColumn}, func(r int) bool { _, ok := updOld[r]; return ok }, func(r int, o *T) error {
+		old.detach(o)
+		oldHashes[updOld[r]] = e.fields(o)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	whole := map[int]bool{} // updates whose synced row has no field hashes (an older file)
+	seen := 0
+	err = cur.pick([]string{fieldHashesColumn}, func(r int) bool { _, ok := updNew[r]; return ok }, func(r int, n *T) error {
+		i := updNew[r]
+		seen++
+		oh, nh := oldHashes[i], e.fields(n)
+		if len(oh) == 0 || len(nh) == 0 {
+			whole[i] = true
+			return nil
+		}
+		d.Changes[i].Changed = schemas.ChangedFields(oh, nh)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if seen != len(updNew) || len(oldHashes) != len(updOld) {
+		// The file changed between the passes: nothing may be planned from it.
+		return fmt.Errorf("%s: rows vanished between two reads of the snapshots", e.name)
+	}
+	clear(oldHashes)
+	// The values: the old ones of the named fields (every field where the synced row
+	// had no hashes), then the new ones beside them.
+	oldValues := make(map[int]map[string]string, len(updOld))
+	err = old.pick(nil, func(r int) bool { _, ok := updOld[r]; return ok }, func(r int, o *T) error {
+		i := updOld[r]
+		p := schemas.Payload(o)
+		if !whole[i] {
+			keep := make(map[string]string, len(d.Changes[i].Changed))
+			for _, f := range d.Changes[i].Changed {
+				keep[f] = p[f]
+			}
+			p = keep
+		}
+		oldValues[i] = p
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return cur.pick(nil, func(r int) bool { _, ok := updNew[r]; return ok }, func(r int, n *T) error {
+		i := updNew[r]
+		ch := &d.Changes[i]
+		np, op := schemas.Payload(n), oldValues[i]
+		if whole[i] {
+			ch.Changed = changedFields(op, np)
+		}
+		entry := &d.Entries[ch.entry]
+		entry.ChangedFields = schemas.StringList(ch.Changed)
+		entry.Changes = make(schemas.PlanChanges, len(ch.Changed))
+		for k, f := range ch.Changed {
+			entry.Changes[k] = schemas.PlanChange{Field: f, Old: schemas.DisplayValue(op[f]), New: schemas.DisplayValue(np[f])}
+		}
+		delete(oldValues, i)
+		return nil
+	})
+}
+
+// load reads the rows the changes send, and the carried rows, from the two
+// snapshots by row number, once the plan is written and the load is about to send:
+// every update and delete (they are few, and apply weighs them against each other:
+// email swaps, addresses freed before taken) and the creates eager names (those a
+// resumed load must finish first). The other creates, a first sync's every row,
+// are read only as they are sent (eachCreateWindow) and dropped once sent.
+func (d *Diff[T]) load(e entity[T], old, cur source[T], eager func(key string) bool) error {
+	newRows := make(map[int]int, len(d.Changes))
+	oldRows := map[int]int{}
+	for i, ch := range d.Changes {
+		if ch.Op != OpCreate || (eager != nil && eager(ch.Key)) {
+			newRows[ch.newRow] = i
+		}
+		if ch.oldRow >= 0 {
+			oldRows[ch.oldRow] = i
+		}
+	}
+	if len(newRows)+len(d.carryRows) > 0 {
+		err := cur.pick(nil, func(r int) bool {
+			_, ch := newRows[r]
+			_, ca := d.carryRows[r]
+			return ch || ca
+		}, func(r int, n *T) error {
+			cur.detach(n)
+			if i, ok := newRows[r]; ok {
+				d.Changes[i].New = n
+				delete(newRows, r)
+			} else {
+				d.carry[d.carryRows[r]] = n
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if len(oldRows) > 0 {
+		err := old.pick(nil, func(r int) bool { _, ok := oldRows[r]; return ok }, func(r int, o *T) error {
+			old.detach(o)
+			d.Changes[oldRows[r]].Old = o
+			delete(oldRows, r)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for _, i := range newRows {
+		return vanished(e.name, d.Changes[i].Key)
+	}
+	for _, i := range oldRows {
+		return vanished(e.name, d.Changes[i].Key)
+	}
+	return nil
+}
+
+// vanished: the file changed between two reads of it; nothing may be sent from it.
+func vanished(entity, key string) error {
+	return fmt.Errorf("%s %s: row vanished between two reads of the snapshot", entity, key)
+}
+
+// eachCreateWindow reads the creates load left unread, in the transform file's
+// order, one decoded batch of the file at a time, and hands fn each batch's creates
+// (indexes into d.Changes, rows read). fn sends them, or keeps some for the next
+// window (a batch not yet full) and drops the others' rows with release: the load
+// holds a batch of the file and a request's rows, not the snapshot.
+func (d *Diff[T]) eachCreateWindow(e entity[T], cur source[T], fn func(win []int) error) error {
+	rows := map[int]int{} // row of the transform file → its create
+	for i := range d.Changes {
+		if ch := &d.Changes[i]; ch.Op == OpCreate && ch.New == nil {
+			rows[ch.newRow] = i
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	c, err := cur.cursor()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	for {
+		var win []int
+		more, err := c.Next(func(r int) bool { _, ok := rows[r]; return ok }, func(r int, n *T) error {
+			cur.detach(n)
+			i := rows[r]
+			d.Changes[i].New = n
+			win = append(win, i)
+			delete(rows, r)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(win) > 0 {
+			if err := fn(win); err != nil {
+				return err
+			}
+		}
+		if !more {
+			break
+		}
+	}
+	for _, i := range rows {
+		return vanished(e.name, d.Changes[i].Key)
+	}
+	return nil
+}
+
+// release drops the rows of sent creates: they are read again from the transform
+// file when the synced snapshot is written.
+func (d *Diff[T]) release(keys ...string) {
+	for _, k := range keys {
+		if i, ok := d.changed[k]; ok && d.Changes[i].Op == OpCreate {
+			d.Changes[i].New = nil
+		}
+	}
+}
+
+// changedFields names the fields whose values differ between two payloads
+// (schemas.Payload), the full-row way: for synced rows written without field hashes.
+func changedFields(om, nm map[string]string) []string {
 	var out []string
 	for _, k := range slices.Sorted(maps.Keys(union(om, nm))) {
-		if k == "row_hash" || k == "legacyConnectionId" || k == "acContactId" {
-			continue // not payload: the hash, and the AC ids only the synced side has
-		}
 		if om[k] != nm[k] {
 			out = append(out, k)
 		}
@@ -239,27 +451,6 @@ func union(a, b map[string]string) map[string]string {
 	m := maps.Clone(a)
 	maps.Copy(m, b)
 	return m
-}
-
-// flatten renders a row as column → JSON text, with contact fields one per title.
-func flatten(v any) map[string]string {
-	b, _ := json.Marshal(v)
-	var m map[string]json.RawMessage
-	_ = json.Unmarshal(b, &m)
-	out := make(map[string]string, len(m))
-	for k, raw := range m {
-		if k == "fields" {
-			var fs []schemas.FieldValue
-			if json.Unmarshal(raw, &fs) == nil {
-				for _, f := range fs {
-					out["fields."+f.Title] = f.Value
-				}
-				continue
-			}
-		}
-		out[k] = string(raw)
-	}
-	return out
 }
 
 // Counts summarises a plan.
@@ -299,4 +490,38 @@ func writePlan(dir string, st schemas.Stamp, parts ...[]schemas.PlanEntry) error
 		}
 	}
 	return s.Commit()
+}
+
+// WriteChanges prints the changes of the plan in dir for a person (a dry run's
+// summary): each update with a changed field a line (schemas.FormatChange), at most
+// max records, then how many more the plan holds. redact leaves the values out
+// (redact_errors: a terminal's output may end up in a log), naming the fields only.
+func WriteChanges(w io.Writer, dir string, max int, redact bool) error {
+	shown, more := 0, 0
+	err := schemas.Plans.EachColumns(filepath.Join(dir, PlanFile+".parquet"), []string{"entity", "key", "op", "changed_fields", "changes"}, func(e *schemas.PlanEntry) error {
+		if len(e.ChangedFields) == 0 {
+			return nil
+		}
+		if shown == max {
+			more++
+			return nil
+		}
+		shown++
+		fmt.Fprintf(w, "          %s %s %s\n", e.Entity, e.Key, e.Op)
+		if redact || len(e.Changes) == 0 {
+			fmt.Fprintf(w, "            %s\n", strings.Join(e.ChangedFields, ", "))
+			return nil
+		}
+		for _, c := range e.Changes {
+			fmt.Fprintf(w, "            %s\n", schemas.FormatChange(c.Field, c.Old, c.New))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
+	if more > 0 {
+		fmt.Fprintf(w, "          … and %d more updates\n", more)
+	}
+	return nil
 }

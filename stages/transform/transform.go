@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cespare/xxhash/v2"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cb2ac/cb2ac/internal/money"
@@ -435,7 +434,7 @@ func (m *Mapper) recurringPayment(c *schemas.Customer, cv []attrValue, s *schema
 		rp.Email, rp.CustomerData = "", schemas.CustomerData{}
 		rp.BillingAddress, rp.ShippingAddress = nil, nil
 	}
-	rp.RowHash = rowHash(rp)
+	rp.RowHash, rp.FieldHashes = rowHash(rp)
 	return rp, nil
 }
 
@@ -602,7 +601,7 @@ func (m *Mapper) contact(c *schemas.Customer, cv []attrValue, p *schemas.Subscri
 		ct.Email, ct.FirstName, ct.LastName, ct.Phone, ct.Company = "", "", "", "", ""
 		ct.Deleted, ct.Erased = true, true
 	}
-	ct.RowHash = rowHash(ct)
+	ct.RowHash, ct.FieldHashes = rowHash(ct)
 	return ct
 }
 
@@ -747,12 +746,14 @@ func deref(p *int64) int64 {
 }
 
 // rowHash is a stable 64-bit hash of the mapped payload (the record without its
-// row_hash): load compares it with the synced snapshot's to find what changed.
-// encoding/json writes struct fields in declaration order, so the bytes are stable.
-func rowHash[T any](rec T) uint64 {
+// row_hash), and one hash per AC field of it (schemas.HashPayload), from one
+// marshalling: load compares the row hash with the synced snapshot's to find what
+// changed, and the field hashes to name the fields. encoding/json writes struct
+// fields in declaration order, so the bytes are stable.
+func rowHash[T any](rec T) (uint64, schemas.FieldHashes) {
 	b, err := json.Marshal(rec)
 	if err != nil {
 		panic(fmt.Sprintf("transform: hashing %T: %v", rec, err)) // plain data always marshals
 	}
-	return xxhash.Sum64(b)
+	return schemas.HashPayload(b)
 }
