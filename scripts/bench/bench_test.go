@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,8 @@ func TestCountLoadMinimum(t *testing.T) {
 	}
 	counts := map[string]int64{"contacts_create": 41, "contacts_update": 210, "contacts_delete": 7,
 		"recurring_payments_create": 20, "recurring_payments_update": 100, "recurring_payments_delete": 10}
-	lr := countLoad(reqs, counts, 11, options{onDeleted: "keep", rpBatch: 100})
+	pt := planTally{EmailChanges: 11}
+	lr := countLoad(reqs, counts, pt, options{onDeleted: "keep", rpBatch: 100})
 	if lr.Requests != 7 || lr.Writes != 4 || lr.Polls != 2 {
 		t.Errorf("requests %d writes %d polls %d, want 7, 4, 2", lr.Requests, lr.Writes, lr.Polls)
 	}
@@ -36,32 +38,39 @@ func TestCountLoadMinimum(t *testing.T) {
 	if want := int64(1 + 11 + 2 + 2); lr.Minimum != want {
 		t.Errorf("minimum %d, want %d", lr.Minimum, want)
 	}
-	lr = countLoad(reqs, counts, 11, options{onDeleted: "delete", rpBatch: 100})
+	lr = countLoad(reqs, counts, pt, options{onDeleted: "delete", rpBatch: 100})
 	if lr.ChangedContacts != 258 || lr.Minimum != 1+11+2+2 {
 		t.Errorf("on_customer_deleted delete: changed %d minimum %d, want 258 and 16", lr.ChangedContacts, lr.Minimum)
 	}
 }
 
-// Email changes are the contact updates whose changed fields name the email, read
-// from the plan file the plan stage writes.
-func TestEmailChanges(t *testing.T) {
+// A plan file's contact updates sorted as the apply step sorts them: an email
+// change (case aside) first, else an update that clears a value it sends alone.
+func TestReadPlan(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "plan.parquet")
+	ch := func(f, o, n string) schemas.PlanChange { return schemas.PlanChange{Field: f, Old: o, New: n} }
 	err := schemas.Plans.WriteFile(path, []schemas.PlanEntry{
-		{Entity: "contact", Key: "a", Op: "update", ChangedFields: schemas.StringList{"email", "phone"}},
-		{Entity: "contact", Key: "b", Op: "update", ChangedFields: schemas.StringList{"phone"}},
+		{Entity: "contact", Key: "a", Op: "update", Changes: schemas.PlanChanges{ch("email", "a@x.com", "b@x.com"), ch("phone", "1", "")}},
+		{Entity: "contact", Key: "b", Op: "update", Changes: schemas.PlanChanges{ch("phone", "1", "2")}},
 		{Entity: "contact", Key: "c", Op: "create"},
-		{Entity: "contact", Key: "d", Op: "update", ChangedFields: schemas.StringList{"email"}},
-		{Entity: "recurring_payment", Key: "e", Op: "update", ChangedFields: schemas.StringList{"email"}},
-		{Entity: "contact", Key: "f", Op: "unchanged"},
+		{Entity: "contact", Key: "d", Op: "update", Changes: schemas.PlanChanges{ch("email", "A@x.com", "a@X.com"), ch("fields.Next Billing Date", "2026-12-01", "")}},
+		{Entity: "contact", Key: "e", Op: "update", Changes: schemas.PlanChanges{ch("fields.Cancel Reason", "", "not_paid"), ch("orgname", "Acme", ""), ch("fields.Next Billing Date", "2026-12-01", "")}},
+		{Entity: "contact", Key: "f", Op: "update", Changes: schemas.PlanChanges{ch("line1", "Main St", "")}},
+		{Entity: "recurring_payment", Key: "g", Op: "update", Changes: schemas.PlanChanges{ch("email", "a@x.com", "b@x.com")}},
+		{Entity: "contact", Key: "h", Op: "unchanged"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := emailChanges(path)
-	if err != nil || n != 2 {
-		t.Errorf("emailChanges = %d, %v; want 2", n, err)
+	pt, err := readPlan(path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := emailChanges(filepath.Join(t.TempDir(), "missing.parquet")); err == nil {
+	want := planTally{EmailChanges: 1, Clears: 2, Cleared: map[string]int64{"fields.Next Billing Date": 2, "orgname": 1}}
+	if !reflect.DeepEqual(pt, want) {
+		t.Errorf("readPlan = %+v, want %+v", pt, want)
+	}
+	if _, err := readPlan(filepath.Join(t.TempDir(), "missing.parquet")); err == nil {
 		t.Error("a missing plan file gave no error")
 	}
 }

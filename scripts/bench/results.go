@@ -279,9 +279,14 @@ func writesCause(l loadRun) string {
 		imports, puts, l.EmailChanges, syncs, rps)}
 	if syncs > 0 {
 		rest := l.Writes + l.Polls - syncs
-		parts = append(parts, fmt.Sprintf("a contact/sync goes one contact at a time: updates that clear a value (AC's importer reference does not say what a blank cell does) "+
-			"and import batches under bulk_import_min; each costs a request where the minimum counts 1/250. Without them the load sends %d writes + polls = %.2f× the minimum",
-			rest, float64(rest)/float64(max(l.Minimum, 1))))
+		var fields []string
+		for _, f := range sortedKeys(l.Cleared) {
+			fields = append(fields, fmt.Sprintf("%s %d", f, l.Cleared[f]))
+		}
+		parts = append(parts, fmt.Sprintf("a contact/sync goes one contact at a time, each a request where the minimum counts 1/250: the plan has %d contact updates "+
+			"that clear a value (by field: %s), which load sends that way because AC's importer reference does not say what a blank cell does, "+
+			"and import batches under bulk_import_min go so too. Without them the load sends %d writes + polls = %.2f× the minimum",
+			l.Clears, strings.Join(fields, ", "), rest, float64(rest)/float64(max(l.Minimum, 1))))
 	}
 	if puts > int(l.EmailChanges) {
 		parts = append(parts, fmt.Sprintf("%d PUTs more than email changes: swaps of addresses step aside through a temporary address", puts-int(l.EmailChanges)))
@@ -483,12 +488,12 @@ func (r *results) writeSize(w *strings.Builder, s *sizeResult) {
 	}
 	p("\n")
 
-	p("### Plans\n\n| run | contacts create | update | of which email changes | delete | unchanged | payments create | update | delete | unchanged |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	p("### Plans\n\n| run | contacts create | update | of which email changes | of which clear a value | delete | unchanged | payments create | update | delete | unchanged |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, run := range []string{"A", "B", "C"} {
 		if pl := s.stage(run, "plan"); pl != nil {
 			c := pl.Out.Counts
-			p("| %s | %d | %d | %d | %d | %d | %d | %d | %d | %d |\n", runs[run],
-				c["contacts_create"], c["contacts_update"], s.EmailChanges[run], c["contacts_delete"], c["contacts_unchanged"],
+			p("| %s | %d | %d | %d | %d | %d | %d | %d | %d | %d | %d |\n", runs[run],
+				c["contacts_create"], c["contacts_update"], s.Plans[run].EmailChanges, s.Plans[run].Clears, c["contacts_delete"], c["contacts_unchanged"],
 				c["recurring_payments_create"], c["recurring_payments_update"], c["recurring_payments_delete"], c["recurring_payments_unchanged"])
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cb2ac/cb2ac/pipeline"
@@ -55,8 +56,10 @@ type loadRun struct {
 	// keep, which sends nothing for them); ChangedRPs creates + updates + deletes
 	// (a deleted subscription is upserted as CANCELLED).
 	ChangedContacts, ChangedRPs int64
-	// EmailChanges: contact updates whose email changed (from the plan).
-	EmailChanges int64
+	// EmailChanges: contact updates whose email changed; Clears: other contact
+	// updates that clear a value, Cleared by field (from the plan: planTally).
+	EmailChanges, Clears int64
+	Cleared              map[string]int64
 	// Minimum: ⌈(contacts − email changes)/250⌉ + email changes + ⌈payments/batch⌉
 	// + import status polls (see countLoad).
 	Minimum int64
@@ -75,8 +78,8 @@ type sizeResult struct {
 	DiffFiles map[string]int64
 	// WithAC: the loads ran against the AC sandbox (else see adoptSynced).
 	WithAC bool
-	// EmailChanges by run: contact updates whose email changed, from the run's plan.
-	EmailChanges map[string]int64
+	// Plans by run: what the run's plan file says of its contact updates.
+	Plans map[string]planTally
 	// Profiles: where the CPU time and the peak heap of the largest size's stages go.
 	Profiles []profile
 }
@@ -243,17 +246,17 @@ func (b *bench) size(ctx context.Context, n int) (*sizeResult, error) {
 			sr.Stages = append(sr.Stages, stageRun{Run: rn.label, Stage: st.stage, P: p, RowsIn: st.in(), Out: stageOf(man, stageDir(st.stage))})
 			fmt.Printf("    %-9s %7.2fs wall %7.2fs cpu %8s peak RSS  (others used %.1fs cpu meanwhile)\n", st.stage, p.Wall.Seconds(), p.CPU().Seconds(), mib(p.MaxRSS), p.Others.Seconds())
 			if st.stage == "plan" {
-				n, err := emailChanges(filepath.Join(runDir, "load", "plan.parquet"))
+				pt, err := readPlan(filepath.Join(runDir, "load", "plan.parquet"))
 				if err != nil {
 					return sr, fmt.Errorf("run %s: %w", rn.label, err)
 				}
-				if sr.EmailChanges == nil {
-					sr.EmailChanges = map[string]int64{}
+				if sr.Plans == nil {
+					sr.Plans = map[string]planTally{}
 				}
-				sr.EmailChanges[rn.label] = n
+				sr.Plans[rn.label] = pt
 			}
 			if st.stage == "load" {
-				lr := countLoad(srv.Requests(), stageOf(man, "load").Counts, sr.EmailChanges[rn.label], b.o)
+				lr := countLoad(srv.Requests(), stageOf(man, "load").Counts, sr.Plans[rn.label], b.o)
 				lr.Run, lr.What, lr.Exit = rn.label, rn.what, p.Exit
 				srv.Flush()
 				srv.ResetLog()
@@ -318,8 +321,9 @@ func stageDir(cmd string) string {
 // change is one request (AC's importer matches contacts by email, so a new address
 // goes by PUT to the contact's id), recurring payments at the configured batch, and
 // the import status polls.
-func countLoad(reqs []acsandbox.Request, counts map[string]int64, emailChanges int64, o options) loadRun {
-	lr := loadRun{Counts: counts, Ops: map[string]int{}, Records: map[string]int{}, EmailChanges: emailChanges}
+func countLoad(reqs []acsandbox.Request, counts map[string]int64, pt planTally, o options) loadRun {
+	emailChanges := pt.EmailChanges
+	lr := loadRun{Counts: counts, Ops: map[string]int{}, Records: map[string]int{}, EmailChanges: emailChanges, Clears: pt.Clears, Cleared: pt.Cleared}
 	for _, r := range reqs {
 		lr.Requests++
 		lr.Ops[r.Op]++
@@ -340,20 +344,47 @@ func countLoad(reqs []acsandbox.Request, counts map[string]int64, emailChanges i
 	return lr
 }
 
-// emailChanges counts the contact updates of a plan file whose changed fields
-// include the email.
-func emailChanges(path string) (int64, error) {
-	var n int64
+// planTally is what a plan file says of its contact updates, by the rules the
+// apply step sorts them with (stages/load apply.go contacts and cleared): an email
+// change (the address differs, case aside) goes by PUT to the contact's id; any
+// other update that clears a value (firstName, lastName, phone, orgname or a
+// custom field had one and has none) goes one contact at a time by contact/sync.
+type planTally struct {
+	EmailChanges int64
+	Clears       int64
+	Cleared      map[string]int64 // updates clearing each field
+}
+
+func readPlan(path string) (planTally, error) {
+	pt := planTally{Cleared: map[string]int64{}}
 	err := schemas.Plans.Each(path, func(e *schemas.PlanEntry) error {
-		if e.Entity == "contact" && e.Op == "update" && slices.Contains(e.ChangedFields, "email") {
-			n++
+		if e.Entity != "contact" || e.Op != "update" {
+			return nil
+		}
+		var clears []string
+		for _, c := range e.Changes {
+			if c.Field == "email" && !strings.EqualFold(c.Old, c.New) {
+				pt.EmailChanges++
+				return nil
+			}
+			switch {
+			case c.Old == "" || c.New != "":
+			case c.Field == "firstName", c.Field == "lastName", c.Field == "phone", c.Field == "orgname", strings.HasPrefix(c.Field, "fields."):
+				clears = append(clears, c.Field)
+			}
+		}
+		if len(clears) > 0 {
+			pt.Clears++
+			for _, f := range clears {
+				pt.Cleared[f]++
+			}
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("email changes: %w", err)
+		return pt, fmt.Errorf("plan file: %w", err)
 	}
-	return n, nil
+	return pt, nil
 }
 
 // liveHeap collects garbage and returns this process's live heap.
