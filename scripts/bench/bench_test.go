@@ -125,13 +125,16 @@ Showing nodes accounting for 120ms, 28.57% of 420ms total
 // The causes quote cb2ac's functions by cumulative share, without the entry points
 // that hold nearly every sample.
 func TestTopFuncs(t *testing.T) {
-	got := topFuncs(strings.Split(cumTop, "\n"), 2)
+	got := topFuncs(strings.Split(cumTop, "\n"), 2, 4)
 	want := "stages/validate.check 30.95%, schemas.(*Table[...]).EachColumns 16.67%"
 	if got != want {
 		t.Errorf("topFuncs = %q, want %q", got, want)
 	}
-	if got := topFuncs(strings.Split(cumTop, "\n"), 9); !strings.HasSuffix(got, "internal/strmap.(*Map[...]).Put (inline) 2.38%") {
+	if got := topFuncs(strings.Split(cumTop, "\n"), 9, 4); !strings.HasSuffix(got, "internal/strmap.(*Map[...]).Put (inline) 2.38%") {
 		t.Errorf("topFuncs = %q, want the inline function last", got)
+	}
+	if got, want := topFuncs(strings.Split(cumTop, "\n"), 1, 1), "schemas.(*Table[...]).EachColumns 11.90%"; got != want {
+		t.Errorf("flat: topFuncs = %q, want %q", got, want)
 	}
 }
 

@@ -711,7 +711,12 @@ func (s *sizeResult) profileCause(kind string, prefixes ...string) string {
 		}
 		for _, pre := range prefixes {
 			if strings.HasPrefix(p.What, pre) {
-				parts = append(parts, fmt.Sprintf("%s (%s): %s", p.What, p.Kind, topFuncs(p.Cum, 4)))
+				part := fmt.Sprintf("%s (%s, peak RSS %s): flat %s; cb2ac's own, cumulative: %s", p.What, p.Kind, mib(p.P.MaxRSS),
+					topFuncs(p.Top, 4, 1), topFuncs(p.Cum, 3, 4))
+				if p.Kind == "cpu" && strings.Contains(topFuncs(p.Top, 2, 1), "runtime.scanObject") {
+					part += " (runtime.scanObject and the like are the garbage collector marking the heap: with the live heap near cb2ac's 900 MiB soft memory limit it runs almost without pause)"
+				}
+				parts = append(parts, part)
 				break
 			}
 		}
@@ -719,14 +724,13 @@ func (s *sizeResult) profileCause(kind string, prefixes ...string) string {
 	if len(parts) == 0 {
 		return "no profile of it at this size (the stages are profiled at the largest size, unless --no-profiles)"
 	}
-	return "cb2ac's functions by cumulative share of the profile, leaving out those that hold over 90% of it " +
-		"(the stage's entry points; see \"Profiles\"): " + strings.Join(parts, "; ")
+	return "the top of the profiles (see \"Profiles\"; cb2ac's own functions leave out those holding over 90%, the entry points): " + strings.Join(parts, "; ")
 }
 
-// topFuncs reads the table of go tool pprof -top -cum: the first n functions with
-// their cumulative share, skipping those over 90% (entry points, which say nothing
-// of where the time goes).
-func topFuncs(top []string, n int) string {
+// topFuncs reads a go tool pprof -top table: the first n functions with their
+// share from column col (1 flat%, 4 cum%), skipping those over 90% (entry points,
+// which say nothing of where the time goes) and those with none.
+func topFuncs(top []string, n, col int) string {
 	var out []string
 	table := false
 	for _, l := range top {
@@ -738,11 +742,11 @@ func topFuncs(top []string, n int) string {
 		if !table || len(f) < 6 {
 			continue
 		}
-		pct, err := strconv.ParseFloat(strings.TrimSuffix(f[4], "%"), 64)
-		if err != nil || pct > 90 {
+		pct, err := strconv.ParseFloat(strings.TrimSuffix(f[col], "%"), 64)
+		if err != nil || pct > 90 || pct == 0 {
 			continue
 		}
-		out = append(out, fmt.Sprintf("%s %s", strings.TrimPrefix(strings.Join(f[5:], " "), "github.com/cb2ac/cb2ac/"), f[4]))
+		out = append(out, fmt.Sprintf("%s %s", strings.TrimPrefix(strings.Join(f[5:], " "), "github.com/cb2ac/cb2ac/"), f[col]))
 		if len(out) == n {
 			break
 		}
