@@ -76,11 +76,12 @@ demo: build
 	echo "  $(BIN) inspect --format csv $${run}validate/errors.csv"; \
 	echo "  duckdb -c \"SELECT entity, op, count(*) FROM '$${run}load/plan.parquet' GROUP BY ALL\""
 
-# The benchmark of issue 6 (read bench/results.md): Go micro-benchmarks into
-# bench/micro.txt, then scripts/bench at 100k and 1M customers (about half an hour;
-# BENCH_FLAGS=--quick tries it at 10k) writes bench/results.md. Needs only Go; the
-# DuckDB comparison also needs node and npm (it installs @duckdb/node-api into
-# bench/.duckdb).
+# The benchmark of issues 6 and 16 (read bench/results.md): Go micro-benchmarks into
+# bench/micro.txt, then scripts/bench at 100k and 1M customers (first sync, identical
+# second run and 1% day 2 at each; DuckDB doing plan's diff; CPU and heap profiles
+# of the 1M stages; about half an hour; BENCH_FLAGS=--quick tries it at 10k) writes
+# bench/results.md and results.json. Needs only Go; the DuckDB comparison also needs
+# node and npm (it installs @duckdb/node-api into bench/.duckdb).
 BENCH_FLAGS ?=
 bench:
 	@mkdir -p bench

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cb2ac/cb2ac/pipeline"
@@ -26,6 +27,7 @@ const (
 // stageRun is one measured CLI invocation.
 type stageRun struct {
 	Run    string // "A", "B", "C", "cb"
+	Size   int    `json:"-"` // set by results.allStages
 	Stage  string // validate, transform, plan, load, extract (full), ...
 	P      proc
 	RowsIn int64 // rows of the Parquet files the stage read (extract: wrote)
@@ -54,7 +56,13 @@ type loadRun struct {
 	// keep, which sends nothing for them); ChangedRPs creates + updates + deletes
 	// (a deleted subscription is upserted as CANCELLED).
 	ChangedContacts, ChangedRPs int64
-	Minimum                     int64 // ⌈contacts/250⌉ + ⌈payments/batch⌉ + import status polls
+	// EmailChanges: contact updates whose email changed; Clears: other contact
+	// updates that clear a value, Cleared by field (from the plan: planTally).
+	EmailChanges, Clears int64
+	Cleared              map[string]int64
+	// Minimum: ⌈(contacts − email changes)/250⌉ + email changes + ⌈payments/batch⌉
+	// + import status polls (see countLoad).
+	Minimum int64
 	// SandboxHeap is this process's live heap after the load: mostly the AC
 	// sandbox's account.
 	SandboxHeap int64
@@ -70,35 +78,36 @@ type sizeResult struct {
 	DiffFiles map[string]int64
 	// WithAC: the loads ran against the AC sandbox (else see adoptSynced).
 	WithAC bool
+	// Plans by run: what the run's plan file says of its contact updates.
+	Plans map[string]planTally
+	// Profiles: where the CPU time and the peak heap of the largest size's stages go.
+	Profiles []profile
 }
 
 // adoptSynced makes run's transform output the synced snapshot, exactly as a first
 // sync that AC acknowledged in full leaves it (every row except those deleted in
-// Chargebee before they were ever synced), and points state.json at it.
+// Chargebee before they were ever synced; no AC contact ids, which the bulk importer
+// does not answer), stamped as the load stamps it, and points state.json at it.
 func adoptSynced(data, run string) error {
 	tr := filepath.Join(data, "runs", run, "transform")
 	dir := filepath.Join(data, "runs", run, "load", "synced")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	cs, err := schemas.Contacts.ReadFile(filepath.Join(tr, "contacts.parquet"))
+	in, err := schemas.ReadStamp(filepath.Join(tr, "contacts.parquet"))
 	if err != nil {
 		return err
 	}
-	cs = slices.DeleteFunc(cs, func(c schemas.Contact) bool { return c.Deleted })
-	if err := schemas.Contacts.WriteFiles(dir, "contacts", cs, false, schemas.Stamp{}); err != nil {
-		return err
+	st := schemas.Stamp{RunID: run, ExtractedAt: in.ExtractedAt}
+	err = copyLive(schemas.Contacts, tr, dir, "contacts", st, func(c *schemas.Contact) bool { return c.Deleted })
+	if err == nil {
+		err = copyLive(schemas.RecurringPayments, tr, dir, "recurring_payments", st, func(r *schemas.RecurringPayment) bool { return r.Deleted })
 	}
-	rps, err := schemas.RecurringPayments.ReadFile(filepath.Join(tr, "recurring_payments.parquet"))
 	if err != nil {
-		return err
-	}
-	rps = slices.DeleteFunc(rps, func(r schemas.RecurringPayment) bool { return r.Deleted })
-	if err := schemas.RecurringPayments.WriteFiles(dir, "recurring_payments", rps, false, schemas.Stamp{}); err != nil {
 		return err
 	}
 	debug.FreeOSMemory()
-	st, err := pipeline.LoadState(data)
+	state, err := pipeline.LoadState(data)
 	if err != nil {
 		return err
 	}
@@ -106,8 +115,27 @@ func adoptSynced(data, run string) error {
 	if err != nil {
 		return err
 	}
-	st.Synced = &pipeline.SyncedState{RunID: run, Dir: rel, SyncedAt: time.Now().UTC()}
-	return st.Save(data)
+	state.Synced = &pipeline.SyncedState{RunID: run, Dir: rel, SyncedAt: time.Now().UTC()}
+	return state.Save(data)
+}
+
+// copyLive streams from/name.parquet to to/name.parquet without the deleted rows.
+func copyLive[T any](tb *schemas.Table[T], from, to, name string, st schemas.Stamp, deleted func(*T) bool) error {
+	sink, err := tb.CreateSink(to, name, false, st)
+	if err != nil {
+		return err
+	}
+	err = tb.Each(filepath.Join(from, name+".parquet"), func(rec *T) error {
+		if deleted(rec) {
+			return nil
+		}
+		return sink.Write(*rec) // encoded at once: the reader may reuse rec
+	})
+	if err != nil {
+		sink.Abort()
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return sink.Commit()
 }
 
 func (s *sizeResult) stage(run, stage string) *stageRun {
@@ -119,33 +147,14 @@ func (s *sizeResult) stage(run, stage string) *stageRun {
 	return nil
 }
 
-// size measures one size: generate, three runs against the AC sandbox, DuckDB.
+// size measures one size: three runs (each generating its extract into its own
+// run folder first) against the AC sandbox, DuckDB, then CPU and heap profiles.
 func (b *bench) size(ctx context.Context, n int) (*sizeResult, error) {
 	sr := &sizeResult{N: n}
 	dir := filepath.Join(b.work, strconv.Itoa(n))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return sr, err
 	}
-	day1 := filepath.Join(dir, "gen", "day1")
-	day2 := filepath.Join(dir, "gen", "day2")
-	for _, g := range []struct{ what, out string }{{"snapshot day 1", day1}, {"snapshot day 2 (1%)", day2}} {
-		if _, err := os.Stat(filepath.Join(g.out, "manifest.json")); err == nil {
-			fmt.Printf("  gen %s: reusing %s\n", g.what, g.out)
-			sr.Gen = append(sr.Gen, genRun{What: g.what + " (reused)", Bytes: dirSize(g.out)})
-			continue
-		}
-		args := []string{"--customers", strconv.Itoa(n), "--format", "snapshot", "--out", filepath.Join(g.out, "extract")}
-		if g.out == day2 {
-			args = append(args, "--day2")
-		}
-		p, err := b.r.run(fmt.Sprintf("gen-%d-%s", n, filepath.Base(g.out)), b.env, nil, b.gen, args...)
-		if err != nil {
-			return sr, err
-		}
-		sr.Gen = append(sr.Gen, genRun{What: g.what, P: p, Bytes: dirSize(g.out)})
-		fmt.Printf("  gen %-22s %6.1fs  %s\n", g.what, p.Wall.Seconds(), mib(dirSize(g.out)))
-	}
-
 	data := filepath.Join(dir, "data")
 	if err := os.RemoveAll(data); err != nil {
 		return sr, err
@@ -178,14 +187,33 @@ func (b *bench) size(ctx context.Context, n int) (*sizeResult, error) {
 		env = withEnv(b.env, "AC_API_URL="+url, "AC_API_TOKEN="+token)
 	}
 
-	runs := []struct{ id, label, what, in string }{
-		{runA, "A", "first sync (day 1)", filepath.Join(day1, "extract")},
-		{runB, "B", "identical second run (day 1 again)", filepath.Join(day1, "extract")},
-		{runC, "C", "day 2 (1% changed)", filepath.Join(day2, "extract")},
+	// Each run's extract is generated into its own run folder, as the extract stage
+	// of a nightly run leaves it, and the stages read their own run's folder: a
+	// validate given another folder (--in) would make the run a backfill (automations
+	// suppressed, the backfill check before the load), not the nightly case measured.
+	runs := []struct {
+		id, label, what, gen string
+		day2                 bool
+	}{
+		{runA, "A", "first sync (day 1)", "snapshot day 1 (run A)", false},
+		{runB, "B", "identical second run (day 1 again)", "snapshot day 1 again (run B)", false},
+		{runC, "C", "day 2 (1% changed)", "snapshot day 2, 1% changed (run C)", true},
 	}
 	for _, rn := range runs {
 		fmt.Printf("  run %s: %s\n", rn.label, rn.what)
-		man := filepath.Join(data, "runs", rn.id, "manifest.json")
+		runDir := filepath.Join(data, "runs", rn.id)
+		man := filepath.Join(runDir, "manifest.json")
+		args := []string{"--customers", strconv.Itoa(n), "--format", "snapshot", "--out", runDir}
+		if rn.day2 {
+			args = append(args, "--day2")
+		}
+		gp, err := b.r.run(fmt.Sprintf("gen-%d-%s", n, rn.label), b.env, nil, b.gen, args...)
+		if err != nil {
+			return sr, err
+		}
+		extractDir := filepath.Join(runDir, "extract")
+		sr.Gen = append(sr.Gen, genRun{What: rn.gen, P: gp, Bytes: dirSize(extractDir)})
+		fmt.Printf("    gen       %7.2fs wall  %s\n", gp.Wall.Seconds(), mib(dirSize(extractDir)))
 		common := []string{"--data-dir", data, "--config", cfg, "--run-id", rn.id}
 		steps := []struct {
 			stage string
@@ -193,9 +221,7 @@ func (b *bench) size(ctx context.Context, n int) (*sizeResult, error) {
 			ok    []int
 			in    func() int64
 		}{
-			{"validate", []string{"validate", "--in", rn.in}, nil, func() int64 {
-				return stageOf(filepath.Join(filepath.Dir(rn.in), "manifest.json"), "extract").parquetRows()
-			}},
+			{"validate", []string{"validate"}, nil, func() int64 { return stageOf(man, "extract").parquetRows() }},
 			{"transform", []string{"transform"}, nil, func() int64 { return stageOf(man, "validate").parquetRows() }},
 			{"plan", []string{"plan"}, nil, func() int64 { return stageOf(man, "transform").parquetRows() }},
 			{"load", []string{"load"}, []int{2}, func() int64 { return stageOf(man, "transform").parquetRows() }},
@@ -219,8 +245,18 @@ func (b *bench) size(ctx context.Context, n int) (*sizeResult, error) {
 			}
 			sr.Stages = append(sr.Stages, stageRun{Run: rn.label, Stage: st.stage, P: p, RowsIn: st.in(), Out: stageOf(man, stageDir(st.stage))})
 			fmt.Printf("    %-9s %7.2fs wall %7.2fs cpu %8s peak RSS  (others used %.1fs cpu meanwhile)\n", st.stage, p.Wall.Seconds(), p.CPU().Seconds(), mib(p.MaxRSS), p.Others.Seconds())
+			if st.stage == "plan" {
+				pt, err := readPlan(filepath.Join(runDir, "load", "plan.parquet"))
+				if err != nil {
+					return sr, fmt.Errorf("run %s: %w", rn.label, err)
+				}
+				if sr.Plans == nil {
+					sr.Plans = map[string]planTally{}
+				}
+				sr.Plans[rn.label] = pt
+			}
 			if st.stage == "load" {
-				lr := countLoad(srv.Requests(), stageOf(man, "load").Counts, b.o)
+				lr := countLoad(srv.Requests(), stageOf(man, "load").Counts, sr.Plans[rn.label], b.o)
 				lr.Run, lr.What, lr.Exit = rn.label, rn.what, p.Exit
 				srv.Flush()
 				srv.ResetLog()
@@ -258,6 +294,13 @@ func (b *bench) size(ctx context.Context, n int) (*sizeResult, error) {
 				dr.QueryMS/1000, dr.P.Wall.Seconds(), pl.P.Wall.Seconds(), pl.P.Wall.Seconds()*1000/dr.QueryMS)
 		}
 	}
+	if !b.o.noProfiles && n == slices.Max(b.o.sizes) {
+		fmt.Printf("  profiles\n")
+		var err error
+		if sr.Profiles, err = b.profiles(n, data, cfg, env, sr.WithAC); err != nil {
+			return sr, fmt.Errorf("profiles: %w", err)
+		}
+	}
 	if !b.o.keep && b.o.work == "" {
 		// Free the disk for the next size; generated data is cheap to make again.
 		os.RemoveAll(data)
@@ -273,8 +316,14 @@ func stageDir(cmd string) string {
 	return cmd
 }
 
-func countLoad(reqs []acsandbox.Request, counts map[string]int64, o options) loadRun {
-	lr := loadRun{Counts: counts, Ops: map[string]int{}, Records: map[string]int{}}
+// countLoad counts a load's requests. The minimum is what batching allows (the
+// issue's definition): changed contacts at 250 an import, except that an email
+// change is one request (AC's importer matches contacts by email, so a new address
+// goes by PUT to the contact's id), recurring payments at the configured batch, and
+// the import status polls.
+func countLoad(reqs []acsandbox.Request, counts map[string]int64, pt planTally, o options) loadRun {
+	emailChanges := pt.EmailChanges
+	lr := loadRun{Counts: counts, Ops: map[string]int{}, Records: map[string]int{}, EmailChanges: emailChanges, Clears: pt.Clears, Cleared: pt.Cleared}
 	for _, r := range reqs {
 		lr.Requests++
 		lr.Ops[r.Op]++
@@ -291,8 +340,51 @@ func countLoad(reqs []acsandbox.Request, counts map[string]int64, o options) loa
 		lr.ChangedContacts += counts["contacts_delete"]
 	}
 	lr.ChangedRPs = counts["recurring_payments_create"] + counts["recurring_payments_update"] + counts["recurring_payments_delete"]
-	lr.Minimum = ceilDiv(lr.ChangedContacts, 250) + ceilDiv(lr.ChangedRPs, int64(o.rpBatch)) + int64(lr.Polls)
+	lr.Minimum = ceilDiv(lr.ChangedContacts-emailChanges, 250) + emailChanges + ceilDiv(lr.ChangedRPs, int64(o.rpBatch)) + int64(lr.Polls)
 	return lr
+}
+
+// planTally is what a plan file says of its contact updates, by the rules the
+// apply step sorts them with (stages/load apply.go contacts and cleared): an email
+// change (the address differs, case aside) goes by PUT to the contact's id; any
+// other update that clears a value (firstName, lastName, phone, orgname or a
+// custom field had one and has none) goes one contact at a time by contact/sync.
+type planTally struct {
+	EmailChanges int64
+	Clears       int64
+	Cleared      map[string]int64 // updates clearing each field
+}
+
+func readPlan(path string) (planTally, error) {
+	pt := planTally{Cleared: map[string]int64{}}
+	err := schemas.Plans.Each(path, func(e *schemas.PlanEntry) error {
+		if e.Entity != "contact" || e.Op != "update" {
+			return nil
+		}
+		var clears []string
+		for _, c := range e.Changes {
+			if c.Field == "email" && !strings.EqualFold(c.Old, c.New) {
+				pt.EmailChanges++
+				return nil
+			}
+			switch {
+			case c.Old == "" || c.New != "":
+			case c.Field == "firstName", c.Field == "lastName", c.Field == "phone", c.Field == "orgname", strings.HasPrefix(c.Field, "fields."):
+				clears = append(clears, c.Field)
+			}
+		}
+		if len(clears) > 0 {
+			pt.Clears++
+			for _, f := range clears {
+				pt.Cleared[f]++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return pt, fmt.Errorf("plan file: %w", err)
+	}
+	return pt, nil
 }
 
 // liveHeap collects garbage and returns this process's live heap.

@@ -2,7 +2,8 @@
 // benchmarks: the same variety as fixtures/chargebee (every subscription status and
 // cancel reason, USD/EUR/JPY/KWD, trials, Product Catalog 1.0 and 2.0, custom
 // fields, gifts, deleted records, and about 0.5% records of each kind validate
-// rejects), 1.2 subscriptions and about one invoice per customer.
+// rejects), 1.2 subscriptions and about one invoice per customer, each customer's
+// payment source, a credit note per refund, and the catalog's items, plans and addons.
 //
 //	go run ./scripts/gen --customers 100000 --format pages --out DIR
 //	go run ./scripts/gen --customers 100000 --format snapshot --out RUN/extract

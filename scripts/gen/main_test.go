@@ -68,6 +68,16 @@ func TestPagesAndSnapshotAgree(t *testing.T) {
 	equal(t, "invoices", fromPages.Invoices, fromSnap.Invoices)
 	equal(t, "item_prices", fromPages.ItemPrices, fromSnap.ItemPrices)
 	equal(t, "gifts", fromPages.Gifts, fromSnap.Gifts)
+	if len(fromPages.PaymentSources) < testCustomers*8/10 || len(fromPages.CreditNotes) == 0 ||
+		len(fromPages.Items) == 0 || len(fromPages.Plans) == 0 || len(fromPages.Addons) == 0 {
+		t.Fatalf("pages hold %d payment sources, %d credit notes, %d items, %d plans, %d addons; want most customers' and some of each",
+			len(fromPages.PaymentSources), len(fromPages.CreditNotes), len(fromPages.Items), len(fromPages.Plans), len(fromPages.Addons))
+	}
+	equal(t, "payment_sources", fromPages.PaymentSources, fromSnap.PaymentSources)
+	equal(t, "credit_notes", fromPages.CreditNotes, fromSnap.CreditNotes)
+	equal(t, "items", fromPages.Items, fromSnap.Items)
+	equal(t, "plans", fromPages.Plans, fromSnap.Plans)
+	equal(t, "addons", fromPages.Addons, fromSnap.Addons)
 }
 
 func equal[T any](t *testing.T, entity string, a, b []T) {

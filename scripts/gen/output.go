@@ -352,24 +352,42 @@ func pageWriters(o options, g *gen) ([]entityWriter, error) {
 		}
 		return &pageSet{entity: entity, pw: pw, changeSet: changeSet, each: each}, nil
 	}
-	// Item prices are the catalog: written now, whole on day 1, an empty page on
-	// day 2 (nothing in the catalog changed).
-	ip, err := newPageWriter(filepath.Join(o.out, "item_prices"), o.pageSize, len(catalog), !o.compact)
-	if err != nil {
-		return nil, err
-	}
-	if !changeSet {
-		for _, p := range catalog {
-			w, err := ip.begin()
-			if err != nil {
-				return nil, err
-			}
-			itemPriceEntry(w, p)
-			ip.end(p.created)
+	// The catalog's lists (item prices, items, plans, addons) are written now, whole
+	// on day 1, an empty page on day 2 (nothing in the catalog changed).
+	catalogPages := func(entity string, n int, enc func(w *jw, i int) (key int64)) error {
+		pw, err := newPageWriter(filepath.Join(o.out, entity), o.pageSize, n, !o.compact)
+		if err != nil {
+			return err
 		}
+		for i := range n {
+			if changeSet {
+				break
+			}
+			w, err := pw.begin()
+			if err != nil {
+				return err
+			}
+			pw.end(enc(w, i))
+		}
+		return pw.close()
 	}
-	if err := ip.close(); err != nil {
-		return nil, err
+	for _, err := range []error{
+		catalogPages("item_prices", len(catalog), func(w *jw, i int) int64 { itemPriceEntry(w, catalog[i]); return catalog[i].created }),
+		catalogPages(extract.ItemsFile, len(apiItems), func(w *jw, i int) int64 { itemEntry(w, &apiItems[i]); return 0 }),
+		catalogPages(extract.PlansFile, len(apiPlans), func(w *jw, i int) int64 {
+			p := &apiPlans[i]
+			legacyEntry(w, "plan", p.ID, p.Name, p.CurrencyCode, p.Price, p.Period, p.PeriodUnit, p.Status, p.UpdatedAt, p.ResourceVersion)
+			return 0
+		}),
+		catalogPages(extract.AddonsFile, len(apiAddons), func(w *jw, i int) int64 {
+			a := &apiAddons[i]
+			legacyEntry(w, "addon", a.ID, a.Name, a.CurrencyCode, a.Price, a.Period, a.PeriodUnit, a.Status, a.UpdatedAt, a.ResourceVersion)
+			return 0
+		}),
+	} {
+		if err != nil {
+			return nil, err
+		}
 	}
 
 	keep := func(changed bool) bool { return !changeSet || changed }
@@ -424,7 +442,39 @@ func pageWriters(o options, g *gen) ([]entityWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := []entityWriter{customers, subs, invs}
+	sources, err := mk(extract.PaymentSourcesFile, all, func(custs []*custOut, emit func(int64, int64, func(*jw)) error) error {
+		for _, c := range custs {
+			ps, ok := apiPaymentSource(c)
+			if !ok || !keep(paymentSourceChanged(c)) {
+				continue
+			}
+			if err := emit(deref(ps.CreatedAt), deref(ps.UpdatedAt), func(w *jw) { paymentSourceEntry(w, c, &ps) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	notes, err := mk(extract.CreditNotesFile, (maxInvsPerCust+1)*all, func(custs []*custOut, emit func(int64, int64, func(*jw)) error) error {
+		for _, c := range custs {
+			for _, in := range c.invs {
+				cn, ok := apiCreditNote(in)
+				if !ok || !keep(creditNoteChanged(in)) {
+					continue
+				}
+				if err := emit(deref(cn.Date), deref(cn.UpdatedAt), func(w *jw) { creditNoteEntry(w, &cn) }); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := []entityWriter{customers, subs, invs, sources, notes}
 	if changeSet {
 		// Like fixtures/chargebee-day2: no gifts folder in a change set.
 		if err := removePages(filepath.Join(o.out, "gifts")); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -509,7 +559,8 @@ func snapshotDirs(out string) (runDir, extractDir string) {
 	return out, filepath.Join(out, pipeline.StageExtract)
 }
 
-var snapshotFiles = []string{extract.CustomersFile, extract.SubscriptionsFile, extract.InvoicesFile, extract.ItemPricesFile, extract.GiftsFile}
+var snapshotFiles = []string{extract.CustomersFile, extract.SubscriptionsFile, extract.InvoicesFile, extract.ItemPricesFile, extract.GiftsFile,
+	extract.PaymentSourcesFile, extract.CreditNotesFile, extract.ItemsFile, extract.PlansFile, extract.AddonsFile}
 
 func snapshotWriters(o options) (string, []entityWriter, error) {
 	_, dir := snapshotDirs(o.out)
@@ -537,6 +588,26 @@ func snapshotWriters(o options) (string, []entityWriter, error) {
 		prices = append(prices, ip.Record())
 	}
 	if err := schemas.ItemPrices.WriteFiles(dir, extract.ItemPricesFile, prices, o.csv, snapshotStamp(o)); err != nil {
+		return abort(err)
+	}
+	items := make([]schemas.CatalogItem, 0, len(apiItems))
+	for i := range apiItems {
+		items = append(items, apiItems[i].Record())
+	}
+	if err := schemas.CatalogItems.WriteFiles(dir, extract.ItemsFile, items, o.csv, snapshotStamp(o)); err != nil {
+		return abort(err)
+	}
+	var plans, addons []schemas.CatalogPlan
+	for i := range apiPlans {
+		plans = append(plans, apiPlans[i].Record())
+	}
+	for i := range apiAddons {
+		addons = append(addons, apiAddons[i].Record())
+	}
+	if err := schemas.CatalogPlans.WriteFiles(dir, extract.PlansFile, plans, o.csv, snapshotStamp(o)); err != nil {
+		return abort(err)
+	}
+	if err := schemas.CatalogAddons.WriteFiles(dir, extract.AddonsFile, addons, o.csv, snapshotStamp(o)); err != nil {
 		return abort(err)
 	}
 	cw, err := newSnapWriter(schemas.Customers, dir, extract.CustomersFile, o.csv, snapshotStamp(o), func(buf []schemas.Customer, c *custOut) []schemas.Customer {
@@ -582,6 +653,28 @@ func snapshotWriters(o options) (string, []entityWriter, error) {
 		return abort(err)
 	}
 	ws = append(ws, gw)
+	pw, err := newSnapWriter(schemas.PaymentSources, dir, extract.PaymentSourcesFile, o.csv, snapshotStamp(o), func(buf []schemas.PaymentSource, c *custOut) []schemas.PaymentSource {
+		if ps, ok := apiPaymentSource(c); ok {
+			buf = append(buf, ps.Record())
+		}
+		return buf
+	})
+	if err != nil {
+		return abort(err)
+	}
+	ws = append(ws, pw)
+	nw, err := newSnapWriter(schemas.CreditNotes, dir, extract.CreditNotesFile, o.csv, snapshotStamp(o), func(buf []schemas.CreditNote, c *custOut) []schemas.CreditNote {
+		for _, in := range c.invs {
+			if cn, ok := apiCreditNote(in); ok {
+				buf = append(buf, cn.Record())
+			}
+		}
+		return buf
+	})
+	if err != nil {
+		return abort(err)
+	}
+	ws = append(ws, nw)
 	return dir, ws, nil
 }
 
@@ -607,6 +700,9 @@ func writeManifest(o options, res *result) error {
 		counts[f] = res.counts[f]
 	}
 	counts[extract.ItemPricesFile] = int64(len(catalog))
+	counts[extract.ItemsFile] = int64(len(apiItems))
+	counts[extract.PlansFile] = int64(len(apiPlans))
+	counts[extract.AddonsFile] = int64(len(apiAddons))
 	m := pipeline.Manifest{RunID: runID, ToolVersion: "scripts/gen", Stages: map[string]*pipeline.StageRecord{
 		pipeline.StageExtract: {
 			Status: pipeline.StatusSucceeded, StartedAt: at, EndedAt: &at, ToolVersion: "scripts/gen",
