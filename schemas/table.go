@@ -163,18 +163,20 @@ func (w *Writer[T]) flush() error {
 		return nil
 	}
 	// The builders start empty after NewRecordBatch and would grow by doubling again,
-	// re-copying and zeroing their buffers every batch: size them like this one.
+	// re-copying and zeroing their buffers every batch: size them like this one, once
+	// this batch is written and released, so the two never take memory at once.
 	sizes := make([]builderSize, len(w.rb.Fields()))
 	for k := range sizes {
 		sizes[k] = sizeOf(w.rb.Field(k))
 	}
 	rec := w.rb.NewRecordBatch()
-	defer rec.Release()
+	err := w.pw.Write(rec)
+	rec.Release()
+	if err != nil {
+		return fmt.Errorf("write %s: %w", w.f.Path, err)
+	}
 	for k := range sizes {
 		sizes[k].reserve(w.rb.Field(k))
-	}
-	if err := w.pw.Write(rec); err != nil {
-		return fmt.Errorf("write %s: %w", w.f.Path, err)
 	}
 	w.rows += int64(w.n)
 	w.n = 0
