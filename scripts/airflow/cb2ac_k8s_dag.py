@@ -78,12 +78,12 @@ def _resources(request, limit, cpu="1"):
     return k8s.V1ResourceRequirements(requests={"cpu": cpu, "memory": request}, limits={"memory": limit})
 
 
-# Sized from bench/results.md at 1M customers: validate, transform and the nightly
-# plan peak at 607-927 MiB RSS (cb2ac holds its Go heap near a 900 MiB soft limit),
-# an API extract at 810-903 MiB at 100k (it streams; the same limit holds it), and
-# each uses about 1.3-1.5 CPUs for its wall time. No CPU limit: throttling only makes a
-# stage slower. A first sync's load (its plan holds every record: 4077 MiB at 1M)
-# is the exception: load may grow to 5 GiB, with GOMEMLIMIT telling Go's GC so.
+# Sized from bench/results.md at 1M customers (2026-12-04): validate peaks at about
+# 0.9 GiB RSS, transform at up to 1.31 GiB and a nightly plan at 1.2 GiB (over cb2ac's
+# 900 MiB soft limit, where the GC works hard), each using 1.3-1.9 CPUs for its wall
+# time. No CPU limit: throttling only makes a stage slower. Load is the exception: a
+# load at 1M was not measured (an earlier run saw a first sync's plan at 4077 MiB), so
+# it may grow to 5 GiB, with GOMEMLIMIT telling Go's GC so.
 STAGE_RESOURCES = _resources("1Gi", "1536Mi")
 LOAD_RESOURCES = _resources("1Gi", "5Gi")
 LOAD_ENV = dict(ENV, GOMEMLIMIT="4GiB")
