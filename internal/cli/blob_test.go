@@ -421,22 +421,7 @@ func TestObjectStorageLoadKilledResumes(t *testing.T) {
 	short := []string{pipeline.LeaseEnv + "=2s", pipeline.JournalSyncEnv + "=100ms", "TMPDIR=" + t.TempDir()}
 	cmd, out, errb := cliCommand(append(env, short...), "--data-dir", dataURL, "--config", cfg, "run", "--in", pages, "--run-id", day1Run)
 	cmd.Dir = t.TempDir()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	select {
-	case <-stalled:
-		time.Sleep(time.Second) // several journal uploads
-		cmd.Process.Kill()
-		<-exited
-	case err := <-exited:
-		t.Fatalf("the load ended (%v) before the kill point\n%s\n%s", err, out, errb)
-	case <-time.After(60 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("the kill point never came")
-	}
+	killAtStall(t, cmd, out, errb, stalled, time.Second /* several journal uploads */, 60*time.Second)
 	time.Sleep(2 * time.Second) // the dead job's lease runs out
 
 	cmd, out, errb = cliCommand(env, "--data-dir", dataURL, "--config", cfg, "load", "--resume", "--run-id", day1Run)

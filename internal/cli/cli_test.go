@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cb2ac/cb2ac/pipeline"
 	"github.com/cb2ac/cb2ac/schemas"
@@ -541,4 +542,27 @@ func TestInspectCommand(t *testing.T) {
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
+}
+
+// killAtStall starts cmd and SIGKILLs it once stalled closes (a sandbox hook holds
+// the process at its kill point), after settle; the command ending first, or no kill
+// point within limit, fails t.
+func killAtStall(t *testing.T, cmd *exec.Cmd, out, errb *bytes.Buffer, stalled <-chan struct{}, settle, limit time.Duration) {
+	t.Helper()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case <-stalled:
+		time.Sleep(settle)
+		cmd.Process.Kill()
+		<-exited
+	case err := <-exited:
+		t.Fatalf("the command ended (%v) before the kill point\n%s\n%s", err, out, errb)
+	case <-time.After(limit):
+		cmd.Process.Kill()
+		t.Fatal("the kill point never came")
+	}
 }

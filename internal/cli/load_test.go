@@ -930,21 +930,7 @@ func TestLoadSandboxCrashResume(t *testing.T) {
 			armed.Store(true)
 			data := t.TempDir()
 			cmd, out, errb := cliCommand(ac.env(), "--data-dir", data, "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day1Run)
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
-			select {
-			case <-stalled:
-				cmd.Process.Kill()
-				<-exited
-			case err := <-exited:
-				t.Fatalf("the load ended (%v) before the kill point\n%s\n%s", err, out, errb)
-			case <-time.After(30 * time.Second):
-				cmd.Process.Kill()
-				t.Fatal("the kill point never came")
-			}
+			killAtStall(t, cmd, out, errb, stalled, 0, 30*time.Second)
 
 			r := cb2acEnv(t, ac.env(), append([]string{"--data-dir", data, "--config", cfg}, tc.resume...)...)
 			mustExit(t, r, 0)
@@ -1000,21 +986,7 @@ func TestLoadResumeRefusesReplacedTransform(t *testing.T) {
 	armed.Store(true)
 	data := t.TempDir()
 	cmd, out, errb := cliCommand(ac.env(), "--data-dir", data, "--config", cfg, "run", "--in", "fixtures/chargebee", "--run-id", day1Run)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	select {
-	case <-stalled:
-		cmd.Process.Kill()
-		<-exited
-	case err := <-exited:
-		t.Fatalf("the load ended (%v) before the kill point\n%s\n%s", err, out, errb)
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("the kill point never came")
-	}
+	killAtStall(t, cmd, out, errb, stalled, 0, 30*time.Second)
 	// Another valid contacts file in its place: the first rows only, rewritten.
 	path := filepath.Join(stageDir(data, day1Run, "transform"), "contacts.parquet")
 	rows := readTable(t, schemas.Contacts, path)
