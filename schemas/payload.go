@@ -2,6 +2,7 @@ package schemas
 
 import (
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -50,12 +51,12 @@ func payloadOf(b []byte) map[string]string {
 		if slices.Contains(notPayload, k) {
 			continue
 		}
-		if k == "fields" {
+		if k == customFields {
 			var fs []FieldValue
 			if json.Unmarshal(raw, &fs) == nil {
 				for _, f := range fs {
 					v, _ := json.Marshal(f.Value)
-					out["fields."+f.Title] = string(v)
+					out[customFields+"."+f.Title] = string(v)
 				}
 				continue
 			}
@@ -63,6 +64,49 @@ func payloadOf(b []byte) map[string]string {
 		out[k] = string(raw)
 	}
 	return out
+}
+
+// customFields is the JSON key Payload spreads into one field per title,
+// fields.<title>.
+const customFields = "fields"
+
+// PayloadColumns maps the fields Payload renders of a record to the top-level
+// Parquet columns that hold them, from the record type's json and parquet tags:
+// custom contact fields (fields.<title>) all live in the fields column, an address
+// or the customer data in its one struct column. A plan reads just the columns of
+// the fields an update changed: a record read from those alone renders the same
+// values for them as the whole row (TestPayloadColumns).
+type PayloadColumns map[string]string
+
+// PayloadColumns is the field → column map of T (see the type).
+func (t *Table[T]) PayloadColumns() PayloadColumns {
+	m := PayloadColumns{}
+	rt := reflect.TypeFor[T]()
+	for i := range rt.NumField() {
+		f := rt.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		col, _, _ := strings.Cut(f.Tag.Get("parquet"), ",")
+		if name == "" {
+			name = f.Name // as encoding/json names an untagged field
+		}
+		if !f.IsExported() || name == "-" || col == "" || col == "-" || slices.Contains(notPayload, name) {
+			continue
+		}
+		m[name] = col
+	}
+	return m
+}
+
+// Column is the column that holds field; false for a name that is no payload
+// field of the type.
+func (m PayloadColumns) Column(field string) (string, bool) {
+	if strings.HasPrefix(field, customFields+".") {
+		field = customFields
+	} else if field == customFields {
+		return "", false // never a Payload key: always spread by title
+	}
+	c, ok := m[field]
+	return c, ok
 }
 
 // HashPayload hashes a marshalled row (json.Marshal of the record, its row_hash

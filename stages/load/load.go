@@ -217,10 +217,10 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 	// Both snapshots are streamed (see diff): the stage holds the changed rows and a
 	// key → hash map, not the snapshots.
 	contactsIn := func(dir string) source[schemas.Contact] {
-		return fileSource(schemas.Contacts, filepath.Join(dir, ContactsFile+".parquet"), "customerId", "row_hash", "deleted", "erased")
+		return fileSource(schemas.Contacts, filepath.Join(dir, ContactsFile+".parquet"), contactEntity.keyColumn, "row_hash", "deleted", "erased")
 	}
 	rpsIn := func(dir string) source[schemas.RecurringPayment] {
-		return fileSource(schemas.RecurringPayments, filepath.Join(dir, RecurringPaymentsFile+".parquet"), "storeRecurringPaymentId", "row_hash", "deleted")
+		return fileSource(schemas.RecurringPayments, filepath.Join(dir, RecurringPaymentsFile+".parquet"), rpEntity.keyColumn, "row_hash", "deleted")
 	}
 	curContacts, curRPs := contactsIn(opts.In), rpsIn(opts.In)
 	var oldContacts source[schemas.Contact]
@@ -410,9 +410,11 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 // What diff needs to know of contacts and recurring payments.
 var (
 	contactEntity = entity[schemas.Contact]{name: EntityContact, key: contactKey,
+		keyColumn: "customerId", columns: schemas.Contacts.PayloadColumns(),
 		hash: func(c *schemas.Contact) uint64 { return c.RowHash }, gone: contactGone,
 		fields: func(c *schemas.Contact) schemas.FieldHashes { return c.FieldHashes }}
 	rpEntity = entity[schemas.RecurringPayment]{name: EntityRecurringPayment, key: rpKey,
+		keyColumn: "storeRecurringPaymentId", columns: schemas.RecurringPayments.PayloadColumns(),
 		hash:   func(r *schemas.RecurringPayment) uint64 { return r.RowHash },
 		gone:   func(r *schemas.RecurringPayment) uint8 { return b2u(r.Deleted) },
 		fields: func(r *schemas.RecurringPayment) schemas.FieldHashes { return r.FieldHashes }}
