@@ -2,6 +2,7 @@ package load
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -228,15 +229,20 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 	if opts.Synced != "" {
 		oldContacts, oldRPs = contactsIn(opts.Synced), rpsIn(opts.Synced)
 	}
-	cd, err := diff(contactEntity, oldContacts, curContacts)
-	if err != nil {
-		return res, fmt.Errorf("load: %w", err)
-	}
 	rpDiff := func(old source[schemas.RecurringPayment]) (*Diff[schemas.RecurringPayment], error) {
 		return diff(rpEntity, old, curRPs)
 	}
-	rd, err := rpDiff(oldRPs)
-	if err != nil {
+	// The two entities share nothing: diffed side by side, one a core.
+	var rd *Diff[schemas.RecurringPayment]
+	var rpErr error
+	rpDone := make(chan struct{})
+	go func() {
+		defer close(rpDone)
+		rd, rpErr = rpDiff(oldRPs)
+	}()
+	cd, err := diff(contactEntity, oldContacts, curContacts)
+	<-rpDone
+	if err = cmp.Or(err, rpErr); err != nil {
 		return res, fmt.Errorf("load: %w", err)
 	}
 	if opts.Confirm != nil {

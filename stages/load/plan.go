@@ -5,6 +5,7 @@
 package load
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -520,23 +521,43 @@ const (
 	RecurringPaymentsFile = "recurring_payments"
 )
 
+// writePlan writes plan.parquet and plan.csv side by side, one a core, each from
+// the entries in hand: a plan lists every row, two million at a million
+// customers, and the CSV alone took as long as the Parquet file and the diff.
 func writePlan(dir string, st schemas.Stamp, parts ...[]schemas.PlanEntry) error {
-	// One sink for all parts: concatenating them first copied every entry again.
-	s, err := schemas.Plans.CreateSink(dir, PlanFile, true, st)
+	pq, err := schemas.Plans.CreateStamped(filepath.Join(dir, PlanFile+".parquet"), st)
 	if err != nil {
 		return err
 	}
-	for _, entries := range parts {
-		for len(entries) > 0 {
-			n := min(len(entries), schemas.BatchRows)
-			if err := s.Write(entries[:n]...); err != nil {
-				s.Abort()
-				return err
-			}
-			entries = entries[n:]
-		}
+	csv, err := schemas.CreateCSV[schemas.PlanEntry](filepath.Join(dir, PlanFile+".csv"), st)
+	if err != nil {
+		pq.Abort()
+		return err
 	}
-	return s.Commit()
+	each := func(write func(...schemas.PlanEntry) error) error {
+		for _, entries := range parts {
+			for len(entries) > 0 {
+				n := min(len(entries), schemas.BatchRows)
+				if err := write(entries[:n]...); err != nil {
+					return err
+				}
+				entries = entries[n:]
+			}
+		}
+		return nil
+	}
+	csvErr := make(chan error, 1)
+	go func() { csvErr <- each(csv.Write) }()
+	err = errors.Join(each(pq.Write), <-csvErr)
+	if err == nil {
+		err = pq.Commit()
+	}
+	if err == nil {
+		return csv.Commit()
+	}
+	pq.Abort()
+	csv.Abort()
+	return err
 }
 
 // WriteChanges prints the changes of the plan in dir for a person (a dry run's
