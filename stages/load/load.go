@@ -296,7 +296,7 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (Result, err
 		return res, fmt.Errorf("load: %w", err)
 	}
 	stamp := schemas.Stamp{RunID: opts.RunID, ExtractedAt: in0.ExtractedAt}
-	if err := writePlan(out, stamp, cd.Entries, rd.Entries); err != nil {
+	if err := writePlan(out, stamp, cd, rd); err != nil {
 		return res, fmt.Errorf("load: plan: %w", err)
 	}
 	for op, n := range counts(cd) {

@@ -36,16 +36,24 @@ type Change[T any] struct {
 	New     *T // the transform row
 	Old     *T // the synced row, nil on create
 	Changed []string
-	entry   int // its row in Diff.Entries
-	newRow  int // its row in the transform file
-	oldRow  int // its row in the synced file, -1 on create
+	// values are Changed's old and new values, for the plan (updates only).
+	values schemas.PlanChanges
+	entry  int // its row in Diff.rows
+	newRow int // its row in the transform file
+	oldRow int // its row in the synced file, -1 on create
 }
 
-// Diff is the plan for one entity: the entries and the changes by row number, no
-// rows (see diff); load reads the changed rows when they are sent.
+// Diff is the plan for one entity: a plan row per record and the changes by row
+// number, no records (see diff); load reads the changed rows when they are sent.
 type Diff[T any] struct {
 	Changes []Change[T] // creates, updates, deletes, in the transform file's order
-	Entries []schemas.PlanEntry
+	entity  string
+	// rows are the plan's rows, in the transform file's order (planEntries makes
+	// them plan entries), their keys in keys: no pointer among the two million of a
+	// million customers for the garbage collector to walk, a key one copy in an
+	// arena rather than an allocation of its own.
+	rows    []planRow
+	keys    strmap.Arena
 	changed map[string]int // key → index in Changes
 	// carry holds rows deleted on both sides whose payload still moved: nothing to
 	// send, but the synced snapshot takes the new row. carryRows names them by row
@@ -53,6 +61,37 @@ type Diff[T any] struct {
 	carry     map[string]*T
 	carryRows map[int]string
 }
+
+// planRow is one record's row of the plan.
+type planRow struct {
+	key    strmap.Ref
+	op     uint8 // in planOps
+	change int32 // its change in Diff.Changes, -1 when unchanged
+}
+
+var planOps = [...]string{opCreate: OpCreate, opUpdate: OpUpdate, opDelete: OpDelete, opUnchanged: OpUnchanged}
+
+const (
+	opCreate uint8 = iota
+	opUpdate
+	opDelete
+	opUnchanged
+)
+
+// planEntries appends the plan entries of rows [from, to) to buf.
+func (d *Diff[T]) planEntries(from, to int, buf []schemas.PlanEntry) []schemas.PlanEntry {
+	for _, r := range d.rows[from:to] {
+		e := schemas.PlanEntry{Entity: d.entity, Key: d.keys.String(r.key), Op: planOps[r.op]}
+		if r.change >= 0 && e.Op == OpUpdate {
+			ch := &d.Changes[r.change]
+			e.ChangedFields, e.Changes = schemas.StringList(ch.Changed), ch.values
+		}
+		buf = append(buf, e)
+	}
+	return buf
+}
+
+func (d *Diff[T]) planRows() int { return len(d.rows) }
 
 // source streams the rows of a snapshot file (a slice in tests), as often as asked:
 // each reads every column, keys only key, row_hash and deleted (the rest stay zero),
@@ -199,41 +238,51 @@ func diff[T any](e entity[T], old, cur source[T]) (*Diff[T], error) {
 	}
 	// Sized from the footer: growing a slice of two million entries by append copied
 	// it over and over and held two copies at each step.
-	d := &Diff[T]{changed: map[string]int{}, carry: map[string]*T{}, carryRows: map[int]string{},
-		Entries: make([]schemas.PlanEntry, 0, cur.rows)}
+	d := &Diff[T]{entity: e.name, changed: map[string]int{}, carry: map[string]*T{}, carryRows: map[int]string{},
+		rows: make([]planRow, 0, cur.rows)}
 	updNew := map[int]int{} // row of the new file → its update
 	updOld := map[int]int{} // row of the synced file → its update
 	row := -1
 	err := cur.keys(func(n *T) error {
 		row++
-		k := strings.Clone(e.key(n)) // kept in Entries past the batch
+		k := e.key(n)
 		o, synced := prev.Get(k)
 		if !synced {
 			o = &prior{row: -1}
 		}
-		var op string
+		var op uint8
+		carry := false
 		switch {
 		case !synced && e.gone(n) > 0:
 			return nil // never synced, and gone: nothing to do
 		case !synced:
-			op = OpCreate
+			op = opCreate
 		case o.hash == e.hash(n):
-			op = OpUnchanged
+			op = opUnchanged
 		case e.gone(n) > o.gone:
-			op = OpDelete
+			op = opDelete
 		case e.gone(n) > 0:
-			op = OpUnchanged // as gone on both sides; nothing AC needs to hear
-			d.carryRows[row] = k
+			op, carry = opUnchanged, true // as gone on both sides; nothing AC needs to hear
 		default:
-			op = OpUpdate
+			op = opUpdate
 		}
-		d.Entries = append(d.Entries, schemas.PlanEntry{Entity: e.name, Key: k, Op: op})
-		if op == OpUnchanged {
+		// The key is kept past the batch: copied into the arena, which the plan
+		// row, its change and the maps share.
+		ref := d.keys.Add(k)
+		k = d.keys.String(ref)
+		pr := planRow{key: ref, op: op, change: -1}
+		if op == opUnchanged {
+			if carry {
+				d.carryRows[row] = k
+			}
+			d.rows = append(d.rows, pr)
 			return nil
 		}
-		d.Changes = append(d.Changes, Change[T]{Key: k, Op: op, entry: len(d.Entries) - 1, newRow: row, oldRow: o.row})
+		pr.change = int32(len(d.Changes))
+		d.rows = append(d.rows, pr)
+		d.Changes = append(d.Changes, Change[T]{Key: k, Op: planOps[op], entry: len(d.rows) - 1, newRow: row, oldRow: o.row})
 		d.changed[k] = len(d.Changes) - 1
-		if op == OpUpdate {
+		if op == opUpdate {
 			updNew[row] = len(d.Changes) - 1
 			updOld[o.row] = len(d.Changes) - 1
 		}
@@ -346,11 +395,9 @@ func (d *Diff[T]) values(e entity[T], old, cur source[T], updOld, updNew map[int
 		if whole[i] {
 			ch.Changed = changedFields(op, np)
 		}
-		entry := &d.Entries[ch.entry]
-		entry.ChangedFields = schemas.StringList(ch.Changed)
-		entry.Changes = make(schemas.PlanChanges, len(ch.Changed))
+		ch.values = make(schemas.PlanChanges, len(ch.Changed))
 		for k, f := range ch.Changed {
-			entry.Changes[k] = schemas.PlanChange{Field: f, Old: schemas.DisplayValue(op[f]), New: schemas.DisplayValue(np[f])}
+			ch.values[k] = schemas.PlanChange{Field: f, Old: schemas.DisplayValue(op[f]), New: schemas.DisplayValue(np[f])}
 		}
 		delete(oldValues, i)
 		return nil
@@ -504,8 +551,8 @@ func union(a, b map[string]string) map[string]string {
 // Counts summarises a plan.
 func counts[T any](d *Diff[T]) map[string]int64 {
 	c := map[string]int64{}
-	for _, e := range d.Entries {
-		c[e.Op]++
+	for _, r := range d.rows {
+		c[planOps[r.op]]++
 	}
 	return c
 }
@@ -521,10 +568,17 @@ const (
 	RecurringPaymentsFile = "recurring_payments"
 )
 
-// writePlan writes plan.parquet and plan.csv side by side, one a core, each from
-// the entries in hand: a plan lists every row, two million at a million
-// customers, and the CSV alone took as long as the Parquet file and the diff.
-func writePlan(dir string, st schemas.Stamp, parts ...[]schemas.PlanEntry) error {
+// planPart is one entity's plan (a Diff) as writePlan reads it.
+type planPart interface {
+	planRows() int
+	planEntries(from, to int, buf []schemas.PlanEntry) []schemas.PlanEntry
+}
+
+// writePlan writes plan.parquet and plan.csv side by side, one a core, each
+// making the entries a batch at a time from the plan rows: a plan lists every
+// record, two million at a million customers, and the CSV alone took as long as
+// the Parquet file.
+func writePlan(dir string, st schemas.Stamp, parts ...planPart) error {
 	pq, err := schemas.Plans.CreateStamped(filepath.Join(dir, PlanFile+".parquet"), st)
 	if err != nil {
 		return err
@@ -535,13 +589,13 @@ func writePlan(dir string, st schemas.Stamp, parts ...[]schemas.PlanEntry) error
 		return err
 	}
 	each := func(write func(...schemas.PlanEntry) error) error {
-		for _, entries := range parts {
-			for len(entries) > 0 {
-				n := min(len(entries), schemas.BatchRows)
-				if err := write(entries[:n]...); err != nil {
+		buf := make([]schemas.PlanEntry, 0, schemas.BatchRows)
+		for _, p := range parts {
+			for i := 0; i < p.planRows(); i += schemas.BatchRows {
+				buf = p.planEntries(i, min(i+schemas.BatchRows, p.planRows()), buf[:0])
+				if err := write(buf...); err != nil {
 					return err
 				}
-				entries = entries[n:]
 			}
 		}
 		return nil

@@ -89,8 +89,8 @@ func testDiff(t *testing.T, oldHashes, curHashes bool) {
 		{Entity: "contact", Key: "new", Op: OpCreate},
 		{Entity: "contact", Key: "gone-before", Op: OpUnchanged},
 	}
-	if !reflect.DeepEqual(d.Entries, want) {
-		t.Fatalf("plan:\n got %+v\nwant %+v", d.Entries, want)
+	if got := d.planEntries(0, d.planRows(), nil); !reflect.DeepEqual(got, want) {
+		t.Fatalf("plan:\n got %+v\nwant %+v", got, want)
 	}
 	// Synced snapshot: acknowledged keys take the new row, the others keep the old
 	// one, and a key missing from this snapshot (rejected by validate) stays.
@@ -140,8 +140,8 @@ func TestDiffNamesFromFieldHashes(t *testing.T) {
 	d := diffContacts(t, old, cur)
 	want := schemas.PlanEntry{Entity: "contact", Key: "a", Op: OpUpdate, ChangedFields: schemas.StringList{"email"},
 		Changes: schemas.PlanChanges{{Field: "email", Old: "a@x.io", New: "a@x.io"}}}
-	if len(d.Entries) != 1 || !reflect.DeepEqual(d.Entries[0], want) {
-		t.Fatalf("plan %+v, want %+v", d.Entries, want)
+	if got := d.planEntries(0, d.planRows(), nil); len(got) != 1 || !reflect.DeepEqual(got[0], want) {
+		t.Fatalf("plan %+v, want %+v", got, want)
 	}
 }
 
@@ -158,7 +158,7 @@ func TestWriteChanges(t *testing.T) {
 		{Entity: "recurring_payment", Key: "s2", Op: OpUpdate, ChangedFields: schemas.StringList{"storeStatus"},
 			Changes: schemas.PlanChanges{{Field: "storeStatus", Old: "active", New: "paused"}}},
 	}
-	if err := writePlan(dir, schemas.Stamp{}, entries); err != nil {
+	if err := schemas.Plans.WriteFiles(dir, PlanFile, entries, true, schemas.Stamp{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
