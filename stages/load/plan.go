@@ -36,11 +36,8 @@ type Change[T any] struct {
 	New     *T // the transform row
 	Old     *T // the synced row, nil on create
 	Changed []string
-	// values are Changed's old and new values, for the plan (updates only).
-	values schemas.PlanChanges
-	entry  int // its row in Diff.rows
-	newRow int // its row in the transform file
-	oldRow int // its row in the synced file, -1 on create
+	newRow  int // its row in the transform file
+	oldRow  int // its row in the synced file, -1 on create
 }
 
 // Diff is the plan for one entity: a plan row per record and the changes by row
@@ -55,6 +52,9 @@ type Diff[T any] struct {
 	rows    []planRow
 	keys    strmap.Arena
 	changed map[string]int // key → index in Changes
+	// planChanges are the updates' changed fields with their old and new values, by
+	// index in Changes: a few percent of them, kept off every Change.
+	planChanges map[int]schemas.PlanChanges
 	// carry holds rows deleted on both sides whose payload still moved: nothing to
 	// send, but the synced snapshot takes the new row. carryRows names them by row
 	// of the transform file until load reads them.
@@ -83,8 +83,7 @@ func (d *Diff[T]) planEntries(from, to int, buf []schemas.PlanEntry) []schemas.P
 	for _, r := range d.rows[from:to] {
 		e := schemas.PlanEntry{Entity: d.entity, Key: d.keys.String(r.key), Op: planOps[r.op]}
 		if r.change >= 0 && e.Op == OpUpdate {
-			ch := &d.Changes[r.change]
-			e.ChangedFields, e.Changes = schemas.StringList(ch.Changed), ch.values
+			e.ChangedFields, e.Changes = schemas.StringList(d.Changes[r.change].Changed), d.planChanges[int(r.change)]
 		}
 		buf = append(buf, e)
 	}
@@ -238,7 +237,7 @@ func diff[T any](e entity[T], old, cur source[T]) (*Diff[T], error) {
 	}
 	// Sized from the footer: growing a slice of two million entries by append copied
 	// it over and over and held two copies at each step.
-	d := &Diff[T]{entity: e.name, changed: map[string]int{}, carry: map[string]*T{}, carryRows: map[int]string{},
+	d := &Diff[T]{entity: e.name, changed: map[string]int{}, planChanges: map[int]schemas.PlanChanges{}, carry: map[string]*T{}, carryRows: map[int]string{},
 		rows: make([]planRow, 0, cur.rows)}
 	updNew := map[int]int{} // row of the new file → its update
 	updOld := map[int]int{} // row of the synced file → its update
@@ -280,7 +279,7 @@ func diff[T any](e entity[T], old, cur source[T]) (*Diff[T], error) {
 		}
 		pr.change = int32(len(d.Changes))
 		d.rows = append(d.rows, pr)
-		d.Changes = append(d.Changes, Change[T]{Key: k, Op: planOps[op], entry: len(d.rows) - 1, newRow: row, oldRow: o.row})
+		d.Changes = append(d.Changes, Change[T]{Key: k, Op: planOps[op], newRow: row, oldRow: o.row})
 		d.changed[k] = len(d.Changes) - 1
 		if op == opUpdate {
 			updNew[row] = len(d.Changes) - 1
@@ -395,10 +394,11 @@ func (d *Diff[T]) values(e entity[T], old, cur source[T], updOld, updNew map[int
 		if whole[i] {
 			ch.Changed = changedFields(op, np)
 		}
-		ch.values = make(schemas.PlanChanges, len(ch.Changed))
+		vals := make(schemas.PlanChanges, len(ch.Changed))
 		for k, f := range ch.Changed {
-			ch.values[k] = schemas.PlanChange{Field: f, Old: schemas.DisplayValue(op[f]), New: schemas.DisplayValue(np[f])}
+			vals[k] = schemas.PlanChange{Field: f, Old: schemas.DisplayValue(op[f]), New: schemas.DisplayValue(np[f])}
 		}
+		d.planChanges[i] = vals
 		delete(oldValues, i)
 		return nil
 	})
