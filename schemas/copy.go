@@ -87,46 +87,95 @@ func (s *Sink[T]) copyRows(ctx context.Context, r *Reader[T], keep func(row int)
 	}
 }
 
-// copyColumns is the column copy. The batches go to the Parquet writer's buffered
-// row group, which cuts row groups at BatchRows as the row path does.
-func (w *Writer[T]) copyColumns(ctx context.Context, r *Reader[T], keep func(row int) bool) (n int64, err error) {
+// copyColumns is the column copy. Reading (decoding Parquet, dropping rows) runs
+// on a goroutine of its own, one batch ahead of writing (encoding, compressing):
+// the two took about as long each. The batches go to the Parquet writer's
+// buffered row group, which cuts row groups at BatchRows as the row path does.
+func (w *Writer[T]) copyColumns(ctx context.Context, r *Reader[T], keep func(row int) bool) (int64, error) {
+	batches := make(chan keptBatch, 1)
+	stop := make(chan struct{})
+	go r.readKept(ctx, keep, batches, stop)
 	defer func() {
-		if p := recover(); p != nil {
-			err = &SchemaError{Path: r.path, Msg: fmt.Sprintf("corrupt Parquet file: %v", p)}
+		close(stop)
+		for b := range batches {
+			b.release()
 		}
 	}()
 	var st stampColumns
 	defer st.release()
-	base := 0
-	for {
-		if err := ctx.Err(); err != nil {
-			return int64(base), err
+	for b := range batches {
+		if b.err != nil || b.cols == nil {
+			return b.read, b.err
 		}
-		if !r.rr.Next() {
-			if err := r.rr.Err(); err != nil && !errors.Is(err, io.EOF) {
-				return int64(base), fmt.Errorf("read %s: %w", r.path, err)
-			}
-			return int64(base), nil
-		}
-		rec := r.rr.RecordBatch()
-		rows := int(rec.NumRows())
-		cols := keptColumns(rec, base, keep)
-		base += rows
-		if cols == nil {
-			continue
-		}
-		m := cols[0].Len()
-		cols = append(cols, st.get(m, w.stampArrays)...)
-		out := array.NewRecordBatch(w.t.schema, cols, int64(m))
+		m := b.cols[0].Len()
+		b.cols = append(b.cols, st.get(m, w.stampArrays)...)
+		out := array.NewRecordBatch(w.t.schema, b.cols, int64(m))
 		err := w.pw.WriteBuffered(out)
 		out.Release()
-		for _, c := range cols {
-			c.Release()
-		}
+		b.release()
 		if err != nil {
-			return int64(base), fmt.Errorf("write %s: %w", w.f.Path, err)
+			return b.read, fmt.Errorf("write %s: %w", w.f.Path, err)
 		}
 		w.rows += int64(m)
+	}
+	return 0, errors.New("copy: the reader stopped without a last batch") // unreachable
+}
+
+// keptBatch is one batch's kept columns, or the end of the file (cols nil) with
+// the rows read and what ended it.
+type keptBatch struct {
+	cols []arrow.Array
+	read int64
+	err  error
+}
+
+func (b keptBatch) release() {
+	for _, c := range b.cols {
+		c.Release()
+	}
+}
+
+// readKept sends out the kept columns of each batch that keeps a row, then a last
+// batch without columns; it stops early once stop is closed.
+func (r *Reader[T]) readKept(ctx context.Context, keep func(row int) bool, out chan<- keptBatch, stop <-chan struct{}) {
+	defer close(out)
+	base := 0
+	send := func(b keptBatch) bool {
+		select {
+		case out <- b:
+			return true
+		case <-stop:
+			b.release()
+			return false
+		}
+	}
+	defer func() {
+		// The Parquet decoder can panic on a corrupt file.
+		if p := recover(); p != nil {
+			send(keptBatch{read: int64(base), err: &SchemaError{Path: r.path, Msg: fmt.Sprintf("corrupt Parquet file: %v", p)}})
+		}
+	}()
+	for {
+		if err := ctx.Err(); err != nil {
+			send(keptBatch{read: int64(base), err: err})
+			return
+		}
+		if !r.rr.Next() {
+			var err error
+			if err = r.rr.Err(); err != nil && !errors.Is(err, io.EOF) {
+				err = fmt.Errorf("read %s: %w", r.path, err)
+			} else {
+				err = nil
+			}
+			send(keptBatch{read: int64(base), err: err})
+			return
+		}
+		rec := r.rr.RecordBatch()
+		cols := keptColumns(rec, base, keep)
+		base += int(rec.NumRows())
+		if cols != nil && !send(keptBatch{cols: cols, read: int64(base)}) {
+			return
+		}
 	}
 }
 
