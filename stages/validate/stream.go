@@ -2,6 +2,7 @@ package validate
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/cb2ac/cb2ac/schemas"
@@ -40,7 +41,7 @@ func newViewSource[T, V any](tb *schemas.Table[T], path string, conv func(*T, *V
 }
 
 func (s *fileSource[T, V]) each(ctx context.Context, cols []string, fn func(*T) error) error {
-	if cols == nil || s.view == nil {
+	if cols == nil || s.view == nil || !s.inView(cols) {
 		return each(ctx, s.tb, s.path, cols, fn)
 	}
 	var r T
@@ -48,6 +49,18 @@ func (s *fileSource[T, V]) each(ctx context.Context, cols []string, fn func(*T) 
 		s.conv(&r, v)
 		return fn(&r)
 	})
+}
+
+// inView tells whether the view has every column of cols; a wider pass projects
+// into T.
+func (s *fileSource[T, V]) inView(cols []string) bool {
+	have := s.view.Columns()
+	for _, c := range cols {
+		if !slices.Contains(have, c) {
+			return false
+		}
+	}
+	return true
 }
 
 // rows is the footer's count (schemas.Table.Rows); 0 when the file cannot be opened,
@@ -96,10 +109,22 @@ var (
 	invoiceSubCols    = []string{"subscription_id"}
 	giftCols          = []string{"gifter_customer_id"}
 	itemPriceCols     = []string{"id"}
+	itemPriceRuleCols = []string{"id", "price"}
+	// The rules of pass 4 (checkSubscription, checkInvoice and what
+	// subscriptionRules and invoiceRules read around them).
+	subscriptionRuleCols = []string{"id", "customer_id", "deleted", "status", "currency_code", "billing_period",
+		"billing_period_unit", "mrr", "total_dues", "items", "created_at", "updated_at", "start_date", "started_at",
+		"activated_at", "trial_start", "trial_end", "current_term_start", "current_term_end", "next_billing_at",
+		"cancelled_at", "pause_date", "resume_date"}
+	invoiceRuleCols = []string{"id", "customer_id", "subscription_id", "deleted", "status", "currency_code",
+		"total", "sub_total", "tax", "discount", "amount_paid", "amount_due", "amount_refunded",
+		"date", "paid_at", "due_date", "updated_at"}
 )
 
-// Narrow views of the big tables: the union of the columns above (tags as in
-// schemas/records.go).
+// Narrow views of the big tables: the union of the columns above but the rule
+// columns of pass 4, which are too many for a view to pay (tags as in
+// schemas/records.go). A pass whose columns a view lacks projects into the record
+// type (fileSource.each).
 type customerView struct {
 	ID              string `parquet:"id"`
 	Email           string `parquet:"email"`

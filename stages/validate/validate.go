@@ -88,24 +88,24 @@ func run(ctx context.Context, opts Options, cfg Config, out string) (schemas.Rep
 		return schemas.Report{}, err
 	}
 	stamp := schemas.Stamp{RunID: opts.RunID, ExtractedAt: in0.ExtractedAt}
-	// Accepted records are written while the input is read, but published only after
-	// every pass succeeded: a run that fails half-way leaves no file behind.
-	cw, err := schemas.Customers.CreateStream(out, CustomersFile, opts.CSV, stamp)
+	// Accepted rows are copied while the rules go on, but published only after every
+	// pass succeeded: a run that fails half-way leaves no file behind.
+	cw, err := schemas.Customers.CreateSink(out, CustomersFile, opts.CSV, stamp)
 	if err != nil {
 		return schemas.Report{}, err
 	}
 	defer cw.Abort()
-	sw, err := schemas.Subscriptions.CreateStream(out, SubscriptionsFile, opts.CSV, stamp)
+	sw, err := schemas.Subscriptions.CreateSink(out, SubscriptionsFile, opts.CSV, stamp)
 	if err != nil {
 		return schemas.Report{}, err
 	}
 	defer sw.Abort()
-	iw, err := schemas.Invoices.CreateStream(out, InvoicesFile, opts.CSV, stamp)
+	iw, err := schemas.Invoices.CreateSink(out, InvoicesFile, opts.CSV, stamp)
 	if err != nil {
 		return schemas.Report{}, err
 	}
 	defer iw.Abort()
-	pw, err := schemas.ItemPrices.CreateStream(out, ItemPricesFile, opts.CSV, stamp)
+	pw, err := schemas.ItemPrices.CreateSink(out, ItemPricesFile, opts.CSV, stamp)
 	if err != nil {
 		return schemas.Report{}, err
 	}
@@ -122,12 +122,29 @@ func run(ctx context.Context, opts Options, cfg Config, out string) (schemas.Rep
 		defer c.abort()
 	}
 
-	// The carried files stream beside the rules (one batch at a time each).
+	// Three goroutines: the rules; the copies of the rows they accept, one table
+	// after the other as each table's rows are decided (the copy of customers runs
+	// beside the subscription rules); the carried files, one batch at a time each.
 	var st outcome
 	cg, cctx := errgroup.WithContext(ctx)
+	copies := make(chan func() error, 4) // one per table: a send never blocks
 	cg.Go(func() (err error) {
-		st, err = check(cctx, in, outputs{customers: cw.Put, subscriptions: sw.Put, invoices: iw.Put, itemPrices: pw.Put}, cfg)
+		defer close(copies)
+		st, err = check(cctx, in, outputs{
+			customers:     copyAccepted(cctx, copies, cw, p("customers")),
+			subscriptions: copyAccepted(cctx, copies, sw, p("subscriptions")),
+			invoices:      copyAccepted(cctx, copies, iw, p("invoices")),
+			itemPrices:    copyAccepted(cctx, copies, pw, p("item_prices")),
+		}, cfg)
 		return err
+	})
+	cg.Go(func() error {
+		for c := range copies {
+			if err := c(); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	cg.Go(func() error {
 		for _, c := range carried {
@@ -177,9 +194,24 @@ func run(ctx context.Context, opts Options, cfg Config, out string) (schemas.Rep
 	return rep, nil
 }
 
-// carrier copies one extract file to the validate folder unchanged, record by
-// record through a stream (never the whole table in memory). No rule applies:
-// they are inputs transform joins to the validated records.
+// copyAccepted is an output that queues the copy of the accepted rows of the file
+// at path to s. The file must still have the rows the rules read.
+func copyAccepted[T any](ctx context.Context, queue chan<- func() error, s *schemas.Sink[T], path string) func(rowSet, int) error {
+	return func(keep rowSet, rows int) error {
+		queue <- func() error {
+			n, err := s.CopyFrom(ctx, path, keep.has)
+			if err == nil && n != int64(rows) {
+				err = fmt.Errorf("%s: %w", path, errChanged)
+			}
+			return err
+		}
+		return nil
+	}
+}
+
+// carrier copies one extract file to the validate folder unchanged, column by
+// column (schemas.Sink.CopyFrom, one batch at a time). No rule applies: they are
+// inputs transform joins to the validated records.
 type carrier struct {
 	name   string
 	copy   func(ctx context.Context, in, out string, twin bool, st schemas.Stamp) error
@@ -189,18 +221,19 @@ type carrier struct {
 }
 
 func newCarrier[T any](tb *schemas.Table[T], name string) *carrier {
-	var w *schemas.Stream[T]
+	var w *schemas.Sink[T]
 	c := &carrier{name: name}
 	c.copy = func(ctx context.Context, in, out string, twin bool, st schemas.Stamp) error {
 		var err error
-		if w, err = tb.CreateStream(out, name, twin, st); err != nil {
+		if w, err = tb.CreateSink(out, name, twin, st); err != nil {
 			return err
 		}
 		path := filepath.Join(in, name+".parquet")
 		if ok, err := schemas.Exists(path); !ok || err != nil {
 			return err // !ok: an extract without the list, an empty file
 		}
-		return each(ctx, tb, path, nil, w.Put)
+		_, err = w.CopyFrom(ctx, path, nil)
+		return err
 	}
 	c.commit = func() error {
 		if w == nil {
@@ -239,10 +272,10 @@ func Check(customers []schemas.Customer, subs []schemas.Subscription, invoices [
 		gifts:         sliceSource[schemas.Gift](gifts),
 	}
 	out := outputs{
-		customers:     func(c *schemas.Customer) error { res.Customers = append(res.Customers, c); return nil },
-		subscriptions: func(s *schemas.Subscription) error { res.Subscriptions = append(res.Subscriptions, s); return nil },
-		invoices:      func(v *schemas.Invoice) error { res.Invoices = append(res.Invoices, v); return nil },
-		itemPrices:    func(p *schemas.ItemPrice) error { res.ItemPrices = append(res.ItemPrices, p); return nil },
+		customers:     func(keep rowSet, _ int) error { res.Customers = pick(res.Customers, customers, keep); return nil },
+		subscriptions: func(keep rowSet, _ int) error { res.Subscriptions = pick(res.Subscriptions, subs, keep); return nil },
+		invoices:      func(keep rowSet, _ int) error { res.Invoices = pick(res.Invoices, invoices, keep); return nil },
+		itemPrices:    func(keep rowSet, _ int) error { res.ItemPrices = pick(res.ItemPrices, prices, keep); return nil },
 	}
 	st, err := check(context.Background(), in, out, cfg)
 	if err != nil {
@@ -254,6 +287,16 @@ func Check(customers []schemas.Customer, subs []schemas.Subscription, invoices [
 	return res
 }
 
+// pick appends to dst the records of src that keep holds.
+func pick[T any](dst []*T, src []T, keep rowSet) []*T {
+	for i := range src {
+		if keep.has(i) {
+			dst = append(dst, &src[i])
+		}
+	}
+	return dst
+}
+
 type inputs struct {
 	customers     source[schemas.Customer]
 	subscriptions source[schemas.Subscription]
@@ -262,13 +305,12 @@ type inputs struct {
 	gifts         source[schemas.Gift]
 }
 
-// outputs receive the accepted records, each table in input order. A record is valid
-// only during the call (see source).
+// outputs receive, once per table and as soon as the rules have decided them, the
+// rows that passed every rule (by row number) and how many rows the rules read: the
+// accepted rows are written unchanged, so they are copied from the input rather
+// than handed over as records.
 type outputs struct {
-	customers     func(*schemas.Customer) error
-	subscriptions func(*schemas.Subscription) error
-	invoices      func(*schemas.Invoice) error
-	itemPrices    func(*schemas.ItemPrice) error
+	customers, subscriptions, invoices, itemPrices func(keep rowSet, rows int) error
 }
 
 type outcome struct {
@@ -364,14 +406,13 @@ type checker struct {
 //  2. customers, the rule columns: per-record rules, and each email's winner.
 //     Beside it, invoices, subscription id: which subscription each one names.
 //  3. customers, id and email: duplicate_email rows (skipped if no email is shared).
-//  4. customers, then subscriptions, then invoices, whole: rules and output.
+//  4. subscriptions, then invoices, the columns their rules read.
 //  5. customers, id and email: the emails of the subscription and invoice rows.
-//  6. item prices.
+//  6. item prices, id and price.
 //
-// Each large table is decoded whole once, in 4; the other passes read a few columns.
-// Pass 4 reads one table at a time, its writer encoding on the second core: reading
-// customers and subscriptions at once saved one or two seconds at 1M customers but
-// peaked at 1.3 GB (64k-row batches), twice what the rest of the stage needs.
+// No pass decodes a whole record: each table's accepted rows go to out as soon as
+// they are known (customers after 3, the others after their part of 4 and 6), and
+// the run copies them from the input file column by column beside the later passes.
 //
 // Error rows come out as they always did (customers, duplicate emails, subscriptions,
 // invoices, item prices; each in input order); duplicate_email rows used to come in
@@ -387,16 +428,7 @@ func check(ctx context.Context, in inputs, out outputs, cfg Config) (outcome, er
 	if err := g.Wait(); err != nil {
 		return outcome{}, err
 	}
-	row := 0
-	err := in.customers.each(ctx, nil, func(r *schemas.Customer) error {
-		i := row
-		row++
-		if c.keepCustomerRow.has(i) {
-			return out.customers(r)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := out.customers(c.keepCustomerRow, len(c.customerRow)); err != nil {
 		return outcome{}, err
 	}
 	start := len(c.rj.rows)
@@ -603,9 +635,10 @@ func (c *checker) customerRules(ctx context.Context, src source[schemas.Customer
 
 // subscriptionRules is the subscriptions' part of pass 4. Their rows' emails are
 // left empty for fillEmails.
-func (c *checker) subscriptionRules(ctx context.Context, src source[schemas.Subscription], out func(*schemas.Subscription) error) error {
+func (c *checker) subscriptionRules(ctx context.Context, src source[schemas.Subscription], out func(rowSet, int) error) error {
 	row := 0
-	return src.each(ctx, nil, func(s *schemas.Subscription) error {
+	var keep rowSet
+	err := src.each(ctx, subscriptionRuleCols, func(s *schemas.Subscription) error {
 		i := row
 		row++
 		if i >= len(c.subRow) {
@@ -641,8 +674,13 @@ func (c *checker) subscriptionRules(ctx context.Context, src source[schemas.Subs
 			return nil
 		}
 		si.cur = c.currency(s.CurrencyCode)
-		return out(s)
+		keep.add(i)
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return out(keep, row)
 }
 
 // currency interns a currency code: 1 + its index in c.currencies.
@@ -660,9 +698,10 @@ func (c *checker) currency(code string) uint32 {
 // currencies it checks against. Invoices only feed amounts and payment status; a bad
 // one is reported and left out, and transform falls back to the subscription's own
 // amounts.
-func (c *checker) invoiceRules(ctx context.Context, src source[schemas.Invoice], out func(*schemas.Invoice) error) error {
+func (c *checker) invoiceRules(ctx context.Context, src source[schemas.Invoice], out func(rowSet, int) error) error {
 	row := 0
-	return src.each(ctx, nil, func(v *schemas.Invoice) error {
+	var keep rowSet
+	err := src.each(ctx, invoiceRuleCols, func(v *schemas.Invoice) error {
 		i := row
 		row++
 		if i >= len(c.invoiceRow) {
@@ -691,8 +730,13 @@ func (c *checker) invoiceRules(ctx context.Context, src source[schemas.Invoice],
 		if len(c.rj.rows) != before {
 			return nil
 		}
-		return out(v)
+		keep.add(i)
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return out(keep, row)
 }
 
 // fillEmails is pass 5: each row gets the email of its customer (the last record
@@ -722,8 +766,12 @@ func (c *checker) fillEmails(ctx context.Context, src source[schemas.Customer], 
 }
 
 // itemPriceRules is pass 6: their rows come last.
-func (c *checker) itemPriceRules(ctx context.Context, src source[schemas.ItemPrice], out func(*schemas.ItemPrice) error) error {
-	return src.each(ctx, nil, func(p *schemas.ItemPrice) error {
+func (c *checker) itemPriceRules(ctx context.Context, src source[schemas.ItemPrice], out func(rowSet, int) error) error {
+	row := 0
+	var keep rowSet
+	err := src.each(ctx, itemPriceRuleCols, func(p *schemas.ItemPrice) error {
+		i := row
+		row++
 		n := c.itemPrices.get(p.ID)
 		if n == nil {
 			return errChanged
@@ -741,8 +789,13 @@ func (c *checker) itemPriceRules(ctx context.Context, src source[schemas.ItemPri
 		if len(c.rj.rows) != before {
 			return nil
 		}
-		return out(p)
+		keep.add(i)
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return out(keep, row)
 }
 
 // errChanged: a later pass met a row or key the first pass did not see. The extract
