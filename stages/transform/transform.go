@@ -126,9 +126,15 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (rep schemas
 	if err != nil {
 		return rep, fmt.Errorf("transform: %w", err)
 	}
+	// Sized up front: grown by doubling, the index held up to twice its entries
+	// (and both copies while growing) at the stage's peak.
+	nps, err := optionalRows(schemas.PaymentSources, p("payment_sources"))
+	if err != nil {
+		return rep, fmt.Errorf("transform: %w", err)
+	}
 	var (
 		cat    *Catalog
-		srcs   = newSources(0)
+		srcs   = newSources(nps)
 		bill   = newBilling(ns)
 		custs  = newCustomers(nc)
 		prices []schemas.ItemPrice
@@ -287,6 +293,14 @@ func readOptional[T any](t *schemas.Table[T], path string, recs *[]T) error {
 	var err error
 	*recs, err = t.ReadFile(path)
 	return err
+}
+
+// optionalRows is Table.Rows where an absent file has no rows.
+func optionalRows[T any](t *schemas.Table[T], path string) (int, error) {
+	if ok, err := schemas.Exists(path); !ok || err != nil {
+		return 0, err
+	}
+	return t.Rows(path)
 }
 
 // eachOptional is Table.Each where an absent file has no records.
