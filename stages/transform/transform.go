@@ -723,8 +723,37 @@ func truthy(v string) bool {
 // TimeLayout is AC's date format.
 const TimeLayout = "2006-01-02T15:04:05Z"
 
-func formatTime(unix int64) string { return time.Unix(unix, 0).UTC().Format(TimeLayout) }
-func formatDay(unix int64) string  { return time.Unix(unix, 0).UTC().Format(time.DateOnly) }
+// formatTime and formatDay write TimeLayout and time.DateOnly by hand: a recurring
+// payment and a contact have up to a dozen dates, and time.Format reading its
+// layout each time was 2% of the stage's CPU at 1M customers. A year outside
+// 0000–9999 (junk validate let through) goes through time.Format, as before.
+func formatTime(unix int64) string {
+	t := time.Unix(unix, 0).UTC()
+	y, mo, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.Format(TimeLayout)
+	}
+	h, mi, s := t.Clock()
+	var a [len(TimeLayout)]byte
+	b := appendDate(a[:0], y, mo, d)
+	b = append(b, 'T', byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+s/10), byte('0'+s%10), 'Z')
+	return string(b)
+}
+
+func formatDay(unix int64) string {
+	t := time.Unix(unix, 0).UTC()
+	y, mo, d := t.Date()
+	if y < 0 || y > 9999 {
+		return t.Format(time.DateOnly)
+	}
+	var a [len(time.DateOnly)]byte
+	return string(appendDate(a[:0], y, mo, d))
+}
+
+func appendDate(b []byte, y int, mo time.Month, d int) []byte {
+	return append(b, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+mo/10), byte('0'+mo%10), '-', byte('0'+d/10), byte('0'+d%10))
+}
 
 func timePtr(unix *int64) *string {
 	if unix == nil {
