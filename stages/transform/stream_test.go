@@ -57,6 +57,9 @@ func TestRunStreamsLikeTheRecordMappers(t *testing.T) {
 		case 3:
 			c.PIICleared, c.Email, c.FirstName = "cleared", "", ""
 		}
+		if i == 22 { // packed numbers of every sign and size, for a customer with subscriptions
+			c.CreatedAt, c.CardExpiryMonth, c.CardExpiryYear = i64(-86401), i64(-3), i64(1<<40)
+		}
 		custs = append(custs, c)
 		for j := range i % 4 { // 0 to 3 subscriptions; customers with none map from the customer pass
 			s := schemas.Subscription{

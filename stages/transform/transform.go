@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -126,6 +127,9 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (rep schemas
 	if err != nil {
 		return rep, fmt.Errorf("transform: %w", err)
 	}
+	if ns > math.MaxInt32 {
+		return rep, fmt.Errorf("transform: %d subscriptions: more than the %d the join numbers", ns, math.MaxInt32)
+	}
 	// Sized up front: grown by doubling, the index held up to twice its entries
 	// (and both copies while growing) at the stage's peak.
 	nps, err := optionalRows(schemas.PaymentSources, p("payment_sources"))
@@ -171,14 +175,17 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (rep schemas
 		})
 	})
 	g.Go(func() error {
+		row := int32(0)
 		return schemas.Subscriptions.EachColumns(p("subscriptions"), primaryCols, func(s *schemas.Subscription) error {
-			custs.addSubscription(s)
+			custs.addSubscription(s, row)
+			row++
 			return nil
 		})
 	})
 	if err := g.Wait(); err != nil {
 		return rep, fmt.Errorf("transform: %w", err)
 	}
+	custs.picked()
 
 	in0, err := schemas.ReadStamp(p("customers"))
 	if err != nil {
@@ -243,8 +250,10 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (rep schemas
 	var (
 		in  = Inputs{Catalog: cat}
 		ren Renewal
+		row = int32(-1)
 	)
 	err = schemas.Subscriptions.Each(p("subscriptions"), func(s *schemas.Subscription) error {
+		row++
 		f, ok := custs.m.Get(s.CustomerID)
 		if !ok || f.flags&isPacked == 0 {
 			return fmt.Errorf("subscription %s: customer %s is not in the validate snapshot", s.ID, s.CustomerID)
@@ -264,7 +273,7 @@ func Run(ctx context.Context, opts Options, cfg Config, out string) (rep schemas
 		if err := rs.Put(&rp); err != nil {
 			return err
 		}
-		if f.flags&contactDone != 0 || custs.primary(f) != s.ID {
+		if f.flags&contactDone != 0 || !custs.isPrimary(f, row) {
 			return nil
 		}
 		f.flags |= contactDone
