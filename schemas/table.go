@@ -37,7 +37,7 @@ const BatchRows = 64 * 1024
 // the biggest share of the transform stage's heap at 1M customers. A batch ends at
 // BatchRows rows or once its columns reach BatchBytes, checked every
 // batchCheckRows rows, so where a row group ends depends on the rows only.
-const BatchBytes = 32 << 20
+const BatchBytes = 16 << 20
 
 const batchCheckRows = 256
 
