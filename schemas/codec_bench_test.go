@@ -1,6 +1,7 @@
 package schemas
 
 import (
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
@@ -54,7 +55,7 @@ func benchCodecRows[T any](b *testing.B, t *Table[T]) {
 				b.Fatal(err)
 			}
 			defer w.Abort()
-			w.batch = rows + 1 // never flush: only the builders are measured
+			w.batch, w.bytes = rows+1, math.MaxInt // never flush: only the builders are measured
 			for b.Loop() {
 				if err := w.Write(recs...); err != nil {
 					b.Fatal(err)

@@ -32,6 +32,15 @@ const (
 // 64k rows keeps row groups large enough for fast scans while bounding memory.
 const BatchRows = 64 * 1024
 
+// BatchBytes bounds a batch by what its builders hold as well: 64k wide rows (a
+// recurring payment with its field hashes) took ~150 MB of builders per writer,
+// the biggest share of the transform stage's heap at 1M customers. A batch ends at
+// BatchRows rows or once its columns reach BatchBytes, checked every
+// batchCheckRows rows, so where a row group ends depends on the rows only.
+const BatchBytes = 16 << 20
+
+const batchCheckRows = 256
+
 // readRows is how many rows a Reader decodes at a time. Smaller than a row group: a
 // streaming stage holds one decoded batch of each file it reads, as Go structs plus
 // the Arrow buffers their strings point into, and 64k rows of that is tens of MB.
@@ -97,7 +106,8 @@ type Writer[T any] struct {
 	rb    *array.RecordBuilder
 	n     int
 	rows  int64
-	batch int
+	batch int // BatchRows and BatchBytes, but for a benchmark of the builders alone
+	bytes int
 	stamp Stamp
 }
 
@@ -131,10 +141,10 @@ func (t *Table[T]) CreateStamped(path string, st Stamp) (*Writer[T], error) {
 		f.Abort()
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	return &Writer[T]{t: t, f: f, pw: pw, rb: array.NewRecordBuilder(memory.DefaultAllocator, t.schema), batch: BatchRows, stamp: st}, nil
+	return &Writer[T]{t: t, f: f, pw: pw, rb: array.NewRecordBuilder(memory.DefaultAllocator, t.schema), batch: BatchRows, bytes: BatchBytes, stamp: st}, nil
 }
 
-// Write appends records, flushing a row group every BatchRows records.
+// Write appends records, flushing a row group every BatchRows records or BatchBytes.
 func (w *Writer[T]) Write(recs ...T) error {
 	gen := w.t.codec()
 	for i := range recs {
@@ -149,7 +159,7 @@ func (w *Writer[T]) Write(recs ...T) error {
 		}
 		w.stamp.append(w.t.stamps, w.rb.Fields()[len(w.t.cols):])
 		w.n++
-		if w.n >= w.batch {
+		if w.n >= w.batch || w.n%batchCheckRows == 0 && w.batchBytes() >= w.bytes {
 			if err := w.flush(); err != nil {
 				return err
 			}
@@ -181,6 +191,35 @@ func (w *Writer[T]) flush() error {
 	w.rows += int64(w.n)
 	w.n = 0
 	return nil
+}
+
+// batchBytes is about how many bytes the batch's values take in its builders
+// (validity bitmaps and the slack of grown buffers left out).
+func (w *Writer[T]) batchBytes() int {
+	n := 0
+	for _, b := range w.rb.Fields() {
+		n += builtBytes(b)
+	}
+	return n
+}
+
+func builtBytes(b array.Builder) int {
+	switch b := b.(type) {
+	case *array.StringBuilder:
+		return b.DataLen() + 4*b.Len()
+	case *array.StructBuilder:
+		n := 0
+		for i := range b.NumField() {
+			n += builtBytes(b.FieldBuilder(i))
+		}
+		return n
+	case *array.ListBuilder:
+		return builtBytes(b.ValueBuilder()) + 4*b.Len()
+	}
+	if fw, ok := b.Type().(arrow.FixedWidthDataType); ok {
+		return b.Len() * max(fw.BitWidth()/8, 1)
+	}
+	return 8 * b.Len()
 }
 
 // builderSize is how much a builder (and the builders nested in it) held.

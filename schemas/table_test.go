@@ -5,9 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/apache/arrow-go/v18/parquet/file"
 )
 
 func i64(v int64) *int64   { return &v }
@@ -95,6 +98,78 @@ func TestParquetManyBatches(t *testing.T) {
 	})
 	if err != nil || seen != int64(n) {
 		t.Fatalf("read %d rows, err %v; want %d", seen, err, n)
+	}
+}
+
+// A batch ends at BatchRows rows or once its columns hold BatchBytes, whichever
+// comes first: wide rows make smaller row groups, narrow ones stay at BatchRows, and
+// every row reads back in order.
+func TestParquetRowGroupsBoundedByBytes(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		note  int // bytes of the wide column per row
+		rows  int
+		check func(t *testing.T, groups []int64)
+	}{
+		{"narrow", 0, BatchRows + 5, func(t *testing.T, groups []int64) {
+			if !slices.Equal(groups, []int64{BatchRows, 5}) {
+				t.Errorf("row groups %v, want [%d 5]", groups, BatchRows)
+			}
+		}},
+		{"wide", 4096, 3 * BatchBytes / 4096, func(t *testing.T, groups []int64) {
+			if len(groups) < 3 {
+				t.Fatalf("row groups %v: ~%d MiB of rows in fewer than 3 groups", groups, 3*BatchBytes>>20)
+			}
+			for i, n := range groups {
+				// A row takes 4096 bytes and a little: a full group ends within a
+				// check's worth of rows of the bound.
+				if n > BatchBytes/4096+batchCheckRows || i < len(groups)-1 && n < BatchBytes/4200-batchCheckRows {
+					t.Errorf("row group %d of %v holds %d rows of ~4 kB, bound %d bytes", i, groups, n, BatchBytes)
+				}
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "c.parquet")
+			w, err := Customers.Create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			note := strings.Repeat("x", tc.note)
+			for i := range tc.rows {
+				if err := w.Write(Customer{ID: "c", ResourceVersion: int64(i), Company: note}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			pf, err := file.NewParquetReader(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var groups []int64
+			for i := range pf.NumRowGroups() {
+				groups = append(groups, pf.MetaData().RowGroup(i).NumRows())
+			}
+			tc.check(t, groups)
+			var seen int64
+			err = Customers.Each(path, func(c *Customer) error {
+				if c.ResourceVersion != seen || c.Company != note {
+					t.Fatalf("row %d has %d", seen, c.ResourceVersion)
+				}
+				seen++
+				return nil
+			})
+			if err != nil || seen != int64(tc.rows) {
+				t.Fatalf("read %d rows, err %v; want %d", seen, err, tc.rows)
+			}
+		})
 	}
 }
 

@@ -3,6 +3,7 @@ package transform
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"math/big"
 	"strings"
 
@@ -211,11 +212,17 @@ type sources struct {
 	strs codes
 }
 
+// sourceFacts is 8 bytes, not 24: a card's expiry only ever becomes
+// paymentMethodExpiration, which takes months 1-12 and years 2000-2099, so a
+// value past int8 or int32 is kept as the nearest one, as unusable as itself.
 type sourceFacts struct {
-	month, year int64
-	typ         uint16
-	has         uint8 // 1: month, 2: year
+	year  int32
+	typ   uint16
+	month int8
+	has   uint8 // 1: month, 2: year
 }
+
+func saturate[T int8 | int32](v int64, lo, hi T) T { return T(min(max(v, int64(lo)), int64(hi))) }
 
 func newSources(hint int) *sources { return &sources{m: strmap.New[sourceFacts](hint)} }
 
@@ -233,11 +240,11 @@ func (s *sources) add(ps *schemas.PaymentSource) error {
 	*f = sourceFacts{typ: typ}
 	if ps.CardExpiryMonth != nil {
 		f.has |= 1
-		f.month = *ps.CardExpiryMonth
+		f.month = saturate[int8](*ps.CardExpiryMonth, math.MinInt8, math.MaxInt8)
 	}
 	if ps.CardExpiryYear != nil {
 		f.has |= 2
-		f.year = *ps.CardExpiryYear
+		f.year = saturate[int32](*ps.CardExpiryYear, math.MinInt32, math.MaxInt32)
 	}
 	return nil
 }
@@ -250,10 +257,10 @@ func (s *sources) lookup(id string) (PaymentMethod, bool) {
 	}
 	pm := PaymentMethod{Type: s.strs.str(f.typ)}
 	if f.has&1 != 0 {
-		pm.ExpiryMonth = ptr(f.month)
+		pm.ExpiryMonth = ptr(int64(f.month))
 	}
 	if f.has&2 != 0 {
-		pm.ExpiryYear = ptr(f.year)
+		pm.ExpiryYear = ptr(int64(f.year))
 	}
 	return pm, true
 }

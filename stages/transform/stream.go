@@ -12,7 +12,7 @@ import (
 // customer's primary subscription.
 // Holding the tables as Go structs took 6 GB at 1M customers, so the stage streams
 // the subscriptions and keeps only compact join sides: per subscription the few
-// numbers of its renewal invoice, per payment source its type and expiry, per customer its primary subscription's id and what
+// numbers of its renewal invoice, per payment source its type and expiry, per customer its primary subscription's row number and what
 // a recurring payment and a contact take from the customer, packed into bytes. They
 // live in strmap tables, which the garbage collector does not scan.
 
@@ -63,39 +63,62 @@ func (p pick) beats(q pick) bool {
 // customer pass what the subscription pass needs of the customer. A customer
 // without subscriptions is never in it: its contact is mapped in the customer pass.
 type customers struct {
-	m   *strmap.Map[facts]
-	ids strmap.Arena // subscription ids of the picks
+	m *strmap.Map[facts]
+	// picks are the primaries while the projection is read (by facts.pick);
+	// primaryRows keeps only their row numbers once it is, and the picks (ids,
+	// dates, ranks) are dropped: at 1M customers they were ~60 MB of the peak.
+	picks       []storedPick
+	ids         strmap.Arena // subscription ids of the picks
+	primaryRows []int32
 }
 
 type storedPick struct {
 	id      strmap.Ref
+	row     int32
 	created int64
 	rank    uint8
 }
 
-func newCustomers(hint int) *customers { return &customers{m: strmap.New[facts](hint)} }
+func newCustomers(hint int) *customers {
+	return &customers{m: strmap.New[facts](hint), picks: make([]storedPick, 0, hint)}
+}
 
-// addSubscription keeps s as its customer's primary when it beats the current one.
-func (cs *customers) addSubscription(s *schemas.Subscription) {
+// addSubscription keeps s, the subscriptions file's row number row, as its
+// customer's primary when it beats the current one.
+func (cs *customers) addSubscription(s *schemas.Subscription, row int32) {
 	p := pickOf(s)
 	f, added := cs.m.Put(s.CustomerID)
-	cur := &f.primary
+	if added {
+		f.pick = int32(len(cs.picks))
+		cs.picks = append(cs.picks, storedPick{})
+	}
+	cur := &cs.picks[f.pick]
 	if added || p.beats(pick{id: cs.ids.String(cur.id), created: cur.created, rank: cur.rank}) {
-		*cur = storedPick{id: cs.ids.Add(p.id), created: p.created, rank: p.rank}
+		*cur = storedPick{id: cs.ids.Add(p.id), row: row, created: p.created, rank: p.rank}
 	}
 }
 
-// primary returns the id of the customer's primary subscription.
-func (cs *customers) primary(f *facts) string { return cs.ids.String(f.primary.id) }
+// picked ends the projection: only the primaries' row numbers are kept.
+func (cs *customers) picked() {
+	cs.primaryRows = make([]int32, len(cs.picks))
+	for i := range cs.picks {
+		cs.primaryRows[i] = cs.picks[i].row
+	}
+	cs.picks, cs.ids = nil, strmap.Arena{}
+}
+
+// isPrimary reports whether the subscriptions file's row is the customer's
+// primary subscription.
+func (cs *customers) isPrimary(f *facts, row int32) bool { return cs.primaryRows[f.pick] == row }
 
 // facts is what the subscription pass needs of one customer. The strings are packed
-// into one (each as uvarint(len+1) then its bytes, 0 for an absent attribute): a
-// million customers as structs of twenty string headers would not fit the budget.
+// into one (each as uvarint(len+1) then its bytes, 0 for an absent attribute),
+// after the numbers the flags say are there (varints): a million customers as
+// structs of twenty string headers would not fit the budget.
 type facts struct {
-	primary                    storedPick
-	packed                     strmap.Ref
-	createdAt, cardMon, cardYr int64
-	flags                      uint8
+	pick   int32 // index into picks, then primaryRows
+	packed strmap.Ref
+	flags  uint8
 }
 
 const (
@@ -131,6 +154,18 @@ func (pk *packer) fields(c *schemas.Customer) [25]*string {
 // pack stores the customer into f.
 func (pk *packer) pack(f *facts, c *schemas.Customer, cv []attrValue) {
 	b := pk.buf[:0]
+	if c.CreatedAt != nil {
+		f.flags |= hasCreatedAt
+		b = binary.AppendVarint(b, *c.CreatedAt)
+	}
+	if c.CardExpiryMonth != nil {
+		f.flags |= hasCardMonth
+		b = binary.AppendVarint(b, *c.CardExpiryMonth)
+	}
+	if c.CardExpiryYear != nil {
+		f.flags |= hasCardYear
+		b = binary.AppendVarint(b, *c.CardExpiryYear)
+	}
 	for _, s := range pk.fields(c) {
 		b = binary.AppendUvarint(b, uint64(len(*s))+1)
 		b = append(b, *s...)
@@ -146,20 +181,8 @@ func (pk *packer) pack(f *facts, c *schemas.Customer, cv []attrValue) {
 	pk.buf = b
 	f.packed = pk.arena.AddBytes(b)
 	f.flags |= isPacked
-	if c.CreatedAt != nil {
-		f.flags |= hasCreatedAt
-		f.createdAt = *c.CreatedAt
-	}
 	if c.Deleted {
 		f.flags |= isDeleted
-	}
-	if c.CardExpiryMonth != nil {
-		f.flags |= hasCardMonth
-		f.cardMon = *c.CardExpiryMonth
-	}
-	if c.CardExpiryYear != nil {
-		f.flags |= hasCardYear
-		f.cardYr = *c.CardExpiryYear
 	}
 }
 
@@ -168,29 +191,24 @@ func (pk *packer) pack(f *facts, c *schemas.Customer, cv []attrValue) {
 func (pk *packer) unpack(id string, f *facts, nattrs int) (*schemas.Customer, []attrValue) {
 	c := &pk.scratch
 	*c = schemas.Customer{ID: id, Deleted: f.flags&isDeleted != 0}
-	if f.flags&hasCreatedAt != 0 {
-		pk.created = f.createdAt
-		c.CreatedAt = &pk.created
-	}
-	if f.flags&hasCardMonth != 0 {
-		pk.cardMon = f.cardMon
-		c.CardExpiryMonth = &pk.cardMon
-	}
-	if f.flags&hasCardYear != 0 {
-		pk.cardYr = f.cardYr
-		c.CardExpiryYear = &pk.cardYr
-	}
 	s := pk.arena.String(f.packed)
+	num := func(flag uint8, dst *int64, p **int64) {
+		if f.flags&flag == 0 {
+			return
+		}
+		var u uint64
+		u, s = uvarint(s)
+		*dst, *p = int64(u>>1), dst // binary.AppendVarint's zigzag
+		if u&1 != 0 {
+			*dst = ^*dst
+		}
+	}
+	num(hasCreatedAt, &pk.created, &c.CreatedAt)
+	num(hasCardMonth, &pk.cardMon, &c.CardExpiryMonth)
+	num(hasCardYear, &pk.cardYr, &c.CardExpiryYear)
 	next := func() (string, bool) {
 		var n uint64
-		for shift := 0; ; shift += 7 {
-			b := s[0]
-			s = s[1:]
-			n |= uint64(b&0x7f) << shift
-			if b < 0x80 {
-				break
-			}
-		}
+		n, s = uvarint(s)
 		if n == 0 {
 			return "", false
 		}
@@ -207,4 +225,18 @@ func (pk *packer) unpack(id string, f *facts, nattrs int) (*schemas.Customer, []
 		pk.cv = append(pk.cv, attrValue{v, ok})
 	}
 	return c, pk.cv
+}
+
+// uvarint reads binary.AppendUvarint's bytes off the front of s (packed by pack,
+// so well formed).
+func uvarint(s string) (uint64, string) {
+	var n uint64
+	for shift := 0; ; shift += 7 {
+		b := s[0]
+		s = s[1:]
+		n |= uint64(b&0x7f) << shift
+		if b < 0x80 {
+			return n, s
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -56,6 +57,9 @@ func TestRunStreamsLikeTheRecordMappers(t *testing.T) {
 			c.CardType, c.CardLast4, c.CardExpiryMonth, c.CardExpiryYear = "visa", "4242", i64(5), i64(2029)
 		case 3:
 			c.PIICleared, c.Email, c.FirstName = "cleared", "", ""
+		}
+		if i == 22 { // packed numbers of every sign and size, for a customer with subscriptions
+			c.CreatedAt, c.CardExpiryMonth, c.CardExpiryYear = i64(-86401), i64(-3), i64(1<<40)
 		}
 		custs = append(custs, c)
 		for j := range i % 4 { // 0 to 3 subscriptions; customers with none map from the customer pass
@@ -336,6 +340,41 @@ func TestRunReadsCatalogSourcesAndCreditNotes(t *testing.T) {
 	rps2, _, _ := runOutputs(t, in2)
 	if got := deref2(rps2["s1"].PaymentMethodExpiration); got != "2033-08-01T00:00:00Z" || rps2["s1"].RowHash == s1.RowHash {
 		t.Errorf("after the card change: expiration %s, hash changed %v", got, rps2["s1"].RowHash != s1.RowHash)
+	}
+}
+
+func show(p *int64) string {
+	if p == nil {
+		return "nil"
+	}
+	return fmt.Sprint(*p)
+}
+
+// The payment source index keeps a card's expiry in 8 bytes: whatever the stored
+// numbers, the expiration sent is the one of the full record.
+func TestSourcesKeepExpiration(t *testing.T) {
+	months := []*int64{nil, i64(1), i64(12), i64(0), i64(13), i64(-1), i64(127), i64(128), i64(-129), i64(256 + 5), i64(1 << 40), i64(math.MinInt64)}
+	years := []*int64{nil, i64(2000), i64(2099), i64(1999), i64(2100), i64(0), i64(-2030), i64(math.MaxInt32), i64(math.MaxInt32 + 2030),
+		i64(1<<32 + 2030), i64(math.MinInt32), i64(math.MinInt64), i64(math.MaxInt64)}
+	srcs := newSources(0)
+	var want []schemas.PaymentSource
+	for i, mo := range months {
+		for j, yr := range years {
+			ps := schemas.PaymentSource{ID: fmt.Sprint(i, "/", j), Type: "card", CardExpiryMonth: mo, CardExpiryYear: yr}
+			if err := srcs.add(&ps); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, ps)
+		}
+	}
+	for _, ps := range want {
+		got, ok := srcs.lookup(ps.ID)
+		if !ok || got.Type != "card" {
+			t.Fatalf("%s: lookup %+v %v", ps.ID, got, ok)
+		}
+		if g, w := deref2(expiration(got)), deref2(expiration(paymentMethodOf(&ps))); g != w {
+			t.Errorf("month %v year %v: expiration %q, want %q", show(ps.CardExpiryMonth), show(ps.CardExpiryYear), g, w)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package transform
 
 import (
 	"testing"
+	"time"
 
 	"github.com/cb2ac/cb2ac/schemas"
 )
@@ -175,5 +176,25 @@ func BenchmarkRecurringPayment(b *testing.B) {
 			b.Fatal(err)
 		}
 		sinkRP = rp
+	}
+}
+
+// BenchmarkFormatTime is formatTime against the time.Format call it replaces.
+func BenchmarkFormatTime(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		fn   func(int64) string
+	}{
+		{"impl=hand", formatTime},
+		{"impl=time.Format", func(u int64) string { return time.Unix(u, 0).UTC().Format(TimeLayout) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			u := int64(1709164800)
+			for b.Loop() {
+				sinkStr = c.fn(u)
+				u += 86399
+			}
+		})
 	}
 }

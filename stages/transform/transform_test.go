@@ -1,9 +1,12 @@
 package transform
 
 import (
+	"math"
+	"math/rand/v2"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cb2ac/cb2ac/schemas"
 )
@@ -288,4 +291,25 @@ func deref2(p *string) string {
 		return ""
 	}
 	return *p
+}
+
+// The hand-written date formats are time.Format's, for every second a Chargebee
+// timestamp can hold: the years 0000–9999 by hand, the rest through time.Format.
+func TestFormatTimeIsTimeFormat(t *testing.T) {
+	unix := []int64{0, -1, 1, 59, 86399, 86400, 951782400, 951868799, 1709164800, 4102444799, 4102444800,
+		253402300799, 253402300800, -62135596800, -62135596801, -62167219200, -62167219201,
+		math.MaxInt32, math.MinInt32, 1 << 40, -(1 << 40)}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		unix = append(unix, rng.Int64N(253402300800+62167219200)-62167219200, rng.Int64N(1<<42)-(1<<41))
+	}
+	for _, u := range unix {
+		tm := time.Unix(u, 0).UTC()
+		if got, want := formatTime(u), tm.Format(TimeLayout); got != want {
+			t.Fatalf("formatTime(%d) = %q, want %q", u, got, want)
+		}
+		if got, want := formatDay(u), tm.Format(time.DateOnly); got != want {
+			t.Fatalf("formatDay(%d) = %q, want %q", u, got, want)
+		}
+	}
 }
