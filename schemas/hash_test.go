@@ -4,10 +4,14 @@ import (
 	"cmp"
 	"encoding/json"
 	"math/rand/v2"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
 )
 
 // nastyTexts are the strings encoding/json treats specially: HTML characters,
@@ -151,5 +155,43 @@ func HashesAgreeOnFile(t *testing.T, path string) {
 		}
 	default:
 		t.Fatalf("%s: not a transform file", path)
+	}
+}
+
+// The field names of field_hashes are dictionary encoded, in both transform kinds
+// (the same few dozen names in every row), the hashes not (each one differs).
+func TestFieldHashNamesDictionaryEncoded(t *testing.T) {
+	dir := t.TempDir()
+	c := Contact{CustomerID: "c1", Fields: FieldValues{{Title: "Plan", Value: "pro"}}}
+	_, c.FieldHashes = HashContact(&c)
+	r := sampleRPs()[0]
+	_, r.FieldHashes = HashRecurringPayment(&r)
+	if err := Contacts.WriteFile(filepath.Join(dir, "c.parquet"), []Contact{c, c}); err != nil {
+		t.Fatal(err)
+	}
+	if err := RecurringPayments.WriteFile(filepath.Join(dir, "r.parquet"), []RecurringPayment{r, r}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"c.parquet", "r.parquet"} {
+		pf, err := file.OpenParquetFile(filepath.Join(dir, name), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc := map[string][]parquet.Encoding{}
+		s := pf.MetaData().Schema
+		for i := range s.NumColumns() {
+			cc, err := pf.MetaData().RowGroup(0).ColumnChunk(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			enc[s.Column(i).Path()] = cc.Encodings()
+		}
+		pf.Close()
+		if e := enc["field_hashes.list.element.field"]; !slices.Contains(e, parquet.Encodings.RLEDict) {
+			t.Errorf("%s: field names encoded %v, want a dictionary", name, e)
+		}
+		if e := enc["field_hashes.list.element.hash"]; slices.Contains(e, parquet.Encodings.RLEDict) {
+			t.Errorf("%s: hashes encoded %v, want no dictionary", name, e)
+		}
 	}
 }

@@ -9,7 +9,9 @@ import (
 // FieldHash is the hash of one AC field of a transform row: load names the fields
 // an update changes from these alone, without reading either row whole.
 type FieldHash struct {
-	Field string `parquet:"field" csv:"field" json:"field"`
+	// dict: the same few dozen names in every row, stored once per column chunk
+	// rather than once per row (the file a third smaller, and plan decodes less).
+	Field string `parquet:"field,dict" csv:"field" json:"field"`
 	Hash  uint64 `parquet:"hash" csv:"hash" json:"hash"`
 }
 
@@ -92,7 +94,7 @@ func ChangedFields(old, cur FieldHashes) []string {
 // in the transform file, as Payload renders it with strings unquoted ("" for absent
 // or null).
 type PlanChange struct {
-	Field string `parquet:"field" csv:"field" json:"field"`
+	Field string `parquet:"field,dict" csv:"field" json:"field"`
 	Old   string `parquet:"old" csv:"old" json:"old"`
 	New   string `parquet:"new" csv:"new" json:"new"`
 }

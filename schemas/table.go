@@ -123,6 +123,13 @@ func (t *Table[T]) CreateStamped(path string, st Stamp) (*Writer[T], error) {
 		if c.dict {
 			opts = append(opts, parquet.WithDictionaryFor(c.name, true))
 		}
+		if c.kind == kStructList {
+			for _, e := range c.children {
+				if e.dict {
+					opts = append(opts, parquet.WithDictionaryFor(c.name+".list.element."+e.name, true))
+				}
+			}
+		}
 	}
 	// The Parquet writer closes a sink that is an io.Closer; hide Close so Commit can
 	// still fsync and rename the temp file.
