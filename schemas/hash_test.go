@@ -195,3 +195,63 @@ func TestFieldHashNamesDictionaryEncoded(t *testing.T) {
 		}
 	}
 }
+
+// plainFieldHash and plainContact write field_hashes as files before the names were
+// dictionary encoded did (PLAIN), for TestFieldHashesPlainFilesRead.
+type plainFieldHash struct {
+	Field string `parquet:"field"`
+	Hash  uint64 `parquet:"hash"`
+}
+
+type plainContact struct {
+	CustomerID  string           `parquet:"customerId"`
+	FieldHashes []plainFieldHash `parquet:"field_hashes"`
+}
+
+// A file whose field names are PLAIN (every synced snapshot written before) reads
+// the same field hashes, whole or projected to field_hashes as plan reads it, with
+// both codecs.
+func TestFieldHashesPlainFilesRead(t *testing.T) {
+	c := Contact{CustomerID: "c1", Fields: FieldValues{{Title: "Plan", Value: "pro"}, {Title: "bad \xff", Value: "x"}}}
+	_, c.FieldHashes = HashContact(&c)
+	var plain []plainFieldHash
+	for _, f := range c.FieldHashes {
+		plain = append(plain, plainFieldHash(f))
+	}
+	path := filepath.Join(t.TempDir(), "contacts.parquet")
+	rows := []plainContact{{CustomerID: "c1", FieldHashes: plain}, {CustomerID: "c2"}, {CustomerID: "c3", FieldHashes: []plainFieldHash{}}}
+	if err := NewTable[plainContact]("contact", 1).WriteFile(path, rows); err != nil {
+		t.Fatal(err)
+	}
+	pf, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := pf.MetaData().RowGroup(0).ColumnChunk(pf.MetaData().Schema.ColumnIndexByName("field_hashes.list.element.field"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(cc.Encodings(), parquet.Encodings.RLEDict) {
+		t.Fatalf("the old form's names are dictionary encoded: %v", cc.Encodings())
+	}
+	pf.Close()
+	got, err := Contacts.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || !slices.Equal(got[0].FieldHashes, c.FieldHashes) || len(got[1].FieldHashes)+len(got[2].FieldHashes) != 0 {
+		t.Fatalf("read %+v, want the field hashes %v in the first row only", got, c.FieldHashes)
+	}
+	n := 0
+	err = Contacts.EachRowColumns(path, []string{"field_hashes"}, func(row int) bool { return row == 0 }, func(_ int, r *Contact) error {
+		Contacts.Detach(r)
+		if n++; !slices.Equal(r.FieldHashes, c.FieldHashes) {
+			t.Errorf("projected: %v, want %v", r.FieldHashes, c.FieldHashes)
+		}
+		return nil
+	})
+	if err != nil || n != 1 {
+		t.Fatalf("projected read: %v, %d rows", err, n)
+	}
+	Contacts.agreeFile(t, path)
+}

@@ -10,7 +10,8 @@ import (
 // an update changes from these alone, without reading either row whole.
 type FieldHash struct {
 	// dict: the same few dozen names in every row, stored once per column chunk
-	// rather than once per row (the file a third smaller, and plan decodes less).
+	// rather than once per row (at 1M, contacts.parquet 15% smaller, recurring
+	// payments 8%).
 	Field string `parquet:"field,dict" csv:"field" json:"field"`
 	Hash  uint64 `parquet:"hash" csv:"hash" json:"hash"`
 }
