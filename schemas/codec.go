@@ -17,7 +17,9 @@ import (
 // types are the ones our records use: string, int64, uint64, bool, pointers to those
 // (nullable columns), nested structs and pointers to structs (struct columns), and
 // slices of strings or structs (list columns). Tag options after the name:
-// `dict` turns on dictionary encoding for a low-cardinality column; `timestamp` on
+// `dict` turns on dictionary encoding for a low-cardinality column (a top-level one,
+// or a string in the element struct of a list, which is also read back as a
+// dictionary: field_hashes' names, the same few dozen in every row); `timestamp` on
 // an int64 or *int64 of Unix seconds writes a TIMESTAMP (UTC) column, so a query
 // engine sees a time while Go code keeps Chargebee's seconds; `decimal` and `time` on
 // a string or *string in AC's wire form (a decimal string, an RFC 3339 time) add a
@@ -456,6 +458,7 @@ type reader struct {
 	// The column as its concrete array, set by bindReader for the scalar kinds (and
 	// the legacy forms), so reading a cell is no type switch.
 	str  *array.String
+	dict *array.Dictionary // a string column read as a dictionary: str is its values
 	i64  *array.Int64
 	u64  *array.Uint64
 	bln  *array.Boolean
@@ -496,6 +499,13 @@ func bindReader(c *column, a arrow.Array) (reader, error) {
 			r.legacy = true // version 1: Unix seconds as BIGINT
 		case c.kind == kStringList && a.DataType().ID() == arrow.STRING:
 			r.legacy = true // version 1: one "|"-joined string
+		case c.kind == kString && arrow.TypeEqual(dictValues(a), arrow.BinaryTypes.String):
+			// A dict column read as a dictionary (Table.open): the same strings.
+			r.dict = a.(*array.Dictionary)
+			if r.dict.Len() > r.dict.NullN() { // else no dictionary, and no cell to read
+				r.str = r.dict.Dictionary().(*array.String)
+			}
+			return r, nil
 		default:
 			return r, fmt.Errorf("column %q has type %s, want %s", c.name, a.DataType(), c.field.Type)
 		}
@@ -573,7 +583,18 @@ func (r *reader) string(i int) (string, bool) {
 	if !r.valid(i) {
 		return "", false
 	}
+	if r.dict != nil {
+		return r.str.Value(r.dict.GetValueIndex(i)), true
+	}
 	return r.str.Value(i), true
+}
+
+// dictValues is the value type of a dictionary array, nil for any other.
+func dictValues(a arrow.Array) arrow.DataType {
+	if d, ok := a.DataType().(*arrow.DictionaryType); ok {
+		return d.ValueType
+	}
+	return nil
 }
 
 func (r *reader) int64(i int) (int64, bool) {

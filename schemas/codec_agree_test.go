@@ -296,10 +296,13 @@ var randomInts = []int64{0, 1, -1, 1700000000, -86399, math.MaxInt64, math.MinIn
 
 // randomValue fills v (a record or part of one) at random: pointers nil or not,
 // lists nil, empty or not, every nested struct filled too.
-func randomValue(rng *rand.Rand, v reflect.Value) {
+func randomValue(rng *rand.Rand, v reflect.Value) { randomValueOf(rng, v, randomTexts) }
+
+// randomValueOf is randomValue with its strings drawn from texts.
+func randomValueOf(rng *rand.Rand, v reflect.Value, texts []string) {
 	switch v.Kind() {
 	case reflect.String:
-		v.SetString(randomTexts[rng.IntN(len(randomTexts))])
+		v.SetString(texts[rng.IntN(len(texts))])
 	case reflect.Int64:
 		if rng.IntN(2) == 0 {
 			v.SetInt(randomInts[rng.IntN(len(randomInts))])
@@ -313,13 +316,13 @@ func randomValue(rng *rand.Rand, v reflect.Value) {
 	case reflect.Pointer:
 		if rng.IntN(3) > 0 {
 			p := reflect.New(v.Type().Elem())
-			randomValue(rng, p.Elem())
+			randomValueOf(rng, p.Elem(), texts)
 			v.Set(p)
 		}
 	case reflect.Struct:
 		for i := range v.NumField() {
 			if v.Type().Field(i).IsExported() {
-				randomValue(rng, v.Field(i))
+				randomValueOf(rng, v.Field(i), texts)
 			}
 		}
 	case reflect.Slice:
@@ -330,7 +333,7 @@ func randomValue(rng *rand.Rand, v reflect.Value) {
 		default:
 			s := reflect.MakeSlice(v.Type(), n-1, n-1)
 			for j := range n - 1 {
-				randomValue(rng, s.Index(j))
+				randomValueOf(rng, s.Index(j), texts)
 			}
 			v.Set(s)
 		}

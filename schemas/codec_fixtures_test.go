@@ -14,7 +14,7 @@ import (
 )
 
 // The generated and the reflective codec agree on every Parquet file the fixtures
-// become: each fixture site extracted, validated and transformed in process, each
+// become, and every transform row's hashes are json.Marshal's (HashesAgreeOnFile): each fixture site extracted, validated and transformed in process, each
 // file checked by schemas.CodecsAgreeOnFile (codec_agree_test.go).
 func TestCodecAgreementOnFixtures(t *testing.T) {
 	ctx := context.Background()
@@ -43,6 +43,9 @@ func TestCodecAgreementOnFixtures(t *testing.T) {
 					}
 					t.Run(filepath.Base(d)+"/"+strings.TrimSuffix(filepath.Base(f), ".parquet"), func(t *testing.T) {
 						schemas.CodecsAgreeOnFile(t, f)
+						if d == tr {
+							schemas.HashesAgreeOnFile(t, f)
+						}
 					})
 					n++
 				}

@@ -385,7 +385,7 @@ type Contact struct {
 	// the contact by it, so an email handed between customers never moves the wrong
 	// contact. omitempty keeps it out of row_hash, as it is not payload.
 	ACContactID *int64 `parquet:"acContactId" csv:"acContactId" json:"acContactId,omitempty"`
-	// FieldHashes: one hash per AC field (HashPayload), so load classifies and
+	// FieldHashes: one hash per AC field (HashContact), so load classifies and
 	// names an update's fields from this column, never the full rows. Not payload:
 	// json:"-" keeps it out of row_hash. Older files read it empty.
 	FieldHashes FieldHashes `parquet:"field_hashes" csv:"field_hashes" json:"-"`

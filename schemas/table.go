@@ -133,6 +133,13 @@ func (t *Table[T]) CreateStamped(path string, st Stamp) (*Writer[T], error) {
 		if c.dict {
 			opts = append(opts, parquet.WithDictionaryFor(c.name, true))
 		}
+		if c.kind == kStructList {
+			for _, e := range c.children {
+				if e.dict {
+					opts = append(opts, parquet.WithDictionaryFor(c.name+".list.element."+e.name, true))
+				}
+			}
+		}
 	}
 	// The Parquet writer closes a sink that is an io.Closer; hide Close so Commit can
 	// still fsync and rename the temp file.
@@ -369,13 +376,27 @@ func (t *Table[T]) open(path string, f File, cols []string) (r *Reader[T], err e
 		pf.Close()
 		return nil, err
 	}
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: readRows}, memory.DefaultAllocator)
+	sc := pf.MetaData().Schema
+	props := pqarrow.ArrowReadProperties{BatchSize: readRows}
+	for _, c := range t.cols {
+		if c.kind != kStructList {
+			continue
+		}
+		for _, e := range c.children {
+			if i := sc.ColumnIndexByName(c.name + ".list.element." + e.name); e.dict && i >= 0 {
+				// The few names every row repeats: read as indexes into one
+				// dictionary a batch, not as a string a row each (the codec's
+				// string reader takes either).
+				props.SetReadDict(i, true)
+			}
+		}
+	}
+	fr, err := pqarrow.NewFileReader(pf, props, memory.DefaultAllocator)
 	if err != nil {
 		pf.Close()
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	var leaves []int // nil: every column
-	sc := pf.MetaData().Schema
 	for _, name := range cols {
 		i := sc.ColumnIndexByName(name)
 		if i < 0 {

@@ -1,7 +1,6 @@
 package load
 
 import (
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"runtime"
@@ -26,8 +25,7 @@ func BenchmarkPlanFirstSync(b *testing.B) {
 		for _, f := range schemas.DefaultFields {
 			c.Fields = append(c.Fields, schemas.FieldValue{Title: f.Title, Value: "value of " + f.Perstag})
 		}
-		raw, _ := json.Marshal(c)
-		c.RowHash, c.FieldHashes = schemas.HashPayload(raw)
+		c.RowHash, c.FieldHashes = schemas.HashContact(&c)
 		rows[i] = c
 	}
 	path := filepath.Join(dir, ContactsFile+".parquet")

@@ -1,7 +1,6 @@
 package load
 
 import (
-	"encoding/json"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -35,8 +34,7 @@ func hashed(rows []schemas.Contact) []schemas.Contact {
 	for i := range out {
 		h := out[i].RowHash
 		out[i].RowHash = 0
-		b, _ := json.Marshal(out[i])
-		_, out[i].FieldHashes = schemas.HashPayload(b)
+		_, out[i].FieldHashes = schemas.HashContact(&out[i])
 		out[i].RowHash = h
 	}
 	return out

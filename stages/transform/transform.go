@@ -6,7 +6,6 @@ package transform
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -457,7 +456,7 @@ func (m *Mapper) recurringPayment(c *schemas.Customer, cv []attrValue, s *schema
 		rp.Email, rp.CustomerData = "", schemas.CustomerData{}
 		rp.BillingAddress, rp.ShippingAddress = nil, nil
 	}
-	rp.RowHash, rp.FieldHashes = rowHash(rp)
+	rp.RowHash, rp.FieldHashes = schemas.HashRecurringPayment(&rp)
 	return rp, nil
 }
 
@@ -624,7 +623,7 @@ func (m *Mapper) contact(c *schemas.Customer, cv []attrValue, p *schemas.Subscri
 		ct.Email, ct.FirstName, ct.LastName, ct.Phone, ct.Company = "", "", "", "", ""
 		ct.Deleted, ct.Erased = true, true
 	}
-	ct.RowHash, ct.FieldHashes = rowHash(ct)
+	ct.RowHash, ct.FieldHashes = schemas.HashContact(&ct)
 	return ct
 }
 
@@ -795,17 +794,4 @@ func deref(p *int64) int64 {
 		return 0
 	}
 	return *p
-}
-
-// rowHash is a stable 64-bit hash of the mapped payload (the record without its
-// row_hash), and one hash per AC field of it (schemas.HashPayload), from one
-// marshalling: load compares the row hash with the synced snapshot's to find what
-// changed, and the field hashes to name the fields. encoding/json writes struct
-// fields in declaration order, so the bytes are stable.
-func rowHash[T any](rec T) (uint64, schemas.FieldHashes) {
-	b, err := json.Marshal(rec)
-	if err != nil {
-		panic(fmt.Sprintf("transform: hashing %T: %v", rec, err)) // plain data always marshals
-	}
-	return schemas.HashPayload(b)
 }

@@ -94,13 +94,13 @@ func BenchmarkRowHash(b *testing.B) {
 	b.Run("contact", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			sinkHash, _ = rowHash(ct)
+			sinkHash, _ = schemas.HashContact(&ct)
 		}
 	})
 	b.Run("recurring_payment", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			sinkHash, _ = rowHash(rp)
+			sinkHash, _ = schemas.HashRecurringPayment(&rp)
 		}
 	})
 }
