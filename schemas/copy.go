@@ -22,7 +22,7 @@ import (
 // from records) take the row path; both give the same records.
 func (s *Sink[T]) CopyFrom(ctx context.Context, path string, keep func(row int) bool) (int64, error) {
 	w := s.pq
-	r, err := w.t.OpenColumns(path, w.t.Columns())
+	r, err := w.t.openColumns(path, w.t.Columns(), false)
 	if err != nil {
 		return 0, err
 	}

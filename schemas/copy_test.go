@@ -83,7 +83,7 @@ func (t *Table[T]) agreeCopy(tt *testing.T, rng *rand.Rand, n int, keep func(int
 		}
 	}
 
-	r, err := t.OpenColumns(in, t.Columns())
+	r, err := t.openColumns(in, t.Columns(), false) // as CopyFrom opens it
 	if err != nil {
 		tt.Fatal(err)
 	}

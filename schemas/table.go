@@ -340,18 +340,18 @@ func (t *Table[T]) Open(path string) (*Reader[T], error) {
 // The others are never decoded and stay at their zero values: a pass that needs a
 // key and a hash reads two columns, not thirty.
 func (t *Table[T]) OpenColumns(path string, cols []string) (*Reader[T], error) {
+	return t.openColumns(path, cols, true)
+}
+
+// openColumns is OpenColumns; !dictNames reads the dictionary-encoded names of list
+// elements as plain strings, the writer's schema (the column copy writes batches as
+// they are read).
+func (t *Table[T]) openColumns(path string, cols []string, dictNames bool) (*Reader[T], error) {
 	f, err := OpenFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	return t.OpenFile(path, f, cols)
-}
-
-// OpenFile is OpenColumns over a file already open for random access (name is
-// for messages). Only the footer and the chosen columns' chunks are read. The
-// reader owns f: it is closed on error and by Close.
-func (t *Table[T]) OpenFile(name string, f File, cols []string) (*Reader[T], error) {
-	r, err := t.open(name, f, cols)
+	r, err := t.open(path, f, cols, dictNames)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -359,7 +359,19 @@ func (t *Table[T]) OpenFile(name string, f File, cols []string) (*Reader[T], err
 	return r, nil
 }
 
-func (t *Table[T]) open(path string, f File, cols []string) (r *Reader[T], err error) {
+// OpenFile is OpenColumns over a file already open for random access (name is
+// for messages). Only the footer and the chosen columns' chunks are read. The
+// reader owns f: it is closed on error and by Close.
+func (t *Table[T]) OpenFile(name string, f File, cols []string) (*Reader[T], error) {
+	r, err := t.open(name, f, cols, true)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (t *Table[T]) open(path string, f File, cols []string, dictNames bool) (r *Reader[T], err error) {
 	// The Parquet decoder can panic on a corrupt file; a stage must report it as
 	// a bad input file like any other, not crash.
 	defer func() {
@@ -379,7 +391,7 @@ func (t *Table[T]) open(path string, f File, cols []string) (r *Reader[T], err e
 	sc := pf.MetaData().Schema
 	props := pqarrow.ArrowReadProperties{BatchSize: readRows}
 	for _, c := range t.cols {
-		if c.kind != kStructList {
+		if c.kind != kStructList || !dictNames {
 			continue
 		}
 		for _, e := range c.children {
