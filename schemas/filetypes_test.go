@@ -1,7 +1,6 @@
 package schemas
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,23 +10,12 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
 // rawColumn reads one top-level column of a Parquet file as a query engine sees it.
 func rawColumn(t *testing.T, path, name string) arrow.Array {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tbl, err := pqarrow.ReadTable(context.Background(), f, parquet.NewReaderProperties(memory.DefaultAllocator), pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tbl := rawTable(t, path)
 	idx := tbl.Schema().FieldIndices(name)
 	if len(idx) == 0 {
 		t.Fatalf("%s: no column %q", path, name)
