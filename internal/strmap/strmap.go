@@ -38,6 +38,10 @@ func New[V any](hint int) *Map[V] {
 // Len is the number of keys.
 func (m *Map[V]) Len() int { return len(m.ents) }
 
+// Key is the key Put added i-th (from 0): keys are numbered in the order they came.
+// It shares the map's memory, valid as long as the map.
+func (m *Map[V]) Key(i int) string { return m.keys.String(m.ents[i].key) }
+
 // Get returns the value stored under key. The pointer is valid until the next Put.
 func (m *Map[V]) Get(key string) (*V, bool) {
 	i, ok := m.index[maphash.String(m.seed, key)&m.mask]

@@ -13,6 +13,7 @@ func TestMapAgainstBuiltin(t *testing.T) {
 			m := New[int](0)
 			m.mask = mask
 			want := map[string]int{}
+			var order []string // keys in the order Put added them: Key(i)'s
 			keys := []string{"", "a", "b", "cus_1", "cus_10", "ünï", strings.Repeat("x", chunkSize+1)}
 			for i := range 300 {
 				keys = append(keys, fmt.Sprintf("k%d", i%150))
@@ -23,8 +24,16 @@ func TestMapAgainstBuiltin(t *testing.T) {
 				if added == had {
 					t.Fatalf("Put(%q) added=%v, builtin had it=%v", k, added, had)
 				}
+				if added {
+					order = append(order, k)
+				}
 				*v += i
 				want[k] += i
+			}
+			for i, k := range order {
+				if got := m.Key(i); got != k {
+					t.Errorf("Key(%d) = %.20q, want %.20q", i, got, k)
+				}
 			}
 			if m.Len() != len(want) {
 				t.Fatalf("Len = %d, want %d", m.Len(), len(want))

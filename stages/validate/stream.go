@@ -3,8 +3,8 @@ package validate
 import (
 	"context"
 	"slices"
-	"strings"
 
+	"github.com/cb2ac/cb2ac/internal/strmap"
 	"github.com/cb2ac/cb2ac/schemas"
 )
 
@@ -161,49 +161,50 @@ func fromInvoiceView(r *schemas.Invoice, v *invoiceView) {
 	r.ID, r.CustomerID, r.SubscriptionID, r.IsGifted = v.ID, v.CustomerID, v.SubscriptionID, v.IsGifted
 }
 
-// keyed holds per-key state in a slice, numbered by a map from the key. A map value
-// is never assigned again once stored: Go replaces the stored key by the one given on
-// every assignment, and a key still pointing into an Arrow batch would keep the whole
-// batch alive. Keys are cloned once, when first seen.
+// keyed holds per-key state in a slice, numbered by an internal/strmap index from
+// the key: its keys are copied into an arena, so none points into an Arrow batch,
+// and neither the arena nor the index has pointers for the GC to walk (a Go map of
+// a million string keys was scanned on every cycle of the passes). The number of a
+// key is the order it was first added in, which is also strmap's, so idx.Key(i) is
+// the key of val[i].
 type keyed[V any] struct {
-	idx  map[string]int
-	val  []V
-	keys []string // with keepKeys: the key of val[i]
+	idx *strmap.Map[int32]
+	val []V
 }
 
 // newKeyed sized for n keys: growing a map of a million keys rehashed every key
 // several times, a third of the first pass.
-func newKeyed[V any](n int, keepKeys bool) *keyed[V] {
-	k := &keyed[V]{idx: make(map[string]int, n), val: make([]V, 0, n)}
-	if keepKeys {
-		k.keys = make([]string, 0, n)
+func newKeyed[V any](n int) *keyed[V] {
+	return &keyed[V]{idx: strmap.New[int32](n), val: make([]V, 0, n)}
+}
+
+// find is the index of key's state.
+func (k *keyed[V]) find(key string) (int32, bool) {
+	i, ok := k.idx.Get(key)
+	if !ok {
+		return -1, false
 	}
-	return k
+	return *i, true
 }
 
 // get is the state of key, nil when it was never added. The pointer is valid until
 // the next add.
 func (k *keyed[V]) get(key string) *V {
-	if i, ok := k.idx[key]; ok {
+	if i, ok := k.find(key); ok {
 		return &k.val[i]
 	}
 	return nil
 }
 
 // add is the index of key's state, adding a zero state for a new key.
-func (k *keyed[V]) add(key string) int {
-	if i, ok := k.idx[key]; ok {
-		return i
+func (k *keyed[V]) add(key string) int32 {
+	i, added := k.idx.Put(key)
+	if added {
+		*i = int32(len(k.val))
+		var zero V
+		k.val = append(k.val, zero)
 	}
-	var zero V
-	i := len(k.val)
-	key = strings.Clone(key)
-	k.idx[key] = i
-	k.val = append(k.val, zero)
-	if k.keys != nil {
-		k.keys = append(k.keys, key)
-	}
-	return i
+	return *i
 }
 
 // rowSet is a set of row numbers.

@@ -453,17 +453,17 @@ func check(ctx context.Context, in inputs, out outputs, cfg Config) (outcome, er
 // per-record rules need.
 func (c *checker) countKeys(ctx context.Context, in inputs) error {
 	nc, ns, ni := in.customers.rows(), in.subscriptions.rows(), in.invoices.rows()
-	c.customers, c.customerRow = newKeyed[custInfo](nc, true), make([]int32, 0, nc)
-	c.subs, c.subRow, c.subCustomer = newKeyed[subInfo](ns, false), make([]int32, 0, ns), make([]int32, 0, ns)
-	c.invoices, c.invoiceRow = newKeyed[int32](ni, false), make([]int32, 0, ni)
-	c.itemPrices = newKeyed[int32](in.itemPrices.rows(), false)
-	gifters := newKeyed[struct{}](0, false)
+	c.customers, c.customerRow = newKeyed[custInfo](nc), make([]int32, 0, nc)
+	c.subs, c.subRow, c.subCustomer = newKeyed[subInfo](ns), make([]int32, 0, ns), make([]int32, 0, ns)
+	c.invoices, c.invoiceRow = newKeyed[int32](ni), make([]int32, 0, ni)
+	c.itemPrices = newKeyed[int32](in.itemPrices.rows())
+	gifters := newKeyed[struct{}](0)
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		err := in.customers.each(ctx, customerIDCols, func(r *schemas.Customer) error {
 			k := c.customers.add(r.ID)
 			c.customers.val[k].n++
-			c.customerRow = append(c.customerRow, int32(k))
+			c.customerRow = append(c.customerRow, k)
 			return nil
 		})
 		if err != nil {
@@ -475,18 +475,16 @@ func (c *checker) countKeys(ctx context.Context, in inputs) error {
 		return in.subscriptions.each(ctx, subscriptionCols, func(s *schemas.Subscription) error {
 			k := c.subs.add(s.ID)
 			c.subs.val[k].n++
-			c.subRow = append(c.subRow, int32(k))
-			ck, ok := c.customers.idx[s.CustomerID]
+			c.subRow = append(c.subRow, k)
+			ck, ok := c.customers.find(s.CustomerID)
 			// A deleted subscription counts too: it is sent as cancelled, and a
 			// customer whose only subscription was deleted must go on for that
 			// cancellation to reach AC (otherwise the recurring payment stays
 			// ACTIVE there for good).
-			if !ok {
-				ck = -1
-			} else {
+			if ok {
 				c.customers.val[ck].flags |= custHasSub
 			}
-			c.subCustomer = append(c.subCustomer, int32(ck))
+			c.subCustomer = append(c.subCustomer, ck) // -1 when not found
 			return nil
 		})
 	})
@@ -494,7 +492,7 @@ func (c *checker) countKeys(ctx context.Context, in inputs) error {
 		err := in.invoices.each(ctx, invoiceCols, func(v *schemas.Invoice) error {
 			k := c.invoices.add(v.ID)
 			c.invoices.val[k]++
-			c.invoiceRow = append(c.invoiceRow, int32(k))
+			c.invoiceRow = append(c.invoiceRow, k)
 			if v.IsGifted {
 				gifters.add(v.CustomerID)
 			}
@@ -519,13 +517,14 @@ func (c *checker) countKeys(ctx context.Context, in inputs) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	for id := range gifters.idx {
-		if k, ok := c.customers.idx[id]; ok {
+	for i := range gifters.val {
+		if k, ok := c.customers.find(gifters.idx.Key(i)); ok {
 			c.customers.val[k].flags |= custGifter
 		}
 	}
-	// From here on customers and invoices are found by row.
-	c.customers.idx, c.invoices.idx = nil, nil
+	// From here on customers and invoices are found by row; the customers' index
+	// stays until pass 3 for its keys (the ids emails' winners are compared by).
+	c.invoices.idx = nil
 	c.customersIn, c.subscriptionsIn = int64(len(c.customerRow)), int64(len(c.subRow))
 	return nil
 }
@@ -536,11 +535,8 @@ func (c *checker) countKeys(ctx context.Context, in inputs) error {
 func (c *checker) invoiceSubscriptions(ctx context.Context, src source[schemas.Invoice]) error {
 	c.invoiceSub = make([]int32, 0, len(c.invoiceRow))
 	err := src.each(ctx, invoiceSubCols, func(v *schemas.Invoice) error {
-		k, ok := c.subs.idx[v.SubscriptionID]
-		if !ok {
-			k = -1
-		}
-		c.invoiceSub = append(c.invoiceSub, int32(k))
+		k, _ := c.subs.find(v.SubscriptionID) // -1 when not found
+		c.invoiceSub = append(c.invoiceSub, k)
 		return nil
 	})
 	if err != nil {
@@ -558,7 +554,7 @@ func (c *checker) invoiceSubscriptions(ctx context.Context, src source[schemas.I
 func (c *checker) customerRules(ctx context.Context, src source[schemas.Customer]) error {
 	// duplicate_email: AC keys contacts by email, so one email can stand for one
 	// Chargebee customer only. The most recently updated keeps it.
-	emails := newKeyed[emailGroup](len(c.customerRow), false)
+	emails := newKeyed[emailGroup](len(c.customerRow))
 	var candidates rowSet // rows that passed every rule and are not deleted
 	shared := false
 	row := 0
@@ -598,14 +594,14 @@ func (c *checker) customerRules(ctx context.Context, src source[schemas.Customer
 		eg.n++
 		up := deref(r.UpdatedAt)
 		if eg.n == 1 || up > eg.updated || up == eg.updated && (r.ResourceVersion > eg.version ||
-			r.ResourceVersion == eg.version && r.ID < c.customers.keys[eg.winner]) {
+			r.ResourceVersion == eg.version && r.ID < c.customers.idx.Key(int(eg.winner))) {
 			eg.winner, eg.updated, eg.version = k, up, r.ResourceVersion
 		}
 		shared = shared || eg.n > 1
 		return nil
 	})
 	if err != nil || !shared {
-		c.customers.keys = nil
+		c.customers.idx = nil
 		return err
 	}
 	row = 0
@@ -623,13 +619,13 @@ func (c *checker) customerRules(ctx context.Context, src source[schemas.Customer
 		// names the record.
 		if k := c.customerRow[i]; eg.n > 1 && k != eg.winner {
 			c.rj.add("customer", r.ID, r.ID, r.Email, DuplicateEmail, "email",
-				fmt.Sprintf("email is also used by customer %s, which was updated more recently and keeps it (AC emails are unique)", c.customers.keys[eg.winner]))
+				fmt.Sprintf("email is also used by customer %s, which was updated more recently and keeps it (AC emails are unique)", c.customers.idx.Key(int(eg.winner))))
 			c.customers.val[k].flags |= custRejected
 			c.keepCustomerRow.del(i)
 		}
 		return nil
 	})
-	c.customers.keys = nil
+	c.customers.idx = nil
 	return err
 }
 
@@ -746,7 +742,7 @@ func (c *checker) fillEmails(ctx context.Context, src source[schemas.Customer], 
 	if len(rows) == 0 {
 		return nil
 	}
-	emails := newKeyed[string](0, false)
+	emails := newKeyed[string](0)
 	for i := range rows {
 		emails.add(rows[i].CustomerID)
 	}
