@@ -198,6 +198,10 @@ func TestRunMatchesCheck(t *testing.T) {
 		codes[e.Code] = true
 		if e.Code == DuplicateEmail {
 			dupEmail = append(dupEmail, e.RecordID+" loses to "+strings.Fields(e.Message)[6])
+			// The row carries the loser's own email as it is written (pass 5 fills it).
+			if i := slices.IndexFunc(cs, func(c schemas.Customer) bool { return c.ID == e.RecordID }); i < 0 || e.Email != cs[i].Email || e.Email == "" {
+				t.Errorf("duplicate_email row of %s has email %q", e.RecordID, e.Email)
+			}
 		}
 	}
 	for _, code := range []string{MissingEmail, InvalidEmail, NoSubscription, DuplicateEmail, DuplicateID, UnknownStatus,

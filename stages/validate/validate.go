@@ -396,6 +396,7 @@ type checker struct {
 	keepCustomerRow rowSet  // customer rows that passed every rule
 	currencies      []string
 	currencyIdx     map[string]uint32
+	fillFrom        int // the error rows from here on get their email in pass 5
 	outcome
 }
 
@@ -405,9 +406,10 @@ type checker struct {
 //     subscription"); invoices (gifters), gifts, item prices.
 //  2. customers, the rule columns: per-record rules, and each email's winner.
 //     Beside it, invoices, subscription id: which subscription each one names.
-//  3. customers, id and email: duplicate_email rows (skipped if no email is shared).
+//  3. no read: duplicate_email rows, from each candidate's email group noted in 2.
 //  4. subscriptions, then invoices, the columns their rules read.
-//  5. customers, id and email: the emails of the subscription and invoice rows.
+//  5. customers, id and email: the emails of the duplicate_email, subscription and
+//     invoice rows.
 //  6. item prices, id and price.
 //
 // No pass decodes a whole record: each table's accepted rows go to out as soon as
@@ -431,14 +433,13 @@ func check(ctx context.Context, in inputs, out outputs, cfg Config) (outcome, er
 	if err := out.customers(c.keepCustomerRow, len(c.customerRow)); err != nil {
 		return outcome{}, err
 	}
-	start := len(c.rj.rows)
 	if err := c.subscriptionRules(ctx, in.subscriptions, out.subscriptions); err != nil {
 		return outcome{}, err
 	}
 	if err := c.invoiceRules(ctx, in.invoices, out.invoices); err != nil {
 		return outcome{}, err
 	}
-	if err := c.fillEmails(ctx, in.customers, c.rj.rows[start:]); err != nil {
+	if err := c.fillEmails(ctx, in.customers, c.rj.rows[c.fillFrom:]); err != nil {
 		return outcome{}, err
 	}
 	if err := c.itemPriceRules(ctx, in.itemPrices, out.itemPrices); err != nil {
@@ -555,7 +556,9 @@ func (c *checker) customerRules(ctx context.Context, src source[schemas.Customer
 	// duplicate_email: AC keys contacts by email, so one email can stand for one
 	// Chargebee customer only. The most recently updated keeps it.
 	emails := newKeyed[emailGroup](len(c.customerRow))
-	var candidates rowSet // rows that passed every rule and are not deleted
+	// The email group of each row that passed every rule and is not deleted, -1 for
+	// the others: pass 3 needs no second read and hash of a million emails.
+	group := make([]int32, len(c.customerRow))
 	shared := false
 	row := 0
 	err := src.each(ctx, customerRuleCols, func(r *schemas.Customer) error {
@@ -579,6 +582,7 @@ func (c *checker) customerRules(ctx context.Context, src source[schemas.Customer
 		default:
 			checkCustomer(&c.rj, r, ci.flags&custHasSub != 0, ci.flags&custGifter != 0, c.cfg)
 		}
+		group[i] = -1
 		if len(c.rj.rows) != before {
 			ci.flags |= custRejected
 			return nil
@@ -588,8 +592,8 @@ func (c *checker) customerRules(ctx context.Context, src source[schemas.Customer
 			// An erased customer's email is gone (or blank): it claims none.
 			return nil
 		}
-		candidates.add(i)
 		j := emails.add(normEmail(r.Email))
+		group[i] = j
 		eg := &emails.val[j]
 		eg.n++
 		up := deref(r.UpdatedAt)
@@ -600,33 +604,31 @@ func (c *checker) customerRules(ctx context.Context, src source[schemas.Customer
 		shared = shared || eg.n > 1
 		return nil
 	})
+	c.fillFrom = len(c.rj.rows)
+	if err == nil && row != len(c.customerRow) {
+		err = errChanged
+	}
 	if err != nil || !shared {
 		c.customers.idx = nil
 		return err
 	}
-	row = 0
-	err = src.each(ctx, customerEmailCols, func(r *schemas.Customer) error {
-		i := row
-		row++
-		if !candidates.has(i) {
-			return nil
-		}
-		eg := emails.get(normEmail(r.Email))
-		if eg == nil {
-			return errChanged
+	for i, j := range group {
+		if j < 0 {
+			continue
 		}
 		// Ids are unique among candidates (a repeated id is rejected), so the index
-		// names the record.
+		// names the record, and pass 5 finds its email by its id.
+		eg := &emails.val[j]
 		if k := c.customerRow[i]; eg.n > 1 && k != eg.winner {
-			c.rj.add("customer", r.ID, r.ID, r.Email, DuplicateEmail, "email",
+			id := c.customers.idx.Key(int(k))
+			c.rj.add("customer", id, id, "", DuplicateEmail, "email",
 				fmt.Sprintf("email is also used by customer %s, which was updated more recently and keeps it (AC emails are unique)", c.customers.idx.Key(int(eg.winner))))
 			c.customers.val[k].flags |= custRejected
 			c.keepCustomerRow.del(i)
 		}
-		return nil
-	})
+	}
 	c.customers.idx = nil
-	return err
+	return nil
 }
 
 // subscriptionRules is the subscriptions' part of pass 4. Their rows' emails are
