@@ -182,6 +182,10 @@ func (w *Writer[T]) flush() error {
 	// The builders start empty after NewRecordBatch and would grow by doubling again,
 	// re-copying and zeroing their buffers every batch: size them like this one, once
 	// this batch is written and released, so the two never take memory at once.
+	// Handing the released buffers back to the builders (an allocator pooling them)
+	// was tried for issue 16: at 1M it served 5 GB of the 5.1 GB the builders ask for
+	// from the pool, yet transform took more CPU (75 vs 69 s user+sys, same RSS), as
+	// the idle pool is live heap that brings the GC's memory limit nearer.
 	sizes := make([]builderSize, len(w.rb.Fields()))
 	for k := range sizes {
 		sizes[k] = sizeOf(w.rb.Field(k))
