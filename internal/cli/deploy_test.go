@@ -606,8 +606,8 @@ func checkPod(t *testing.T, where string, pod *dagPod, imageUID int, task string
 	if task == "check" {
 		return
 	}
-	// bench/results.md at 1M customers (2026-12-04 20:08): stages peak at up to
-	// 929 MiB RSS (transform); the floor keeps the 1311 MiB of the run before, a site's
+	// bench/results.md at 1M customers (2026-12-04 20:51): stages peak at up to
+	// 943 MiB RSS (a first sync's plan); the floor keeps the 1311 MiB of the run before, a site's
 	// data being less even than the bench's. A load at 1M was not measured, and an
 	// earlier run saw a first sync's plan (inside load) at 4077 MiB, so load keeps that
 	// room.

@@ -78,9 +78,9 @@ def _resources(request, limit, cpu="1"):
     return k8s.V1ResourceRequirements(requests={"cpu": cpu, "memory": request}, limits={"memory": limit})
 
 
-# Sized from bench/results.md at 1M customers (2026-12-04 20:08): validate peaks at
-# about 0.87 GiB RSS, transform at 0.93 GiB and a nightly plan at 0.6 GiB (cb2ac's Go
-# heap held near its 900 MiB soft limit), each using 1.5-1.9 CPUs for its wall time. No CPU limit: throttling only makes a stage slower. Load is the exception: a
+# Sized from bench/results.md at 1M customers (2026-12-04 20:51): validate peaks at
+# about 0.7 GiB RSS, transform at 0.92 GiB and a nightly plan at 0.6 GiB (cb2ac's Go
+# heap held near its 900 MiB soft limit), each using 1.4-1.9 CPUs for its wall time. No CPU limit: throttling only makes a stage slower. Load is the exception: a
 # load at 1M was not measured (an earlier run saw a first sync's plan at 4077 MiB), so
 # it may grow to 5 GiB, with GOMEMLIMIT telling Go's GC so.
 STAGE_RESOURCES = _resources("1Gi", "1536Mi")
