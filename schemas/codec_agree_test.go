@@ -121,17 +121,7 @@ func (t *Table[T]) agreeRandom(tt *testing.T, rng *rand.Rand, n int) {
 		tb   *Table[T]
 		path string
 	}{{t, gen}, {t.reflectiveTwin(), ref}} {
-		wr, err := w.tb.CreateStamped(w.path, testStamp)
-		if err != nil {
-			tt.Fatal(err)
-		}
-		wr.batch = 257
-		if err := wr.Write(recs...); err != nil {
-			tt.Fatal(err)
-		}
-		if err := wr.Commit(); err != nil {
-			tt.Fatal(err)
-		}
+		w.tb.writeSmallBatches(tt, w.path, recs)
 	}
 	a, _ := os.ReadFile(gen)
 	b, _ := os.ReadFile(ref)
@@ -337,5 +327,22 @@ func randomValueOf(rng *rand.Rand, v reflect.Value, texts []string) {
 			}
 			v.Set(s)
 		}
+	}
+}
+
+// writeSmallBatches writes recs to a stamped file at path in row groups of 257 rows,
+// so that readers cross row-group boundaries with a few hundred rows.
+func (t *Table[T]) writeSmallBatches(tt *testing.T, path string, recs []T) {
+	tt.Helper()
+	w, err := t.CreateStamped(path, testStamp)
+	if err != nil {
+		tt.Fatal(err)
+	}
+	w.batch = 257
+	if err := w.Write(recs...); err != nil {
+		tt.Fatal(err)
+	}
+	if err := w.Commit(); err != nil {
+		tt.Fatal(err)
 	}
 }

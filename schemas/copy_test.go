@@ -61,17 +61,7 @@ func (t *Table[T]) agreeCopy(tt *testing.T, rng *rand.Rand, n int, keep func(int
 	}
 	dir := tt.TempDir()
 	in := filepath.Join(dir, "in.parquet")
-	w, err := t.CreateStamped(in, testStamp)
-	if err != nil {
-		tt.Fatal(err)
-	}
-	w.batch = 257
-	if err := w.Write(recs...); err != nil {
-		tt.Fatal(err)
-	}
-	if err := w.Commit(); err != nil {
-		tt.Fatal(err)
-	}
+	t.writeSmallBatches(tt, in, recs)
 	all, err := t.ReadFile(in)
 	if err != nil {
 		tt.Fatal(err)
