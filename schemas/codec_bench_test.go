@@ -37,15 +37,7 @@ func BenchmarkCodecRows(b *testing.B) {
 
 func benchCodecRows[T any](b *testing.B, t *Table[T]) {
 	const rows = readRows
-	rng := rand.New(rand.NewPCG(7, 7))
-	recs := make([]T, rows)
-	for i := range recs {
-		randomValue(rng, reflect.ValueOf(&recs[i]).Elem())
-	}
-	path := filepath.Join(b.TempDir(), "f.parquet")
-	if err := t.WriteFile(path, recs); err != nil {
-		b.Fatal(err)
-	}
+	recs, path := benchInput(b, t, rows)
 	for _, c := range []struct {
 		name string
 		tb   *Table[T]
@@ -92,15 +84,7 @@ func benchCodecRows[T any](b *testing.B, t *Table[T]) {
 
 func benchCodec[T any](b *testing.B, t *Table[T]) {
 	const rows = readRows
-	rng := rand.New(rand.NewPCG(7, 7))
-	recs := make([]T, rows)
-	for i := range recs {
-		randomValue(rng, reflect.ValueOf(&recs[i]).Elem())
-	}
-	path := filepath.Join(b.TempDir(), "f.parquet")
-	if err := t.WriteFile(path, recs); err != nil {
-		b.Fatal(err)
-	}
+	recs, path := benchInput(b, t, rows)
 	for _, c := range []struct {
 		name string
 		tb   *Table[T]
@@ -164,4 +148,19 @@ func BenchmarkReadFieldHashes(b *testing.B) {
 			b.Fatal(err, picked)
 		}
 	}
+}
+
+// benchInput is rows random records of t (the same every run) and a file holding them.
+func benchInput[T any](b *testing.B, t *Table[T], rows int) ([]T, string) {
+	b.Helper()
+	rng := rand.New(rand.NewPCG(7, 7))
+	recs := make([]T, rows)
+	for i := range recs {
+		randomValue(rng, reflect.ValueOf(&recs[i]).Elem())
+	}
+	path := filepath.Join(b.TempDir(), "f.parquet")
+	if err := t.WriteFile(path, recs); err != nil {
+		b.Fatal(err)
+	}
+	return recs, path
 }
